@@ -1,0 +1,2 @@
+import MCPAuth
+public enum CLI { public static func main() -> Int32 { 0 } }

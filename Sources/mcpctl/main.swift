@@ -1,0 +1,3 @@
+import Commands
+import Glibc
+exit(CLI.main())

@@ -1,0 +1,3 @@
+import Testing
+import HTTP
+@Test func smoke() { #expect(1 + 1 == 2) }

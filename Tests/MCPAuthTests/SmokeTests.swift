@@ -1,0 +1,3 @@
+import Testing
+import MCPAuth
+@Test func smoke() { #expect(1 + 1 == 2) }
