@@ -1,0 +1,78 @@
+import MCPAuth
+
+/// `mcpctl app add|list|remove`.
+enum AppCommands {
+    static func run(_ c: Context) throws -> Int32 {
+        let apps = Apps(store: try c.store())
+        switch c.parsed.path[1] {
+        case "add":
+            let env = try c.require("env")
+            var command: [String]?
+            if let text = c.option("command") {
+                do { command = try ShellWords.split(text) } catch let e as ShellWords.SplitError {
+                    throw CommandUsageError(message: "Invalid '--command': \(e.message)")
+                }
+            }
+            if (c.option("upstream") == nil) == (command == nil) {
+                throw CommandUsageError(message: "give exactly one of '--upstream URL' or '--command CMD'")
+            }
+            let e = try apps.add(app: c.argument(0), env: env, upstream: c.option("upstream"), command: command)
+            if c.json { c.out.emit(e.json) } else { c.out.line("Added \(e.app)/\(e.env) → \(describe(e)); served at /mcp/\(e.app)/\(e.env)") }
+        case "list":
+            let list = try apps.list()
+            if c.json { c.out.emit(.array(list.map(\.json))); break }
+            c.out.table(["APP", "ENV", "UPSTREAM", "CREATED"], list.map { [$0.app, $0.env, describe($0), Output.time($0.createdAt)] })
+        case "remove":
+            try apps.remove(app: c.argument(0), env: c.option("env"))
+            let what = c.option("env").map { "\(c.argument(0))/\($0)" } ?? c.argument(0)
+            if c.json { c.out.emit(.object([("app", .string(c.argument(0))), ("env", .str(c.option("env"))), ("removed", .bool(true))])) }
+            else { c.out.line("Removed \(what)") }
+        default: throw CommandUsageError(message: "Unknown command 'app \(c.parsed.path[1])'")
+        }
+        return ExitCode.success
+    }
+
+    static func describe(_ e: AppEnvironment) -> String {
+        if e.isBuiltIn { return "(built in)" }
+        if let u = e.upstreamURL { return u }
+        return "stdio: " + (e.command ?? []).map { ShellWords.quote($0) }.joined(separator: " ")
+    }
+}
+
+/// `mcpctl tool list|scope`.
+enum ToolCommands {
+    static func run(_ c: Context) throws -> Int32 {
+        let store = try c.store()
+        let tools = ToolScopes(store: store)
+        switch c.parsed.path[1] {
+        case "list":
+            guard try Apps(store: store).appID(c.argument(0)) != nil else { throw DomainError.notFound("no app named '\(c.argument(0))'") }
+            let list = try tools.list(app: c.argument(0), env: c.option("env"))
+            if c.json {
+                c.out.emit(.array(list.map { t in
+                    .object([("app", .string(t.tool.app)), ("env", .string(t.tool.env)), ("tool", .string(t.tool.name)),
+                             ("scope", .string(t.scope.description)), ("why", .string(t.why)), ("annotations", t.tool.annotations ?? .null),
+                             ("seen_at", t.tool.seenAt > 0 ? .string(Clock.rfc3339(t.tool.seenAt)) : .null)])
+                }))
+                break
+            }
+            c.out.table(["ENV", "TOOL", "SCOPE", "WHY", "SEEN"], list.map {
+                [$0.tool.env, $0.tool.name, $0.scope.description, $0.why, $0.tool.seenAt > 0 ? Output.ago($0.tool.seenAt) : "-"]
+            }, empty: "No tools seen yet on \(c.argument(0)): they appear after a client lists them through the gateway.")
+        case "scope":
+            let scopeText = c.argument(2)
+            let scope: ScopeSet?
+            if scopeText == "auto" { scope = nil } else {
+                guard let s = ScopeSet.named(scopeText) else {
+                    throw CommandUsageError(message: "Invalid scope '\(scopeText)': use read, write, delete or auto")
+                }
+                scope = s
+            }
+            try tools.setOverride(app: c.argument(0), tool: c.argument(1), scope: scope)
+            if c.json { c.out.emit(.object([("app", .string(c.argument(0))), ("tool", .string(c.argument(1))), ("scope", .string(scopeText))])) }
+            else { c.out.line(scope.map { "Tool \(c.argument(1)) on \(c.argument(0)) now needs \($0)" } ?? "Tool \(c.argument(1)) on \(c.argument(0)) follows its annotations again") }
+        default: throw CommandUsageError(message: "Unknown command 'tool \(c.parsed.path[1])'")
+        }
+        return ExitCode.success
+    }
+}

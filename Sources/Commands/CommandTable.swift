@@ -1,0 +1,175 @@
+/// The one table of every command, option and argument. The parser, `--help`, completions and the man
+/// page are all rendered from it, so they cannot disagree.
+public enum CommandTable {
+    public static let version = "0.1.0"
+
+    static let durationHelp = "a duration like 30m, 24h, 90d"
+    static let scopeValues = CompletionHint.values(["read", "write", "delete", "read,write", "read,write,delete"])
+
+    public static let globalOptions: [OptionSpec] = [
+        OptionSpec("db", value: "PATH", help: "Path of the store (default: $MCPCTL_DB, else $XDG_DATA_HOME/mcpctl/mcpctl.db, else ~/.local/share/mcpctl/mcpctl.db).", completion: .file),
+        OptionSpec("json", help: "Machine output: one JSON value on stdout (RFC 3339 UTC times, snake_case keys)."),
+    ]
+
+    static let email = ArgumentSpec("EMAIL", help: "The user's email address (case-insensitive).")
+    static let emailOption = OptionSpec("email", value: "EMAIL", help: "The user's email address.")
+    static let appOption = OptionSpec("app", value: "APP", help: "The app (one upstream MCP server family).")
+    static let envOption = OptionSpec("env", value: "ENV", help: "The environment of the app (e.g. production).")
+
+    static let auditFilters: [OptionSpec] = [
+        OptionSpec("since", value: "WHEN", help: "Only events at or after WHEN: \(durationHelp) ago, or an RFC 3339 time."),
+        OptionSpec("until", value: "WHEN", help: "Only events before WHEN: \(durationHelp) ago, or an RFC 3339 time."),
+        OptionSpec("source", value: "SOURCE", help: "Only events from mcp, oauth or cli.", completion: .values(["mcp", "oauth", "cli"])),
+        OptionSpec("email", value: "EMAIL", help: "Only events of this user."),
+        OptionSpec("client", value: "CLIENT_ID", help: "Only events of this OAuth client."),
+        OptionSpec("token", value: "ID", help: "Only events of this token."),
+        OptionSpec("app", value: "APP", help: "Only events on this app."),
+        OptionSpec("env", value: "ENV", help: "Only events on this environment."),
+        OptionSpec("tool", value: "TOOL", help: "Only calls of this tool."),
+        OptionSpec("action", value: "ACTION", help: "Only this action (e.g. tools/call, token.revoke)."),
+        OptionSpec("decision", value: "DECISION", help: "Only allowed or denied events.", completion: .values(["allow", "deny"])),
+    ]
+
+    public static let root = CommandSpec(
+        "mcpctl",
+        abstract: "Authentication, authorization and audit for MCP servers.",
+        discussion: """
+        mcpctl keeps users, tokens, OAuth clients, grants and an audit log in one local SQLite store. \
+        'mcpctl serve' runs an OAuth 2.1 authorization server and an MCP gateway over that store; every other \
+        command administers it from the shell. Changes made here take effect on the server's very next request.
+        """,
+        subcommands: [
+            CommandSpec("init", abstract: "Create the store (if needed) and print where it is.",
+                        discussion: "Every command creates the store on first use; 'init' does only that, with directory mode 0700 and file mode 0600."),
+            CommandSpec("user", abstract: "Manage users.", subcommands: [
+                CommandSpec("add", abstract: "Add a user.", arguments: [email], options: [
+                    OptionSpec("name", value: "NAME", help: "Display name."),
+                    OptionSpec("password-stdin", help: "Read the password (for the OAuth login page) from the first line of standard input."),
+                ], examples: ["mcpctl user add alice@example.com --name 'Alice'", "printf '%s\\n' \"$PW\" | mcpctl user add bob@example.com --password-stdin"]),
+                CommandSpec("list", abstract: "List users."),
+                CommandSpec("show", abstract: "Show one user with their grants and live tokens.", arguments: [email]),
+                CommandSpec("disable", abstract: "Disable a user and revoke every credential they hold, at once.", arguments: [email]),
+                CommandSpec("enable", abstract: "Enable a disabled user (revoked credentials stay revoked).", arguments: [email]),
+                CommandSpec("remove", abstract: "Remove a user with their tokens, grants and consents.", arguments: [email]),
+                CommandSpec("passwd", abstract: "Set a user's password.", arguments: [email], options: [
+                    OptionSpec("password-stdin", help: "Read the password from the first line of standard input."),
+                ]),
+            ]),
+            CommandSpec("app", abstract: "Manage apps and their environments (upstream MCP servers).", subcommands: [
+                CommandSpec("add", abstract: "Add an environment of an app, served at /mcp/APP/ENV.",
+                            discussion: "Give exactly one of --upstream (a Streamable HTTP MCP server) or --command (a stdio MCP server, started per session; the command line is split with shell-like quoting but never run through a shell).",
+                            arguments: [ArgumentSpec("APP", help: "The app name.")], options: [
+                    OptionSpec("env", value: "ENV", help: "The environment name (e.g. production)."),
+                    OptionSpec("upstream", value: "URL", help: "The upstream's Streamable HTTP endpoint (http or https)."),
+                    OptionSpec("command", value: "CMD", help: "The command line of a stdio MCP server."),
+                ], examples: ["mcpctl app add notes --env production --upstream http://127.0.0.1:9000/mcp", "mcpctl app add files --env local --command 'python3 server.py --root /srv'"]),
+                CommandSpec("list", abstract: "List apps and environments."),
+                CommandSpec("remove", abstract: "Remove an environment, or a whole app.", arguments: [ArgumentSpec("APP", help: "The app name.")],
+                            options: [OptionSpec("env", value: "ENV", help: "Remove only this environment.")]),
+            ]),
+            CommandSpec("tool", abstract: "Inspect tools and set the scope each needs.", subcommands: [
+                CommandSpec("list", abstract: "List the tools the gateway has seen, with the scope each needs and why.",
+                            arguments: [ArgumentSpec("APP", help: "The app name.")], options: [envOption]),
+                CommandSpec("scope", abstract: "Set the scope a tool needs (auto: follow its annotations).",
+                            arguments: [ArgumentSpec("APP", help: "The app name."), ArgumentSpec("TOOL", help: "The tool name."),
+                                        ArgumentSpec("SCOPE", help: "read, write, delete or auto.", completion: .values(["read", "write", "delete", "auto"]))]),
+            ]),
+            CommandSpec("grant", abstract: "Grant users scopes on apps.", subcommands: [
+                CommandSpec("add", abstract: "Grant a user a role or scopes on an app (one environment or all).", arguments: [email], options: [
+                    OptionSpec("app", value: "APP", help: "The app."),
+                    OptionSpec("env", value: "ENV", help: "The environment, or '*' for all (default: *)."),
+                    OptionSpec("role", value: "ROLE", help: "viewer (read), editor (read,write) or admin (read,write,delete).", completion: .values(["viewer", "editor", "admin"])),
+                    OptionSpec("scopes", value: "SCOPES", help: "Comma-separated scopes instead of a role.", completion: scopeValues),
+                ], examples: ["mcpctl grant add alice@example.com --app notes --env production --role viewer"]),
+                CommandSpec("list", abstract: "List grants.", options: [emailOption, appOption]),
+                CommandSpec("revoke", abstract: "Revoke a user's grant on an app (all environments unless --env).", arguments: [email],
+                            options: [appOption, OptionSpec("env", value: "ENV", help: "Only the grant on this environment ('*' for the all-environments grant).")]),
+            ]),
+            CommandSpec("can-i", abstract: "Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.",
+                        arguments: [email, ArgumentSpec("ACTION", help: "read, write, delete or tool/NAME.", optional: true, completion: .values(["read", "write", "delete"]))],
+                        options: [appOption, envOption, OptionSpec("token", value: "ID", help: "Answer for this token (its scopes and binding count too)."),
+                                  OptionSpec("list", help: "List every app/env and the scopes the user (or token) can use.")],
+                        examples: ["mcpctl can-i alice@example.com write --app notes --env production", "mcpctl can-i alice@example.com --list"]),
+            CommandSpec("token", abstract: "Manage personal access tokens.", subcommands: [
+                CommandSpec("create", abstract: "Create a personal token; prints only the secret on stdout.",
+                            discussion: "The secret is shown exactly once and stored only as a SHA-256 hash. A one-line summary goes to stderr.",
+                            options: [
+                    OptionSpec("email", value: "EMAIL", help: "The user the token belongs to."),
+                    OptionSpec("name", value: "NAME", help: "A name to recognise the token by."),
+                    OptionSpec("scopes", value: "SCOPES", help: "Comma-separated scopes (default: read).", completion: scopeValues),
+                    OptionSpec("app", value: "APP", help: "Bind the token to this app (with --env)."),
+                    OptionSpec("env", value: "ENV", help: "Bind the token to this environment (with --app)."),
+                    OptionSpec("expires", value: "WHEN", help: "Lifetime: \(durationHelp), or 'never' (default: 90d).", completion: .values(["30d", "90d", "never"])),
+                    OptionSpec("print-config", help: "Print an MCP client configuration block instead of the bare secret."),
+                    OptionSpec("url", value: "URL", help: "Server URL for --print-config (default: the store's public URL)."),
+                ], examples: ["T=$(mcpctl token create --email alice@example.com --scopes read --name ci)"]),
+                CommandSpec("list", abstract: "List tokens (live ones unless --all).", options: [
+                    emailOption, OptionSpec("all", help: "Include revoked and expired tokens."),
+                ]),
+                CommandSpec("show", abstract: "Show one token.", arguments: [ArgumentSpec("ID", help: "The token id (tok_…).")]),
+                CommandSpec("rotate", abstract: "Issue a new secret for a token; the old one dies after the grace period.",
+                            arguments: [ArgumentSpec("ID", help: "The token id (tok_…) or its secret.")],
+                            options: [OptionSpec("grace", value: "DURATION", help: "Keep the old secret valid this long (default: 0, dead at once).")]),
+                CommandSpec("revoke", abstract: "Revoke tokens by id or pasted secret, or every credential of a user.",
+                            discussion: "With --email E --all every credential of the user is cancelled: personal tokens, OAuth access and refresh tokens, and consents. Revocation takes effect on the server's next request.",
+                            arguments: [ArgumentSpec("ID", help: "Token ids (tok_…) or secrets (mcp_…).", optional: true, repeating: true)],
+                            options: [emailOption, OptionSpec("all", help: "With --email: revoke everything the user holds.")]),
+                CommandSpec("scan", abstract: "Find mcpctl tokens in files or stdin and say which are live; exit 1 if any live one is found.",
+                            discussion: "Matches are checked offline by their checksum, then looked up by hash. Secrets are never printed: only their prefix and last four characters.",
+                            arguments: [ArgumentSpec("FILE", help: "Files to scan (default: standard input).", optional: true, repeating: true, completion: .file)]),
+            ]),
+            CommandSpec("client", abstract: "Manage OAuth clients (connected applications).", subcommands: [
+                CommandSpec("list", abstract: "List connected applications.", options: [
+                    OptionSpec("email", value: "EMAIL", help: "Only applications this user has connected."),
+                    OptionSpec("all", help: "Include blocked clients."),
+                ]),
+                CommandSpec("show", abstract: "Show one client with its consents and tokens.", arguments: [ArgumentSpec("CLIENT_ID", help: "The client id.")]),
+                CommandSpec("register", abstract: "Register a client by hand.", options: [
+                    OptionSpec("name", value: "NAME", help: "The client's name."),
+                    OptionSpec("redirect-uri", value: "URI", help: "An allowed redirect URI (repeat for several).", repeating: true),
+                    OptionSpec("confidential", help: "Issue a client secret (shown once)."),
+                ]),
+                CommandSpec("revoke", abstract: "Delete a client with its consents and every token issued to it.", arguments: [ArgumentSpec("CLIENT_ID", help: "The client id.")]),
+                CommandSpec("block", abstract: "Keep the client's record but refuse all its future use.", arguments: [ArgumentSpec("CLIENT_ID", help: "The client id.")]),
+                CommandSpec("prune", abstract: "Delete clients with no live token and no use for a while.", options: [
+                    OptionSpec("unused-for", value: "DURATION", help: "Unused for at least this long (default: 30d)."),
+                    OptionSpec("dry-run", help: "Only list what would be deleted."),
+                ]),
+            ]),
+            CommandSpec("audit", abstract: "Query, export and verify the audit log.", subcommands: [
+                CommandSpec("list", abstract: "List audit events, newest first.",
+                            options: auditFilters + [OptionSpec("limit", value: "N", help: "At most N events (default: 100).")]),
+                CommandSpec("tail", abstract: "Print the latest events, oldest first; -f follows new ones.",
+                            options: [OptionSpec("follow", short: "f", help: "Keep printing new events as they are written, by any process."),
+                                      OptionSpec("lines", short: "n", value: "N", help: "How many of the latest events to print first (default: 10).")] + auditFilters),
+                CommandSpec("export", abstract: "Stream every matching event, oldest first.",
+                            options: [OptionSpec("format", value: "FORMAT", help: "jsonl (default) or csv.", completion: .values(["jsonl", "csv"]))] + auditFilters),
+                CommandSpec("verify", abstract: "Walk the hash chain; name the first bad sequence number.",
+                            options: [OptionSpec("expect-head", value: "SEQ:HASH", help: "Also check that the chain still contains a head recorded earlier with 'audit head'.")]),
+                CommandSpec("head", abstract: "Print the latest sequence number and chain hash."),
+                CommandSpec("prune", abstract: "Delete old events, keeping the chain verifiable from the cut point.",
+                            options: [OptionSpec("before", value: "WHEN", help: "Delete events older than this: \(durationHelp) ago, or an RFC 3339 time.")]),
+            ]),
+            CommandSpec("serve", abstract: "Run the OAuth 2.1 authorization server and the MCP gateway.",
+                        discussion: "Every option can also be set with an MCPCTL_<NAME> environment variable (e.g. MCPCTL_LISTEN, MCPCTL_PUBLIC_URL).",
+                        options: [
+                OptionSpec("listen", value: "ADDR", help: "Address and port to listen on (default: 127.0.0.1:8000)."),
+                OptionSpec("public-url", value: "URL", help: "The URL clients use to reach this server (default: http://LISTEN)."),
+                OptionSpec("access-token-ttl", value: "DURATION", help: "Lifetime of OAuth access tokens (default: 1h)."),
+                OptionSpec("allowed-origin", value: "ORIGIN", help: "An extra allowed browser Origin (repeatable).", repeating: true),
+                OptionSpec("max-body", value: "BYTES", help: "Largest request body accepted (default: 4194304)."),
+                OptionSpec("max-connections", value: "N", help: "Most concurrent connections (default: 1024)."),
+                OptionSpec("log-level", value: "LEVEL", help: "error, warn, info (default) or debug.", completion: .values(["error", "warn", "info", "debug"])),
+                OptionSpec("insecure-http", help: "Allow a non-loopback listen address without an https public URL."),
+                OptionSpec("unauthenticated-introspection", help: "Let anyone call the introspection endpoint."),
+                OptionSpec("trusted-user-header", value: "NAME", help: "Take the logged-in user's email from this header set by a reverse proxy."),
+                OptionSpec("trusted-proxy", value: "ADDR", help: "Address of the reverse proxy allowed to set the trusted user header (repeatable).", repeating: true),
+            ]),
+            CommandSpec("completion", abstract: "Print a shell completion script.",
+                        arguments: [ArgumentSpec("SHELL", help: "bash, zsh or fish.", completion: .values(["bash", "zsh", "fish"]))],
+                        examples: ["mcpctl completion bash > /etc/bash_completion.d/mcpctl"]),
+        ]
+    )
+
+    public static let parser = ArgumentParser(program: "mcpctl", version: version, root: root, globalOptions: globalOptions)
+}

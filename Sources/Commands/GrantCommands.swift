@@ -1,0 +1,107 @@
+import MCPAuth
+
+/// `mcpctl grant add|list|revoke`.
+enum GrantCommands {
+    static func run(_ c: Context) throws -> Int32 {
+        let grants = Grants(store: try c.store())
+        switch c.parsed.path[1] {
+        case "add":
+            let app = try c.require("app")
+            let scopes: ScopeSet
+            switch (c.option("role"), c.option("scopes")) {
+            case (let role?, nil):
+                guard let s = ScopeSet.role(role) else { throw CommandUsageError(message: "Invalid role '\(role)': use viewer, editor or admin") }
+                scopes = s
+            case (nil, let text?):
+                scopes = try TokenCommands.parseScopes(text)
+            case (nil, nil): throw CommandUsageError(message: "give '--role viewer|editor|admin' or '--scopes read,write'")
+            default: throw CommandUsageError(message: "give '--role' or '--scopes', not both")
+            }
+            let g = try grants.add(email: c.argument(0), app: app, env: c.option("env") ?? "*", scopes: scopes)
+            if c.json { c.out.emit(g.json) } else { c.out.line("Granted \(g.email) \(g.label) (scopes \(g.scopes))") }
+        case "list":
+            let list = try grants.list(email: c.option("email"), app: c.option("app"))
+            if c.json { c.out.emit(.array(list.map(\.json))); break }
+            c.out.table(["EMAIL", "APP", "ENV", "ROLE", "SCOPES", "CREATED"], list.map {
+                [$0.email, $0.app, $0.env, Grant.roleName($0.scopes), $0.scopes.description, Output.time($0.createdAt)]
+            }, empty: "No grants. Add one with: mcpctl grant add EMAIL --app APP --env ENV --role viewer")
+        case "revoke":
+            let app = try c.require("app")
+            let n = try grants.revoke(email: c.argument(0), app: app, env: c.option("env"))
+            if c.json { c.out.emit(.object([("email", .string(c.argument(0).lowercased())), ("app", .string(app)), ("env", .str(c.option("env"))), ("revoked", .int(Int64(n)))])) }
+            else { c.out.line("Revoked \(n) grant\(n == 1 ? "" : "s") of \(c.argument(0).lowercased()) on \(app)\(c.option("env").map { "/\($0)" } ?? "")") }
+        default: throw CommandUsageError(message: "Unknown command 'grant \(c.parsed.path[1])'")
+        }
+        return ExitCode.success
+    }
+}
+
+/// `mcpctl can-i EMAIL ACTION --app A --env E [--token ID] [--list]`, answered like `kubectl auth can-i`.
+enum CanICommand {
+    static func run(_ c: Context) throws -> Int32 {
+        let store = try c.store()
+        let user = try Users(store: store).require(c.argument(0))
+        var tokenScopes: ScopeSet?
+        var binding: (app: String?, env: String?) = (nil, nil)
+        var tokenID: String?
+        var tokenProblem: String?
+        if let ref = c.option("token") {
+            let t = try Tokens(store: store).resolve(ref)
+            guard t.userID == user.id else { throw DomainError.invalid("token \(t.id) belongs to \(t.email), not \(user.email)") }
+            tokenScopes = t.scopes
+            binding = (t.app, t.env)
+            tokenID = t.id
+            if t.status() != .active { tokenProblem = "token \(t.id) is \(t.status().rawValue)" }
+        }
+        if user.disabledAt != nil { tokenProblem = "user \(user.email) is disabled" }
+
+        if c.flag("list") {
+            var rows: [[String]] = []
+            var items: [JSON] = []
+            for env in try Apps(store: store).list() {
+                let d = try Policy.check(store: store, userID: user.id, tokenScopes: tokenScopes, tokenID: tokenID, binding: binding,
+                                         app: env.app, env: env.env, needed: nil)
+                guard d.hasAccess, !d.effective.isEmpty, tokenProblem == nil else { continue }
+                rows.append([env.app, env.env, d.effective.description, d.reason])
+                items.append(.object([("app", .string(env.app)), ("env", .string(env.env)),
+                                      ("scopes", .array(d.effective.list.map { .string($0) })), ("reason", .string(d.reason))]))
+            }
+            if c.json { c.out.emit(.array(items)) } else {
+                c.out.table(["APP", "ENV", "SCOPES", "BECAUSE"], rows, empty: tokenProblem.map { "Nothing: \($0)." } ?? "Nothing: \(user.email) has no grants.")
+            }
+            return ExitCode.success
+        }
+
+        guard c.parsed.arguments.count >= 2 else { throw CommandUsageError(message: "Missing expected argument '<ACTION>' (or use --list)") }
+        let app = try c.require("app")
+        let env = try c.require("env")
+        let action = c.argument(1)
+        let needed: ScopeSet
+        var why = ""
+        if action.hasPrefix("tool/") {
+            let tool = String(action.dropFirst(5))
+            guard !tool.isEmpty else { throw CommandUsageError(message: "Invalid action 'tool/': name the tool, e.g. tool/search") }
+            let (scope, reason) = try ToolScopes(store: store).required(app: app, env: env, tool: tool, annotations: nil)
+            needed = scope
+            why = " (\(tool) needs \(scope): \(reason))"
+        } else if let s = ScopeSet.named(action) {
+            needed = s
+        } else {
+            throw CommandUsageError(message: "Invalid action '\(action)': use read, write, delete or tool/NAME")
+        }
+        var d = try Policy.check(store: store, userID: user.id, tokenScopes: tokenScopes, tokenID: tokenID, binding: binding,
+                                 app: app, env: env, needed: needed)
+        if let tokenProblem { d = AccessDecision(allowed: false, effective: [], needed: needed, reason: tokenProblem, hasAccess: d.hasAccess) }
+        let reason = d.reason + why
+        if c.json {
+            c.out.emit(.object([("allowed", .bool(d.allowed)), ("email", .string(user.email)), ("app", .string(app)), ("env", .string(env)),
+                                ("action", .string(action)), ("needed", .array(needed.list.map { .string($0) })),
+                                ("effective_scopes", .array(d.effective.list.map { .string($0) })), ("token_id", .str(tokenID)),
+                                ("reason", .string(reason))]))
+        } else {
+            c.out.line(d.allowed ? "yes" : "no")
+            c.out.line(reason)
+        }
+        return d.allowed ? ExitCode.success : ExitCode.failure
+    }
+}

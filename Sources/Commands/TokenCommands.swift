@@ -1,0 +1,179 @@
+import Foundation
+import MCPAuth
+
+/// `mcpctl token create|list|show|rotate|revoke|scan`.
+enum TokenCommands {
+    static func run(_ c: Context) throws -> Int32 {
+        switch c.parsed.path[1] {
+        case "create": return try create(c)
+        case "list": return try list(c)
+        case "show":
+            let record = try Tokens(store: try c.store()).resolve(c.argument(0))
+            if c.json { c.out.emit(record.json) } else { show(record, c) }
+        case "rotate": return try rotate(c)
+        case "revoke": return try revoke(c)
+        case "scan": return try scan(c)
+        default: throw CommandUsageError(message: "Unknown command 'token \(c.parsed.path[1])'")
+        }
+        return ExitCode.success
+    }
+
+    static func parseScopes(_ text: String?) throws -> ScopeSet {
+        guard let text else { return .read }
+        guard let scopes = ScopeSet(parsing: text) else {
+            throw CommandUsageError(message: "Invalid scopes '\(text)': use a comma-separated list of read, write, delete")
+        }
+        return scopes
+    }
+
+    static func create(_ c: Context) throws -> Int32 {
+        let email = try c.require("email")
+        let scopes = try parseScopes(c.option("scopes"))
+        var lifetime: Int64? = Tokens.defaultLifetimeSeconds
+        if let expires = c.option("expires") {
+            if expires == "never" { lifetime = nil } else { lifetime = try c.duration("expires") }
+        }
+        if (c.option("app") == nil) != (c.option("env") == nil) {
+            throw CommandUsageError(message: "'--app' and '--env' must be given together")
+        }
+        let store = try c.store()
+        let issued = try Tokens(store: store).create(email: email, name: c.option("name"), scopes: scopes,
+                                                    app: c.option("app"), env: c.option("env"), lifetimeSeconds: lifetime)
+        let r = issued.record
+        if c.json {
+            var j = r.json
+            j.set("token", .string(issued.secret))
+            if c.flag("print-config") { j.set("config", try clientConfig(c, store: store, record: r, secret: issued.secret)) }
+            c.out.emit(j)
+        } else if c.flag("print-config") {
+            Output.write(try clientConfig(c, store: store, record: r, secret: issued.secret).encoded(pretty: true) + "\n")
+        } else {
+            Output.write(issued.secret + "\n")
+        }
+        let binding = r.app.map { " on \($0)/\(r.env ?? "")" } ?? ""
+        c.out.note("Created \(r.id) for \(r.email) (scopes \(r.scopes)\(binding), expires \(r.expiresAt.map { Clock.rfc3339($0) } ?? "never")). The secret is shown only once.")
+        return ExitCode.success
+    }
+
+    /// The MCP client configuration block: the endpoint URL plus the `Email` / `Token` header pair.
+    static func clientConfig(_ c: Context, store: Store, record: TokenRecord, secret: String) throws -> JSON {
+        let stored = try store.setting("public_url")?.string
+        let base = c.option("url") ?? stored ?? "http://127.0.0.1:8000"
+        let app = record.app ?? Apps.builtInApp
+        let env = record.env ?? Apps.builtInEnv
+        var url = base
+        if !url.contains("/mcp/") {
+            while url.hasSuffix("/") { url.removeLast() }
+            url += "/mcp/\(app)/\(env)"
+        }
+        return .object([("mcpServers", .object([
+            ("\(app)-\(env)", .object([
+                ("type", "http"), ("url", .string(url)),
+                ("headers", .object([("Email", .string(record.email)), ("Token", .string(secret))])),
+            ])),
+        ]))])
+    }
+
+    static func list(_ c: Context) throws -> Int32 {
+        let records = try Tokens(store: try c.store()).list(email: c.option("email"), includeInactive: c.flag("all"))
+        if c.json { c.out.emit(.array(records.map(\.json))); return ExitCode.success }
+        c.out.table(["ID", "NAME", "EMAIL", "KIND", "SCOPES", "APP/ENV", "EXPIRES", "LAST USED", "STATUS"], records.map { r in
+            [r.id, r.name ?? "-", r.email, r.kind.rawValue, r.scopes.description, r.app.map { "\($0)/\(r.env ?? "")" } ?? "*",
+             Output.until(r.expiresAt), Output.ago(r.lastUsedAt), r.status().rawValue]
+        }, empty: c.flag("all") ? "No tokens." : "No live tokens. Create one with: mcpctl token create --email EMAIL")
+        return ExitCode.success
+    }
+
+    static func show(_ r: TokenRecord, _ c: Context) {
+        let rows: [(String, String)] = [
+            ("ID", r.id), ("Name", r.name ?? "-"), ("Email", r.email), ("Kind", r.kind.rawValue), ("Secret", r.hint),
+            ("Scopes", r.scopes.description), ("App/env", r.app.map { "\($0)/\(r.env ?? "")" } ?? "any (grants decide)"),
+            ("Client", r.clientID ?? "-"), ("Created", Output.time(r.createdAt)), ("Expires", Output.time(r.expiresAt)),
+            ("Last used", Output.time(r.lastUsedAt)), ("Revoked", Output.time(r.revokedAt)), ("Status", r.status().rawValue),
+            ("Rotated from", r.rotatedFrom ?? "-"),
+        ]
+        for (k, v) in rows { c.out.line((k + ":").padding(toLength: 14, withPad: " ", startingAt: 0) + v) }
+    }
+
+    static func rotate(_ c: Context) throws -> Int32 {
+        let grace = try c.duration("grace") ?? 0
+        let issued = try Tokens(store: try c.store()).rotate(c.argument(0), graceSeconds: grace)
+        if c.json {
+            var j = issued.record.json
+            j.set("token", .string(issued.secret))
+            c.out.emit(j)
+        } else {
+            Output.write(issued.secret + "\n")
+        }
+        let old = issued.record.rotatedFrom ?? "?"
+        c.out.note("Rotated \(old) → \(issued.record.id); the old secret " +
+                   (grace > 0 ? "stays valid for \(DurationText.format(grace))." : "is dead now."))
+        return ExitCode.success
+    }
+
+    static func revoke(_ c: Context) throws -> Int32 {
+        let tokens = Tokens(store: try c.store())
+        if c.flag("all") {
+            guard let email = c.option("email") else { throw CommandUsageError(message: "'--all' needs '--email EMAIL'") }
+            guard c.parsed.arguments.isEmpty else { throw CommandUsageError(message: "give token ids or '--email EMAIL --all', not both") }
+            let n = try tokens.revokeAll(email: email)
+            if c.json { c.out.emit(.object([("email", .string(email.lowercased())), ("revoked", .int(Int64(n)))])) }
+            else { c.out.line("Revoked \(n) credential\(n == 1 ? "" : "s") of \(email.lowercased()) (personal and OAuth tokens) and removed their consents") }
+            return ExitCode.success
+        }
+        guard !c.parsed.arguments.isEmpty else {
+            throw CommandUsageError(message: "Missing expected argument '<ID>' (or use '--email EMAIL --all')")
+        }
+        if c.option("email") != nil { throw CommandUsageError(message: "'--email' is only for '--email EMAIL --all'") }
+        let results = try tokens.revoke(c.parsed.arguments)
+        if c.json {
+            c.out.emit(.array(results.map { r, changed in
+                var j = r.json
+                if changed { j.set("revoked_at", .string(Clock.rfc3339(Clock.nowMillis()))); j.set("status", "revoked") }
+                j.set("changed", .bool(changed))
+                return j
+            }))
+        } else {
+            for (r, changed) in results {
+                c.out.line(changed ? "Revoked \(r.id) (\(r.email)\(r.name.map { ", \($0)" } ?? ""))" : "\(r.id) was already revoked")
+            }
+        }
+        return ExitCode.success
+    }
+
+    static func scan(_ c: Context) throws -> Int32 {
+        var inputs: [(String, String)] = []
+        if c.parsed.arguments.isEmpty || c.parsed.arguments == ["-"] {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            inputs.append(("<stdin>", String(decoding: data, as: UTF8.self)))
+        } else {
+            for path in c.parsed.arguments {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw CommandFailure(message: "cannot read \(path)", code: ExitCode.failure)
+                }
+                inputs.append((path, String(decoding: data, as: UTF8.self)))
+            }
+        }
+        let tokens = Tokens(store: try c.store())
+        var findings: [JSON] = []
+        var rows: [[String]] = []
+        var live = 0
+        for (source, text) in inputs {
+            for (lineNumber, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                for secret in TokenSecret.find(in: String(line)) {
+                    let (status, record) = try tokens.scanStatus(secret)
+                    if status == .live { live += 1 }
+                    findings.append(.object([("source", .string(source)), ("line", .int(Int64(lineNumber + 1))),
+                                             ("token", .string(TokenSecret.redacted(secret))), ("status", .string(status.rawValue)),
+                                             ("id", .str(record?.id)), ("email", .str(record?.email))]))
+                    rows.append(["\(source):\(lineNumber + 1)", TokenSecret.redacted(secret), status.rawValue, record?.id ?? "-", record?.email ?? "-"])
+                }
+            }
+        }
+        if c.json { c.out.emit(.array(findings)) } else {
+            c.out.table(["LOCATION", "TOKEN", "STATUS", "ID", "EMAIL"], rows, empty: "No mcpctl tokens found.")
+            if live > 0 { c.out.note("\(live) live token\(live == 1 ? "" : "s") found: revoke with 'mcpctl token revoke ID' and rotate what used them.") }
+        }
+        return live > 0 ? ExitCode.failure : ExitCode.success
+    }
+}

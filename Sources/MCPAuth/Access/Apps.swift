@@ -1,0 +1,117 @@
+/// One environment of an app: where its upstream MCP server is (an HTTP URL or a command to run).
+public struct AppEnvironment: Sendable {
+    public let app: String
+    public let env: String
+    public let upstreamURL: String?
+    public let command: [String]?
+    public let createdAt: Int64
+
+    public var isBuiltIn: Bool { app == Apps.builtInApp }
+
+    public var json: JSON {
+        .object([("app", .string(app)), ("env", .string(env)), ("upstream", .str(upstreamURL)),
+                 ("command", command.map { .array($0.map { .string($0) }) } ?? .null),
+                 ("builtin", .bool(isBuiltIn)), ("created_at", .string(Clock.rfc3339(createdAt)))])
+    }
+}
+
+/// Apps and their environments (DESIGN.md §5). The app `mcpctl` (environment `local`) is built in.
+public struct Apps: Sendable {
+    public static let builtInApp = "mcpctl"
+    public static let builtInEnv = "local"
+    let store: Store
+    var db: Database { store.db }
+
+    public init(store: Store) { self.store = store }
+
+    static let select = """
+        SELECT a.name AS app, e.name AS env, e.upstream_url, e.command_json, e.created_at
+        FROM environments e JOIN apps a ON a.id = e.app_id
+        """
+
+    static func environment(_ row: Row) -> AppEnvironment {
+        let command = row.string("command_json").flatMap { try? JSON.parse($0) }?.arrayValue?.compactMap(\.stringValue)
+        return AppEnvironment(app: row.string("app") ?? "", env: row.string("env") ?? "", upstreamURL: row.string("upstream_url"),
+                              command: command, createdAt: row.int("created_at") ?? 0)
+    }
+
+    public func environment(app: String, env: String) throws -> AppEnvironment? {
+        try db.first(Apps.select + " WHERE a.name = ? AND e.name = ?", [.text(app), .text(env)]).map(Apps.environment)
+    }
+
+    public func list() throws -> [AppEnvironment] {
+        try db.query(Apps.select + " ORDER BY a.name, e.name").map(Apps.environment)
+    }
+
+    public func appID(_ app: String) throws -> Int64? {
+        try db.first("SELECT id FROM apps WHERE name = ?", [.text(app)])?.int("id")
+    }
+
+    /// Names of apps and environments: letters, digits, '-', '_' and '.', starting with a letter or digit.
+    public static func validateName(_ name: String, what: String) throws {
+        let ok = !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy {
+            ($0.isASCII && (CharacterSet.alphanumerics.contains($0))) || $0 == "-" || $0 == "_" || $0 == "."
+        } && name.first.map { $0.isLetter || $0.isNumber } == true
+        guard ok else {
+            throw DomainError.invalid("\(what) name '\(name)' is invalid: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit")
+        }
+    }
+
+    /// Adds (or replaces the upstream of) an environment. Exactly one of `upstream` / `command` is given.
+    @discardableResult
+    public func add(app: String, env: String, upstream: String?, command: [String]?) throws -> AppEnvironment {
+        try Apps.validateName(app, what: "app")
+        try Apps.validateName(env, what: "environment")
+        guard env != "*" else { throw DomainError.invalid("'*' is not an environment name") }
+        guard app != Apps.builtInApp else { throw DomainError.invalid("the app name 'mcpctl' is reserved for the built-in app") }
+        guard (upstream == nil) != (command == nil) else { throw DomainError.invalid("give exactly one of --upstream URL or --command 'CMD …'") }
+        if let upstream { try UpstreamURL.validate(upstream) }
+        if let command, command.isEmpty { throw DomainError.invalid("--command needs a program to run") }
+        let commandJSON = command.map { JSON.array($0.map { .string($0) }).encoded() }
+        return try db.write {
+            let now = Clock.nowMillis()
+            try db.run("INSERT OR IGNORE INTO apps (name, created_at) VALUES (?, ?)", [.text(app), .integer(now)])
+            guard let id = try appID(app) else { throw DomainError.notFound("app \(app) vanished") }
+            try db.run("""
+                INSERT INTO environments (app_id, name, upstream_url, command_json, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(app_id, name) DO UPDATE SET upstream_url = excluded.upstream_url, command_json = excluded.command_json
+                """, [.integer(id), .text(env), .text(upstream), .text(commandJSON), .integer(now)])
+            try AuditLog.append(.cli("app.add", app: app, env: env, target: upstream ?? command?.first), to: db)
+            guard let e = try environment(app: app, env: env) else { throw DomainError.notFound("environment vanished") }
+            return e
+        }
+    }
+
+    /// Removes one environment, or the whole app with its grants and tool settings.
+    public func remove(app: String, env: String?) throws {
+        guard app != Apps.builtInApp else { throw DomainError.invalid("the built-in app 'mcpctl' cannot be removed") }
+        try db.write {
+            guard let id = try appID(app) else { throw DomainError.notFound("no app named '\(app)'") }
+            if let env {
+                let n = try db.run("DELETE FROM environments WHERE app_id = ? AND name = ?", [.integer(id), .text(env)])
+                guard n > 0 else { throw DomainError.notFound("app '\(app)' has no environment '\(env)'") }
+                try db.run("DELETE FROM grants WHERE app_id = ? AND env = ?", [.integer(id), .text(env)])
+                try db.run("DELETE FROM tools WHERE app = ? AND env = ?", [.text(app), .text(env)])
+            } else {
+                try db.run("DELETE FROM apps WHERE id = ?", [.integer(id)])
+                try db.run("DELETE FROM tools WHERE app = ?", [.text(app)])
+                try db.run("DELETE FROM tool_scopes WHERE app = ?", [.text(app)])
+            }
+            try AuditLog.append(.cli("app.remove", app: app, env: env), to: db)
+        }
+    }
+}
+
+/// Upstream URLs: absolute http or https with a host, no credentials, no fragment.
+public enum UpstreamURL {
+    public static func validate(_ text: String) throws {
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = url.host, !host.isEmpty else {
+            throw DomainError.invalid("upstream '\(text)' is not an http or https URL")
+        }
+        guard url.user == nil, url.password == nil else { throw DomainError.invalid("upstream URL must not contain credentials") }
+        guard url.fragment == nil else { throw DomainError.invalid("upstream URL must not contain a fragment") }
+    }
+}
+
+import Foundation

@@ -1,0 +1,63 @@
+/// The answer to "may this caller do this here", with the reason in words an operator can act on.
+public struct AccessDecision: Sendable {
+    public let allowed: Bool
+    /// Scopes the caller has on the app/env (token ∩ grants ∩ binding).
+    public let effective: ScopeSet
+    public let needed: ScopeSet?
+    public let reason: String
+    /// False when the caller has no grant at all on the app/env (answered as "App not found").
+    public let hasAccess: Bool
+
+    public init(allowed: Bool, effective: ScopeSet, needed: ScopeSet?, reason: String, hasAccess: Bool) {
+        self.allowed = allowed; self.effective = effective; self.needed = needed; self.reason = reason; self.hasAccess = hasAccess
+    }
+}
+
+/// DESIGN.md §5: effective scopes of a request = token scopes ∩ grant scopes for that app/env (∩ the
+/// token's binding or resource). Grants add up: an environment's own grant and the `*` grant both count.
+public enum Policy {
+    /// Effective scopes for a user (and optionally a token) on app/env, with the explanation.
+    public static func evaluate(grants: [Grant], tokenScopes: ScopeSet?, tokenID: String? = nil, binding: (app: String?, env: String?),
+                                app: String, env: String, needed: ScopeSet?) -> AccessDecision {
+        if let boundApp = binding.app, let boundEnv = binding.env, boundApp != app || boundEnv != env {
+            return AccessDecision(allowed: false, effective: [], needed: needed,
+                                  reason: "token \(tokenID ?? "") is bound to \(boundApp)/\(boundEnv), not \(app)/\(env)", hasAccess: false)
+        }
+        guard !grants.isEmpty else {
+            return AccessDecision(allowed: false, effective: [], needed: needed, reason: "no grant on \(app)/\(env)", hasAccess: false)
+        }
+        let granted = grants.reduce(ScopeSet()) { $0.union($1.scopes) }
+        let effective = tokenScopes.map { granted.intersection($0) } ?? granted
+        let grantNames = grants.map(\.label).joined(separator: " + ")
+        guard let needed else {
+            return AccessDecision(allowed: !effective.isEmpty, effective: effective, needed: nil,
+                                  reason: "grant \(grantNames)" + (tokenScopes.map { ", token scopes \($0)" } ?? ""), hasAccess: true)
+        }
+        if effective.isSuperset(of: needed) {
+            let neededGrant = grants.first(where: { $0.scopes.isSuperset(of: needed) })?.label ?? grantNames
+            return AccessDecision(allowed: true, effective: effective, needed: needed,
+                                  reason: "grant \(neededGrant) allows \(needed)", hasAccess: true)
+        }
+        let missing = needed.subtracting(effective)
+        let reason: String
+        if !granted.isSuperset(of: needed) {
+            reason = "grant \(grantNames) does not include \(missing)"
+        } else {
+            reason = "token \(tokenID ?? "") lacks scope \(missing) (token scopes: \(tokenScopes?.description ?? ""))"
+        }
+        return AccessDecision(allowed: false, effective: effective, needed: needed, reason: reason, hasAccess: true)
+    }
+}
+
+extension Policy {
+    /// Full check against the store: the environment must exist and the user must hold a grant on it;
+    /// then token scopes and binding narrow what the grants allow.
+    public static func check(store: Store, userID: Int64, tokenScopes: ScopeSet?, tokenID: String? = nil,
+                             binding: (app: String?, env: String?), app: String, env: String, needed: ScopeSet?) throws -> AccessDecision {
+        guard try Apps(store: store).environment(app: app, env: env) != nil else {
+            return AccessDecision(allowed: false, effective: [], needed: needed, reason: "app \(app)/\(env) does not exist", hasAccess: false)
+        }
+        let grants = try Grants(store: store).applicable(userID: userID, app: app, env: env)
+        return evaluate(grants: grants, tokenScopes: tokenScopes, tokenID: tokenID, binding: binding, app: app, env: env, needed: needed)
+    }
+}

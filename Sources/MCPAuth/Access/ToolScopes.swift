@@ -1,0 +1,107 @@
+/// The scope each MCP method and tool needs (DESIGN.md §5), the tools the gateway has seen, and the
+/// operator's overrides.
+public struct ToolScopes: Sendable {
+    let store: Store
+    var db: Database { store.db }
+
+    public init(store: Store) { self.store = store }
+
+    /// A tool as last listed by an upstream.
+    public struct SeenTool: Sendable {
+        public let app: String
+        public let env: String
+        public let name: String
+        public let annotations: JSON?
+        public let description: String?
+        public let seenAt: Int64
+    }
+
+    /// Scope a tool needs from its annotations alone: `readOnlyHint: true` → read; `destructiveHint: false`
+    /// → write; otherwise delete (MCP 2025-11-25 treats an unannotated tool as destructive).
+    public static func fromAnnotations(_ annotations: JSON?) -> (ScopeSet, String) {
+        if annotations?["readOnlyHint"]?.boolValue == true { return (.read, "annotated readOnlyHint") }
+        if annotations?["destructiveHint"]?.boolValue == false { return (.write, "annotated destructiveHint: false") }
+        if annotations?["destructiveHint"]?.boolValue == true { return (.delete, "annotated destructiveHint") }
+        return (.delete, "no annotations: treated as destructive")
+    }
+
+    /// Scope a non-tool JSON-RPC method needs: reading and housekeeping → read; anything unknown → delete.
+    public static func forMethod(_ method: String) -> ScopeSet {
+        let readMethods: Set<String> = [
+            "initialize", "ping", "tools/list", "resources/list", "resources/read", "resources/templates/list",
+            "resources/subscribe", "resources/unsubscribe", "prompts/list", "prompts/get", "completion/complete",
+            "logging/setLevel", "server/discover", "tasks/get", "tasks/list", "tasks/result", "tasks/cancel",
+        ]
+        if readMethods.contains(method) || method.hasPrefix("notifications/") { return .read }
+        return .delete
+    }
+
+    public func override(app: String, tool: String) throws -> ScopeSet? {
+        try db.first("SELECT scope FROM tool_scopes WHERE app = ? AND tool = ?", [.text(app), .text(tool)])?
+            .string("scope").flatMap(ScopeSet.named)
+    }
+
+    /// The scope a call of `tool` needs: the operator's override first, else the annotations last seen.
+    public func required(app: String, env: String, tool: String, annotations: JSON?) throws -> (ScopeSet, String) {
+        if let o = try override(app: app, tool: tool) { return (o, "set by 'mcpctl tool scope'") }
+        var ann = annotations
+        if ann == nil {
+            ann = try db.first("SELECT annotations FROM tools WHERE app = ? AND env = ? AND name = ?", [.text(app), .text(env), .text(tool)])?
+                .string("annotations").flatMap { try? JSON.parse($0) }
+        }
+        return ToolScopes.fromAnnotations(ann)
+    }
+
+    /// Sets (or with nil clears) the operator's override; the tool need not have been seen yet.
+    public func setOverride(app: String, tool: String, scope: ScopeSet?) throws {
+        guard !tool.isEmpty, tool.count <= 128 else { throw DomainError.invalid("tool name must be 1-128 characters") }
+        try db.write {
+            guard try Apps(store: store).appID(app) != nil else { throw DomainError.notFound("no app named '\(app)' (see 'mcpctl app list')") }
+            if let scope {
+                try db.run("""
+                    INSERT INTO tool_scopes (app, tool, scope, set_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(app, tool) DO UPDATE SET scope = excluded.scope, set_at = excluded.set_at
+                    """, [.text(app), .text(tool), .text(scope.description), .integer(Clock.nowMillis())])
+            } else {
+                try db.run("DELETE FROM tool_scopes WHERE app = ? AND tool = ?", [.text(app), .text(tool)])
+            }
+            try AuditLog.append(.cli("tool.scope", app: app, target: tool, reason: scope.map { "scope=\($0)" } ?? "scope=auto"), to: db)
+        }
+    }
+
+    /// Replaces the remembered tool list of app/env with what the upstream just listed.
+    public func record(app: String, env: String, tools: [(name: String, annotations: JSON?, description: String?)]) throws {
+        try db.write {
+            let now = Clock.nowMillis()
+            try db.run("DELETE FROM tools WHERE app = ? AND env = ?", [.text(app), .text(env)])
+            for t in tools {
+                try db.run("INSERT OR REPLACE INTO tools (app, env, name, annotations, description, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           [.text(app), .text(env), .text(t.name), .text(t.annotations?.encoded()), .text(t.description.map { String($0.prefix(500)) }), .integer(now)])
+            }
+        }
+    }
+
+    /// Tools seen on the app (optionally one environment), plus overridden tools not seen yet.
+    public func list(app: String, env: String?) throws -> [(tool: SeenTool, scope: ScopeSet, why: String)] {
+        var sql = "SELECT app, env, name, annotations, description, seen_at FROM tools WHERE app = ?"
+        var args: [SQLValue] = [.text(app)]
+        if let env { sql += " AND env = ?"; args.append(.text(env)) }
+        var out: [(tool: SeenTool, scope: ScopeSet, why: String)] = []
+        var names = Set<String>()
+        for row in try db.query(sql + " ORDER BY env, name", args) {
+            let t = SeenTool(app: app, env: row.string("env") ?? "", name: row.string("name") ?? "",
+                             annotations: row.string("annotations").flatMap { try? JSON.parse($0) },
+                             description: row.string("description"), seenAt: row.int("seen_at") ?? 0)
+            let (scope, why) = try required(app: app, env: t.env, tool: t.name, annotations: t.annotations ?? .object([]))
+            names.insert(t.name)
+            out.append((t, scope, why))
+        }
+        for row in try db.query("SELECT tool, scope, set_at FROM tool_scopes WHERE app = ? ORDER BY tool", [.text(app)]) {
+            let name = row.string("tool") ?? ""
+            guard !names.contains(name), let scope = row.string("scope").flatMap(ScopeSet.named) else { continue }
+            out.append((SeenTool(app: app, env: env ?? "-", name: name, annotations: nil, description: nil, seenAt: 0),
+                        scope, "set by 'mcpctl tool scope' (not seen yet)"))
+        }
+        return out
+    }
+}

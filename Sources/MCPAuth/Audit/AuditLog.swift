@@ -1,0 +1,47 @@
+/// Appends events to the audit table, continuing the hash chain, and reads its head.
+public enum AuditLog {
+    /// The latest sequence number and chain hash (seq 0 and the genesis hash for an empty log).
+    public struct Head: Sendable, Equatable {
+        public let seq: Int64
+        public let hash: [UInt8]
+        public init(seq: Int64, hash: [UInt8]) { self.seq = seq; self.hash = hash }
+    }
+
+    public static func head(_ db: Database) throws -> Head {
+        guard let row = try db.first("SELECT seq, hash FROM audit_head WHERE id = 1") else {
+            return Head(seq: 0, hash: AuditChain.genesis)
+        }
+        return Head(seq: row["seq"].int ?? 0, hash: row["hash"].bytes ?? AuditChain.genesis)
+    }
+
+    private static let insertSQL = "INSERT INTO audit (seq, " + AuditChain.columns.joined(separator: ", ") +
+        ", prev_hash, hash) VALUES (" + Array(repeating: "?", count: AuditChain.columns.count + 3).joined(separator: ", ") + ")"
+
+    /// Appends events in order inside the caller's write transaction (or its own), returning their seqs.
+    @discardableResult
+    public static func append(_ events: [AuditEvent], to db: Database) throws -> [Int64] {
+        try db.write {
+            var head = try head(db)
+            var seqs: [Int64] = []
+            seqs.reserveCapacity(events.count)
+            for event in events {
+                let seq = head.seq + 1
+                let values = AuditChain.values(of: event)
+                let hash = AuditChain.hash(prev: head.hash, seq: seq, values: values)
+                try db.run(insertSQL, [.integer(seq)] + values + [.blob(head.hash), .blob(hash)])
+                head = Head(seq: seq, hash: hash)
+                seqs.append(seq)
+            }
+            try db.run("""
+                INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
+                """, [.integer(head.seq), .blob(head.hash)])
+            return seqs
+        }
+    }
+
+    @discardableResult
+    public static func append(_ event: AuditEvent, to db: Database) throws -> Int64 {
+        try append([event], to: db)[0]
+    }
+}

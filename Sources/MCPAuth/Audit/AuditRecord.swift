@@ -1,0 +1,54 @@
+/// One stored audit row as queries return it.
+public struct AuditRecord: Sendable {
+    public let seq: Int64
+    public let values: [SQLValue]   // AuditChain.columns order
+    public let prevHash: [UInt8]
+    public let hash: [UInt8]
+
+    static let select = "SELECT seq, " + AuditChain.columns.joined(separator: ", ") + ", prev_hash, hash FROM audit"
+
+    init(row: Row) {
+        seq = row[0].int ?? 0
+        values = Array(row.values[1...AuditChain.columns.count])
+        prevHash = row[AuditChain.columns.count + 1].bytes ?? []
+        hash = row[AuditChain.columns.count + 2].bytes ?? []
+    }
+
+    public func value(_ column: String) -> SQLValue {
+        guard let i = AuditChain.columns.firstIndex(of: column) else { return .null }
+        return values[i]
+    }
+
+    public var at: Int64 { value("at").int ?? 0 }
+
+    /// The keys of DESIGN.md §6 in order (keys may be added, never renamed), then `actor` and `target`.
+    public static let keys = ["seq", "at", "source", "action", "email", "token_id", "client_id", "app", "env", "method", "tool",
+                              "decision", "reason", "status", "duration_ms", "remote_addr", "actor", "target", "args_digest"]
+
+    public var json: JSON {
+        .object(AuditRecord.keys.map { key in
+            switch key {
+            case "seq": return (key, .int(seq))
+            case "at": return (key, .string(Clock.rfc3339Millis(at)))
+            default:
+                switch value(key) {
+                case .null: return (key, .null)
+                case .integer(let i): return (key, .int(i))
+                case .real(let d): return (key, .double((d * 1000).rounded() / 1000))
+                case .text(let s): return (key, .string(s))
+                case .blob(let b): return (key, .string(Hex.encode(b)))
+                }
+            }
+        })
+    }
+
+    /// The same fields as text for CSV and tables ("" for null).
+    public func text(_ key: String) -> String {
+        switch json[key] {
+        case .string(let s)?: return s
+        case .int(let i)?: return String(i)
+        case .double(let d)?: return String(d)
+        default: return ""
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import CSQLite
+import Foundation
+
+/// One value bound to or read from a SQLite statement.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+
+    public var int: Int64? { if case .integer(let v) = self { return v }; return nil }
+    public var string: String? { if case .text(let v) = self { return v }; return nil }
+    public var bytes: [UInt8]? {
+        switch self {
+        case .blob(let v): return v
+        case .text(let v): return Array(v.utf8)
+        default: return nil
+        }
+    }
+    public var double: Double? {
+        switch self {
+        case .real(let v): return v
+        case .integer(let v): return Double(v)
+        default: return nil
+        }
+    }
+}
+
+extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+public extension SQLValue {
+    /// Wraps an optional string, mapping nil to NULL.
+    static func text(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }
+    /// Wraps an optional integer, mapping nil to NULL.
+    static func int(_ value: Int64?) -> SQLValue { value.map { .integer($0) } ?? .null }
+    static func int(_ value: Int?) -> SQLValue { value.map { .integer(Int64($0)) } ?? .null }
+}
+
+/// A SQLite failure: the extended result code, SQLite's message and the SQL text, never the bound values
+/// (they may be secrets).
+public struct DatabaseError: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public let message: String
+    public let sql: String?
+
+    public var isBusy: Bool { code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
+    public var isConstraint: Bool { code & 0xff == SQLITE_CONSTRAINT }
+    public var description: String {
+        "SQLite error \(code): \(message)" + (sql.map { " (in: \($0.prefix(120)))" } ?? "")
+    }
+}
+
+/// One row of a query result, read by column name or position.
+public struct Row: Sendable {
+    public let columns: [String]
+    public let values: [SQLValue]
+
+    public subscript(_ name: String) -> SQLValue {
+        guard let i = columns.firstIndex(of: name) else { return .null }
+        return values[i]
+    }
+    public subscript(_ index: Int) -> SQLValue { values[index] }
+    public func string(_ name: String) -> String? { self[name].string }
+    public func int(_ name: String) -> Int64? { self[name].int }
+}
+
+/// A connection to one SQLite file. Not shared between threads without external locking.
+public final class Database: @unchecked Sendable {
+    let handle: OpaquePointer
+    public let path: String
+    private var statementCache: [String: OpaquePointer] = [:]
+
+    /// Opens (creating if needed) the file and configures the connection in one fixed order.
+    public init(path: String, busyTimeoutMilliseconds: Int32 = 10_000) throws {
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            // Close the handle even when open fails (it may be allocated).
+            if let db { sqlite3_close_v2(db) }
+            throw DatabaseError(code: rc, message: message, sql: nil)
+        }
+        self.handle = db
+        self.path = path
+        // 1. Extended result codes, so errors are precise.
+        sqlite3_extended_result_codes(db, 1)
+        // 2. Busy handling before anything that may take a lock.
+        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+        do {
+            // 3. WAL so readers never block the writer; 4. durability for credential changes;
+            // 5. foreign keys (off by default in SQLite).
+            try execute("PRAGMA journal_mode=WAL")
+            try execute("PRAGMA synchronous=FULL")
+            try execute("PRAGMA foreign_keys=ON")
+        } catch {
+            sqlite3_close_v2(db)
+            throw error
+        }
+    }
+
+    deinit {
+        for (_, stmt) in statementCache { sqlite3_finalize(stmt) }
+        sqlite3_close_v2(handle)
+    }
+
+    private func error(_ rc: Int32, _ sql: String?) -> DatabaseError {
+        DatabaseError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+
+    /// Runs one or more statements without parameters or results.
+    public func execute(_ sql: String) throws {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw error(rc, sql) }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let stmt = statementCache[sql] { return stmt }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc, sql) }
+        statementCache[sql] = stmt
+        return stmt
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private func bind(_ stmt: OpaquePointer, _ values: [SQLValue], _ sql: String) throws {
+        let expected = Int(sqlite3_bind_parameter_count(stmt))
+        guard expected == values.count else {
+            throw DatabaseError(code: SQLITE_RANGE, message: "expected \(expected) parameters, got \(values.count)", sql: sql)
+        }
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(stmt, index)
+            case .integer(let v): rc = sqlite3_bind_int64(stmt, index, v)
+            case .real(let v): rc = sqlite3_bind_double(stmt, index, v)
+            case .text(let v): rc = sqlite3_bind_text(stmt, index, v, -1, Database.transient)
+            case .blob(let v):
+                rc = v.withUnsafeBytes { sqlite3_bind_blob(stmt, index, $0.baseAddress, Int32($0.count), Database.transient) }
+            }
+            guard rc == SQLITE_OK else { throw error(rc, sql) }
+        }
+    }
+
+    private func column(_ stmt: OpaquePointer, _ i: Int32) -> SQLValue {
+        switch sqlite3_column_type(stmt, i) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, i))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, i))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(stmt, i)))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(stmt, i))
+            guard count > 0, let base = sqlite3_column_blob(stmt, i) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: base, count: count)))
+        default: return .null
+        }
+    }
+
+    /// Runs a statement and calls `body` for each row; returning false stops early.
+    public func forEach(_ sql: String, _ values: [SQLValue] = [], _ body: (Row) throws -> Bool) throws {
+        let stmt = try prepared(sql)
+        defer {
+            sqlite3_reset(stmt)
+            sqlite3_clear_bindings(stmt)
+        }
+        try bind(stmt, values, sql)
+        let count = sqlite3_column_count(stmt)
+        let names = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) }
+        while true {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw error(rc, sql) }
+            let row = Row(columns: names, values: (0..<count).map { column(stmt, $0) })
+            if try !body(row) { return }
+        }
+    }
+
+    /// Runs a query and returns all rows.
+    public func query(_ sql: String, _ values: [SQLValue] = []) throws -> [Row] {
+        var rows: [Row] = []
+        try forEach(sql, values) { rows.append($0); return true }
+        return rows
+    }
+
+    /// Runs a query and returns its first row, if any.
+    public func first(_ sql: String, _ values: [SQLValue] = []) throws -> Row? {
+        var found: Row?
+        try forEach(sql, values) { found = $0; return false }
+        return found
+    }
+
+    /// Runs a statement that changes rows and returns how many it changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
+        try forEach(sql, values) { _ in true }
+        return Int(sqlite3_changes(handle))
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Whether a transaction is open on this connection.
+    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so a
+    /// read-then-write never fails half way with SQLITE_BUSY), committing on success.
+    public func write<T>(_ body: () throws -> T) throws -> T {
+        if inTransaction { return try body() }
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` in a deferred read transaction, giving it one consistent snapshot.
+    public func read<T>(_ body: () throws -> T) throws -> T {
+        if inTransaction { return try body() }
+        try execute("BEGIN DEFERRED")
+        defer { try? execute("COMMIT") }
+        return try body()
+    }
+
+    /// SQLite's `PRAGMA data_version`: changes whenever another connection commits to the file.
+    public func dataVersion() throws -> Int64 {
+        try first("PRAGMA data_version")?[0].int ?? 0
+    }
+}

@@ -1,0 +1,194 @@
+/// The store's schema history: a named, append-only list of steps. Each step commits together with
+/// its record in `schema_migrations`; a store that knows a step this binary does not is refused.
+public enum Migrations {
+    public struct Step: Sendable {
+        public let name: String
+        public let sql: String
+    }
+
+    /// Never edit or reorder a shipped step: append a new one.
+    public static let steps: [Step] = [
+        Step(name: "0001_initial", sql: """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT,
+            password_hash BLOB,
+            password_salt BLOB,
+            password_iterations INTEGER,
+            created_at INTEGER NOT NULL,
+            disabled_at INTEGER
+        );
+        CREATE TABLE apps (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE environments (
+            id INTEGER PRIMARY KEY,
+            app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            upstream_url TEXT,
+            command_json TEXT,
+            created_at INTEGER NOT NULL,
+            UNIQUE (app_id, name)
+        );
+        CREATE TABLE grants (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            env TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (user_id, app_id, env)
+        );
+        CREATE TABLE clients (
+            client_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            redirect_uris TEXT NOT NULL,
+            auth_method TEXT NOT NULL,
+            secret_hash BLOB,
+            registration TEXT NOT NULL CHECK (registration IN ('dcr', 'cimd', 'cli')),
+            metadata TEXT,
+            fingerprint TEXT,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER,
+            blocked_at INTEGER,
+            expires_at INTEGER
+        );
+        CREATE INDEX clients_fingerprint ON clients (fingerprint);
+        CREATE TABLE tokens (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('pat', 'access', 'refresh')),
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            client_id TEXT REFERENCES clients(client_id) ON DELETE CASCADE,
+            name TEXT,
+            secret_hash BLOB NOT NULL UNIQUE,
+            hint TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            app TEXT,
+            env TEXT,
+            ttl_seconds INTEGER,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            last_used_at INTEGER,
+            revoked_at INTEGER,
+            revoked_reason TEXT,
+            family_id TEXT,
+            parent_id TEXT,
+            used_at INTEGER,
+            rotated_from TEXT,
+            introspection INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX tokens_user ON tokens (user_id, kind);
+        CREATE INDEX tokens_client ON tokens (client_id);
+        CREATE INDEX tokens_family ON tokens (family_id);
+        CREATE TABLE consents (
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+            app TEXT NOT NULL,
+            env TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, client_id, app, env)
+        );
+        CREATE TABLE auth_codes (
+            code_hash BLOB PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            redirect_uri TEXT NOT NULL,
+            code_challenge TEXT NOT NULL,
+            app TEXT NOT NULL,
+            env TEXT NOT NULL,
+            resource TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER,
+            family_id TEXT
+        );
+        CREATE TABLE tools (
+            app TEXT NOT NULL,
+            env TEXT NOT NULL,
+            name TEXT NOT NULL,
+            annotations TEXT,
+            description TEXT,
+            seen_at INTEGER NOT NULL,
+            PRIMARY KEY (app, env, name)
+        );
+        CREATE TABLE tool_scopes (
+            app TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'delete')),
+            set_at INTEGER NOT NULL,
+            PRIMARY KEY (app, tool)
+        );
+        CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            action TEXT NOT NULL,
+            actor TEXT,
+            email TEXT,
+            token_id TEXT,
+            client_id TEXT,
+            app TEXT,
+            env TEXT,
+            method TEXT,
+            tool TEXT,
+            decision TEXT,
+            reason TEXT,
+            status INTEGER,
+            duration_ms REAL,
+            remote_addr TEXT,
+            target TEXT,
+            args_digest TEXT,
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL
+        );
+        CREATE INDEX audit_at ON audit (at);
+        CREATE INDEX audit_email_at ON audit (email, at);
+        CREATE INDEX audit_token_at ON audit (token_id, at);
+        CREATE INDEX audit_client_at ON audit (client_id, at);
+        CREATE INDEX audit_app_at ON audit (app, env, at);
+        CREATE INDEX audit_tool_at ON audit (tool, at);
+        CREATE INDEX audit_action_at ON audit (action, at);
+        CREATE TABLE audit_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            pruned_before_seq INTEGER NOT NULL DEFAULT 0,
+            pruned_prev_hash BLOB
+        );
+        CREATE TABLE login_failures (
+            key TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX login_failures_key ON login_failures (key, at);
+        """),
+    ]
+
+    /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store
+    /// that records a step this binary does not know (it was written by a newer mcpctl).
+    public static func apply(to db: Database) throws {
+        try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        let known = Set(steps.map(\.name))
+        let applied = try db.query("SELECT name FROM schema_migrations").compactMap { $0.string("name") }
+        if let unknown = applied.first(where: { !known.contains($0) }) {
+            throw StoreError.newerStore(path: db.path, migration: unknown)
+        }
+        for step in steps where !applied.contains(step.name) {
+            try db.write {
+                // Another process may have applied it while we waited for the lock.
+                if try db.first("SELECT 1 FROM schema_migrations WHERE name = ?", [.text(step.name)]) != nil { return }
+                try db.execute(step.sql)
+                try db.run("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [.text(step.name), .integer(Clock.nowMillis())])
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// A person who holds credentials: identified by email (case-insensitive), may be disabled.
+public struct User: Sendable {
+    public let id: Int64
+    public let email: String
+    public let name: String?
+    public let createdAt: Int64
+    public let disabledAt: Int64?
+    public let hasPassword: Bool
+
+    init(row: Row) {
+        id = row.int("id") ?? 0
+        email = row.string("email") ?? ""
+        name = row.string("name")
+        createdAt = row.int("created_at") ?? 0
+        disabledAt = row.int("disabled_at")
+        hasPassword = row["password_hash"] != .null
+    }
+
+    public var json: JSON {
+        .object([("email", .string(email)), ("name", .str(name)), ("status", .string(disabledAt == nil ? "active" : "disabled")),
+                 ("has_password", .bool(hasPassword)), ("created_at", .string(Clock.rfc3339(createdAt))),
+                 ("disabled_at", disabledAt.map { .string(Clock.rfc3339($0)) } ?? .null)])
+    }
+}
+
+/// Email addresses as mcpctl accepts them: a pragmatic subset of RFC 5321 mailboxes, lower-cased.
+public enum EmailAddress {
+    /// Returns the normalised (lower-case) address, or nil if it is not a plausible mailbox.
+    public static func normalize(_ text: String) -> String? {
+        let s = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard s.utf8.count <= 254, s.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7f }) else { return nil }
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, !parts[1].isEmpty else { return nil }
+        let localAllowed = Set("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~.-")
+        guard parts[0].allSatisfy({ localAllowed.contains($0) }), !parts[0].hasPrefix("."), !parts[0].hasSuffix("."),
+              !parts[0].contains("..") else { return nil }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        for label in labels {
+            guard !label.isEmpty, label.count <= 63, !label.hasPrefix("-"), !label.hasSuffix("-"),
+                  label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { return nil }
+        }
+        return s
+    }
+}
+
+import Foundation
