@@ -186,22 +186,22 @@ class Session:
 
 async def run_action(args: argparse.Namespace, recorder: Recorder) -> dict[str, Any]:
     headers = dict(args.header)
-    async with make_http_client(headers, args.timeout, recorder) as http_client:
-        if SDK_MAJOR >= 2:
-            return await _run_v2(args, http_client, recorder)
-        return await _run_v1(args, http_client, recorder)
-
-
-async def _run_v1(args: argparse.Namespace, http_client: Any, recorder: Recorder) -> dict[str, Any]:
-    from mcp import ClientSession
-
-    if hasattr(_sh, "streamable_http_client"):  # 1.2x+: takes a ready httpx client
-        transport = _sh.streamable_http_client(args.url, http_client=http_client)
-    else:  # older 1.x: only the (now deprecated) factory form exists
+    if SDK_MAJOR < 2 and not hasattr(_sh, "streamable_http_client"):
+        # 1.x before streamable_http_client existed: only the (now deprecated) factory form,
+        # whose transport opens and closes the client itself.
         def factory(headers: Any = None, timeout: Any = None, auth: Any = None) -> Any:
-            return http_client
+            return make_http_client(dict(args.header), args.timeout, recorder)
 
-        transport = _sh.streamablehttp_client(args.url, httpx_client_factory=factory)
+        return await _run_v1(args, _sh.streamablehttp_client(args.url, httpx_client_factory=factory))
+    async with make_http_client(headers, args.timeout, recorder) as http_client:
+        transport = _sh.streamable_http_client(args.url, http_client=http_client)
+        if SDK_MAJOR >= 2:
+            return await _run_v2(args, transport)
+        return await _run_v1(args, transport)
+
+
+async def _run_v1(args: argparse.Namespace, transport: Any) -> dict[str, Any]:
+    from mcp import ClientSession
 
     async with transport as streams:
         read, write = streams[0], streams[1]
@@ -218,10 +218,9 @@ async def _run_v1(args: argparse.Namespace, http_client: Any, recorder: Recorder
             return await _do(args, s)
 
 
-async def _run_v2(args: argparse.Namespace, http_client: Any, recorder: Recorder) -> dict[str, Any]:
+async def _run_v2(args: argparse.Namespace, transport: Any) -> dict[str, Any]:
     from mcp import Client
 
-    transport = _sh.streamable_http_client(args.url, http_client=http_client)
     async with Client(transport, mode=args.mode) as client:
         info = client.server_info
         s = Session()

@@ -9,9 +9,13 @@ Usage:
     python fake_auth_server.py --status 401 [--port 0] [--fail-on METHODS]
     python fake_auth_server.py --status 403 --fail-on tools/call
 
+    python fake_auth_server.py --status 401 --require-header 'Authorization: Bearer t0k'
+
 Prints ``READY <port>`` on stdout once listening. Every request whose JSON-RPC
-method is in ``--fail-on`` (comma-separated; ``*``, the default, means every
-request, including GET and DELETE) is answered with ``--status`` and:
+method is in ``--fail-on`` (comma-separated; ``*`` means every request,
+including GET and DELETE; the default is ``*`` unless ``--require-header`` is
+given), or that lacks one of the ``--require-header`` headers with exactly that
+value, is answered with ``--status`` and:
 
 - 401: ``WWW-Authenticate: Bearer resource_metadata="<metadata>", scope="read"``
 - 403: ``WWW-Authenticate: Bearer error="insufficient_scope", scope="<scope>",
@@ -73,6 +77,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _fails(self, method: str) -> bool:
         fail_on: set[str] = self.server.fail_on  # type: ignore[attr-defined]
+        required: list[tuple[str, str]] = self.server.required  # type: ignore[attr-defined]
+        if any(self.headers.get(name) != value for name, value in required):
+            return True
         return "*" in fail_on or method in fail_on
 
     def do_GET(self) -> None:  # noqa: N802
@@ -136,7 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--status", type=int, default=401)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
-    p.add_argument("--fail-on", default="*", help="comma-separated JSON-RPC methods (or GET/DELETE) to refuse; * = all")
+    p.add_argument(
+        "--fail-on",
+        default=None,
+        help="comma-separated JSON-RPC methods (or GET/DELETE) to refuse; * = all (default unless --require-header)",
+    )
+    p.add_argument(
+        "--require-header",
+        action="append",
+        default=[],
+        metavar="'Name: value'",
+        help="refuse any request without this header and value (repeatable)",
+    )
     p.add_argument("--metadata", default=DEFAULT_METADATA, help="resource_metadata URL put in WWW-Authenticate")
     p.add_argument("--scope", default="delete", help="scope named in a 403 insufficient_scope challenge")
     p.add_argument("--verbose", action="store_true", help="log each request to stderr")
@@ -145,7 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     srv = ThreadingHTTPServer((args.host, args.port), Handler)
     srv.daemon_threads = True
     srv.status = args.status  # type: ignore[attr-defined]
-    srv.fail_on = {m.strip() for m in args.fail_on.split(",") if m.strip()}  # type: ignore[attr-defined]
+    fail_on = args.fail_on if args.fail_on is not None else ("" if args.require_header else "*")
+    srv.fail_on = {m.strip() for m in fail_on.split(",") if m.strip()}  # type: ignore[attr-defined]
+    required = []
+    for h in args.require_header:
+        name, sep, value = h.partition(":")
+        if not sep:
+            p.error(f"--require-header must look like 'Name: value', got {h!r}")
+        required.append((name.strip(), value.strip()))
+    srv.required = required  # type: ignore[attr-defined]
     srv.metadata = args.metadata  # type: ignore[attr-defined]
     srv.scope = args.scope  # type: ignore[attr-defined]
     srv.verbose = args.verbose  # type: ignore[attr-defined]

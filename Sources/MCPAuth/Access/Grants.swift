@@ -6,6 +6,10 @@ public struct Grant: Sendable {
     public let scopes: ScopeSet
     public let createdAt: Int64
 
+    public init(email: String, app: String, env: String, scopes: ScopeSet, createdAt: Int64) {
+        self.email = email; self.app = app; self.env = env; self.scopes = scopes; self.createdAt = createdAt
+    }
+
     /// "editor on notes/production" — how reasons name a grant.
     public var label: String { "\(Grant.roleName(scopes)) on \(app)/\(env)" }
 

@@ -1,3 +1,0 @@
-import Testing
-import Commands
-@Test func smoke() { #expect(1 + 1 == 2) }
