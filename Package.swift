@@ -22,5 +22,8 @@ let package = Package(
         .testTarget(name: "MCPAuthTests", dependencies: ["MCPAuth"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "MCPAuth"]),
+        .testTarget(name: "MCPGatewayTests", dependencies: ["MCPGateway", "MCPAuth", "HTTP"]),
+        .testTarget(name: "OAuthServerTests", dependencies: ["OAuthServer", "MCPAuth", "HTTP"]),
+        .testTarget(name: "InteropTests", dependencies: ["MCPAuth"]),
     ]
 )
