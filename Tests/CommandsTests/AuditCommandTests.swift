@@ -115,8 +115,9 @@ import Testing
         let outURL = h.dir.appendingPathComponent("tail.out")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: outURL)
+        p.standardInput = FileHandle.nullDevice
         try p.run()
-        defer { p.terminate(); p.waitUntilExit() }
+        defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         func output() -> String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
         var waited = 0.0
         while !output().contains("token.create") && waited < 20 { Thread.sleep(forTimeInterval: 0.05); waited += 0.05 }

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP connection of `HTTPClient` to an upstream, with the bytes read but not yet consumed.
+///
+/// It has exactly one owner at a time (a request in flight, a response body being read, or the
+/// pool), which hands it over explicitly; that is why it is `@unchecked Sendable`.
+final class ClientConnection: @unchecked Sendable {
+    let fd: Int32
+    /// `host:port` of the upstream, the pool key.
+    let key: String
+    private(set) var buffer: [UInt8] = []
+    /// Start of the unconsumed bytes in `buffer`.
+    var start = 0
+    var idleSince = Deadline.now
+    private var isClosed = false
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
+
+    init(fd: Int32, key: String) {
+        self.fd = fd
+        self.key = key
+    }
+
+    deinit {
+        scratch.deallocate()
+        if !isClosed { Glibc.close(fd) }
+    }
+
+    var available: Int { buffer.count - start }
+
+    func send(_ bytes: [UInt8]) throws(SocketError) {
+        try Socket.sendAll(fd, bytes)
+    }
+
+    /// Waits up to `timeout` seconds and appends what arrives; returns the count, 0 at end of stream.
+    func fill(timeout: Double) throws(HTTPClientError) -> Int {
+        if start > 0 && (start == buffer.count || start >= 16 * 1024) {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+        guard case .ready = Socket.waitReadable(fd, until: .after(seconds: timeout)) else { throw .timedOut }
+        let received = Socket.receive(fd, into: scratch)
+        if received > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<received])) }
+        if received < 0 {
+            // A reset after the server closed is the same as a close for the caller.
+            if errno == ECONNRESET { return 0 }
+            throw .connectionFailed(SocketError("recv").description)
+        }
+        return received
+    }
+
+    /// Takes up to `count` unconsumed bytes.
+    func take(upTo count: Int) -> [UInt8] {
+        let taken = min(count, available)
+        let bytes = Array(buffer[start..<(start + taken)])
+        start += taken
+        return bytes
+    }
+
+    func consume(_ count: Int) {
+        start += count
+    }
+
+    /// True if the connection looks usable: nothing to read (a close or stray bytes would be readable).
+    var isReusable: Bool {
+        guard !isClosed, available == 0 else { return false }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 0
+    }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        Glibc.close(fd)
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+
+/// A blocking HTTP/1.1 client for upstream servers, safe to share between threads.
+///
+/// Plain `http` goes over its own sockets with a keep-alive pool: a connection returns to the
+/// pool once a response body has been read to its end, and is not reused if the server said
+/// `Connection: close` or the body was abandoned. A request on a pooled connection that the
+/// server had already closed is retried once on a fresh connection when that is safe (nothing
+/// was sent, or the method is idempotent, RFC 9110 §9.2.2). `https` goes through URLSession,
+/// which buffers the whole body before `send` returns.
+public final class HTTPClient: Sendable {
+    private let pool: ConnectionPool
+    private let secureTransport = URLSessionTransport()
+
+    /// - Parameters:
+    ///   - maxIdleConnectionsPerHost: idle keep-alive connections kept per `host:port`.
+    ///   - idleConnectionTimeout: seconds an idle connection is kept before it is closed instead of reused.
+    public init(maxIdleConnectionsPerHost: Int = 32, idleConnectionTimeout: Double = 30) {
+        SignalWatcher.ignoreBrokenPipe()
+        pool = ConnectionPool(maxIdlePerHost: maxIdleConnectionsPerHost, idleTimeout: idleConnectionTimeout)
+    }
+
+    deinit {
+        pool.closeAll()
+    }
+
+    /// Idle pooled connections, all hosts together.
+    public var idleConnectionCount: Int { pool.idleCount }
+
+    /// Sends the request and returns once the response head has arrived; the body is read from the response.
+    public func send(_ request: HTTPClientRequest) throws -> HTTPClientResponse {
+        let endpoint = try Endpoint(request.url)
+        guard HTTPSyntax.isToken(request.method.utf8) else { throw HTTPClientError.invalidRequest("invalid method") }
+        if endpoint.isSecure {
+            let (status, headers, body) = try secureTransport.send(request)
+            return HTTPClientResponse(status: status, headers: headers, reader: BodyReader(buffered: body))
+        }
+        let message = serialize(request, endpoint)
+        var retried = false
+        while true {
+            // A retry goes to a fresh connection: if the upstream restarted, every pooled one is dead.
+            let pooled = retried ? nil : pool.checkout(endpoint.key)
+            let connection: ClientConnection
+            if let pooled {
+                connection = pooled
+            } else {
+                do throws(SocketError) {
+                    connection = ClientConnection(fd: try Socket.connect(host: endpoint.host, port: endpoint.port,
+                                                                         timeout: request.timeout),
+                                                  key: endpoint.key)
+                } catch {
+                    throw error.code == ETIMEDOUT ? HTTPClientError.timedOut : .connectionFailed(error.description)
+                }
+            }
+            do throws(ExchangeFailure) {
+                return try exchange(message, request: request, on: connection)
+            } catch {
+                connection.close()
+                let safe = error.nothingSent || (error.nothingReceived && Self.isIdempotent(request.method))
+                if pooled != nil && !retried && safe {
+                    retried = true
+                    continue
+                }
+                throw error.error
+            }
+        }
+    }
+
+    private struct ExchangeFailure: Error {
+        var error: HTTPClientError
+        var nothingSent = false
+        var nothingReceived = false
+    }
+
+    private func exchange(_ message: [UInt8], request: HTTPClientRequest,
+                          on connection: ClientConnection) throws(ExchangeFailure) -> HTTPClientResponse {
+        Socket.setSendTimeout(connection.fd, seconds: request.timeout)
+        do throws(SocketError) {
+            try connection.send(message)
+            if !Self.coalesces(request.body) {
+                try connection.send(request.body)
+            }
+        } catch {
+            throw ExchangeFailure(error: .connectionFailed(error.description), nothingSent: true)
+        }
+        var receivedAnything = false
+        while true {
+            let parsed: (head: HTTPResponseHead, end: Int)?
+            do throws(HTTPClientError) {
+                parsed = try HTTPResponseHead.parse(connection.buffer, from: connection.start)
+            } catch {
+                throw ExchangeFailure(error: error)
+            }
+            if let (head, end) = parsed {
+                connection.consume(end - connection.start)
+                // RFC 9110 §15.2: interim 1xx responses precede the final one (101 is final: nothing else follows).
+                if (100..<200).contains(head.status) && head.status != 101 { continue }
+                let framing: HTTPResponseHead.Framing
+                do throws(HTTPClientError) {
+                    framing = try head.framing(requestMethod: request.method)
+                } catch {
+                    throw ExchangeFailure(error: error)
+                }
+                let reusable = head.allowsReuse && !(request.headers["Connection"].map {
+                    HTTPSyntax.listContains($0, "close")
+                } ?? false)
+                let bodyFraming: BodyReader.Framing = switch framing {
+                case .none: .length(remaining: 0)
+                case .length(let length): .length(remaining: length)
+                case .chunked: .chunked(ChunkedBodyDecoder(maxBodyBytes: Int.max, maxTrailerBytes: HTTPResponseHead.maxBytes,
+                                                           maxTrailerCount: HTTPResponseHead.maxFields))
+                case .untilClose: .untilClose
+                }
+                let reader = BodyReader(framing: bodyFraming, connection: connection,
+                                        reusable: reusable && !(framing == .untilClose),
+                                        pool: pool, timeout: request.timeout)
+                return HTTPClientResponse(status: head.status, headers: head.headers, reader: reader)
+            }
+            let received: Int
+            do throws(HTTPClientError) {
+                received = try connection.fill(timeout: request.timeout)
+            } catch {
+                throw ExchangeFailure(error: error)
+            }
+            guard received > 0 else {
+                throw ExchangeFailure(error: .connectionClosed, nothingReceived: !receivedAnything && connection.available == 0)
+            }
+            receivedAnything = true
+        }
+    }
+
+    /// Bodies up to this size are sent in the same write as the head.
+    private static let coalesceLimit = 64 * 1024
+
+    private static func coalesces(_ body: [UInt8]) -> Bool { body.count <= coalesceLimit }
+
+    /// RFC 9110 §9.2.2.
+    private static func isIdempotent(_ method: String) -> Bool {
+        ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(method)
+    }
+
+    private func serialize(_ request: HTTPClientRequest, _ endpoint: Endpoint) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256 + (Self.coalesces(request.body) ? request.body.count : 0))
+        func append(_ string: String) { bytes.append(contentsOf: string.utf8) }
+        append("\(request.method) \(endpoint.target) HTTP/1.1\r\n")
+        if !request.headers.contains("Host") { append("Host: \(endpoint.hostHeader)\r\n") }
+        for field in request.headers {
+            if HTTPSyntax.equalsIgnoringCase(field.name, "Content-Length")
+                || HTTPSyntax.equalsIgnoringCase(field.name, "Transfer-Encoding") { continue }
+            append("\(field.name): \(field.value)\r\n")
+        }
+        // RFC 9110 §8.6: a user agent sends Content-Length when there is content or the method expects it.
+        if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
+            append("Content-Length: \(request.body.count)\r\n")
+        }
+        append("\r\n")
+        if Self.coalesces(request.body) { bytes.append(contentsOf: request.body) }
+        return bytes
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// A request for `HTTPClient`: method, absolute `http` or `https` URL, header fields and body.
+public struct HTTPClientRequest: Sendable {
+    public var method: String
+    public var url: URL
+    /// Sent as given; `Host` is added when missing, and `Content-Length` is always computed from `body`.
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    /// Seconds allowed for connecting and for each wait on the server (not for the whole
+    /// exchange, so a long Server-Sent-Events stream is fine as long as something arrives).
+    public var timeout: Double
+
+    public init(method: String = "GET", url: URL, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
+                timeout: Double = 30) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+
+    /// Nil when `url` is not a valid URL.
+    public init?(method: String = "GET", url: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
+                 timeout: Double = 30) {
+        guard let parsed = URL(string: url) else { return nil }
+        self.init(method: method, url: parsed, headers: headers, body: body, timeout: timeout)
+    }
+}

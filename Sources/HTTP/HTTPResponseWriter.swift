@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serializes responses onto a connection: status line, header fields with the framing the
+/// server chooses (RFC 9112 §6), and the body.
+enum HTTPResponseWriter {
+    private enum Framing {
+        case none
+        case length(Int)
+        case chunked
+        case closeDelimited
+    }
+
+    /// Bodies up to this size go out in the same send(2) as the head.
+    private static let coalesceLimit = 64 * 1024
+
+    /// Writes `response` to `request`; returns whether the connection may carry another request.
+    static func write(_ response: HTTPResponse, for request: HTTPRequest, keepAlive: Bool, date: String,
+                      fd: Int32) throws(SocketError) -> Bool {
+        let status = (100...999).contains(response.status) ? response.status : 500
+        let isHead = request.method == "HEAD"
+        let forbidsBody = HTTPStatus.forbidsBody(status)
+        var keepAlive = keepAlive
+        if let connection = response.headers["Connection"], HTTPSyntax.listContains(connection, "close") {
+            keepAlive = false
+        }
+
+        switch response.body {
+        case .bytes(let body):
+            // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses; RFC 9110 §9.3.2: HEAD gets the GET headers.
+            let framing: Framing = forbidsBody ? .none : .length(body.count)
+            var bytes = head(status: status, headers: response.headers, framing: framing,
+                             keepAlive: keepAlive, version: request.version, date: date)
+            let sendBody = !isHead && !forbidsBody && !body.isEmpty
+            if sendBody && body.count <= coalesceLimit {
+                bytes.append(contentsOf: body)
+                try Socket.sendAll(fd, bytes)
+            } else {
+                try Socket.sendAll(fd, bytes)
+                if sendBody { try Socket.sendAll(fd, body) }
+            }
+            return keepAlive
+
+        case .stream(let produce):
+            if isHead || forbidsBody {
+                let framing: Framing = forbidsBody ? .none : .chunked
+                try Socket.sendAll(fd, head(status: status, headers: response.headers, framing: framing,
+                                            keepAlive: keepAlive, version: request.version, date: date))
+                return keepAlive
+            }
+            // RFC 9112 §7: HTTP/1.0 clients do not know chunked; their stream ends when the connection closes.
+            let chunked = request.version != "HTTP/1.0"
+            if !chunked { keepAlive = false }
+            try Socket.sendAll(fd, head(status: status, headers: response.headers,
+                                        framing: chunked ? .chunked : .closeDelimited,
+                                        keepAlive: keepAlive, version: request.version, date: date))
+            let writer = SocketBodyWriter(fd: fd, chunked: chunked)
+            do {
+                try produce(writer)
+            } catch {
+                writer.abandon()
+                return false
+            }
+            return writer.finish() && keepAlive
+        }
+    }
+
+    /// A complete short response for an error the server raises itself; the connection closes after it.
+    static func errorResponse(status: Int, message: String) -> [UInt8] {
+        var date = HTTPDate()
+        let body = Array((message + "\n").utf8)
+        var bytes = head(status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")]),
+                         framing: .length(body.count), keepAlive: false, version: "HTTP/1.1",
+                         date: date.now())
+        bytes.append(contentsOf: body)
+        return bytes
+    }
+
+    private static func head(status: Int, headers: HTTPHeaders, framing: Framing, keepAlive: Bool,
+                             version: String, date: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        func append(_ string: String) { bytes.append(contentsOf: string.utf8) }
+        append("HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(status))\r\n")
+        var hasDate = false
+        for field in headers {
+            if HTTPSyntax.equalsIgnoringCase(field.name, "Content-Length")
+                || HTTPSyntax.equalsIgnoringCase(field.name, "Transfer-Encoding")
+                || HTTPSyntax.equalsIgnoringCase(field.name, "Connection") {
+                continue
+            }
+            if HTTPSyntax.equalsIgnoringCase(field.name, "Date") { hasDate = true }
+            append(field.name)
+            append(": ")
+            append(field.value)
+            append("\r\n")
+        }
+        // RFC 9110 §6.6.1: an origin server with a clock sends Date.
+        if !hasDate {
+            append("Date: ")
+            append(date)
+            append("\r\n")
+        }
+        switch framing {
+        case .none, .closeDelimited: break
+        case .length(let length): append("Content-Length: \(length)\r\n")
+        case .chunked: append("Transfer-Encoding: chunked\r\n")
+        }
+        if !keepAlive {
+            append("Connection: close\r\n")
+        } else if version == "HTTP/1.0" {
+            append("Connection: keep-alive\r\n")
+        }
+        append("\r\n")
+        return bytes
+    }
+}

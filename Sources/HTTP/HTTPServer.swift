@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+
+/// An HTTP/1.1 server that runs one thread per connection with blocking sockets and calls a
+/// handler for every request.
+///
+/// The handler runs on the connection's thread and may block (database, upstream calls);
+/// requests on one connection are served in order, connections run in parallel. Limits and
+/// timeouts come from `HTTPServerConfiguration`; malformed or oversized requests are answered
+/// with 400/408/413/414/431/501/505 before the handler sees them.
+public final class HTTPServer: Sendable {
+    /// Why `start()` failed, apart from socket errors (`SocketError`).
+    public enum StartError: Error, Sendable, CustomStringConvertible {
+        case alreadyStarted
+        case threadCreationFailed
+
+        public var description: String {
+            switch self {
+            case .alreadyStarted: "the server was already started or shut down"
+            case .threadCreationFailed: "could not start the accept thread"
+            }
+        }
+    }
+
+    private enum Lifecycle {
+        case idle
+        case running(listener: Int32, wake: (read: Int32, write: Int32))
+        case stopping
+        case stopped
+    }
+
+    public let configuration: HTTPServerConfiguration
+    private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    private let lifecycle = Mutex(Lifecycle.idle)
+    /// Sockets of live connections. A connection leaves this set before its socket is closed,
+    /// so a forced shutdown never touches a descriptor that was reused.
+    private let connections = Mutex(Set<Int32>())
+    private let stopping = Atomic(false)
+    private let acceptLoopEnded = DispatchSemaphore(value: 0)
+    private let stopped = DispatchGroup()
+
+    public init(configuration: HTTPServerConfiguration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    /// Binds (with SO_REUSEADDR), listens and starts accepting on a thread of its own; returns the bound port.
+    @discardableResult
+    public func start() throws -> Int {
+        SignalWatcher.ignoreBrokenPipe()
+        let (listener, wake, port) = try lifecycle.withLock { state throws -> (Int32, (read: Int32, write: Int32), Int) in
+            guard case .idle = state else { throw StartError.alreadyStarted }
+            let (listener, port) = try Socket.makeListener(host: configuration.host, port: configuration.port)
+            let wake: (read: Int32, write: Int32)
+            do {
+                wake = try Socket.makeWakePipe()
+            } catch {
+                close(listener)
+                throw error
+            }
+            state = .running(listener: listener, wake: wake)
+            return (listener, wake, port)
+        }
+        stopped.enter()
+        let started = DetachedThread.start(stackSize: 256 * 1024) { [self] in
+            acceptLoop(listener: listener, wakeFD: wake.read)
+        }
+        guard started else {
+            close(listener)
+            close(wake.read)
+            close(wake.write)
+            lifecycle.withLock { $0 = .stopped }
+            stopped.leave()
+            throw StartError.threadCreationFailed
+        }
+        return port
+    }
+
+    /// Stops accepting, closes idle keep-alive connections, lets requests in progress finish
+    /// (their responses say `Connection: close`) for up to `gracePeriod` seconds, then cuts the
+    /// connections that remain and returns. Safe to call more than once and from any thread.
+    public func shutdown(gracePeriod: Double = 10) {
+        let running = lifecycle.withLock { state -> (listener: Int32, wake: (read: Int32, write: Int32))? in
+            switch state {
+            case .running(let listener, let wake):
+                state = .stopping
+                return (listener, wake)
+            case .idle:
+                state = .stopped
+                return nil
+            case .stopping, .stopped:
+                return nil
+            }
+        }
+        guard let running else {
+            waitUntilStopped()
+            return
+        }
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        var byte: UInt8 = 1
+        _ = write(running.wake.write, &byte, 1)
+        acceptLoopEnded.wait()
+
+        let graceDeadline = Deadline.after(seconds: gracePeriod)
+        waitForConnections(until: graceDeadline)
+        if activeConnectionCount > 0 {
+            connections.withLock { fds in
+                for fd in fds { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+            }
+            waitForConnections(until: .after(seconds: 2))
+        }
+        // A thread that is still running may yet poll the wake pipe, so it is only closed when none is.
+        if activeConnectionCount == 0 {
+            close(running.wake.read)
+            close(running.wake.write)
+        }
+        lifecycle.withLock { $0 = .stopped }
+        stopped.leave()
+    }
+
+    /// Blocks until `shutdown` has finished; returns at once if the server never started.
+    public func waitUntilStopped() {
+        stopped.wait()
+    }
+
+    /// Connections currently open.
+    public var activeConnectionCount: Int {
+        connections.withLock { $0.count }
+    }
+
+    private func waitForConnections(until deadline: Deadline) {
+        while activeConnectionCount > 0 && !deadline.hasPassed {
+            usleep(5_000)
+        }
+    }
+
+    private func acceptLoop(listener: Int32, wakeFD: Int32) {
+        while !stopping.load(ordering: .relaxed) {
+            guard case .ready = Socket.waitReadable(listener, until: nil, wakeFD: wakeFD) else { break }
+            guard !stopping.load(ordering: .relaxed) else { break }
+            guard let (fd, address) = Socket.accept(listener) else {
+                // Out of descriptors or memory: back off instead of spinning on a listener that stays readable.
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM { usleep(10_000) }
+                continue
+            }
+            admit(fd: fd, address: address, wakeFD: wakeFD)
+        }
+        close(listener)
+        acceptLoopEnded.signal()
+    }
+
+    private func admit(fd: Int32, address: String, wakeFD: Int32) {
+        let admitted = connections.withLock { fds in
+            guard fds.count < configuration.maxConnections else { return false }
+            fds.insert(fd)
+            return true
+        }
+        guard admitted else {
+            let response = HTTPResponseWriter.errorResponse(status: 503, message: "Service Unavailable: too many connections")
+            _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            close(fd)
+            return
+        }
+        Socket.setNoDelay(fd)
+        Socket.setSendTimeout(fd, seconds: configuration.writeTimeout)
+        let connection = HTTPConnection(fd: fd, remoteAddress: address, wakeFD: wakeFD, configuration: configuration,
+                                        handler: handler, isStopping: { [self] in stopping.load(ordering: .relaxed) })
+        let started = DetachedThread.start(stackSize: configuration.threadStackSize) { [self] in
+            let linger = connection.run()
+            connections.withLock { _ = $0.remove(fd) }
+            if linger { Socket.lingeringClose(fd) } else { close(fd) }
+        }
+        if !started {
+            connections.withLock { _ = $0.remove(fd) }
+            close(fd)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed socket operation, with the `errno` the system returned.
+public struct SocketError: Error, Sendable, CustomStringConvertible {
+    public let operation: String
+    public let code: Int32
+
+    public init(_ operation: String, code: Int32 = errno) {
+        self.operation = operation
+        self.code = code
+    }
+
+    public var description: String {
+        "\(operation): \(String(cString: strerror(code)))"
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-import HTTP
-@Test func smoke() { #expect(1 + 1 == 2) }

@@ -1,0 +1,395 @@
+# fish completion for mcpctl
+# Generated from mcpctl's command table by 'mcpctl completion fish'; do not edit.
+# Install: save as ~/.config/fish/completions/mcpctl.fish.
+
+function __mcpctl_subcommands --argument-names cmdpath --description 'Print the subcommands of a command path'
+    switch $cmdpath
+        case ''
+            printf '%s\n' init user app tool grant can-i token client audit serve completion help
+        case 'user'
+            printf '%s\n' add list show disable enable remove passwd
+        case 'app'
+            printf '%s\n' add list remove
+        case 'tool'
+            printf '%s\n' list scope
+        case 'grant'
+            printf '%s\n' add list revoke
+        case 'token'
+            printf '%s\n' create list show rotate revoke scan
+        case 'client'
+            printf '%s\n' list show register revoke block prune
+        case 'audit'
+            printf '%s\n' list tail export verify head prune
+    end
+end
+
+function __mcpctl_value_options --argument-names cmdpath --description 'Print the options of a command path that take a value'
+    switch $cmdpath
+        case 'user add'
+            printf '%s\n' --name
+        case 'app add'
+            printf '%s\n' --env --upstream --command
+        case 'app remove'
+            printf '%s\n' --env
+        case 'tool list'
+            printf '%s\n' --env
+        case 'grant add'
+            printf '%s\n' --app --env --role --scopes
+        case 'grant list'
+            printf '%s\n' --email --app
+        case 'grant revoke'
+            printf '%s\n' --app --env
+        case 'can-i'
+            printf '%s\n' --app --env --token
+        case 'token create'
+            printf '%s\n' --email --name --scopes --app --env --expires --url
+        case 'token list'
+            printf '%s\n' --email
+        case 'token rotate'
+            printf '%s\n' --grace
+        case 'token revoke'
+            printf '%s\n' --email
+        case 'client list'
+            printf '%s\n' --email
+        case 'client register'
+            printf '%s\n' --name --redirect-uri
+        case 'client prune'
+            printf '%s\n' --unused-for
+        case 'audit list'
+            printf '%s\n' --since --until --source --email --client --token --app --env --tool --action --decision --limit
+        case 'audit tail'
+            printf '%s\n' --lines -n --since --until --source --email --client --token --app --env --tool --action --decision
+        case 'audit export'
+            printf '%s\n' --format --since --until --source --email --client --token --app --env --tool --action --decision
+        case 'audit verify'
+            printf '%s\n' --expect-head
+        case 'audit prune'
+            printf '%s\n' --before
+        case 'serve'
+            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy
+    end
+    printf '%s\n' --db
+end
+
+# __mcpctl_at PATH: the words before the cursor name the command PATH ('' for mcpctl itself).
+# __mcpctl_at PATH N (or N+): also no option value is pending and N (or at least N) positionals precede.
+# Every complete line below asks; the walk is done once per command line and cached.
+function __mcpctl_at --description 'Test the command path and argument position being completed'
+    set -l tokens (commandline -opc)
+    set -l key (string join \x1f -- $tokens)
+    if not set -q __mcpctl_key; or test "$__mcpctl_key" != "$key"
+        __mcpctl_walk $tokens[2..-1]
+        set -g __mcpctl_key $key
+    end
+    test "$__mcpctl_path" = "$argv[1]"; or return 1
+    set -q argv[2]; or return 0
+    test $__mcpctl_pending -eq 0; or return 1
+    if string match -q -- '*+' $argv[2]
+        test $__mcpctl_npos -ge (string trim -r -c + -- $argv[2])
+    else
+        test $__mcpctl_npos -eq $argv[2]
+    end
+end
+
+function __mcpctl_walk --description 'Set the command path, positional count and pending option of the words given'
+    set -l cmdpath
+    set -l npos 0
+    set -l pending 0
+    set -l dashdash 0
+    set -l helpmode 0
+    for word in $argv
+        if test $pending -eq 1
+            set pending 0
+            continue
+        end
+        if test $dashdash -eq 1
+            set npos (math $npos + 1)
+            continue
+        end
+        switch $word
+            case --
+                set dashdash 1
+            case '--*=*'
+            case '-?*'
+                set -l valued (__mcpctl_value_options "$cmdpath")
+                if contains -- $word $valued
+                    set pending 1
+                else if not string match -q -- '--*' $word; and contains -- -(string sub -s -1 -- $word) $valued
+                    set pending 1
+                end
+            case '*'
+                if test $npos -eq 0 -a $helpmode -eq 0 -a (count $cmdpath) -eq 0 -a "$word" = help
+                    set helpmode 1
+                else if test $npos -eq 0; and contains -- $word (__mcpctl_subcommands "$cmdpath")
+                    set -a cmdpath $word
+                else
+                    set npos (math $npos + 1)
+                end
+        end
+    end
+    if test $helpmode -eq 1
+        set -p cmdpath help
+    end
+    set -g __mcpctl_path "$cmdpath"
+    set -g __mcpctl_npos $npos
+    set -g __mcpctl_pending $pending
+end
+
+complete -c mcpctl -f
+
+# Global options
+complete -c mcpctl -l db -r -F -d 'Path of the store (default: $MCPCTL_DB, else $XDG_DATA_HOME/mcpctl/mcpctl.db, else ~/.local/share/mcpctl/mcpctl.db).'
+complete -c mcpctl -l json -d 'Machine output: one JSON value on stdout (RFC 3339 UTC times, snake_case keys).'
+complete -c mcpctl -l version -d 'Show the version.'
+complete -c mcpctl -s h -l help -d 'Show help information.'
+
+# mcpctl
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'init' -d 'Create the store (if needed) and print where it is.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'user' -d 'Manage users.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'grant' -d 'Grant users scopes on apps.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'token' -d 'Manage personal access tokens.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'audit' -d 'Query, export and verify the audit log.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'serve' -d 'Run the OAuth 2.1 authorization server and the MCP gateway.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'completion' -d 'Print a shell completion script.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'help' -d 'Show subcommand help information.'
+
+# mcpctl user
+complete -c mcpctl -n "__mcpctl_at 'user' 0" -a 'add' -d 'Add a user.'
+complete -c mcpctl -n "__mcpctl_at 'user' 0" -a 'list' -d 'List users.'
+complete -c mcpctl -n "__mcpctl_at 'user' 0" -a 'show' -d 'Show one user with their grants and live tokens.'
+complete -c mcpctl -n "__mcpctl_at 'user' 0" -a 'disable' -d 'Disable a user and revoke every credential they hold, at once.'
+complete -c mcpctl -n "__mcpctl_at 'user' 0" -a 'enable' -d 'Enable a disabled user (revoked credentials stay revoked).'
+complete -c mcpctl -n "__mcpctl_at 'user' 0" -a 'remove' -d 'Remove a user with their tokens, grants and consents.'
+complete -c mcpctl -n "__mcpctl_at 'user' 0" -a 'passwd' -d 'Set a user\'s password.'
+
+# mcpctl user add
+complete -c mcpctl -n "__mcpctl_at 'user add'" -l name -x -d 'Display name.'
+complete -c mcpctl -n "__mcpctl_at 'user add'" -l password-stdin -d 'Read the password (for the OAuth login page) from the first line of standard input.'
+
+# mcpctl user passwd
+complete -c mcpctl -n "__mcpctl_at 'user passwd'" -l password-stdin -d 'Read the password from the first line of standard input.'
+
+# mcpctl app
+complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'add' -d 'Add an environment of an app, served at /mcp/APP/ENV.'
+complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'list' -d 'List apps and environments.'
+complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'remove' -d 'Remove an environment, or a whole app.'
+
+# mcpctl app add
+complete -c mcpctl -n "__mcpctl_at 'app add'" -l env -x -d 'The environment name (e.g. production).'
+complete -c mcpctl -n "__mcpctl_at 'app add'" -l upstream -x -d 'The upstream\'s Streamable HTTP endpoint (http or https).'
+complete -c mcpctl -n "__mcpctl_at 'app add'" -l command -x -d 'The command line of a stdio MCP server.'
+
+# mcpctl app remove
+complete -c mcpctl -n "__mcpctl_at 'app remove'" -l env -x -d 'Remove only this environment.'
+
+# mcpctl tool
+complete -c mcpctl -n "__mcpctl_at 'tool' 0" -a 'list' -d 'List the tools the gateway has seen, with the scope each needs and why.'
+complete -c mcpctl -n "__mcpctl_at 'tool' 0" -a 'scope' -d 'Set the scope a tool needs (auto: follow its annotations).'
+
+# mcpctl tool list
+complete -c mcpctl -n "__mcpctl_at 'tool list'" -l env -x -d 'The environment of the app (e.g. production).'
+
+# mcpctl tool scope
+complete -c mcpctl -n "__mcpctl_at 'tool scope' 2" -a 'read write delete auto' -d 'read, write, delete or auto.'
+
+# mcpctl grant
+complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'add' -d 'Grant a user a role or scopes on an app (one environment or all).'
+complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'list' -d 'List grants.'
+complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'revoke' -d 'Revoke a user\'s grant on an app (all environments unless --env).'
+
+# mcpctl grant add
+complete -c mcpctl -n "__mcpctl_at 'grant add'" -l app -x -d 'The app.'
+complete -c mcpctl -n "__mcpctl_at 'grant add'" -l env -x -d 'The environment, or \'*\' for all (default: *).'
+complete -c mcpctl -n "__mcpctl_at 'grant add'" -l role -x -a 'viewer editor admin' -d 'viewer (read), editor (read,write) or admin (read,write,delete).'
+complete -c mcpctl -n "__mcpctl_at 'grant add'" -l scopes -x -a 'read write delete read,write read,write,delete' -d 'Comma-separated scopes instead of a role.'
+
+# mcpctl grant list
+complete -c mcpctl -n "__mcpctl_at 'grant list'" -l email -x -d 'The user\'s email address.'
+complete -c mcpctl -n "__mcpctl_at 'grant list'" -l app -x -d 'The app (one upstream MCP server family).'
+
+# mcpctl grant revoke
+complete -c mcpctl -n "__mcpctl_at 'grant revoke'" -l app -x -d 'The app.'
+complete -c mcpctl -n "__mcpctl_at 'grant revoke'" -l env -x -d 'Only the grant on this environment (\'*\' for the all-environments grant).'
+
+# mcpctl can-i
+complete -c mcpctl -n "__mcpctl_at 'can-i'" -l app -x -d 'The app (one upstream MCP server family).'
+complete -c mcpctl -n "__mcpctl_at 'can-i'" -l env -x -d 'The environment of the app (e.g. production).'
+complete -c mcpctl -n "__mcpctl_at 'can-i'" -l token -x -d 'Answer for this token (its scopes and binding count too).'
+complete -c mcpctl -n "__mcpctl_at 'can-i'" -l list -d 'List every app/env and the scopes the user (or token) can use.'
+complete -c mcpctl -n "__mcpctl_at 'can-i' 1" -a 'read write delete' -d 'read, write, delete or tool/NAME.'
+
+# mcpctl token
+complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'create' -d 'Create a personal token; prints only the secret on stdout.'
+complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'list' -d 'List tokens (live ones unless --all).'
+complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'show' -d 'Show one token.'
+complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'rotate' -d 'Issue a new secret for a token; the old one dies after the grace period.'
+complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'revoke' -d 'Revoke tokens by id or pasted secret, or every credential of a user.'
+complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'scan' -d 'Find mcpctl tokens in files or stdin and say which are live; exit 1 if any live one is found.'
+
+# mcpctl token create
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l email -x -d 'The user the token belongs to.'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l name -x -d 'A name to recognise the token by.'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l scopes -x -a 'read write delete read,write read,write,delete' -d 'Comma-separated scopes (default: read).'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l app -x -d 'Bind the token to this app (with --env).'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l env -x -d 'Bind the token to this environment (with --app).'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l expires -x -a '30d 90d never' -d 'Lifetime: a duration like 30m, 24h, 90d, or \'never\' (default: 90d).'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l print-config -d 'Print an MCP client configuration block instead of the bare secret.'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l url -x -d 'Server URL for --print-config (default: the store\'s public URL).'
+
+# mcpctl token list
+complete -c mcpctl -n "__mcpctl_at 'token list'" -l email -x -d 'The user\'s email address.'
+complete -c mcpctl -n "__mcpctl_at 'token list'" -l all -d 'Include revoked and expired tokens.'
+
+# mcpctl token rotate
+complete -c mcpctl -n "__mcpctl_at 'token rotate'" -l grace -x -d 'Keep the old secret valid this long (default: 0, dead at once).'
+
+# mcpctl token revoke
+complete -c mcpctl -n "__mcpctl_at 'token revoke'" -l email -x -d 'The user\'s email address.'
+complete -c mcpctl -n "__mcpctl_at 'token revoke'" -l all -d 'With --email: revoke everything the user holds.'
+
+# mcpctl token scan
+complete -c mcpctl -n "__mcpctl_at 'token scan' 0+" -F -d 'Files to scan (default: standard input).'
+
+# mcpctl client
+complete -c mcpctl -n "__mcpctl_at 'client' 0" -a 'list' -d 'List connected applications.'
+complete -c mcpctl -n "__mcpctl_at 'client' 0" -a 'show' -d 'Show one client with its consents and tokens.'
+complete -c mcpctl -n "__mcpctl_at 'client' 0" -a 'register' -d 'Register a client by hand.'
+complete -c mcpctl -n "__mcpctl_at 'client' 0" -a 'revoke' -d 'Delete a client with its consents and every token issued to it.'
+complete -c mcpctl -n "__mcpctl_at 'client' 0" -a 'block' -d 'Keep the client\'s record but refuse all its future use.'
+complete -c mcpctl -n "__mcpctl_at 'client' 0" -a 'prune' -d 'Delete clients with no live token and no use for a while.'
+
+# mcpctl client list
+complete -c mcpctl -n "__mcpctl_at 'client list'" -l email -x -d 'Only applications this user has connected.'
+complete -c mcpctl -n "__mcpctl_at 'client list'" -l all -d 'Include blocked clients.'
+
+# mcpctl client register
+complete -c mcpctl -n "__mcpctl_at 'client register'" -l name -x -d 'The client\'s name.'
+complete -c mcpctl -n "__mcpctl_at 'client register'" -l redirect-uri -x -d 'An allowed redirect URI (repeat for several).'
+complete -c mcpctl -n "__mcpctl_at 'client register'" -l confidential -d 'Issue a client secret (shown once).'
+
+# mcpctl client prune
+complete -c mcpctl -n "__mcpctl_at 'client prune'" -l unused-for -x -d 'Unused for at least this long (default: 30d).'
+complete -c mcpctl -n "__mcpctl_at 'client prune'" -l dry-run -d 'Only list what would be deleted.'
+
+# mcpctl audit
+complete -c mcpctl -n "__mcpctl_at 'audit' 0" -a 'list' -d 'List audit events, newest first.'
+complete -c mcpctl -n "__mcpctl_at 'audit' 0" -a 'tail' -d 'Print the latest events, oldest first; -f follows new ones.'
+complete -c mcpctl -n "__mcpctl_at 'audit' 0" -a 'export' -d 'Stream every matching event, oldest first.'
+complete -c mcpctl -n "__mcpctl_at 'audit' 0" -a 'verify' -d 'Walk the hash chain; name the first bad sequence number.'
+complete -c mcpctl -n "__mcpctl_at 'audit' 0" -a 'head' -d 'Print the latest sequence number and chain hash.'
+complete -c mcpctl -n "__mcpctl_at 'audit' 0" -a 'prune' -d 'Delete old events, keeping the chain verifiable from the cut point.'
+
+# mcpctl audit list
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l since -x -d 'Only events at or after WHEN: a duration like 30m, 24h, 90d ago, or an RFC 3339 time.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l until -x -d 'Only events before WHEN: a duration like 30m, 24h, 90d ago, or an RFC 3339 time.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l source -x -a 'mcp oauth cli' -d 'Only events from mcp, oauth or cli.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l email -x -d 'Only events of this user.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l client -x -d 'Only events of this OAuth client.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l token -x -d 'Only events of this token.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l app -x -d 'Only events on this app.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l env -x -d 'Only events on this environment.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l tool -x -d 'Only calls of this tool.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l action -x -d 'Only this action (e.g. tools/call, token.revoke).'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l decision -x -a 'allow deny' -d 'Only allowed or denied events.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l limit -x -d 'At most N events (default: 100).'
+
+# mcpctl audit tail
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -s f -l follow -d 'Keep printing new events as they are written, by any process.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -s n -l lines -x -d 'How many of the latest events to print first (default: 10).'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l since -x -d 'Only events at or after WHEN: a duration like 30m, 24h, 90d ago, or an RFC 3339 time.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l until -x -d 'Only events before WHEN: a duration like 30m, 24h, 90d ago, or an RFC 3339 time.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l source -x -a 'mcp oauth cli' -d 'Only events from mcp, oauth or cli.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l email -x -d 'Only events of this user.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l client -x -d 'Only events of this OAuth client.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l token -x -d 'Only events of this token.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l app -x -d 'Only events on this app.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l env -x -d 'Only events on this environment.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l tool -x -d 'Only calls of this tool.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l action -x -d 'Only this action (e.g. tools/call, token.revoke).'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l decision -x -a 'allow deny' -d 'Only allowed or denied events.'
+
+# mcpctl audit export
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l format -x -a 'jsonl csv' -d 'jsonl (default) or csv.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l since -x -d 'Only events at or after WHEN: a duration like 30m, 24h, 90d ago, or an RFC 3339 time.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l until -x -d 'Only events before WHEN: a duration like 30m, 24h, 90d ago, or an RFC 3339 time.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l source -x -a 'mcp oauth cli' -d 'Only events from mcp, oauth or cli.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l email -x -d 'Only events of this user.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l client -x -d 'Only events of this OAuth client.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l token -x -d 'Only events of this token.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l app -x -d 'Only events on this app.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l env -x -d 'Only events on this environment.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l tool -x -d 'Only calls of this tool.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l action -x -d 'Only this action (e.g. tools/call, token.revoke).'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l decision -x -a 'allow deny' -d 'Only allowed or denied events.'
+
+# mcpctl audit verify
+complete -c mcpctl -n "__mcpctl_at 'audit verify'" -l expect-head -x -d 'Also check that the chain still contains a head recorded earlier with \'audit head\'.'
+
+# mcpctl audit prune
+complete -c mcpctl -n "__mcpctl_at 'audit prune'" -l before -x -d 'Delete events older than this: a duration like 30m, 24h, 90d ago, or an RFC 3339 time.'
+
+# mcpctl serve
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l listen -x -d 'Address and port to listen on (default: 127.0.0.1:8000).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l public-url -x -d 'The URL clients use to reach this server (default: http://LISTEN).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l access-token-ttl -x -d 'Lifetime of OAuth access tokens (default: 1h).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l allowed-origin -x -d 'An extra allowed browser Origin (repeatable).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted (default: 4194304).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections -x -d 'Most concurrent connections (default: 1024).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l log-level -x -a 'error warn info debug' -d 'error, warn, info (default) or debug.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l insecure-http -d 'Allow a non-loopback listen address without an https public URL.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-introspection -d 'Let anyone call the introspection endpoint.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-user-header -x -d 'Take the logged-in user\'s email from this header set by a reverse proxy.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-proxy -x -d 'Address of the reverse proxy allowed to set the trusted user header (repeatable).'
+
+# mcpctl completion
+complete -c mcpctl -n "__mcpctl_at 'completion' 0" -a 'bash zsh fish' -d 'bash, zsh or fish.'
+
+# mcpctl help
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'init' -d 'Create the store (if needed) and print where it is.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'user' -d 'Manage users.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'grant' -d 'Grant users scopes on apps.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'token' -d 'Manage personal access tokens.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'audit' -d 'Query, export and verify the audit log.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'serve' -d 'Run the OAuth 2.1 authorization server and the MCP gateway.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'completion' -d 'Print a shell completion script.'
+complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'add' -d 'Add a user.'
+complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'list' -d 'List users.'
+complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'show' -d 'Show one user with their grants and live tokens.'
+complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'disable' -d 'Disable a user and revoke every credential they hold, at once.'
+complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'enable' -d 'Enable a disabled user (revoked credentials stay revoked).'
+complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'remove' -d 'Remove a user with their tokens, grants and consents.'
+complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'passwd' -d 'Set a user\'s password.'
+complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'add' -d 'Add an environment of an app, served at /mcp/APP/ENV.'
+complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'list' -d 'List apps and environments.'
+complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'remove' -d 'Remove an environment, or a whole app.'
+complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'list' -d 'List the tools the gateway has seen, with the scope each needs and why.'
+complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'scope' -d 'Set the scope a tool needs (auto: follow its annotations).'
+complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'add' -d 'Grant a user a role or scopes on an app (one environment or all).'
+complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'list' -d 'List grants.'
+complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'revoke' -d 'Revoke a user\'s grant on an app (all environments unless --env).'
+complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'create' -d 'Create a personal token; prints only the secret on stdout.'
+complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'list' -d 'List tokens (live ones unless --all).'
+complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'show' -d 'Show one token.'
+complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'rotate' -d 'Issue a new secret for a token; the old one dies after the grace period.'
+complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'revoke' -d 'Revoke tokens by id or pasted secret, or every credential of a user.'
+complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'scan' -d 'Find mcpctl tokens in files or stdin and say which are live; exit 1 if any live one is found.'
+complete -c mcpctl -n "__mcpctl_at 'help client' 0" -a 'list' -d 'List connected applications.'
+complete -c mcpctl -n "__mcpctl_at 'help client' 0" -a 'show' -d 'Show one client with its consents and tokens.'
+complete -c mcpctl -n "__mcpctl_at 'help client' 0" -a 'register' -d 'Register a client by hand.'
+complete -c mcpctl -n "__mcpctl_at 'help client' 0" -a 'revoke' -d 'Delete a client with its consents and every token issued to it.'
+complete -c mcpctl -n "__mcpctl_at 'help client' 0" -a 'block' -d 'Keep the client\'s record but refuse all its future use.'
+complete -c mcpctl -n "__mcpctl_at 'help client' 0" -a 'prune' -d 'Delete clients with no live token and no use for a while.'
+complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'list' -d 'List audit events, newest first.'
+complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'tail' -d 'Print the latest events, oldest first; -f follows new ones.'
+complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'export' -d 'Stream every matching event, oldest first.'
+complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'verify' -d 'Walk the hash chain; name the first bad sequence number.'
+complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'head' -d 'Print the latest sequence number and chain hash.'
+complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'prune' -d 'Delete old events, keeping the chain verifiable from the cut point.'
