@@ -1,8 +1,177 @@
+import Foundation
+import HTTP
 import MCPAuth
+import MCPGateway
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// `mcpctl serve`: the OAuth 2.1 authorization server and MCP gateway.
+/// `mcpctl serve`: the OAuth 2.1 authorization server and MCP gateway on one listener.
 enum ServeCommand {
-    static func run(_ c: Context) throws -> Int32 {
-        throw CommandFailure(message: "'serve' is not built yet in this version", code: ExitCode.failure)
+    /// Settings from options, else `MCPCTL_<NAME>` environment variables, else defaults.
+    struct Settings {
+        var host = "127.0.0.1"
+        var port = 8000
+        var publicURL: String
+        var accessTokenTTL: Int64 = 3600
+        var allowedOrigins: [String] = []
+        var maxBody = 4 * 1024 * 1024
+        var maxConnections = 1024
+        var logLevel = RequestLog.Level.info
+        var insecureHTTP = false
+        var unauthenticatedIntrospection = false
+        var trustedUserHeader: String?
+        var trustedProxies: [String] = []
+        var quickstartEmail: String?
     }
+
+    static func value(_ c: Context, _ name: String) -> String? {
+        if let v = c.option(name) { return v }
+        let key = "MCPCTL_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        return c.environment[key].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static func flag(_ c: Context, _ name: String) -> Bool {
+        if c.flag(name) { return true }
+        let v = (value(c, name) ?? "").lowercased()
+        return v == "1" || v == "true" || v == "yes"
+    }
+
+    static func list(_ c: Context, _ name: String) -> [String] {
+        let given = c.parsed.values(name)
+        if !given.isEmpty { return given }
+        return (value(c, name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func settings(_ c: Context) throws -> Settings {
+        let listen = value(c, "listen") ?? "127.0.0.1:8000"
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw CommandUsageError(message: "Invalid '--listen' value '\(listen)': use HOST:PORT, e.g. 127.0.0.1:8000 or [::1]:8000")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty || host == "localhost" { host = "127.0.0.1" }
+        let display = host.contains(":") ? "[\(host)]" : host
+        var s = Settings(host: host, port: port, publicURL: value(c, "public-url") ?? "http://\(display):\(port)")
+        guard let url = URLComponents(string: s.publicURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil,
+              url.query == nil, url.fragment == nil else {
+            throw CommandUsageError(message: "Invalid '--public-url' '\(s.publicURL)': use an http(s) URL without query or fragment")
+        }
+        while s.publicURL.hasSuffix("/") { s.publicURL.removeLast() }
+        if let ttl = value(c, "access-token-ttl") {
+            guard let secs = DurationText.seconds(ttl) else { throw CommandUsageError(message: "Invalid duration '\(ttl)' for '--access-token-ttl'") }
+            s.accessTokenTTL = secs
+        }
+        s.allowedOrigins = list(c, "allowed-origin")
+        if let v = value(c, "max-body") {
+            guard let n = Int(v), n >= 1024, n <= 256 * 1024 * 1024 else { throw CommandUsageError(message: "Invalid '--max-body' '\(v)': use a byte count from 1024 to 268435456") }
+            s.maxBody = n
+        }
+        if let v = value(c, "max-connections") {
+            guard let n = Int(v), n >= 1, n <= 100_000 else { throw CommandUsageError(message: "Invalid '--max-connections' '\(v)'") }
+            s.maxConnections = n
+        }
+        if let v = value(c, "log-level") {
+            guard let l = RequestLog.Level(name: v) else { throw CommandUsageError(message: "Invalid '--log-level' '\(v)': use error, warn, info or debug") }
+            s.logLevel = l
+        }
+        s.insecureHTTP = flag(c, "insecure-http")
+        s.unauthenticatedIntrospection = flag(c, "unauthenticated-introspection")
+        s.trustedUserHeader = value(c, "trusted-user-header")
+        s.trustedProxies = list(c, "trusted-proxy")
+        if s.trustedUserHeader != nil && s.trustedProxies.isEmpty {
+            throw CommandUsageError(message: "'--trusted-user-header' needs '--trusted-proxy ADDR' (the proxy allowed to set it)")
+        }
+        let loopback = host == "127.0.0.1" || host == "::1" || host.hasPrefix("127.")
+        if !loopback && scheme != "https" && !s.insecureHTTP {
+            throw CommandFailure(message: "refusing to listen on \(display) without an https public URL: tokens would cross the network in clear text. " +
+                                 "Put a TLS proxy in front and pass --public-url https://…, or pass --insecure-http", code: ExitCode.failure)
+        }
+        if flag(c, "quickstart") { s.quickstartEmail = value(c, "email") ?? "admin@localhost" }
+        return s
+    }
+
+    static func run(_ c: Context) throws -> Int32 {
+        let s = try settings(c)
+        let log = RequestLog(level: s.logLevel)
+        if s.insecureHTTP { log.warn("serving plain http on a non-loopback address (--insecure-http): use TLS in production") }
+        let store = try c.store()
+        try store.setSetting("public_url", .text(s.publicURL))
+        if let email = s.quickstartEmail { try quickstart(store: store, email: email, settings: s) }
+
+        let pool = try StorePool(path: store.path)
+        let lastUsed = LastUsedRecorder()
+        let audit = try AuditWriter(path: store.path, lastUsed: lastUsed)
+        var gc = GatewayConfiguration(publicURL: s.publicURL)
+        gc.allowedOrigins = s.allowedOrigins
+        let gateway = try Gateway(pool: pool, configuration: gc, audit: audit, verifier: TokenVerifier(lastUsed: lastUsed), log: log)
+        let oauth = OAuthWiring.make(pool: pool, settings: s)
+
+        var hc = HTTPServerConfiguration(host: s.host, port: s.port)
+        hc.maxBodyBytes = s.maxBody
+        hc.maxConnections = s.maxConnections
+        let server = HTTPServer(configuration: hc) { request in
+            if request.path == "/healthz" {
+                var r = HTTPResponse.json(Array(#"{"status":"ok"}"#.utf8))
+                r.headers["Cache-Control"] = "no-store"
+                return r
+            }
+            if let r = gateway.handle(request) { return r }
+            if let r = oauth?(request) { return r }
+            return HTTPResponse.json(Array(#"{"error":"not_found"}"#.utf8), status: 404)
+        }
+        let port: Int
+        do { port = try server.start() } catch {
+            throw CommandFailure(message: "cannot listen on \(s.host):\(s.port): \(error)", code: ExitCode.failure)
+        }
+        SignalWatcher.onTermination { signal in
+            log.info("signal \(signal): finishing in-flight requests")
+            server.shutdown(gracePeriod: 10)
+        }
+        log.write(.info, [("msg", "listening"), ("address", "\(s.host):\(port)"), ("public_url", s.publicURL), ("store", store.path)])
+        server.waitUntilStopped()
+        gateway.close()
+        audit.close()
+        log.info("stopped; audit log flushed")
+        return ExitCode.success
+    }
+
+    /// Creates (or reuses) a user, a viewer grant on the built-in app and a fresh token, and prints the
+    /// client configuration: an authenticated MCP endpoint in one command.
+    static func quickstart(store: Store, email: String, settings s: Settings) throws {
+        let users = Users(store: store)
+        if try users.find(email) == nil { try users.add(email: email, name: "quickstart", password: nil) }
+        let grants = Grants(store: store)
+        if try !grants.list(email: email, app: Apps.builtInApp).contains(where: { $0.env == "*" || $0.env == Apps.builtInEnv }) {
+            try grants.add(email: email, app: Apps.builtInApp, env: Apps.builtInEnv, scopes: .read)
+        }
+        let tokens = Tokens(store: store)
+        let old = try tokens.list(email: email, includeInactive: false, kinds: [.pat]).filter { $0.name == "quickstart" }.map(\.id)
+        if !old.isEmpty { _ = try tokens.revoke(old) }
+        let issued = try tokens.create(email: email, name: "quickstart", scopes: .read, app: nil, env: nil, lifetimeSeconds: 7 * 86_400)
+        let url = "\(s.publicURL)/mcp/\(Apps.builtInApp)/\(Apps.builtInEnv)"
+        let config: JSON = .object([("mcpServers", .object([("mcpctl", .object([
+            ("type", "http"), ("url", .string(url)),
+            ("headers", .object([("Authorization", .string("Bearer \(issued.secret)"))])),
+        ]))]))])
+        Output.write("""
+        mcpctl quickstart: store \(store.path)
+        user \(email) has viewer on mcpctl/local; new token \(issued.record.id) (read, 7 days; earlier quickstart tokens revoked).
+        Paste this into your MCP client's configuration (the token is shown only once):
+
+        \(config.encoded(pretty: true))
+
+        Try it:
+          curl -s \(url) -H 'Authorization: Bearer \(issued.secret)' -H 'Content-Type: application/json' \\
+               -H 'Accept: application/json, text/event-stream' \\
+               -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}'
+
+
+        """)
+    }
+}
+
+/// Hooks the OAuth authorization server into `serve` (nil until it is built).
+enum OAuthWiring {
+    static func make(pool: StorePool, settings: ServeCommand.Settings) -> (@Sendable (HTTPRequest) -> HTTPResponse?)? { nil }
 }

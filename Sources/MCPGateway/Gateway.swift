@@ -1,0 +1,280 @@
+import Foundation
+import HTTP
+import MCPAuth
+
+/// The MCP gateway: `/mcp/{app}/{env}` behind token authentication, grants and an audit row for every
+/// request (allowed or denied), written before the response is released.
+public final class Gateway: Sendable {
+    let pool: StorePool
+    let configuration: GatewayConfiguration
+    let audit: AuditWriter
+    let verifier: TokenVerifier
+    let log: RequestLog
+    let http: HTTPUpstream
+    let stdio: StdioUpstream
+    let owners = SessionOwners()
+    let argumentKey: [UInt8]
+
+    public init(pool: StorePool, configuration: GatewayConfiguration, audit: AuditWriter, verifier: TokenVerifier, log: RequestLog) throws {
+        self.pool = pool
+        self.configuration = configuration
+        self.audit = audit
+        self.verifier = verifier
+        self.log = log
+        http = HTTPUpstream(client: HTTPClient(), timeout: configuration.upstreamTimeout)
+        stdio = StdioUpstream(configuration: configuration, log: log)
+        argumentKey = try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32)
+        // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.
+        try pool.with {
+            try ToolScopes.recordIfChanged(store: $0, app: Apps.builtInApp, env: Apps.builtInEnv, tools: BuiltInApp.tools.map {
+                ($0["name"]?.stringValue ?? "", $0["annotations"], $0["description"]?.stringValue)
+            })
+        }
+    }
+
+    /// Ends every stdio session (on shutdown).
+    public func close() { stdio.closeAll() }
+
+    /// Answers the gateway's paths; nil for anything else.
+    public func handle(_ request: HTTPRequest) -> HTTPResponse? {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // "/mcp/{app}/{env}" → ["", "mcp", app, env]
+        if parts.count == 4 || (parts.count == 5 && parts[4].isEmpty), parts[1] == "mcp", !parts[2].isEmpty, !parts[3].isEmpty {
+            return mcp(request, app: parts[2], env: parts[3])
+        }
+        // RFC 9728 §3.1: the metadata of resource /mcp/{app}/{env} lives at /.well-known/oauth-protected-resource/mcp/{app}/{env}.
+        if parts.count == 6, parts[1] == ".well-known", parts[2] == "oauth-protected-resource", parts[3] == "mcp", request.method == "GET" || request.method == "HEAD" {
+            return protectedResourceMetadata(app: parts[4], env: parts[5])
+        }
+        return nil
+    }
+
+    /// RFC 9728 metadata, served for any app/env name so it reveals nothing about which exist.
+    func protectedResourceMetadata(app: String, env: String) -> HTTPResponse {
+        let doc: JSON = .object([
+            ("resource", .string(configuration.resource(app: app, env: env))),
+            ("authorization_servers", .array([.string(configuration.publicURL)])),
+            ("scopes_supported", .array(["read", "write", "delete"])),
+            ("bearer_methods_supported", .array(["header"])),
+            ("resource_name", .string("\(app)/\(env) via mcpctl")),
+        ])
+        var r = HTTPResponse.json(doc.bytes)
+        r.headers["Cache-Control"] = "public, max-age=300"
+        r.headers["Access-Control-Allow-Origin"] = "*"
+        return r
+    }
+
+    static func jsonRPCError(status: Int, id: JSON?, code: Int, message: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        var h = headers
+        h["Content-Type"] = "application/json"
+        return HTTPResponse(status: status, headers: h, body: .bytes(MCPMessage.error(id: id, code: code, message: message).bytes))
+    }
+
+    /// What the audit row of one request will say.
+    struct Record {
+        var event: AuditEvent
+        let started: Date
+    }
+
+    // MARK: The request pipeline
+
+    func mcp(_ request: HTTPRequest, app: String, env: String) -> HTTPResponse {
+        var record = Record(event: AuditEvent(source: "mcp", action: "mcp.\(request.method.lowercased())", app: app, env: env,
+                                              remoteAddr: request.remoteAddress), started: Date())
+        let metadataURL = configuration.resourceMetadataURL(app: app, env: env)
+
+        // MCP 2025-11-25 transport §security: validate Origin to stop DNS rebinding.
+        if let origin = request.headers["Origin"], !originAllowed(origin) {
+            return finish(record, Gateway.jsonRPCError(status: 403, id: nil, code: -32600, message: "Origin not allowed"), deny: "origin \(origin) not allowed")
+        }
+        guard ["POST", "GET", "DELETE"].contains(request.method) else {
+            var h = HTTPHeaders(); h["Allow"] = "POST, GET, DELETE"
+            return finish(record, HTTPResponse(status: 405, headers: h), deny: "method \(request.method) not allowed")
+        }
+
+        // Parsed before authentication so denied calls are audited with their method and tool; parse
+        // errors are answered only to authenticated callers.
+        var message: MCPMessage?
+        var parseError: (HTTPResponse, String)?
+        if request.method == "POST" {
+            do {
+                message = try MCPMessage.parse(request.body)
+            } catch MCPMessage.ParseError.invalidJSON {
+                parseError = (Gateway.jsonRPCError(status: 400, id: nil, code: -32700, message: "Parse error"), "invalid JSON")
+            } catch MCPMessage.ParseError.batch {
+                parseError = (Gateway.jsonRPCError(status: 400, id: nil, code: -32600, message: "JSON-RPC batches are not supported (MCP 2025-06-18 and later)"), "batch")
+            } catch {
+                parseError = (Gateway.jsonRPCError(status: 400, id: nil, code: -32600, message: "Invalid Request"), "not a JSON-RPC message")
+            }
+        }
+        if let m = message {
+            record.event.method = m.method ?? "response"
+            record.event.action = m.method ?? "response"
+            record.event.tool = m.toolName.map { String($0.prefix(200)) }
+            if let args = m.arguments {
+                record.event.argsDigest = Hex.encode(HMAC.sha256(key: argumentKey, message: Array(args.encoded().utf8)))
+            }
+        }
+
+        // Authentication: Authorization: Bearer, or the Email + Token pair. Never the query string.
+        var secret: String?
+        var email: String?
+        if let auth = request.headers["Authorization"] {
+            let parts = auth.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { secret = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        if secret == nil, let t = request.headers["Token"] {
+            secret = t.trimmingCharacters(in: .whitespaces)
+            email = request.headers["Email"] ?? ""
+        }
+        guard let secret, !secret.isEmpty else {
+            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: false), deny: "no credentials")
+        }
+        let verified: Result<Principal, VerificationFailure>
+        do {
+            verified = try pool.with { try verifier.verify(secret: secret, email: email, db: $0.db) }
+        } catch {
+            log.error("store error during verification: \(error)")
+            return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+        }
+        let principal: Principal
+        switch verified {
+        case .failure(let reason):
+            if reason == .emailMismatch || reason == .malformed || reason == .unknown { record.event.email = email.flatMap(EmailAddress.normalize) }
+            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true, description: reason.rawValue), deny: reason.rawValue)
+        case .success(let p): principal = p
+        }
+        record.event.email = principal.email
+        record.event.tokenID = principal.tokenID
+        record.event.clientID = principal.clientID
+
+        // RFC 8707 / MCP 2025-11-25: an OAuth access token is only good for the resource it was issued for.
+        if principal.kind == .access, principal.app != app || principal.env != env {
+            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true, description: "token audience mismatch"),
+                          deny: "token issued for \(principal.app ?? "?")/\(principal.env ?? "?")")
+        }
+
+        if let parseError {
+            return finish(record, parseError.0, deny: parseError.1)
+        }
+
+        // Authorization (DESIGN.md §5).
+        let environment: AppEnvironment?
+        let decision: AccessDecision
+        do {
+            (environment, decision) = try pool.with { store -> (AppEnvironment?, AccessDecision) in
+                var needed: ScopeSet = .read
+                if let m = message, let method = m.method {
+                    if let tool = m.toolName {
+                        needed = try ToolScopes(store: store).required(app: app, env: env, tool: tool, annotations: nil).0
+                    } else {
+                        needed = ToolScopes.forMethod(method)
+                    }
+                }
+                let binding: (String?, String?) = principal.kind == .pat ? (principal.app, principal.env) : (nil, nil)
+                let d = try Policy.check(store: store, userID: principal.userID, tokenScopes: principal.scopes, tokenID: principal.tokenID,
+                                         binding: binding, app: app, env: env, needed: needed)
+                return (try Apps(store: store).environment(app: app, env: env), d)
+            }
+        } catch {
+            log.error("store error during authorization: \(error)")
+            return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+        }
+        guard decision.hasAccess, let environment else {
+            // Same answer whether the app is missing or merely not granted: existence is not leaked.
+            return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "App not found"), deny: decision.reason)
+        }
+        guard decision.allowed else {
+            let needed = decision.needed?.description ?? "read"
+            return finish(record, AuthChallenge.insufficientScope(needed: needed, metadataURL: metadataURL, id: (message?.id ?? .null).encoded()),
+                          deny: decision.reason)
+        }
+        if let session = request.headers["Mcp-Session-Id"], !owners.mayUse(session, user: principal.userID) {
+            return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"), deny: "session belongs to another user")
+        }
+        record.event.decision = "allow"
+        record.event.reason = decision.reason
+
+        // Forward.
+        let filter = toolListFilter(message: message, app: app, env: env, effective: decision.effective)
+        if environment.isBuiltIn {
+            return finish(record, builtIn(request, message: message, principal: principal, effective: decision.effective))
+        }
+        if let command = environment.command {
+            let outcome = stdio.handle(request, message: message, command: command, principal: principal, label: "\(app)/\(env)", filter: filter)
+            record.event.reason = outcome.reason ?? record.event.reason
+            return finish(record, outcome.response)
+        }
+        guard let url = environment.upstreamURL else {
+            return finish(record, Gateway.jsonRPCError(status: 502, id: message?.id, code: -32603, message: "app has no upstream"), deny: "no upstream")
+        }
+        let outcome = http.forward(request, to: url, filter: filter)
+        if message?.method == "initialize", let session = outcome.response.headers["Mcp-Session-Id"] {
+            owners.register(session, user: principal.userID)
+        }
+        if request.method == "DELETE", let session = request.headers["Mcp-Session-Id"], outcome.status < 300 { owners.remove(session) }
+        if let reason = outcome.reason { record.event.reason = reason }
+        return finish(record, outcome.response)
+    }
+
+    func originAllowed(_ origin: String) -> Bool {
+        let o = origin.lowercased()
+        if o == configuration.publicOrigin.lowercased() { return true }
+        return configuration.allowedOrigins.contains { $0.lowercased() == o || $0 == "*" }
+    }
+
+    func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet) -> (@Sendable (JSON) -> JSON)? {
+        guard let m = message, m.method == "tools/list", let requestID = m.id else { return nil }
+        let record = m.json["params"]?["cursor"] == nil
+        let pool = self.pool
+        let log = self.log
+        return { json in
+            guard json["id"] == requestID else { return json }
+            do {
+                return try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, record: record) }
+            } catch {
+                log.error("tool list filtering failed: \(error)")
+                // Fail closed: an unfiltered list could show tools the caller may not call.
+                return MCPMessage.error(id: requestID, code: -32603, message: "tool list unavailable")
+            }
+        }
+    }
+
+    func builtIn(_ request: HTTPRequest, message: MCPMessage?, principal: Principal, effective: ScopeSet) -> HTTPResponse {
+        guard request.method == "POST", let message else {
+            var h = HTTPHeaders(); h["Allow"] = "POST"
+            return HTTPResponse(status: 405, headers: h)
+        }
+        do {
+            let answer = try pool.with { BuiltInApp(store: $0, principal: principal, effective: effective).answer(message) }
+            guard let answer else { return HTTPResponse(status: 202) }
+            return .json(answer.bytes)
+        } catch {
+            return Gateway.jsonRPCError(status: 500, id: message.id, code: -32603, message: "internal error")
+        }
+    }
+
+    /// Writes the audit row, then releases the response; if the row cannot be written the request fails
+    /// closed with 503.
+    func finish(_ record: Record, _ response: HTTPResponse, deny reason: String? = nil) -> HTTPResponse {
+        var event = record.event
+        if let reason {
+            event.decision = "deny"
+            event.reason = reason
+        }
+        if event.decision == nil { event.decision = "allow" }
+        event.status = response.status
+        event.durationMs = (Date().timeIntervalSince(record.started) * 1_000_000).rounded() / 1000
+        let written = audit.write(event)
+        log.write(event.decision == "deny" ? .info : .info, [
+            ("msg", "request"), ("remote", event.remoteAddr), ("app", event.app), ("env", event.env), ("method", event.method ?? event.action),
+            ("tool", event.tool), ("email", event.email), ("token", event.tokenID), ("client", event.clientID),
+            ("decision", event.decision), ("status", String(written ? response.status : 503)), ("duration_ms", event.durationMs.map { String($0) }),
+            ("reason", event.decision == "deny" ? event.reason : nil),
+        ])
+        guard written else {
+            return Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "audit log unavailable; request refused")
+        }
+        return response
+    }
+}

@@ -1,0 +1,32 @@
+/// Settings of the MCP gateway, filled in by `mcpctl serve`.
+public struct GatewayConfiguration: Sendable {
+    /// The URL clients use (no trailing slash); the resource of `/mcp/{app}/{env}` is built from it.
+    public var publicURL: String
+    /// Browser origins allowed besides the public URL's own.
+    public var allowedOrigins: [String] = []
+    /// How long an upstream may take to answer (seconds).
+    public var upstreamTimeout: Double = 60
+    /// A stdio session with no request for this long is ended and its process killed.
+    public var sessionIdleTimeout: Double = 600
+    /// Most stdio processes alive at once.
+    public var maxStdioSessions = 64
+
+    public init(publicURL: String) {
+        var url = publicURL
+        while url.hasSuffix("/") { url.removeLast() }
+        self.publicURL = url
+    }
+
+    /// The origin (scheme://host[:port]) of the public URL.
+    public var publicOrigin: String {
+        guard let c = URLComponents(string: publicURL), let scheme = c.scheme, let host = c.host else { return publicURL }
+        return "\(scheme)://\(host)" + (c.port.map { ":\($0)" } ?? "")
+    }
+
+    public func resource(app: String, env: String) -> String { "\(publicURL)/mcp/\(app)/\(env)" }
+    public func resourceMetadataURL(app: String, env: String) -> String {
+        "\(publicURL)/.well-known/oauth-protected-resource/mcp/\(app)/\(env)"
+    }
+}
+
+import Foundation

@@ -1,0 +1,37 @@
+import MCPAuth
+
+/// The parts of a JSON-RPC message the gateway decides on: method, id, and for `tools/call` the tool.
+struct MCPMessage: Sendable {
+    let json: JSON
+    var method: String? { json["method"]?.stringValue }
+    var id: JSON? { json["id"] }
+    var isRequest: Bool { method != nil && id != nil && id?.isNull == false }
+    var isNotification: Bool { method != nil && (id == nil || id?.isNull == true) }
+    /// A response or error sent by the client (to a server-initiated request).
+    var isResponse: Bool { method == nil && (json["result"] != nil || json["error"] != nil) }
+    var toolName: String? { method == "tools/call" ? json["params"]?["name"]?.stringValue : nil }
+    var arguments: JSON? { json["params"]?["arguments"] }
+
+    enum ParseError: Error { case invalidJSON, notAMessage, batch }
+
+    static func parse(_ body: [UInt8]) throws -> MCPMessage {
+        let json: JSON
+        do { json = try JSON.parse(body) } catch { throw ParseError.invalidJSON }
+        // MCP 2025-06-18 removed JSON-RPC batching; 2025-11-25 keeps it removed.
+        if case .array = json { throw ParseError.batch }
+        guard case .object = json, json["jsonrpc"]?.stringValue == "2.0" else { throw ParseError.notAMessage }
+        let m = MCPMessage(json: json)
+        guard m.method != nil || m.isResponse else { throw ParseError.notAMessage }
+        if m.method == "tools/call", m.toolName == nil { throw ParseError.notAMessage }
+        return m
+    }
+
+    /// A JSON-RPC error object answering `id`.
+    static func error(id: JSON?, code: Int, message: String) -> JSON {
+        .object([("jsonrpc", "2.0"), ("id", id ?? .null), ("error", .object([("code", .int(Int64(code))), ("message", .string(message))]))])
+    }
+
+    static func result(id: JSON?, _ result: JSON) -> JSON {
+        .object([("jsonrpc", "2.0"), ("id", id ?? .null), ("result", result)])
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import MCPAuth
+
+/// One stdio MCP server process serving one MCP session: newline-delimited JSON-RPC on stdin/stdout
+/// (MCP 2025-11-25 stdio transport), stderr copied to the server log.
+final class StdioSession: @unchecked Sendable {
+    let id: String
+    let ownerID: Int64
+    private let process = Process()
+    private let stdin: FileHandle
+    private let condition = NSCondition()
+    private var inbox: [JSON] = []
+    private var exited = false
+    private var exitStatus: Int32 = 0
+    private(set) var lastUsed = Date()
+
+    init(id: String, ownerID: Int64, command: [String], label: String, log: RequestLog) throws {
+        self.id = id
+        self.ownerID = ownerID
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        stdin = input.fileHandleForWriting
+        try process.run()
+        let out = output.fileHandleForReading
+        let err = errors.fileHandleForReading
+        let readerThread = Thread { [weak self] in
+            var buffer: [UInt8] = []
+            while true {
+                let data = out.availableData
+                if data.isEmpty { break }
+                buffer.append(contentsOf: data)
+                while let nl = buffer.firstIndex(of: 0x0A) {
+                    let line = Array(buffer[..<nl])
+                    buffer.removeSubrange(...nl)
+                    guard !line.isEmpty, let json = try? JSON.parse(line) else { continue }
+                    self?.deliver(json)
+                }
+            }
+            self?.markExited()
+        }
+        readerThread.name = "stdio-out"
+        readerThread.start()
+        let errThread = Thread {
+            var buffer: [UInt8] = []
+            while true {
+                let data = err.availableData
+                if data.isEmpty { break }
+                buffer.append(contentsOf: data)
+                while let nl = buffer.firstIndex(of: 0x0A) {
+                    log.upstream(label, String(decoding: buffer[..<nl], as: UTF8.self))
+                    buffer.removeSubrange(...nl)
+                }
+            }
+        }
+        errThread.name = "stdio-err"
+        errThread.start()
+    }
+
+    private func deliver(_ json: JSON) {
+        condition.lock()
+        inbox.append(json)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func markExited() {
+        process.waitUntilExit()
+        condition.lock()
+        exited = true
+        exitStatus = process.terminationStatus
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var isAlive: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return !exited
+    }
+
+    /// Writes one message line to the process.
+    func send(_ message: JSON) throws {
+        lastUsed = Date()
+        var line = message.bytes
+        line.append(0x0A)
+        try stdin.write(contentsOf: Data(line))
+    }
+
+    /// Waits for the response to `id`, returning it last, after any server messages that arrived first
+    /// (notifications, server-to-client requests). A dead process or a timeout yields a JSON-RPC error.
+    func awaitResponse(id: JSON, timeout: Double) -> [JSON] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var collected: [JSON] = []
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            var i = 0
+            while i < inbox.count {
+                let m = inbox[i]
+                let isResponse = m["method"] == nil
+                if isResponse, m["id"] == id {
+                    inbox.remove(at: i)
+                    lastUsed = Date()
+                    return collected + [m]
+                }
+                if !isResponse {
+                    collected.append(m)
+                    inbox.remove(at: i)
+                    continue
+                }
+                i += 1
+            }
+            if exited {
+                return collected + [MCPMessage.error(id: id, code: -32603, message: "upstream process exited (status \(exitStatus))")]
+            }
+            if !condition.wait(until: deadline) {
+                return collected + [MCPMessage.error(id: id, code: -32603, message: "upstream did not answer in time")]
+            }
+        }
+    }
+
+    func terminate() {
+        try? stdin.close()
+        if process.isRunning {
+            process.terminate()
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [process] in
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
+    }
+}

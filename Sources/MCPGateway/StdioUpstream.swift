@@ -1,0 +1,135 @@
+import Foundation
+import HTTP
+import MCPAuth
+import Synchronization
+
+/// Serves Streamable HTTP clients from stdio MCP servers: a process per MCP session, started on
+/// `initialize`, ended on DELETE, idle timeout or crash.
+final class StdioUpstream: Sendable {
+    private let sessions = Mutex<[String: StdioSession]>([:])
+    private let configuration: GatewayConfiguration
+    private let log: RequestLog
+
+    init(configuration: GatewayConfiguration, log: RequestLog) {
+        self.configuration = configuration
+        self.log = log
+        let reaper = Thread { [weak self] in
+            while let self {
+                Thread.sleep(forTimeInterval: 5)
+                self.reap()
+            }
+        }
+        reaper.name = "stdio-reaper"
+        reaper.start()
+    }
+
+    private func reap() {
+        let idle = configuration.sessionIdleTimeout
+        let dead = sessions.withLock { s -> [StdioSession] in
+            let victims = s.values.filter { !$0.isAlive || Date().timeIntervalSince($0.lastUsed) > idle }
+            for v in victims { s.removeValue(forKey: v.id) }
+            return victims
+        }
+        for d in dead { d.terminate() }
+    }
+
+    func closeAll() {
+        let all = sessions.withLock { s -> [StdioSession] in defer { s.removeAll() }; return Array(s.values) }
+        for s in all { s.terminate() }
+    }
+
+    var count: Int { sessions.withLock { $0.count } }
+
+    struct Outcome {
+        let response: HTTPResponse
+        let status: Int
+        let reason: String?
+    }
+
+    func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], principal: Principal, label: String,
+                filter: (@Sendable (JSON) -> JSON)?) -> Outcome {
+        let sessionID = request.headers["Mcp-Session-Id"]
+        switch request.method {
+        case "GET":
+            // No server-initiated stream for stdio sessions; clients then rely on POST responses.
+            var h = HTTPHeaders(); h["Allow"] = "POST, DELETE"
+            return Outcome(response: HTTPResponse(status: 405, headers: h), status: 405, reason: "no GET stream for stdio upstreams")
+        case "DELETE":
+            guard let sessionID, let s = session(sessionID, principal) else {
+                return Outcome(response: Gateway.jsonRPCError(status: 404, id: nil, code: -32001, message: "Session not found"), status: 404, reason: "unknown session")
+            }
+            sessions.withLock { _ = $0.removeValue(forKey: s.id) }
+            s.terminate()
+            return Outcome(response: HTTPResponse(status: 204), status: 204, reason: nil)
+        default: break
+        }
+        guard let message else { return Outcome(response: HTTPResponse(status: 400), status: 400, reason: "no message") }
+        let session: StdioSession
+        var newSession = false
+        if message.method == "initialize" && sessionID == nil {
+            let full = sessions.withLock { $0.count >= configuration.maxStdioSessions }
+            if full {
+                return Outcome(response: Gateway.jsonRPCError(status: 503, id: message.id, code: -32603, message: "too many upstream sessions"),
+                               status: 503, reason: "stdio session limit")
+            }
+            do {
+                session = try StdioSession(id: "stdio-" + Base62.random(count: 24), ownerID: principal.userID, command: command, label: label, log: log)
+            } catch {
+                return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream could not be started"),
+                               status: 502, reason: "cannot start \(command.first ?? ""): \(error)")
+            }
+            sessions.withLock { $0[session.id] = session }
+            newSession = true
+        } else {
+            // MCP 2025-11-25 transport: a request without the session id it was given is a bad request;
+            // an unknown (ended) session is 404 so the client starts a new one.
+            guard let sessionID else {
+                return Outcome(response: Gateway.jsonRPCError(status: 400, id: message.id, code: -32600, message: "Mcp-Session-Id header required"),
+                               status: 400, reason: "missing session id")
+            }
+            guard let s = self.session(sessionID, principal) else {
+                return Outcome(response: Gateway.jsonRPCError(status: 404, id: message.id, code: -32001, message: "Session not found"),
+                               status: 404, reason: "unknown session")
+            }
+            session = s
+        }
+        do { try session.send(message.json) } catch {
+            sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+            return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream process is gone"),
+                           status: 502, reason: "stdio write failed")
+        }
+        var headers = HTTPHeaders()
+        headers["Mcp-Session-Id"] = session.id
+        if !message.isRequest {
+            return Outcome(response: HTTPResponse(status: 202, headers: headers), status: 202, reason: nil)
+        }
+        var replies = session.awaitResponse(id: message.id ?? .null, timeout: configuration.upstreamTimeout)
+        if let filter { replies = replies.map(filter) }
+        if !session.isAlive {
+            sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+        }
+        let last = replies.last
+        let failed = last?["error"] != nil && newSession
+        if failed {
+            sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+            session.terminate()
+            headers.remove("Mcp-Session-Id")
+        }
+        let reason = last?["error"]?["message"]?.stringValue
+        if replies.count == 1 {
+            headers["Content-Type"] = "application/json"
+            return Outcome(response: HTTPResponse(status: 200, headers: headers, body: .bytes(replies[0].bytes)), status: 200, reason: reason)
+        }
+        headers["Content-Type"] = "text/event-stream"
+        var body: [UInt8] = []
+        for r in replies { body += SSEEvent(event: "message", data: r.encoded()).encoded() }
+        return Outcome(response: HTTPResponse(status: 200, headers: headers, body: .bytes(body)), status: 200, reason: reason)
+    }
+
+    private func session(_ id: String, _ principal: Principal) -> StdioSession? {
+        sessions.withLock { s in
+            guard let found = s[id], found.ownerID == principal.userID, found.isAlive else { return nil }
+            return found
+        }
+    }
+}
