@@ -165,21 +165,37 @@ public final class Database: @unchecked Sendable {
 
     /// Runs a statement and calls `body` for each row; returning false stops early.
     public func forEach(_ sql: String, _ values: [SQLValue] = [], _ body: (Row) throws -> Bool) throws {
+        var names: [String]?
+        try forEachStatement(sql, values) { stmt in
+            let count = sqlite3_column_count(stmt)
+            if names == nil { names = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) } }
+            return try body(Row(columns: names!, values: (0..<count).map { column(stmt, $0) }))
+        }
+    }
+
+    /// Runs a statement and calls `body` with the statement positioned on each row, for hot loops that
+    /// read columns in place (`sqlite3_column_*`) instead of building a `Row`; returning false stops early.
+    /// The statement is only valid inside `body`.
+    func forEachStatement(_ sql: String, _ values: [SQLValue] = [], _ body: (OpaquePointer) throws -> Bool) throws {
         let stmt = try prepared(sql)
         defer {
             sqlite3_reset(stmt)
             sqlite3_clear_bindings(stmt)
         }
         try bind(stmt, values, sql)
-        let count = sqlite3_column_count(stmt)
-        let names = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) }
         while true {
             let rc = sqlite3_step(stmt)
             if rc == SQLITE_DONE { return }
             guard rc == SQLITE_ROW else { throw error(rc, sql) }
-            let row = Row(columns: names, values: (0..<count).map { column(stmt, $0) })
-            if try !body(row) { return }
+            if try !body(stmt) { return }
         }
+    }
+
+    /// The row the statement is positioned on, exactly as `forEach` would build it.
+    func row(of stmt: OpaquePointer) -> Row {
+        let count = sqlite3_column_count(stmt)
+        return Row(columns: (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) },
+                   values: (0..<count).map { column(stmt, $0) })
     }
 
     /// Runs a query and returns all rows.

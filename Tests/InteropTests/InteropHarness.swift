@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+/// Runs the real `mcpctl` binary, `mcpctl serve`, and the Python MCP SDK scripts in Tests/Interop.
+final class InteropHarness: @unchecked Sendable {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let scripts = root.appendingPathComponent("Tests/Interop")
+
+    static let binary: String = {
+        let fm = FileManager.default
+        if let b = ProcessInfo.processInfo.environment["MCPCTL_BIN"], fm.isExecutableFile(atPath: b) { return b }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("mcpctl").path
+            if fm.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return root.appendingPathComponent(".build/release/mcpctl").path
+    }()
+
+    /// The interpreter of one of the venvs made by .ci/setup-python ("mcp1" or "mcp2").
+    static func python(_ sdk: String) throws -> String {
+        let path = root.appendingPathComponent(".venv-\(sdk)/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError("missing \(path): run .ci/setup-python (bash .ci/test does)")
+        }
+        return path
+    }
+
+    struct HarnessError: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+
+    let dir: URL
+    let dbPath: String
+    var environment: [String: String]
+    private var children: [Process] = []
+    private let lock = NSLock()
+
+    init() {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpctl-interop-" + UUID().uuidString)
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        dbPath = dir.appendingPathComponent("store/mcpctl.db").path
+        var env = ProcessInfo.processInfo.environment
+        env["MCPCTL_DB"] = dbPath
+        env["NO_COLOR"] = "1"
+        env.removeValue(forKey: "MCPCTL_PUBLIC_URL")
+        env.removeValue(forKey: "MCPCTL_LISTEN")
+        environment = env
+    }
+
+    deinit {
+        for p in children where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        func json() -> [String: Any] {
+            let line = stdout.split(separator: "\n").last.map(String.init) ?? ""
+            return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        }
+    }
+
+    /// Runs a program to completion (bounded by `timeout`).
+    func run(_ executable: String, _ args: [String], timeout: Double = 90) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.environment = environment
+        let out = dir.appendingPathComponent("o-" + UUID().uuidString), err = dir.appendingPathComponent("e-" + UUID().uuidString)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = try FileHandle(forWritingTo: err)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(5000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    @discardableResult
+    func mcpctl(_ args: [String]) throws -> Output {
+        let r = try run(InteropHarness.binary, args)
+        if r.status != 0 { throw HarnessError("mcpctl \(args.joined(separator: " ")) failed: \(r.stderr)") }
+        return r
+    }
+
+    /// Starts a long-running child whose stdout goes to a file; returns it and that file.
+    func spawn(_ executable: String, _ args: [String]) throws -> (Process, URL, URL) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.environment = environment
+        let out = dir.appendingPathComponent("spawn-o-" + UUID().uuidString), err = dir.appendingPathComponent("spawn-e-" + UUID().uuidString)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = try FileHandle(forWritingTo: err)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        lock.lock(); children.append(p); lock.unlock()
+        return (p, out, err)
+    }
+
+    /// Starts Tests/Interop/upstream_server.py over HTTP and returns its port (it prints `READY <port>`).
+    func startUpstream(python: String) throws -> Int {
+        let (p, out, err) = try spawn(python, [InteropHarness.scripts.appendingPathComponent("upstream_server.py").path,
+                                               "--transport", "http", "--port", "0", "--log-level", "WARNING"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }), let port = Int(line.dropFirst(6)) { return port }
+            if !p.isRunning { break }
+            usleep(50_000)
+        }
+        throw HarnessError("upstream did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Starts `mcpctl serve` on a free loopback port and waits for /healthz; returns the base URL.
+    func startServer(_ extra: [String] = []) throws -> (url: String, process: Process, log: URL) {
+        let port = InteropHarness.freePort()
+        let (p, _, err) = try spawn(InteropHarness.binary, ["serve", "--listen", "127.0.0.1:\(port)"] + extra)
+        let base = "http://127.0.0.1:\(port)"
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let data = try? Data(contentsOf: URL(string: base + "/healthz")!), String(decoding: data, as: UTF8.self).contains("ok") {
+                return (base, p, err)
+            }
+            if !p.isRunning { break }
+            usleep(50_000)
+        }
+        throw HarnessError("serve did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+    }
+
+    /// Runs Tests/Interop/client_check.py (the MCP SDK's own client) and returns exit code and its JSON line.
+    func client(_ python: String, url: String, headers: [String], _ action: [String]) throws -> (Int32, [String: Any]) {
+        var args = [InteropHarness.scripts.appendingPathComponent("client_check.py").path, "--url", url, "--timeout", "40"]
+        for h in headers { args += ["--header", h] }
+        let r = try run(python, args + action)
+        return (r.status, r.json())
+    }
+}
