@@ -82,3 +82,34 @@ import Testing
         #expect(server.process.terminationStatus == 0)
     }
 }
+
+/// The README's first command: `serve --quickstart` ends with an authenticated endpoint a real client can use.
+@Suite struct QuickstartInteropTests {
+    @Test func quickstartPrintsAWorkingClientConfiguration() throws {
+        let h = InteropHarness()
+        let port = InteropHarness.freePort()
+        let (p, out, err) = try h.spawn(InteropHarness.binary, ["serve", "--quickstart", "--listen", "127.0.0.1:\(port)"])
+        defer { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() }
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            let log = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+            if log.contains("msg=listening") { break }
+            usleep(50_000)
+        }
+        let start = try #require(text.firstIndex(of: "{"), "no configuration printed: \(text)")
+        let end = try #require(text.range(of: "\n}\n")?.upperBound)
+        let config = try #require(try JSONSerialization.jsonObject(with: Data(text[start..<end].utf8)) as? [String: Any])
+        let server = try #require((config["mcpServers"] as? [String: Any])?["mcpctl"] as? [String: Any])
+        let url = try #require(server["url"] as? String)
+        let auth = try #require((server["headers"] as? [String: String])?["Authorization"])
+        #expect(url == "http://127.0.0.1:\(port)/mcp/mcpctl/local")
+        let (status, who) = try h.client(try InteropHarness.python("mcp2"), url: url, headers: ["Authorization: \(auth)"],
+                                         ["call", "whoami", "--args", "{}"])
+        #expect(status == 0 && (who["content"] as? [String])?.joined().contains("admin@localhost") == true, "\(who)")
+        // Running it again reuses the user and grant and replaces the token.
+        let again = try h.run(InteropHarness.binary, ["token", "list", "--json"])
+        #expect(again.stdout.components(separatedBy: "\"quickstart\"").count == 2)
+    }
+}
