@@ -1,4 +1,6 @@
 import CSQLite
+import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,42 +23,13 @@ public enum AuditVerifier {
             let anchor = try db.first("SELECT seq, hash, pruned_before_seq, pruned_prev_hash FROM audit_head WHERE id = 1")
             let head = AuditLog.Head(seq: anchor?["seq"].int ?? 0, hash: anchor?["hash"].bytes ?? AuditChain.genesis)
             let startSeq = max(1, anchor?["pruned_before_seq"].int ?? 1)
-            var prev = anchor?["pruned_prev_hash"].bytes ?? AuditChain.genesis
-            var expected = startSeq
-            var rows: Int64 = 0
-            var failure: (Int64, String)?
-            var hashesSeen: [Int64: [UInt8]] = [:]
-            // Hot loop: columns are read in place and encoded into one reused buffer (no Row, no
-            // [SQLValue], no String per column). `ChainRowHasher` reproduces AuditChain.canonical byte for
-            // byte; should it ever disagree, the reference path below decides, so a mismatch costs time, never
-            // a wrong verdict.
-            let hasher = ChainRowHasher()
-            try db.forEachStatement(AuditRecord.select + " WHERE seq >= ? ORDER BY seq", [.integer(min(startSeq, 1))]) { stmt in
-                let seq = sqlite3_column_type(stmt, 0) == SQLITE_INTEGER ? sqlite3_column_int64(stmt, 0) : 0
-                if seq < startSeq { failure = (seq, "row \(seq) lies before the prune cut point \(startSeq)"); return false }
-                if seq != expected {
-                    failure = (expected, seq > expected ? "row \(expected) is missing (next row is \(seq))" : "unexpected row \(seq)")
-                    return false
-                }
-                if !ChainRowHasher.column(stmt, ChainRowHasher.prevHashColumn, equals: prev) {
-                    failure = (seq, "row \(seq) does not link to row \(seq - 1) (a row was removed, inserted or changed)")
-                    return false
-                }
-                var hash = hasher.hash(prev: prev, seq: seq, stmt: stmt)
-                if !ChainRowHasher.column(stmt, ChainRowHasher.hashColumn, equals: hash) {
-                    let r = AuditRecord(row: db.row(of: stmt))
-                    hash = AuditChain.hash(prev: prev, seq: r.seq, values: r.values)
-                    if hash != r.hash {
-                        failure = (seq, "row \(seq) was changed after it was written (hash mismatch)")
-                        return false
-                    }
-                }
-                if let e = expectHead, e.seq == seq { hashesSeen[seq] = hash }
-                prev = hash
-                expected += 1
-                rows += 1
-                return true
-            }
+            let startPrev = anchor?["pruned_prev_hash"].bytes ?? AuditChain.genesis
+            // The parallel walk only ever answers "the whole chain is intact"; on anything unusual it gives up
+            // and the exact walk (one row at a time, naming the first bad row) runs over the same snapshot.
+            let walk = try ParallelChainWalk.run(db: db, startSeq: startSeq, prev: startPrev, expectSeq: expectHead?.seq)
+                ?? exactWalk(db: db, startSeq: startSeq, prev: startPrev, expectSeq: expectHead?.seq)
+            var failure = walk.failure
+            let expected = walk.expected, rows = walk.rows, prev = walk.prev, hashesSeen = walk.hashesSeen
             let last = expected - 1
             if failure == nil, head.seq != last {
                 failure = head.seq > last
@@ -73,6 +46,52 @@ public enum AuditVerifier {
             return Report(ok: failure == nil, rows: rows, firstSeq: startSeq, lastSeq: last, headHash: prev,
                           badSeq: failure?.0, problem: failure?.1)
         }
+    }
+
+    /// Where a walk over the rows stopped: the next expected seq, rows checked, the last good hash, the first
+    /// failure if any, and the hash of the row `expectHead` names (if walked).
+    struct Walk {
+        var expected: Int64
+        var rows: Int64 = 0
+        var prev: [UInt8]
+        var failure: (Int64, String)?
+        var hashesSeen: [Int64: [UInt8]] = [:]
+    }
+
+    /// One row at a time, stopping at the first row that does not fit. Columns are read in place and encoded
+    /// into one reused buffer (no Row, no [SQLValue], no String per column). `CanonicalRowBuffer` reproduces
+    /// AuditChain.canonical byte for byte; should it ever disagree, the reference path decides, so a
+    /// disagreement costs time, never a wrong verdict.
+    static func exactWalk(db: Database, startSeq: Int64, prev: [UInt8], expectSeq: Int64?) throws -> Walk {
+        var w = Walk(expected: startSeq, prev: prev)
+        let hasher = CanonicalRowBuffer()
+        try db.forEachStatement(AuditRecord.select + " WHERE seq >= ? ORDER BY seq", [.integer(min(startSeq, 1))]) { stmt in
+            let seq = sqlite3_column_type(stmt, 0) == SQLITE_INTEGER ? sqlite3_column_int64(stmt, 0) : 0
+            if seq < startSeq { w.failure = (seq, "row \(seq) lies before the prune cut point \(startSeq)"); return false }
+            if seq != w.expected {
+                w.failure = (w.expected, seq > w.expected ? "row \(w.expected) is missing (next row is \(seq))" : "unexpected row \(seq)")
+                return false
+            }
+            if !CanonicalRowBuffer.column(stmt, CanonicalRowBuffer.prevHashColumn, equals: w.prev) {
+                w.failure = (seq, "row \(seq) does not link to row \(seq - 1) (a row was removed, inserted or changed)")
+                return false
+            }
+            var hash = hasher.hash(prev: w.prev, seq: seq, stmt: stmt)
+            if !CanonicalRowBuffer.column(stmt, CanonicalRowBuffer.hashColumn, equals: hash) {
+                let r = AuditRecord(row: db.row(of: stmt))
+                hash = AuditChain.hash(prev: w.prev, seq: r.seq, values: r.values)
+                if hash != r.hash {
+                    w.failure = (seq, "row \(seq) was changed after it was written (hash mismatch)")
+                    return false
+                }
+            }
+            if expectSeq == seq { w.hashesSeen[seq] = hash }
+            w.prev = hash
+            w.expected += 1
+            w.rows += 1
+            return true
+        }
+        return w
     }
 
     /// Deletes rows older than `before`, recording the cut point so `verify` starts there. Returns how many.
@@ -97,18 +116,138 @@ public enum AuditVerifier {
     }
 }
 
-/// AuditChain.hash of the audit row a statement (`AuditRecord.select`) is positioned on, computed from the
-/// columns in place. Byte for byte the encoding `AuditChain.canonical` gives for the values `Database.forEach`
+/// Checks a whole chain using every core: this thread steps through the rows, checks sequence numbers and
+/// links (each row's `prev_hash` is the previous row's stored `hash`) and encodes rows into batches; other
+/// threads recompute the hashes of full batches. It answers only "intact" (a `Walk` identical to what
+/// `exactWalk` returns for an intact chain) or nil for anything else: a gap, a broken link, a hash that does
+/// not match, a value of an unexpected type where a hash belongs, or an encoding that disagrees with
+/// `AuditChain.hash` on the first row. The caller then runs `exactWalk`, which names the first bad row.
+enum ParallelChainWalk {
+    static let batchRows = 2048
+
+    final class Batch: @unchecked Sendable {
+        let rows = CanonicalRowBuffer(capacity: 1 << 20)
+        var offsets: [Int] = []
+        /// Stored `hash` of every row, 32 bytes each; row i's previous hash is row i-1's (or `firstPrev`).
+        var hashes: [UInt8] = []
+        var firstPrev: [UInt8] = []
+        var intact = true
+
+        func reset(prev: [UInt8]) {
+            rows.reset()
+            offsets.removeAll(keepingCapacity: true)
+            hashes.removeAll(keepingCapacity: true)
+            firstPrev = prev
+            intact = true
+        }
+
+        var count: Int { offsets.count }
+
+        /// Recomputes every row's hash and compares it with the stored one.
+        func check() {
+            hashes.withUnsafeBytes { stored in
+                var prev = UnsafeRawBufferPointer(start: nil, count: 0)
+                firstPrev.withUnsafeBytes { prev = $0 }
+                for i in 0..<offsets.count {
+                    let start = offsets[i]
+                    let end = i + 1 < offsets.count ? offsets[i + 1] : rows.count
+                    var h = SHA256.Hasher()
+                    if i == 0 { firstPrev.withUnsafeBytes { h.update($0) } } else { h.update(UnsafeRawBufferPointer(rebasing: stored[(i - 1) * 32 ..< i * 32])) }
+                    h.update(rows.bytes(start, end))
+                    let digest = h.finalize()
+                    let ok = digest.withUnsafeBytes { memcmp($0.baseAddress!, stored.baseAddress! + i * 32, 32) == 0 }
+                    if !ok { intact = false; return }
+                }
+            }
+        }
+    }
+
+    static func run(db: Database, startSeq: Int64, prev startPrev: [UInt8], expectSeq: Int64?) throws -> AuditVerifier.Walk? {
+        guard startPrev.count == 32 else { return nil }
+        let slots = max(3, ProcessInfo.processInfo.activeProcessorCount + 1)
+        let batches = (0..<slots).map { _ in Batch() }
+        let free = (0..<slots).map { _ in DispatchSemaphore(value: 1) }
+        let queue = DispatchQueue.global(qos: .userInitiated)
+        var slot = 0
+        var intact = true
+        var w = AuditVerifier.Walk(expected: startSeq, prev: startPrev)
+        var prev = startPrev
+        var checkedEncoding = false
+
+        /// Waits for a slot's batch to be checked (so it may be refilled or read).
+        func settle(_ s: Int) {
+            free[s].wait()
+            if !batches[s].intact { intact = false }
+        }
+        func submit(_ s: Int) {
+            let batch = batches[s]
+            queue.async { batch.check(); free[s].signal() }
+        }
+
+        settle(slot)
+        batches[slot].reset(prev: prev)
+        do {
+            try db.forEachStatement(AuditRecord.select + " WHERE seq >= ? ORDER BY seq", [.integer(min(startSeq, 1))]) { stmt in
+                guard sqlite3_column_type(stmt, 0) == SQLITE_INTEGER, sqlite3_column_int64(stmt, 0) == w.expected,
+                      let stored = CanonicalRowBuffer.hash32(stmt, CanonicalRowBuffer.hashColumn),
+                      CanonicalRowBuffer.column(stmt, CanonicalRowBuffer.prevHashColumn, equals: prev) else {
+                    intact = false
+                    return false
+                }
+                let seq = w.expected
+                let batch = batches[slot]
+                if !checkedEncoding {
+                    // The in-place encoding must agree with the reference one; if it ever does not, use the exact walk.
+                    let r = AuditRecord(row: db.row(of: stmt))
+                    let probe = CanonicalRowBuffer()
+                    probe.append(seq: seq, stmt: stmt)
+                    guard probe.bytes(0, probe.count).elementsEqual(AuditChain.canonical(seq: r.seq, values: r.values)) else {
+                        intact = false
+                        return false
+                    }
+                    checkedEncoding = true
+                }
+                batch.offsets.append(batch.rows.count)
+                batch.rows.append(seq: seq, stmt: stmt)
+                batch.hashes.append(contentsOf: stored)
+                if expectSeq == seq { w.hashesSeen[seq] = stored }
+                prev = stored
+                w.expected += 1
+                w.rows += 1
+                if batch.count == batchRows {
+                    submit(slot)
+                    slot = (slot + 1) % slots
+                    settle(slot)
+                    if !intact { return false }
+                    batches[slot].reset(prev: prev)
+                }
+                return true
+            }
+        } catch {
+            // Let the workers finish with the batches before they go away, then report the error.
+            for s in 0..<slots where s != slot { free[s].wait() }
+            throw error
+        }
+        if batches[slot].count > 0, intact { submit(slot) } else { free[slot].signal() }
+        for s in 0..<slots { settle(s) }
+        guard intact else { return nil }
+        w.prev = prev
+        return w
+    }
+}
+
+/// The `AuditChain.canonical` encoding of audit rows, written from the columns of a statement positioned on a
+/// row (`AuditRecord.select`) straight into one growable buffer. Byte for byte the encoding `AuditChain.canonical` gives for the values `Database.forEach`
 /// would read: text up to its first NUL (as `String(cString:)`), non-ASCII text through the same `String`
 /// path, blobs, integers and reals as stored.
-final class ChainRowHasher {
+final class CanonicalRowBuffer {
     static let firstValueColumn: Int32 = 1
     static let prevHashColumn = Int32(AuditChain.columns.count + 1)
     static let hashColumn = Int32(AuditChain.columns.count + 2)
 
     private var buffer: UnsafeMutablePointer<UInt8>
     private var capacity: Int
-    private var count = 0
+    private(set) var count = 0
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -117,10 +256,26 @@ final class ChainRowHasher {
 
     deinit { buffer.deallocate() }
 
+    func reset() { count = 0 }
+
+    func bytes(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: buffer + start, count: end - start)
+    }
+
+    /// AuditChain.hash of the row, computed in place.
     func hash(prev: [UInt8], seq: Int64, stmt: OpaquePointer) -> [UInt8] {
         count = 0
+        append(seq: seq, stmt: stmt)
+        var h = SHA256.Hasher()
+        h.update(prev)
+        h.update(UnsafeRawBufferPointer(start: buffer, count: count))
+        return h.finalize()
+    }
+
+    /// Appends the row's canonical encoding (seq, then every hashed column).
+    func append(seq: Int64, stmt: OpaquePointer) {
         appendInteger(seq)
-        for i in ChainRowHasher.firstValueColumn..<ChainRowHasher.prevHashColumn {
+        for i in CanonicalRowBuffer.firstValueColumn..<CanonicalRowBuffer.prevHashColumn {
             switch sqlite3_column_type(stmt, i) {
             case SQLITE_INTEGER: appendInteger(sqlite3_column_int64(stmt, i))
             case SQLITE_FLOAT: appendTagged(3, bigEndian: sqlite3_column_double(stmt, i).bitPattern)
@@ -128,7 +283,7 @@ final class ChainRowHasher {
                 let text = sqlite3_column_text(stmt, i)!
                 let n = Int(sqlite3_column_bytes(stmt, i))
                 let length = memchr(text, 0, n).map { UnsafeRawPointer($0) - UnsafeRawPointer(text) } ?? n
-                if ChainRowHasher.isASCII(text, length) {
+                if CanonicalRowBuffer.isASCII(text, length) {
                     append(tag: 1, UnsafeRawPointer(text), length)
                 } else {
                     let bytes = Array(String(cString: text).utf8)
@@ -140,10 +295,13 @@ final class ChainRowHasher {
             default: append(tag: 0, nil, 0)
             }
         }
-        var h = SHA256.Hasher()
-        h.update(prev)
-        h.update(UnsafeRawBufferPointer(start: buffer, count: count))
-        return h.finalize()
+    }
+
+    /// The column's bytes if it is a 32-byte blob (the shape of every stored hash), else nil.
+    static func hash32(_ stmt: OpaquePointer, _ i: Int32) -> [UInt8]? {
+        guard sqlite3_column_type(stmt, i) == SQLITE_BLOB, sqlite3_column_bytes(stmt, i) == 32,
+              let base = sqlite3_column_blob(stmt, i) else { return nil }
+        return Array(UnsafeRawBufferPointer(start: base, count: 32))
     }
 
     /// Whether column `i` holds `expected`, compared as `SQLValue.bytes ?? []` of the value `forEach` reads.
