@@ -90,7 +90,7 @@ _mcpctl_spec() {
             cmds=(create list show rotate revoke scan)
             ;;
         'token create')
-            opts=(--email --name --scopes --app --env --expires --print-config --url)
+            opts=(--email --name --scopes --app --env --expires --introspection --print-config --url)
             value_opts=(--email --name --scopes --app --env --expires --url)
             ;;
         'token list')
@@ -144,8 +144,8 @@ _mcpctl_spec() {
             value_opts=(--before)
             ;;
         'serve')
-            opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy)
-            value_opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy)
+            opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --quickstart --email)
+            value_opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy --email)
             ;;
     esac
     opts+=(--db --json --version --help -h)

@@ -66,7 +66,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy
+            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy --email
     end
     printf '%s\n' --db
 end
@@ -237,6 +237,7 @@ complete -c mcpctl -n "__mcpctl_at 'token create'" -l scopes -x -a 'read write d
 complete -c mcpctl -n "__mcpctl_at 'token create'" -l app -x -d 'Bind the token to this app (with --env).'
 complete -c mcpctl -n "__mcpctl_at 'token create'" -l env -x -d 'Bind the token to this environment (with --app).'
 complete -c mcpctl -n "__mcpctl_at 'token create'" -l expires -x -a '30d 90d never' -d 'Lifetime: a duration like 30m, 24h, 90d, or \'never\' (default: 90d).'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l introspection -d 'Also allow this token to call the OAuth introspection endpoint (RFC 7662).'
 complete -c mcpctl -n "__mcpctl_at 'token create'" -l print-config -d 'Print an MCP client configuration block instead of the bare secret.'
 complete -c mcpctl -n "__mcpctl_at 'token create'" -l url -x -d 'Server URL for --print-config (default: the store\'s public URL).'
 
@@ -344,6 +345,8 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l insecure-http -d 'Allow a non-loo
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-introspection -d 'Let anyone call the introspection endpoint.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-user-header -x -d 'Take the logged-in user\'s email from this header set by a reverse proxy.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-proxy -x -d 'Address of the reverse proxy allowed to set the trusted user header (repeatable).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l quickstart -d 'First create (or reuse) a user, a viewer grant on mcpctl/local and a fresh token, and print a ready-to-paste client configuration.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l email -x -d 'With --quickstart: the user to set up (default: admin@localhost).'
 
 # mcpctl completion
 complete -c mcpctl -n "__mcpctl_at 'completion' 0" -a 'bash zsh fish' -d 'bash, zsh or fish.'

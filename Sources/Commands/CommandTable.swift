@@ -100,6 +100,7 @@ public enum CommandTable {
                     OptionSpec("app", value: "APP", help: "Bind the token to this app (with --env)."),
                     OptionSpec("env", value: "ENV", help: "Bind the token to this environment (with --app)."),
                     OptionSpec("expires", value: "WHEN", help: "Lifetime: \(durationHelp), or 'never' (default: 90d).", completion: .values(["30d", "90d", "never"])),
+                    OptionSpec("introspection", help: "Also allow this token to call the OAuth introspection endpoint (RFC 7662)."),
                     OptionSpec("print-config", help: "Print an MCP client configuration block instead of the bare secret."),
                     OptionSpec("url", value: "URL", help: "Server URL for --print-config (default: the store's public URL)."),
                 ], examples: ["T=$(mcpctl token create --email alice@example.com --scopes read --name ci)"]),

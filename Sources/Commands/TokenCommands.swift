@@ -38,7 +38,8 @@ enum TokenCommands {
         }
         let store = try c.store()
         let issued = try Tokens(store: store).create(email: email, name: c.option("name"), scopes: scopes,
-                                                    app: c.option("app"), env: c.option("env"), lifetimeSeconds: lifetime)
+                                                    app: c.option("app"), env: c.option("env"), lifetimeSeconds: lifetime,
+                                                    introspection: c.flag("introspection"))
         let r = issued.record
         if c.json {
             var j = r.json

@@ -21,11 +21,13 @@ public struct TokenRecord: Sendable {
     public let rotatedFrom: String?
     public let familyID: String?
     public let userDisabled: Bool
+    /// May call the introspection endpoint (RFC 7662 §2.1 caller authentication).
+    public let introspection: Bool
 
     static let select = """
         SELECT t.id, t.kind, t.user_id, u.email, t.client_id, t.name, t.hint, t.scopes, t.app, t.env, t.ttl_seconds,
                t.created_at, t.expires_at, t.last_used_at, t.revoked_at, t.revoked_reason, t.rotated_from, t.family_id,
-               u.disabled_at AS user_disabled_at
+               t.introspection, u.disabled_at AS user_disabled_at
         FROM tokens t JOIN users u ON u.id = t.user_id
         """
 
@@ -49,6 +51,7 @@ public struct TokenRecord: Sendable {
         rotatedFrom = row.string("rotated_from")
         familyID = row.string("family_id")
         userDisabled = row.int("user_disabled_at") != nil
+        introspection = row.int("introspection") == 1
     }
 
     public enum Status: String, Sendable { case active, revoked, expired }
@@ -67,7 +70,7 @@ public struct TokenRecord: Sendable {
             ("scopes", .array(scopes.list.map { .string($0) })), ("app", .str(app)), ("env", .str(env)),
             ("client_id", .str(clientID)), ("created_at", time(createdAt)), ("expires_at", time(expiresAt)),
             ("last_used_at", time(lastUsedAt)), ("revoked_at", time(revokedAt)), ("status", .string(status().rawValue)),
-            ("hint", .string(hint)), ("rotated_from", .str(rotatedFrom)),
+            ("hint", .string(hint)), ("rotated_from", .str(rotatedFrom)), ("introspection", .bool(introspection)),
         ])
     }
 }

@@ -17,7 +17,7 @@ public struct Tokens: Sendable {
 
     /// Creates a personal token. `lifetimeSeconds` nil means it never expires (asked for explicitly).
     public func create(email: String, name: String?, scopes: ScopeSet, app: String?, env: String?,
-                       lifetimeSeconds: Int64?) throws -> Issued {
+                       lifetimeSeconds: Int64?, introspection: Bool = false) throws -> Issued {
         guard !scopes.isEmpty else { throw DomainError.invalid("a token needs at least one scope") }
         guard (app == nil) == (env == nil) else { throw DomainError.invalid("--app and --env must be given together") }
         if let name, name.count > 200 { throw DomainError.invalid("token name is longer than 200 characters") }
@@ -31,9 +31,12 @@ public struct Tokens: Sendable {
             }
             let issued = try insert(kind: .pat, userID: user.id, clientID: nil, name: name, scopes: scopes, app: app, env: env,
                                     ttlSeconds: lifetimeSeconds, rotatedFrom: nil, familyID: nil, parentID: nil)
+            if introspection {
+                try db.run("UPDATE tokens SET introspection = 1 WHERE id = ?", [.text(issued.record.id)])
+            }
             try AuditLog.append(.cli("token.create", email: user.email, tokenID: issued.record.id, app: app, env: env,
-                                     reason: "scopes=\(scopes)"), to: db)
-            return issued
+                                     reason: "scopes=\(scopes)" + (introspection ? " introspection" : "")), to: db)
+            return introspection ? Issued(record: try find(id: issued.record.id) ?? issued.record, secret: issued.secret) : issued
         }
     }
 
@@ -115,6 +118,9 @@ public struct Tokens: Sendable {
             let issued = try insert(kind: .pat, userID: old.userID, clientID: nil, name: old.name, scopes: old.scopes,
                                     app: old.app, env: old.env, ttlSeconds: old.ttlSeconds, rotatedFrom: old.id,
                                     familyID: nil, parentID: nil, now: now)
+            if old.introspection {
+                try db.run("UPDATE tokens SET introspection = 1 WHERE id = ?", [.text(issued.record.id)])
+            }
             if graceSeconds <= 0 {
                 try db.run("UPDATE tokens SET revoked_at = ?, revoked_reason = 'rotated' WHERE id = ?", [.integer(now), .text(old.id)])
             } else {
