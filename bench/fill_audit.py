@@ -18,6 +18,7 @@ environments, tools, allow / deny, HTTP status, duration_ms as REAL, timestamps 
 the last --days days (so `--since 1d` selects about 1/days of the rows) and increasing with seq.
 
 Usage: fill_audit.py --db PATH [--rows 1000000] [--days 30] [--users 50] [--seed 1]
+       fill_audit.py --db PATH --verify     # walk the chain in Python (hashlib), print rows and rows/s
 """
 import argparse
 import hashlib
@@ -197,6 +198,36 @@ def rows(rng, n, start_ms, end_ms, world):
                    pick(tokens[email]) if action == "token.rotate" else None, None)
 
 
+def verify(path):
+    """Independent chain check (same rules as `mcpctl audit verify` for an intact log): returns (ok, rows, message)."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con.execute("BEGIN")
+    head = con.execute("SELECT seq, hash, pruned_before_seq, pruned_prev_hash FROM audit_head WHERE id = 1").fetchone()
+    head_seq, head_hash = (head[0], bytes(head[1])) if head else (0, GENESIS)
+    expected = max(1, head[2] if head else 1)
+    prev = bytes(head[3]) if head and head[3] is not None else GENESIS
+    rows = 0
+    cur = con.execute("SELECT seq, " + ", ".join(COLUMNS) + ", prev_hash, hash FROM audit ORDER BY seq")
+    sha256 = hashlib.sha256
+    for r in cur:
+        seq = r[0]
+        if seq != expected:
+            return False, rows, f"row {expected} missing or unexpected row {seq}"
+        if bytes(r[-2]) != prev:
+            return False, rows, f"row {seq} does not link to row {seq - 1}"
+        h = sha256(prev)
+        h.update(canonical(seq, r[1:-2]))
+        d = h.digest()
+        if d != bytes(r[-1]):
+            return False, rows, f"row {seq} hash mismatch"
+        prev = d
+        expected += 1
+        rows += 1
+    if head_seq != expected - 1 or (head_seq > 0 and head_hash != prev):
+        return False, rows, f"head {head_seq} does not match the log end {expected - 1}"
+    return True, rows, f"OK: {rows} rows"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", default=os.environ.get("MCPCTL_DB"), help="store path (default $MCPCTL_DB)")
@@ -205,12 +236,22 @@ def main():
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--print-users", action="store_true", help="print the generated emails, most active first, and exit")
+    ap.add_argument("--verify", action="store_true", help="verify the chain in Python instead of filling")
     a = ap.parse_args()
+    if a.verify:
+        t = time.monotonic()
+        ok, n, message = verify(a.db)
+        dt = time.monotonic() - t
+        print(f"{message} in {dt:.2f}s ({n / dt:,.0f} rows/s)")
+        return 0 if ok else 1
 
     rng = random.Random(a.seed)
     world = make_world(rng, a.users)
     if a.print_users:
-        print("\n".join(world[0]))
+        try:
+            print("\n".join(world[0]))
+        except BrokenPipeError:  # `| head -1`
+            sys.stderr.close()
         return 0
     if not a.db:
         ap.error("--db PATH or MCPCTL_DB is required")

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import MCPAuth
 import MCPGateway
+import OAuthServer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -173,5 +174,13 @@ enum ServeCommand {
 
 /// Hooks the OAuth authorization server into `serve` (nil until it is built).
 enum OAuthWiring {
-    static func make(pool: StorePool, settings: ServeCommand.Settings) -> (@Sendable (HTTPRequest) -> HTTPResponse?)? { nil }
+    static func make(pool: StorePool, settings s: ServeCommand.Settings) -> (@Sendable (HTTPRequest) -> HTTPResponse?)? {
+        var c = OAuthConfiguration(publicURL: s.publicURL)
+        c.accessTokenTTL = s.accessTokenTTL
+        c.unauthenticatedIntrospection = s.unauthenticatedIntrospection
+        c.trustedUserHeader = s.trustedUserHeader
+        c.trustedProxies = s.trustedProxies
+        let server = OAuthServer(pool: pool, configuration: c)
+        return { server.handle($0) }
+    }
 }

@@ -25,10 +25,11 @@ public final class Gateway: Sendable {
         stdio = StdioUpstream(configuration: configuration, log: log)
         argumentKey = try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32)
         // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.
+        // Compared with the store, not a per-process cache, so every store this process serves gets them.
         try pool.with {
-            try ToolScopes.recordIfChanged(store: $0, app: Apps.builtInApp, env: Apps.builtInEnv, tools: BuiltInApp.tools.map {
+            try ToolListFilter.remember(store: $0, app: Apps.builtInApp, env: Apps.builtInEnv, tools: BuiltInApp.tools.map {
                 ($0["name"]?.stringValue ?? "", $0["annotations"], $0["description"]?.stringValue)
-            })
+            }, replacing: true)
         }
     }
 
@@ -132,7 +133,9 @@ public final class Gateway: Sendable {
         }
         let verified: Result<Principal, VerificationFailure>
         do {
-            verified = try pool.with { try verifier.verify(secret: secret, email: email, db: $0.db) }
+            // DESIGN.md §7: the Email + Token pair carries a personal token of that user; Bearer also takes OAuth access tokens.
+            let kinds: Set<TokenRecord.Kind> = email == nil ? [.pat, .access] : [.pat]
+            verified = try pool.with { try verifier.verify(secret: secret, email: email, accept: kinds, db: $0.db) }
         } catch {
             log.error("store error during verification: \(error)")
             return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
@@ -172,9 +175,15 @@ public final class Gateway: Sendable {
                     }
                 }
                 let binding: (String?, String?) = principal.kind == .pat ? (principal.app, principal.env) : (nil, nil)
-                let d = try Policy.check(store: store, userID: principal.userID, tokenScopes: principal.scopes, tokenID: principal.tokenID,
-                                         binding: binding, app: app, env: env, needed: needed)
-                return (try Apps(store: store).environment(app: app, env: env), d)
+                // One read transaction for the environment, grants and tool scope.
+                return try store.db.read {
+                    guard let environment = try Apps(store: store).environment(app: app, env: env) else {
+                        return (nil, AccessDecision(allowed: false, effective: [], needed: needed, reason: "app \(app)/\(env) does not exist", hasAccess: false))
+                    }
+                    let grants = try Grants(store: store).applicable(userID: principal.userID, app: app, env: env)
+                    return (environment, Policy.evaluate(grants: grants, tokenScopes: principal.scopes, tokenID: principal.tokenID,
+                                                         binding: binding, app: app, env: env, needed: needed))
+                }
             }
         } catch {
             log.error("store error during authorization: \(error)")
@@ -198,7 +207,7 @@ public final class Gateway: Sendable {
         // Forward.
         let filter = toolListFilter(message: message, app: app, env: env, effective: decision.effective)
         if environment.isBuiltIn {
-            return finish(record, builtIn(request, message: message, principal: principal, effective: decision.effective))
+            return finish(record, builtIn(request, message: message, principal: principal, effective: decision.effective, filter: filter))
         }
         if let command = environment.command {
             let outcome = stdio.handle(request, message: message, command: command, principal: principal, label: "\(app)/\(env)", filter: filter)
@@ -208,13 +217,38 @@ public final class Gateway: Sendable {
         guard let url = environment.upstreamURL else {
             return finish(record, Gateway.jsonRPCError(status: 502, id: message?.id, code: -32603, message: "app has no upstream"), deny: "no upstream")
         }
-        let outcome = http.forward(request, to: url, filter: filter)
+        let outcome = http.forward(request, to: url, filter: filter,
+                                   stillAllowed: stillAllowed(secret: secret, email: email, principal: principal, app: app, env: env,
+                                                              needed: decision.needed ?? .read))
         if message?.method == "initialize", let session = outcome.response.headers["Mcp-Session-Id"] {
             owners.register(session, user: principal.userID)
         }
         if request.method == "DELETE", let session = request.headers["Mcp-Session-Id"], outcome.status < 300 { owners.remove(session) }
         if let reason = outcome.reason { record.event.reason = reason }
         return finish(record, outcome.response)
+    }
+
+    /// Whether the credential that opened a stream still reaches app/env: asked before each piece of a
+    /// streamed answer, since no cache (and no open stream) may outlive a revocation (issue 4 item 7).
+    /// A store error counts as no (fail closed).
+    func stillAllowed(secret: String, email: String?, principal: Principal, app: String, env: String,
+                      needed: ScopeSet) -> @Sendable () -> Bool {
+        let pool = self.pool
+        let verifier = self.verifier
+        let log = self.log
+        return {
+            let ok = (try? pool.with { store -> Bool in
+                guard case .success(let p) = try verifier.verify(secret: secret, email: email, accept: [principal.kind], db: store.db),
+                      p.tokenID == principal.tokenID else {
+                    return false
+                }
+                let binding: (String?, String?) = p.kind == .pat ? (p.app, p.env) : (nil, nil)
+                return try Policy.check(store: store, userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID,
+                                        binding: binding, app: app, env: env, needed: needed).allowed
+            }) ?? false
+            if !ok { log.write(.info, [("msg", "stream ended: credential no longer valid"), ("app", app), ("env", env), ("token", principal.tokenID)]) }
+            return ok
+        }
     }
 
     func originAllowed(_ origin: String) -> Bool {
@@ -225,13 +259,13 @@ public final class Gateway: Sendable {
 
     func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet) -> (@Sendable (JSON) -> JSON)? {
         guard let m = message, m.method == "tools/list", let requestID = m.id else { return nil }
-        let record = m.json["params"]?["cursor"] == nil
+        let cursor = !(m.json["params"]?["cursor"]?.isNull ?? true)
         let pool = self.pool
         let log = self.log
         return { json in
             guard json["id"] == requestID else { return json }
             do {
-                return try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, record: record) }
+                return try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, cursor: cursor) }
             } catch {
                 log.error("tool list filtering failed: \(error)")
                 // Fail closed: an unfiltered list could show tools the caller may not call.
@@ -240,7 +274,8 @@ public final class Gateway: Sendable {
         }
     }
 
-    func builtIn(_ request: HTTPRequest, message: MCPMessage?, principal: Principal, effective: ScopeSet) -> HTTPResponse {
+    func builtIn(_ request: HTTPRequest, message: MCPMessage?, principal: Principal, effective: ScopeSet,
+                 filter: (@Sendable (JSON) -> JSON)?) -> HTTPResponse {
         guard request.method == "POST", let message else {
             var h = HTTPHeaders(); h["Allow"] = "POST"
             return HTTPResponse(status: 405, headers: h)
@@ -248,7 +283,9 @@ public final class Gateway: Sendable {
         do {
             let answer = try pool.with { BuiltInApp(store: $0, principal: principal, effective: effective).answer(message) }
             guard let answer else { return HTTPResponse(status: 202) }
-            return .json(answer.bytes)
+            // DESIGN.md §5 "tools/list shows only the tools the caller may call": the built-in list too
+            // (an operator override may put a built-in tool out of the caller's reach).
+            return .json((filter.map { $0(answer) } ?? answer).bytes)
         } catch {
             return Gateway.jsonRPCError(status: 500, id: message.id, code: -32603, message: "internal error")
         }

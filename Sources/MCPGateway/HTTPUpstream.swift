@@ -21,7 +21,10 @@ struct HTTPUpstream {
     }
 
     /// `filter` rewrites a JSON-RPC message from the upstream (used for tools/list); nil passes bytes through.
-    func forward(_ request: HTTPRequest, to url: String, filter: (@Sendable (JSON) -> JSON)?) -> Outcome {
+    /// `stillAllowed` is asked before each piece of a streamed answer is passed on; once it says no, the
+    /// stream ends (a GET stream can outlive the token that opened it).
+    func forward(_ request: HTTPRequest, to url: String, filter: (@Sendable (JSON) -> JSON)?,
+                 stillAllowed: (@Sendable () -> Bool)? = nil) -> Outcome {
         var headers = HTTPHeaders()
         for name in HTTPUpstream.forwardedRequestHeaders {
             for value in request.headers.values(for: name) { headers.add(name, value) }
@@ -46,11 +49,12 @@ struct HTTPUpstream {
         }
         let contentType = (upstream.headers["Content-Type"] ?? "").lowercased()
         if contentType.hasPrefix("text/event-stream") {
+            let allowed = stillAllowed ?? { true }
             let response = HTTPResponse(status: upstream.status, headers: out, body: .stream { writer in
                 defer { upstream.close() }
                 if let filter {
                     var parser = SSEParser()
-                    while let chunk = try HTTPUpstream.readChunk(upstream, writer) {
+                    while let chunk = try HTTPUpstream.readChunk(upstream, writer, allowed) {
                         for event in parser.feed(chunk) {
                             var e = event
                             if let json = try? JSON.parse(event.data) { e.data = filter(json).encoded() }
@@ -58,7 +62,7 @@ struct HTTPUpstream {
                         }
                     }
                 } else {
-                    while let chunk = try HTTPUpstream.readChunk(upstream, writer) { try writer.write(chunk) }
+                    while let chunk = try HTTPUpstream.readChunk(upstream, writer, allowed) { try writer.write(chunk) }
                 }
             })
             return Outcome(response: response, status: upstream.status, reason: nil)
@@ -70,7 +74,9 @@ struct HTTPUpstream {
                            status: 502, reason: "upstream body: \(error)")
         }
         var finalBody = body
-        if let filter, contentType.hasPrefix("application/json"), let json = try? JSON.parse(body) {
+        // Whatever the label (an upstream may send JSON as text/plain or without a type), a JSON answer to
+        // tools/list is narrowed: an unfiltered list would show tools the caller may not call (DESIGN.md §5).
+        if let filter, let json = try? JSON.parse(body) {
             finalBody = filter(json).bytes
         }
         return Outcome(response: HTTPResponse(status: upstream.status, headers: out, body: .bytes(finalBody)),
@@ -78,10 +84,16 @@ struct HTTPUpstream {
     }
 
     /// Reads the next chunk; on a quiet long-lived stream, sends an SSE comment as a keep-alive (which
-    /// also notices a client that went away) and keeps waiting.
-    static func readChunk(_ upstream: HTTPClientResponse, _ writer: any HTTPBodyWriter) throws -> [UInt8]? {
+    /// also notices a client that went away) and keeps waiting. Nil (the end) once `allowed` says the
+    /// caller may no longer receive anything: issue 4 item 7, a revoked token, disabled user or removed
+    /// grant takes effect at once, on open streams too.
+    static func readChunk(_ upstream: HTTPClientResponse, _ writer: any HTTPBodyWriter, _ allowed: () -> Bool) throws -> [UInt8]? {
         while true {
-            do { return try upstream.readChunk() } catch HTTPClientError.timedOut {
+            do {
+                guard let chunk = try upstream.readChunk() else { return nil }
+                return allowed() ? chunk : nil
+            } catch HTTPClientError.timedOut {
+                guard allowed() else { return nil }
                 try writer.write(SSEEvent.comment("keep-alive"))
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MCPAuth
 
 /// The server's structured log on stderr: one line per request (`key=value` pairs), never a secret.
 public final class RequestLog: Sendable {
@@ -48,9 +49,6 @@ public final class RequestLog: Sendable {
         write(.info, [("msg", "upstream stderr"), ("upstream", label), ("line", String(line.prefix(2000)))])
     }
 
-    private static func now() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
-    }
+    /// Formatted by hand: a Foundation date formatter per line cost ~0.4 ms of CPU per request.
+    private static func now() -> String { Clock.rfc3339Millis(Clock.nowMillis()) }
 }

@@ -12,7 +12,11 @@ final class StdioSession: @unchecked Sendable {
     private var inbox: [JSON] = []
     private var exited = false
     private var exitStatus: Int32 = 0
-    private(set) var lastUsed = Date()
+    /// Guarded by `condition` (request threads set it, the idle reaper reads it).
+    private var lastUsedAt = Date()
+    /// One message line at a time: lines longer than PIPE_BUF written by two request threads at once
+    /// would interleave and the process would read garbage (MCP stdio: one JSON-RPC message per line).
+    private let writeLock = NSLock()
 
     init(id: String, ownerID: Int64, command: [String], label: String, log: RequestLog) throws {
         self.id = id
@@ -81,17 +85,30 @@ final class StdioSession: @unchecked Sendable {
         return !exited
     }
 
+    var lastUsed: Date {
+        condition.lock(); defer { condition.unlock() }
+        return lastUsedAt
+    }
+
+    private func touch() {
+        condition.lock(); defer { condition.unlock() }
+        lastUsedAt = Date()
+    }
+
     /// Writes one message line to the process.
     func send(_ message: JSON) throws {
-        lastUsed = Date()
+        touch()
         var line = message.bytes
         line.append(0x0A)
+        writeLock.lock()
+        defer { writeLock.unlock() }
         try stdin.write(contentsOf: Data(line))
     }
 
     /// Waits for the response to `id`, returning it last, after any server messages that arrived first
-    /// (notifications, server-to-client requests). A dead process or a timeout yields a JSON-RPC error.
-    func awaitResponse(id: JSON, timeout: Double) -> [JSON] {
+    /// (notifications, server-to-client requests). A dead process or a timeout yields a JSON-RPC error, and
+    /// `failure` says which (the gateway's own words, fit for the audit log).
+    func awaitResponse(id: JSON, timeout: Double) -> (messages: [JSON], failure: String?) {
         let deadline = Date().addingTimeInterval(timeout)
         var collected: [JSON] = []
         condition.lock()
@@ -103,8 +120,8 @@ final class StdioSession: @unchecked Sendable {
                 let isResponse = m["method"] == nil
                 if isResponse, m["id"] == id {
                     inbox.remove(at: i)
-                    lastUsed = Date()
-                    return collected + [m]
+                    lastUsedAt = Date()
+                    return (collected + [m], nil)
                 }
                 if !isResponse {
                     collected.append(m)
@@ -114,10 +131,12 @@ final class StdioSession: @unchecked Sendable {
                 i += 1
             }
             if exited {
-                return collected + [MCPMessage.error(id: id, code: -32603, message: "upstream process exited (status \(exitStatus))")]
+                let text = "upstream process exited (status \(exitStatus))"
+                return (collected + [MCPMessage.error(id: id, code: -32603, message: text)], text)
             }
             if !condition.wait(until: deadline) {
-                return collected + [MCPMessage.error(id: id, code: -32603, message: "upstream did not answer in time")]
+                let text = "upstream did not answer in time"
+                return (collected + [MCPMessage.error(id: id, code: -32603, message: text)], text)
             }
         }
     }

@@ -95,6 +95,8 @@ final class StdioUpstream: Sendable {
         }
         do { try session.send(message.json) } catch {
             sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+            // Issue 4 item 5: a session that ends takes its process with it (one that closed its stdin may still run).
+            session.terminate()
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream process is gone"),
                            status: 502, reason: "stdio write failed")
         }
@@ -103,7 +105,9 @@ final class StdioUpstream: Sendable {
         if !message.isRequest {
             return Outcome(response: HTTPResponse(status: 202, headers: headers), status: 202, reason: nil)
         }
-        var replies = session.awaitResponse(id: message.id ?? .null, timeout: configuration.upstreamTimeout)
+        let answer = session.awaitResponse(id: message.id ?? .null, timeout: configuration.upstreamTimeout)
+        var replies = answer.messages
+        let failure = answer.failure
         if let filter { replies = replies.map(filter) }
         if !session.isAlive {
             sessions.withLock { _ = $0.removeValue(forKey: session.id) }
@@ -115,7 +119,9 @@ final class StdioUpstream: Sendable {
             session.terminate()
             headers.remove("Mcp-Session-Id")
         }
-        let reason = last?["error"]?["message"]?.stringValue
+        // DESIGN.md §7 "Arguments are not stored": an upstream's error message often quotes the arguments
+        // (validation errors do), so the audit reason names only the error code; the client still gets it all.
+        let reason = failure ?? last?["error"].map { "upstream error \($0["code"]?.intValue.map(String.init) ?? "?")" }
         if replies.count == 1 {
             headers["Content-Type"] = "application/json"
             return Outcome(response: HTTPResponse(status: 200, headers: headers, body: .bytes(replies[0].bytes)), status: 200, reason: reason)

@@ -7,12 +7,15 @@ struct ToolListFilter {
     let env: String
     let effective: ScopeSet
 
+    typealias SeenTool = (name: String, annotations: JSON?, description: String?)
+
     /// Returns the filtered JSON-RPC message; anything that is not a tools/list result passes unchanged.
-    func filter(_ message: JSON, record: Bool) throws -> JSON {
+    /// `cursor` tells whether the request asked for a later page of a paginated list.
+    func filter(_ message: JSON, cursor: Bool) throws -> JSON {
         guard let tools = message["result"]?["tools"]?.arrayValue else { return message }
         let scopes = ToolScopes(store: store)
         var kept: [JSON] = []
-        var seen: [(name: String, annotations: JSON?, description: String?)] = []
+        var seen: [SeenTool] = []
         for tool in tools {
             guard let name = tool["name"]?.stringValue else { continue }
             let annotations = tool["annotations"]
@@ -20,11 +23,33 @@ struct ToolListFilter {
             let (needed, _) = try scopes.required(app: app, env: env, tool: name, annotations: annotations ?? .object([]))
             if effective.isSuperset(of: needed) { kept.append(tool) }
         }
-        if record { try ToolScopes.recordIfChanged(store: store, app: app, env: env, tools: seen) }
+        // A complete list replaces what is remembered; a page of a paginated list (MCP 2025-11-25
+        // pagination: a cursor asked for, or a nextCursor given) only adds to it, so tools listed on a
+        // later page keep the scope their annotations ask for (DESIGN.md §5) instead of falling back to delete.
+        let complete = !cursor && message["result"]?["nextCursor"] == nil
+        try ToolListFilter.remember(store: store, app: app, env: env, tools: seen, replacing: complete)
         var result = message["result"] ?? .object([])
         result.set("tools", .array(kept))
         var out = message
         out.set("result", result)
         return out
+    }
+
+    /// Records the tools an upstream listed unless the store already holds exactly that. Compared with the
+    /// store itself, not a per-process cache: whatever the CLI removed (`app remove`, then `app add`) is
+    /// recorded again on the next listing, since no cache may outlive a change to the store (issue 4 item 7).
+    static func remember(store: Store, app: String, env: String, tools: [SeenTool], replacing: Bool) throws {
+        let scopes = ToolScopes(store: store)
+        let stored: [SeenTool] = try scopes.list(app: app, env: env).filter { $0.tool.seenAt != 0 }
+            .map { ($0.tool.name, $0.tool.annotations, $0.tool.description) }
+        var wanted: [SeenTool] = []
+        var names = Set<String>()
+        for t in tools where names.insert(t.name).inserted { wanted.append(t) }
+        if !replacing { wanted += stored.filter { !names.contains($0.name) } }
+        func key(_ t: SeenTool) -> String {
+            JSON.array([.string(t.name), t.annotations ?? .null, .str(t.description.map { String($0.prefix(500)) })]).encoded()
+        }
+        if Set(wanted.map(key)) == Set(stored.map(key)) && wanted.count == stored.count { return }
+        try scopes.record(app: app, env: env, tools: wanted)
     }
 }

@@ -1,1 +1,76 @@
-enum Placeholder {}
+import Foundation
+import HTTP
+import MCPAuth
+
+/// The OAuth 2.1 authorization server of `mcpctl serve`: discovery (RFC 8414), dynamic registration
+/// (RFC 7591) and Client ID Metadata Documents, the authorization endpoint with its login and consent
+/// pages, the token endpoint, introspection (RFC 7662) and revocation (RFC 7009).
+public final class OAuthServer: Sendable {
+    let pool: StorePool
+    let configuration: OAuthConfiguration
+    let browser: BrowserState
+    let metadataFetcher: ClientMetadataFetcher
+    let registrationLimiter: RateLimiter
+    let introspectionLimiter: RateLimiter
+
+    public init(pool: StorePool, configuration: OAuthConfiguration) {
+        self.pool = pool
+        self.configuration = configuration
+        browser = BrowserState(sessionTTL: configuration.sessionTTL, transactionTTL: configuration.transactionTTL)
+        metadataFetcher = ClientMetadataFetcher(allowInsecure: configuration.allowLoopbackClientMetadata,
+                                                timeout: configuration.clientMetadataTimeout,
+                                                maxBytes: configuration.clientMetadataMaxBytes)
+        registrationLimiter = RateLimiter(burst: configuration.registrationBurst, perMinute: configuration.registrationsPerMinute)
+        introspectionLimiter = RateLimiter(burst: configuration.introspectionMissBurst, perMinute: configuration.introspectionMissesPerMinute)
+    }
+
+    var issuer: String { configuration.publicURL }
+
+    /// Paths of the metadata document: RFC 8414 §3.1 inserts the issuer's path (if any) after the well-known part.
+    private var metadataPaths: Set<String> {
+        var paths: Set<String> = ["/.well-known/oauth-authorization-server"]
+        if let path = URLComponents(string: issuer)?.percentEncodedPath, !path.isEmpty, path != "/" {
+            paths.insert("/.well-known/oauth-authorization-server" + path)
+        }
+        return paths
+    }
+
+    /// Answers `/.well-known/oauth-authorization-server` and `/oauth/*`; nil for any other path.
+    public func handle(_ request: HTTPRequest) -> HTTPResponse? {
+        let path = request.path
+        if metadataPaths.contains(path) {
+            if request.method == "OPTIONS" { return OAuthResponse.preflight("GET") }
+            guard request.method == "GET" || request.method == "HEAD" else { return OAuthResponse.methodNotAllowed("GET") }
+            return discovery()
+        }
+        guard path == "/oauth" || path.hasPrefix("/oauth/") else { return nil }
+        do {
+            switch path {
+            case "/oauth/authorize":
+                switch request.method {
+                case "GET", "HEAD": return try authorizeGET(request)
+                case "POST": return try authorizePOST(request)
+                default: return OAuthResponse.methodNotAllowed("GET, POST")
+                }
+            case "/oauth/token", "/oauth/register", "/oauth/introspect", "/oauth/revoke":
+                if request.method == "OPTIONS" { return OAuthResponse.preflight("POST") }
+                guard request.method == "POST" else { return OAuthResponse.methodNotAllowed("POST") }
+                switch path {
+                case "/oauth/token": return try token(request)
+                case "/oauth/register": return try register(request)
+                case "/oauth/introspect": return try introspect(request)
+                default: return try revoke(request)
+                }
+            default:
+                return OAuthResponse.json(OAuthError("not_found", "no such OAuth endpoint").json, status: 404)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("mcpctl serve: oauth: \(request.method) \(path) failed: \(error)\n".utf8))
+            return path == "/oauth/authorize" ? Pages.response(Pages.error(title: "Something went wrong",
+                message: "The authorization server failed. The error is in the server log."), status: 500) : OAuthResponse.serverError()
+        }
+    }
+
+    /// Runs `body` with a store connection from the pool.
+    func withStore<T>(_ body: (Store) throws -> T) throws -> T { try pool.with(body) }
+}

@@ -70,6 +70,34 @@ import Testing
         #expect(row?.string("reason") == "email does not match token")
     }
 
+    /// RFC 8707 / MCP 2025-11-25: an OAuth access token is bound to the resource it was issued for; a
+    /// refresh token is never a bearer credential.
+    @Test func anAccessTokenIsGoodOnlyForItsResourceAndARefreshTokenNowhere() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let user = try Users(store: h.admin).require("alice@example.com")
+        let tokens = Tokens(store: h.admin)
+        let (access, refresh) = try h.admin.db.write {
+            (try tokens.insert(kind: .access, userID: user.id, clientID: nil, name: nil, scopes: .read, app: h.app, env: "json",
+                               ttlSeconds: 3600, rotatedFrom: nil, familyID: nil, parentID: nil).secret,
+             try tokens.insert(kind: .refresh, userID: user.id, clientID: nil, name: nil, scopes: .read, app: h.app, env: "json",
+                               ttlSeconds: 3600, rotatedFrom: nil, familyID: nil, parentID: nil).secret)
+        }
+        let ping = #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
+        #expect(try h.rpc("json", token: access, ping).status == 200)
+        let elsewhere = try h.rpc("sse", token: access, ping)
+        #expect(elsewhere.status == 401)
+        #expect((elsewhere.header("WWW-Authenticate") ?? "").contains(#"error="invalid_token""#))
+        #expect(try h.lastRow()?.string("reason")?.contains("issued for") == true)
+        let r = try h.rpc("json", token: refresh, ping)
+        #expect(r.status == 401)
+        #expect(try h.lastRow()?.string("reason") == "token kind not accepted here")
+        // The pair is for personal tokens of that user (DESIGN.md §7).
+        #expect(try h.rpc("json", token: nil, ping, headers: [("Email", "alice@example.com"), ("Token", refresh)]).status == 401)
+        #expect(try h.rpc("json", token: nil, ping, headers: [("Email", "alice@example.com"), ("Token", access)]).status == 401)
+        #expect(h.upstream.methods == ["ping"])
+    }
+
     @Test func theProtectedResourceMetadataIsServedForEveryAppAndEnvironment() throws {
         let h = try GatewayHarness()
         defer { h.close() }

@@ -14,7 +14,7 @@ public struct ScopeSet: OptionSet, Sendable, Hashable, CustomStringConvertible {
     /// Parses "read,write" (commas or spaces); nil if any name is unknown or the list is empty.
     public init?(parsing text: String) {
         var set: ScopeSet = []
-        let parts = text.split(whereSeparator: { $0 == "," || $0 == " " }).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let parts = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map { $0.lowercased() }
         guard !parts.isEmpty else { return nil }
         for part in parts {
             guard let s = ScopeSet.named(part) else { return nil }

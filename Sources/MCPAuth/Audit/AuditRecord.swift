@@ -14,8 +14,12 @@ public struct AuditRecord: Sendable {
         hash = row[AuditChain.columns.count + 2].bytes ?? []
     }
 
+    /// Column name → position in `values` (the first, should a name ever repeat), so lookups are O(1).
+    private static let columnIndex: [String: Int] =
+        Dictionary(AuditChain.columns.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
+
     public func value(_ column: String) -> SQLValue {
-        guard let i = AuditChain.columns.firstIndex(of: column) else { return .null }
+        guard let i = AuditRecord.columnIndex[column] else { return .null }
         return values[i]
     }
 
@@ -42,13 +46,23 @@ public struct AuditRecord: Sendable {
         })
     }
 
-    /// The same fields as text for CSV and tables ("" for null).
+    private static let keySet = Set(keys)
+
+    /// The same fields as text for CSV and tables ("" for null): `json[key]` as text, computed for the one key
+    /// instead of building the whole object per cell.
     public func text(_ key: String) -> String {
-        switch json[key] {
-        case .string(let s)?: return s
-        case .int(let i)?: return String(i)
-        case .double(let d)?: return String(d)
-        default: return ""
+        switch key {
+        case "seq": return String(seq)
+        case "at": return Clock.rfc3339Millis(at)
+        default:
+            guard AuditRecord.keySet.contains(key) else { return "" }
+            switch value(key) {
+            case .null: return ""
+            case .integer(let i): return String(i)
+            case .real(let d): return String((d * 1000).rounded() / 1000)
+            case .text(let s): return s
+            case .blob(let b): return Hex.encode(b)
+            }
         }
     }
 }

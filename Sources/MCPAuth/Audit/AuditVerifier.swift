@@ -125,38 +125,54 @@ public enum AuditVerifier {
 enum ParallelChainWalk {
     static let batchRows = 2048
 
+    /// Rows encoded by the reading thread and checked by a worker. Storage is allocated once and reused; the
+    /// hand-over between the two threads goes through a semaphore per batch.
     final class Batch: @unchecked Sendable {
         let rows = CanonicalRowBuffer(capacity: 1 << 20)
-        var offsets: [Int] = []
-        /// Stored `hash` of every row, 32 bytes each; row i's previous hash is row i-1's (or `firstPrev`).
-        var hashes: [UInt8] = []
-        var firstPrev: [UInt8] = []
-        var intact = true
+        /// Where each row's encoding starts in `rows`.
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: batchRows + 1)
+        /// The hash before the first row, then the stored `hash` of every row, 32 bytes each: row i is checked
+        /// as SHA-256(slot i || encoding i) == slot i+1.
+        let hashes = UnsafeMutableRawPointer.allocate(byteCount: 32 * (batchRows + 1), alignment: 8)
+        @exclusivity(unchecked) var count = 0
+        @exclusivity(unchecked) var intact = true
 
-        func reset(prev: [UInt8]) {
-            rows.reset()
-            offsets.removeAll(keepingCapacity: true)
-            hashes.removeAll(keepingCapacity: true)
-            firstPrev = prev
-            intact = true
+        deinit {
+            offsets.deallocate()
+            hashes.deallocate()
         }
 
-        var count: Int { offsets.count }
+        /// Empties the batch; its first row must link to `prev` (32 bytes).
+        func reset(prev: UnsafeRawPointer) {
+            rows.reset()
+            count = 0
+            intact = true
+            hashes.copyMemory(from: prev, byteCount: 32)
+        }
+
+        /// The stored hash of the last row added (or the hash before the first row).
+        var lastHash: UnsafeRawPointer { UnsafeRawPointer(hashes + 32 * count) }
+
+        /// Adds the row the statement is on, whose stored hash is `hash` (32 bytes).
+        func add(seq: Int64, stmt: OpaquePointer, hash: UnsafeRawPointer) {
+            offsets[count] = rows.count
+            rows.append(seq: seq, stmt: stmt)
+            count += 1
+            (hashes + 32 * count).copyMemory(from: hash, byteCount: 32)
+        }
 
         /// Recomputes every row's hash and compares it with the stored one.
         func check() {
-            hashes.withUnsafeBytes { stored in
-                var prev = UnsafeRawBufferPointer(start: nil, count: 0)
-                firstPrev.withUnsafeBytes { prev = $0 }
-                for i in 0..<offsets.count {
-                    let start = offsets[i]
-                    let end = i + 1 < offsets.count ? offsets[i + 1] : rows.count
-                    var h = SHA256.Hasher()
-                    if i == 0 { firstPrev.withUnsafeBytes { h.update($0) } } else { h.update(UnsafeRawBufferPointer(rebasing: stored[(i - 1) * 32 ..< i * 32])) }
-                    h.update(rows.bytes(start, end))
-                    let digest = h.finalize()
-                    let ok = digest.withUnsafeBytes { memcmp($0.baseAddress!, stored.baseAddress! + i * 32, 32) == 0 }
-                    if !ok { intact = false; return }
+            let n = count
+            offsets[n] = rows.count
+            for i in 0..<n {
+                var h = SHA256.Hasher()
+                h.update(UnsafeRawBufferPointer(start: hashes + 32 * i, count: 32))
+                h.update(rows.bytes(offsets[i], offsets[i + 1]))
+                let digest = h.finalize()
+                if digest.withUnsafeBytes({ memcmp($0.baseAddress!, hashes + 32 * (i + 1), 32) }) != 0 {
+                    intact = false
+                    return
                 }
             }
         }
@@ -170,9 +186,10 @@ enum ParallelChainWalk {
         let queue = DispatchQueue.global(qos: .userInitiated)
         var slot = 0
         var intact = true
-        var w = AuditVerifier.Walk(expected: startSeq, prev: startPrev)
-        var prev = startPrev
+        var expected = startSeq
+        var hashesSeen: [Int64: [UInt8]] = [:]
         var checkedEncoding = false
+        let hashColumn = CanonicalRowBuffer.hashColumn, prevHashColumn = CanonicalRowBuffer.prevHashColumn
 
         /// Waits for a slot's batch to be checked (so it may be refilled or read).
         func settle(_ s: Int) {
@@ -185,17 +202,21 @@ enum ParallelChainWalk {
         }
 
         settle(slot)
-        batches[slot].reset(prev: prev)
+        startPrev.withUnsafeBytes { batches[slot].reset(prev: $0.baseAddress!) }
+        var batch = batches[slot]
         do {
             try db.forEachStatement(AuditRecord.select + " WHERE seq >= ? ORDER BY seq", [.integer(min(startSeq, 1))]) { stmt in
-                guard sqlite3_column_type(stmt, 0) == SQLITE_INTEGER, sqlite3_column_int64(stmt, 0) == w.expected,
-                      let stored = CanonicalRowBuffer.hash32(stmt, CanonicalRowBuffer.hashColumn),
-                      CanonicalRowBuffer.column(stmt, CanonicalRowBuffer.prevHashColumn, equals: prev) else {
+                // Sequence without gaps, a 32-byte blob hash, and a prev_hash blob equal to the previous row's hash.
+                guard sqlite3_column_type(stmt, 0) == SQLITE_INTEGER, sqlite3_column_int64(stmt, 0) == expected,
+                      sqlite3_column_type(stmt, hashColumn) == SQLITE_BLOB, sqlite3_column_bytes(stmt, hashColumn) == 32,
+                      let hash = sqlite3_column_blob(stmt, hashColumn),
+                      sqlite3_column_type(stmt, prevHashColumn) == SQLITE_BLOB, sqlite3_column_bytes(stmt, prevHashColumn) == 32,
+                      let prevHash = sqlite3_column_blob(stmt, prevHashColumn),
+                      memcmp(prevHash, batch.lastHash, 32) == 0 else {
                     intact = false
                     return false
                 }
-                let seq = w.expected
-                let batch = batches[slot]
+                let seq = expected
                 if !checkedEncoding {
                     // The in-place encoding must agree with the reference one; if it ever does not, use the exact walk.
                     let r = AuditRecord(row: db.row(of: stmt))
@@ -207,32 +228,32 @@ enum ParallelChainWalk {
                     }
                     checkedEncoding = true
                 }
-                batch.offsets.append(batch.rows.count)
-                batch.rows.append(seq: seq, stmt: stmt)
-                batch.hashes.append(contentsOf: stored)
-                if expectSeq == seq { w.hashesSeen[seq] = stored }
-                prev = stored
-                w.expected += 1
-                w.rows += 1
+                batch.add(seq: seq, stmt: stmt, hash: hash)
+                if expectSeq == seq { hashesSeen[seq] = Array(UnsafeRawBufferPointer(start: hash, count: 32)) }
+                expected += 1
                 if batch.count == batchRows {
+                    let last = batch.lastHash
                     submit(slot)
                     slot = (slot + 1) % slots
                     settle(slot)
                     if !intact { return false }
-                    batches[slot].reset(prev: prev)
+                    batches[slot].reset(prev: last)
+                    batch = batches[slot]
                 }
                 return true
             }
         } catch {
             // Let the workers finish with the batches before they go away, then report the error.
-            for s in 0..<slots where s != slot { free[s].wait() }
+            free[slot].signal()
+            for s in 0..<slots { free[s].wait(); free[s].signal() }
             throw error
         }
-        if batches[slot].count > 0, intact { submit(slot) } else { free[slot].signal() }
-        for s in 0..<slots { settle(s) }
+        let prev = Array(UnsafeRawBufferPointer(start: batch.lastHash, count: 32))
+        if batch.count > 0, intact { submit(slot) } else { free[slot].signal() }
+        // Every semaphore ends where it started (libdispatch refuses to free one that is still taken).
+        for s in 0..<slots { settle(s); free[s].signal() }
         guard intact else { return nil }
-        w.prev = prev
-        return w
+        return AuditVerifier.Walk(expected: expected, rows: expected - startSeq, prev: prev, failure: nil, hashesSeen: hashesSeen)
     }
 }
 
@@ -245,9 +266,9 @@ final class CanonicalRowBuffer {
     static let prevHashColumn = Int32(AuditChain.columns.count + 1)
     static let hashColumn = Int32(AuditChain.columns.count + 2)
 
-    private var buffer: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private(set) var count = 0
+    @exclusivity(unchecked) private var buffer: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private(set) var count = 0
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -282,10 +303,10 @@ final class CanonicalRowBuffer {
             case SQLITE_TEXT:
                 let text = sqlite3_column_text(stmt, i)!
                 let n = Int(sqlite3_column_bytes(stmt, i))
-                let length = memchr(text, 0, n).map { UnsafeRawPointer($0) - UnsafeRawPointer(text) } ?? n
-                if CanonicalRowBuffer.isASCII(text, length) {
-                    append(tag: 1, UnsafeRawPointer(text), length)
+                if CanonicalRowBuffer.isPlainASCII(text, n) {
+                    append(tag: 1, UnsafeRawPointer(text), n)
                 } else {
+                    // A NUL or a non-ASCII byte: read it exactly as `Database` does (to the first NUL, UTF-8 repaired).
                     let bytes = Array(String(cString: text).utf8)
                     bytes.withUnsafeBytes { append(tag: 1, $0.baseAddress, $0.count) }
                 }
@@ -295,13 +316,6 @@ final class CanonicalRowBuffer {
             default: append(tag: 0, nil, 0)
             }
         }
-    }
-
-    /// The column's bytes if it is a 32-byte blob (the shape of every stored hash), else nil.
-    static func hash32(_ stmt: OpaquePointer, _ i: Int32) -> [UInt8]? {
-        guard sqlite3_column_type(stmt, i) == SQLITE_BLOB, sqlite3_column_bytes(stmt, i) == 32,
-              let base = sqlite3_column_blob(stmt, i) else { return nil }
-        return Array(UnsafeRawBufferPointer(start: base, count: 32))
     }
 
     /// Whether column `i` holds `expected`, compared as `SQLValue.bytes ?? []` of the value `forEach` reads.
@@ -319,15 +333,21 @@ final class CanonicalRowBuffer {
         }
     }
 
-    private static func isASCII(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    /// Whether all `n` bytes are in 0x01…0x7F (no NUL, nothing that needs UTF-8 validation).
+    private static func isPlainASCII(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var i = 0
-        var bits: UInt64 = 0
         while i + 8 <= n {
-            bits |= UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            let x = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            // High bit set in any byte, or a zero byte (the classic "has zero byte" test).
+            if (x | ((x &- ones) & ~x)) & highs != 0 { return false }
             i += 8
         }
-        while i < n { bits |= UInt64(p[i]); i += 1 }
-        return bits & 0x8080_8080_8080_8080 == 0
+        while i < n {
+            if p[i] == 0 || p[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
     }
 
     private func reserve(_ n: Int) {

@@ -11,17 +11,29 @@ public final class AuditWriter: @unchecked Sendable {
     private var thread: Thread?
     private let lastUsed: LastUsedRecorder?
     private var lastUsedFlush = Date()
+    /// Set by the writer thread as it ends; until then only it may use `store`.
+    private var finished = false
+    // Read under `condition` like everything the writer thread changes (they were read unlocked: a data race).
+    private var largest = 0
+    private var committed = 0
     /// Largest number of events in one transaction so far (for diagnostics and benchmarks).
-    public private(set) var largestBatch = 0
-    public private(set) var batches = 0
+    public var largestBatch: Int { condition.lock(); defer { condition.unlock() }; return largest }
+    /// Transactions that carried events so far.
+    public var batches: Int { condition.lock(); defer { condition.unlock() }; return committed }
 
+    /// One waiting request: the writer sets `ok` and signals only this request's semaphore, so a commit
+    /// wakes exactly the threads it concerns (a shared broadcast woke every waiter on every commit).
     final class Ticket: @unchecked Sendable {
-        var done = false
         var ok = false
+        let signal = DispatchSemaphore(value: 0)
     }
 
     public init(path: String, lastUsed: LastUsedRecorder? = nil) throws {
         store = try Store(path: path)
+        // Audit rows must survive a crash of the server (kill -9), which WAL with synchronous=NORMAL
+        // guarantees: a commit is in the OS once COMMIT returns. FULL (kept for every credential change,
+        // DESIGN.md §3) also survives power loss but costs an fsync per group commit.
+        try store.db.execute("PRAGMA synchronous=NORMAL")
         self.lastUsed = lastUsed
         let t = Thread { [weak self] in self?.loop() }
         t.name = "audit-writer"
@@ -33,11 +45,11 @@ public final class AuditWriter: @unchecked Sendable {
     public func write(_ event: AuditEvent) -> Bool {
         let ticket = Ticket()
         condition.lock()
-        defer { condition.unlock() }
-        guard !stopped else { return false }
+        guard !stopped else { condition.unlock(); return false }
         queue.append((event, ticket))
-        condition.broadcast()
-        while !ticket.done { condition.wait() }
+        if queue.count == 1 { condition.signal() }
+        condition.unlock()
+        ticket.signal.wait()
         return ticket.ok
     }
 
@@ -48,7 +60,12 @@ public final class AuditWriter: @unchecked Sendable {
                 _ = condition.wait(until: Date().addingTimeInterval(1))
                 if queue.isEmpty, lastUsed?.hasPending == true { break }
             }
-            if stopped && queue.isEmpty { condition.unlock(); return }
+            if stopped && queue.isEmpty {
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
             let batch = queue
             queue.removeAll(keepingCapacity: true)
             condition.unlock()
@@ -68,28 +85,29 @@ public final class AuditWriter: @unchecked Sendable {
             }
             condition.lock()
             if !batch.isEmpty {
-                batches += 1
-                largestBatch = max(largestBatch, batch.count)
+                committed += 1
+                largest = max(largest, batch.count)
             }
-            for (_, ticket) in batch { ticket.ok = ok; ticket.done = true }
-            condition.broadcast()
             condition.unlock()
+            for (_, ticket) in batch {
+                ticket.ok = ok
+                ticket.signal.signal()
+            }
         }
     }
 
     /// Writes what is queued, refuses new events, and stops the writer thread.
+    ///
+    /// Waits until the writer thread has committed its last batch and ended before the final
+    /// `last_used_at` flush: a SQLite connection must not be used by two threads at once (it is opened
+    /// NOMUTEX), and "flush the audit log" on shutdown (issue 4 item 1) means committed, not just dequeued.
     public func close() {
         condition.lock()
+        let first = !stopped
         stopped = true
         condition.broadcast()
+        while !finished { condition.wait() }
         condition.unlock()
-        while true {
-            condition.lock()
-            let empty = queue.isEmpty
-            condition.unlock()
-            if empty { break }
-            usleep(1000)
-        }
-        try? lastUsed?.flush(store.db)
+        if first { try? lastUsed?.flush(store.db) }
     }
 }

@@ -8,7 +8,7 @@ public final class StorePool: Sendable {
     private let maxIdle: Int
 
     /// Opens (and migrates) the store once up front, so a bad store fails at start-up, not on a request.
-    public init(path: String, maxIdle: Int = 16) throws {
+    public init(path: String, maxIdle: Int = 256) throws {
         self.path = path
         self.maxIdle = maxIdle
         let first = try Store(path: path)

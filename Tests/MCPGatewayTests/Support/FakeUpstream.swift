@@ -88,8 +88,10 @@ final class FakeUpstream: Sendable {
         default:
             return HTTPResponse(status: 405, headers: HTTPHeaders([("Allow", "GET, POST, DELETE")]))
         }
-        guard let json = try? JSON.parse(request.body), let method = json["method"]?.stringValue else {
-            return HTTPResponse(status: 400)
+        guard let json = try? JSON.parse(request.body) else { return HTTPResponse(status: 400) }
+        guard let method = json["method"]?.stringValue else {
+            // A client's response to a server-initiated request (transport: 202 Accepted).
+            return HTTPResponse(status: json["result"] != nil || json["error"] != nil ? 202 : 400, headers: headers)
         }
         guard let id = json["id"], !id.isNull else { return HTTPResponse(status: 202, headers: headers) }
         let result: JSON

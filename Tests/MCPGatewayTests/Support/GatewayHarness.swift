@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import MCPAuth
 import MCPGateway
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -183,4 +184,12 @@ func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) ret
         usleep(20_000)
     }
     return try condition()
+}
+
+/// A value shared between test threads.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+    var value: Value { mutex.withLock { $0 } }
 }

@@ -1,0 +1,177 @@
+import Foundation
+
+/// Client metadata an OAuth client presents about itself (RFC 7591 §2), from a registration request or a
+/// Client ID Metadata Document, after validation. Unknown members are ignored (RFC 7591 §2).
+public struct ClientMetadata: Sendable, Equatable {
+    public var name: String
+    public var redirectURIs: [String]
+    /// `none`, `client_secret_basic` or `client_secret_post`.
+    public var authMethod: String
+    public var scope: String?
+    public var applicationType: String?
+    public var softwareID: String?
+    public var softwareVersion: String?
+
+    public var isConfidential: Bool { authMethod != "none" }
+
+    /// The RFC 7591 §3.2.1 client information echoed to the client (without id or secret).
+    public var json: JSON {
+        var o: [(String, JSON)] = [
+            ("client_name", .string(name)), ("redirect_uris", .array(redirectURIs.map { .string($0) })),
+            ("grant_types", .array(["authorization_code", "refresh_token"])), ("response_types", .array(["code"])),
+            ("token_endpoint_auth_method", .string(authMethod)),
+        ]
+        if let scope { o.append(("scope", .string(scope))) }
+        if let applicationType { o.append(("application_type", .string(applicationType))) }
+        if let softwareID { o.append(("software_id", .string(softwareID))) }
+        if let softwareVersion { o.append(("software_version", .string(softwareVersion))) }
+        return .object(o)
+    }
+
+    /// Identical public registrations share one client id: this is what "identical" means.
+    public var fingerprint: String {
+        let canonical = JSON.object([("name", .string(name)), ("redirect_uris", .array(redirectURIs.sorted().map { .string($0) })),
+                                     ("auth", .string(authMethod)), ("scope", .str(scope)), ("type", .str(applicationType)),
+                                     ("software", .str(softwareID)), ("version", .str(softwareVersion))])
+        return Hex.encode(SHA256.hash(canonical.encoded()))
+    }
+
+    /// Size caps on what a client may send (abuse limits of the registration endpoint).
+    public static let maxRedirectURIs = 10
+    public static let maxStringBytes = 2000
+
+    /// Validates RFC 7591 §2 metadata. Errors are `invalid_redirect_uri` or `invalid_client_metadata` (§3.2.2).
+    /// `defaultAuthMethod` is what an omitted `token_endpoint_auth_method` means: `client_secret_basic` for
+    /// registration (RFC 7591 §2), `none` for metadata documents, which cannot hold a secret.
+    public static func parse(_ json: JSON, defaultAuthMethod: String) -> Result<ClientMetadata, OAuthError> {
+        guard json.objectValue != nil else { return .failure(.invalidClientMetadata("the body must be a JSON object")) }
+        func string(_ key: String) -> Result<String?, OAuthError> {
+            guard let v = json[key], !v.isNull else { return .success(nil) }
+            guard let s = v.stringValue else { return .failure(.invalidClientMetadata("\(key) must be a string")) }
+            guard s.utf8.count <= maxStringBytes else { return .failure(.invalidClientMetadata("\(key) is longer than \(maxStringBytes) bytes")) }
+            return .success(s)
+        }
+        func strings(_ key: String, max: Int) -> Result<[String]?, OAuthError> {
+            guard let v = json[key], !v.isNull else { return .success(nil) }
+            guard let a = v.arrayValue else { return .failure(.invalidClientMetadata("\(key) must be an array of strings")) }
+            guard a.count <= max else { return .failure(.invalidClientMetadata("\(key) has more than \(max) entries")) }
+            var out: [String] = []
+            for item in a {
+                guard let s = item.stringValue, s.utf8.count <= maxStringBytes else {
+                    return .failure(.invalidClientMetadata("\(key) must be an array of strings of at most \(maxStringBytes) bytes"))
+                }
+                out.append(s)
+            }
+            return .success(out)
+        }
+        do throws(OAuthError) {
+            guard let uris = try strings("redirect_uris", max: maxRedirectURIs).get(), !uris.isEmpty else {
+                return .failure(.invalidRedirectURI("redirect_uris is required and must list at least one URI"))
+            }
+            for uri in uris {
+                // OAuth 2.1 §2.3.1 / RFC 8252 §7: https, http on loopback, or a private-use scheme.
+                if let problem = RedirectURI.problem(uri) { return .failure(.invalidRedirectURI(problem)) }
+            }
+            let method = try string("token_endpoint_auth_method").get() ?? defaultAuthMethod
+            guard ["none", "client_secret_basic", "client_secret_post"].contains(method) else {
+                return .failure(.invalidClientMetadata("token_endpoint_auth_method '\(method)' is not supported (none, client_secret_basic, client_secret_post)"))
+            }
+            // RFC 7591 §2.1: grant and response types must be consistent; this server offers only the code flow.
+            let grants = try strings("grant_types", max: 10).get() ?? ["authorization_code"]
+            guard grants.contains("authorization_code") else {
+                return .failure(.invalidClientMetadata("grant_types must include authorization_code (the only flow this server offers)"))
+            }
+            let responses = try strings("response_types", max: 10).get() ?? ["code"]
+            guard responses.contains("code") else {
+                return .failure(.invalidClientMetadata("response_types must include code"))
+            }
+            var name = try string("client_name").get()?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if name.isEmpty { name = "Unnamed client" }
+            guard name.count <= 200, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+                return .failure(.invalidClientMetadata("client_name must be at most 200 printable characters"))
+            }
+            let scope = try string("scope").get()
+            if let scope, !scope.split(separator: " ").allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x22 && $0 != 0x5c } }) {
+                return .failure(.invalidClientMetadata("scope must be a space-separated list of scope tokens"))
+            }
+            let type = try string("application_type").get()
+            if let type, type != "native" && type != "web" {
+                return .failure(.invalidClientMetadata("application_type must be native or web"))
+            }
+            return .success(ClientMetadata(name: name, redirectURIs: uris, authMethod: method, scope: scope,
+                                           applicationType: type, softwareID: try string("software_id").get(),
+                                           softwareVersion: try string("software_version").get()))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// Dynamic client registration (RFC 7591) with its abuse limits: identical public registrations share
+/// one client id, and never-used self-registered clients are capped (the oldest reclaimed first).
+public struct ClientRegistration: Sendable {
+    let store: Store
+    var db: Database { store.db }
+
+    public init(store: Store) { self.store = store }
+
+    public struct Outcome: Sendable {
+        public let record: ClientRecord
+        /// The client secret of a confidential client, shown once.
+        public let secret: String?
+        public let deduplicated: Bool
+        /// Never-used clients deleted to stay under the cap.
+        public let reclaimed: Int
+    }
+
+    /// Registers `metadata` as a `dcr` client. `maxUnusedClients` caps self-registered clients that never
+    /// obtained a token; beyond it the oldest of them are deleted.
+    public func register(_ metadata: ClientMetadata, maxUnusedClients: Int, remoteAddr: String?,
+                         now: Int64 = Clock.nowMillis()) throws -> Outcome {
+        try db.write {
+            let fingerprint = metadata.isConfidential ? nil : metadata.fingerprint
+            if let fingerprint, let existing = try db.first("""
+                SELECT client_id FROM clients WHERE fingerprint = ? AND registration = 'dcr' AND auth_method = 'none' AND blocked_at IS NULL
+                ORDER BY created_at LIMIT 1
+                """, [.text(fingerprint)])?.string("client_id"), let record = try Clients(store: store).find(existing) {
+                try AuditLog.append(AuditEvent(source: "oauth", action: "client.register", clientID: existing, decision: "allow",
+                                               reason: "registration=dcr deduplicated: identical public registration",
+                                               remoteAddr: remoteAddr, target: record.name), to: db)
+                return Outcome(record: record, secret: nil, deduplicated: true, reclaimed: 0)
+            }
+            let registered = try Clients(store: store).register(name: metadata.name, redirectURIs: metadata.redirectURIs,
+                                                                confidential: metadata.isConfidential, registration: "dcr",
+                                                                metadata: metadata.json, fingerprint: fingerprint,
+                                                                source: "oauth", remoteAddr: remoteAddr)
+            if metadata.authMethod == "client_secret_post" {
+                try db.run("UPDATE clients SET auth_method = 'client_secret_post' WHERE client_id = ?", [.text(registered.record.clientID)])
+            }
+            let reclaimed = try reclaimUnused(keep: maxUnusedClients, sparing: registered.record.clientID, remoteAddr: remoteAddr)
+            return Outcome(record: try Clients(store: store).require(registered.record.clientID), secret: registered.secret,
+                           deduplicated: false, reclaimed: reclaimed)
+        }
+    }
+
+    /// Deletes the oldest self-registered clients that never got a token or consent, beyond `keep`.
+    func reclaimUnused(keep: Int, sparing: String, remoteAddr: String?) throws -> Int {
+        let unused = """
+            FROM clients c WHERE c.registration IN ('dcr', 'cimd') AND c.last_used_at IS NULL AND c.blocked_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.client_id = c.client_id)
+              AND NOT EXISTS (SELECT 1 FROM consents s WHERE s.client_id = c.client_id)
+            """
+        let count = try db.first("SELECT COUNT(*) AS n " + unused)?.int("n") ?? 0
+        guard count > Int64(keep) else { return 0 }
+        let victims = try db.query("SELECT c.client_id " + unused + " AND c.client_id <> ? ORDER BY c.created_at, c.rowid LIMIT ?",
+                                   [.text(sparing), .integer(count - Int64(keep))]).compactMap { $0.string("client_id") }
+        for id in victims {
+            try db.run("DELETE FROM auth_codes WHERE client_id = ?", [.text(id)])
+            try db.run("DELETE FROM clients WHERE client_id = ?", [.text(id)])
+        }
+        if !victims.isEmpty {
+            try AuditLog.append(AuditEvent(source: "oauth", action: "client.reclaim", decision: "allow",
+                                           reason: "\(victims.count) never-used clients deleted (cap \(keep)): " + victims.prefix(20).joined(separator: ","),
+                                           remoteAddr: remoteAddr), to: db)
+        }
+        return victims.count
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import MCPAuth
+import Synchronization
+
+/// A validated authorization request (OAuth 2.1 §4.1.1), kept while the user logs in and consents.
+struct AuthorizationRequest: Sendable {
+    let client: ClientRecord
+    /// The redirect URI to send the user back to: the presented one, or the only registered one.
+    let redirectURI: String
+    /// Whether `redirect_uri` was in the request (then the token request must repeat it).
+    let redirectPresented: Bool
+    let state: String?
+    let codeChallenge: String
+    let resource: ResourceIndicator
+    /// The scopes asked for; nil when the request named none (then everything the user may grant is offered).
+    let scopes: ScopeSet?
+}
+
+/// An authorization in progress: the request, the CSRF token of its forms, and the browser it belongs to.
+struct AuthorizationTransaction: Sendable {
+    let id: String
+    let csrf: String
+    /// SHA-256 of the browser-binding cookie: the forms only work from the browser that started.
+    let browserHash: [UInt8]
+    let request: AuthorizationRequest
+    let expires: Double
+    var notice: String?
+}
+
+/// A signed-in browser at the authorization server.
+struct BrowserSession: Sendable {
+    let userID: Int64
+    let email: String
+    let expires: Double
+}
+
+/// Browser sessions and authorization transactions, in memory (a restart only asks users to log in
+/// again). Sessions are keyed by the SHA-256 of the cookie value: the secret itself is never stored.
+final class BrowserState: Sendable {
+    static let sessionCookie = "mcpctl_session"
+    static let browserCookie = "mcpctl_browser"
+
+    private let sessions = Mutex<[String: BrowserSession]>([:])
+    private let transactions = Mutex<[String: AuthorizationTransaction]>([:])
+    let sessionTTL: Double
+    let transactionTTL: Double
+    private let maxSessions = 100_000
+    private let maxTransactions = 20_000
+
+    init(sessionTTL: Int64, transactionTTL: Int64) {
+        self.sessionTTL = Double(sessionTTL)
+        self.transactionTTL = Double(transactionTTL)
+    }
+
+    private static func now() -> Double { Date().timeIntervalSince1970 }
+    static func key(_ secret: String) -> String { Hex.encode(SHA256.hash(secret)) }
+
+    // MARK: Sessions
+
+    /// Creates a session and returns the cookie value (shown to the browser only).
+    func createSession(userID: Int64, email: String) -> String {
+        let secret = Base62.random(count: 43)
+        let now = BrowserState.now()
+        sessions.withLock { s in
+            if s.count >= maxSessions { s = s.filter { $0.value.expires > now } }
+            if s.count >= maxSessions, let oldest = s.min(by: { $0.value.expires < $1.value.expires })?.key { s[oldest] = nil }
+            s[BrowserState.key(secret)] = BrowserSession(userID: userID, email: email, expires: now + sessionTTL)
+        }
+        return secret
+    }
+
+    func session(_ cookie: String?) -> BrowserSession? {
+        guard let cookie, cookie.utf8.count <= 128 else { return nil }
+        let now = BrowserState.now()
+        return sessions.withLock { s in
+            let k = BrowserState.key(cookie)
+            guard let session = s[k] else { return nil }
+            if session.expires <= now { s[k] = nil; return nil }
+            return session
+        }
+    }
+
+    func endSession(_ cookie: String?) {
+        guard let cookie else { return }
+        _ = sessions.withLock { $0.removeValue(forKey: BrowserState.key(cookie)) }
+    }
+
+    // MARK: Transactions
+
+    func createTransaction(request: AuthorizationRequest, browserCookie: String) -> AuthorizationTransaction {
+        let now = BrowserState.now()
+        let tx = AuthorizationTransaction(id: Base62.random(count: 24), csrf: Base62.random(count: 32),
+                                          browserHash: SHA256.hash(browserCookie), request: request,
+                                          expires: now + transactionTTL, notice: nil)
+        transactions.withLock { t in
+            if t.count >= maxTransactions { t = t.filter { $0.value.expires > now } }
+            if t.count >= maxTransactions, let oldest = t.min(by: { $0.value.expires < $1.value.expires })?.key { t[oldest] = nil }
+            t[tx.id] = tx
+        }
+        return tx
+    }
+
+    /// The transaction `id` if it is live and belongs to the browser presenting `browserCookie`.
+    func transaction(_ id: String?, browserCookie: String?) -> AuthorizationTransaction? {
+        guard let id, let browserCookie, id.utf8.count <= 64 else { return nil }
+        let now = BrowserState.now()
+        return transactions.withLock { t in
+            guard let tx = t[id] else { return nil }
+            if tx.expires <= now { t[id] = nil; return nil }
+            guard ConstantTime.equals(tx.browserHash, SHA256.hash(browserCookie)) else { return nil }
+            return tx
+        }
+    }
+
+    func setNotice(_ id: String, _ notice: String?) {
+        transactions.withLock { t in t[id]?.notice = notice }
+    }
+
+    /// Ends the transaction; returns false if it was already gone (a double submit).
+    @discardableResult
+    func finish(_ id: String) -> Bool {
+        transactions.withLock { $0.removeValue(forKey: id) != nil }
+    }
+}

@@ -1,0 +1,56 @@
+import MCPAuth
+
+/// How `mcpctl serve` runs the authorization server: its public URL (the issuer) and its policies.
+public struct OAuthConfiguration: Sendable {
+    /// The issuer (RFC 8414 §2), no trailing slash, e.g. "http://127.0.0.1:8000". Every URL in metadata,
+    /// every `iss` and every resource (`{publicURL}/mcp/{app}/{env}`) is built from it.
+    public var publicURL: String
+    /// Access token lifetime in seconds (DESIGN.md §4: 1 h).
+    public var accessTokenTTL: Int64 = 3600
+    /// Refresh token lifetime in seconds, renewed on every rotation (DESIGN.md §4: 30 d).
+    public var refreshTokenTTL: Int64 = 30 * 86400
+    /// Answers introspection without caller authentication (`serve --unauthenticated-introspection`).
+    public var unauthenticatedIntrospection = false
+    /// A request header naming the signed-in user's email, set by an authenticating reverse proxy.
+    public var trustedUserHeader: String? = nil
+    /// Remote addresses allowed to set `trustedUserHeader`; from anyone else it is ignored.
+    public var trustedProxies: [String] = []
+    /// Test flag: Client ID Metadata Document URLs may use http and point at loopback addresses.
+    public var allowLoopbackClientMetadata = false
+
+    /// Authorization code lifetime in seconds (DESIGN.md §4: at most 5 minutes).
+    public var authorizationCodeTTL: Int64 = AuthorizationCodes.defaultLifetimeSeconds
+    /// How long a browser stays signed in at the authorization server, in seconds.
+    public var sessionTTL: Int64 = 8 * 3600
+    /// Seconds an unfinished authorization (login and consent pages) stays usable.
+    public var transactionTTL: Int64 = 15 * 60
+    /// Failed-login limits per account and per remote address.
+    public var loginLimits = LoginThrottle.Limits()
+    /// Dynamic registrations allowed per remote address: a burst, refilled at this many per minute.
+    public var registrationBurst = 20
+    public var registrationsPerMinute = 10
+    /// Self-registered clients that never obtained a token, at most; beyond it the oldest are deleted.
+    public var maxUnusedClients = 1000
+    /// Largest registration request body in bytes.
+    public var maxRegistrationBodyBytes = 16 * 1024
+    /// Introspection answers of `active: false` allowed per caller: a burst, refilled per minute
+    /// (RFC 7662 §4: guard against token scanning).
+    public var introspectionMissBurst = 60
+    public var introspectionMissesPerMinute = 120
+    /// Limits on fetching a Client ID Metadata Document.
+    public var clientMetadataTimeout: Double = 5
+    public var clientMetadataMaxBytes = 5 * 1024
+
+    public init(publicURL: String) {
+        var url = publicURL
+        while url.hasSuffix("/") { url.removeLast() }
+        self.publicURL = url
+    }
+
+    var lifetimes: OAuthTokenLifetimes {
+        OAuthTokenLifetimes(accessTokenSeconds: accessTokenTTL, refreshTokenSeconds: refreshTokenTTL)
+    }
+
+    /// Cookies get `Secure` when the public URL is https (behind a TLS-terminating proxy).
+    var isSecure: Bool { publicURL.lowercased().hasPrefix("https://") }
+}

@@ -1,0 +1,50 @@
+import HTTP
+import MCPAuth
+
+extension OAuthServer {
+    /// POST /oauth/revoke (RFC 7009). Unknown and invalid tokens still get 200 (§2.2); the
+    /// `token_type_hint` only orders the search, which covers every type anyway (§2.1); revoking a
+    /// refresh token revokes its family's access tokens too (§2.1).
+    func revoke(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard FormFields.isForm(request) else {
+            return OAuthResponse.error(.invalidRequest("send the parameters as application/x-www-form-urlencoded in the body"))
+        }
+        let form = request.formFields()
+        if let name = FormFields.repeated(form) {
+            return OAuthResponse.error(.invalidRequest("the parameter \(name) was sent more than once"))
+        }
+        guard let token = FormFields.value(form, "token") else { return OAuthResponse.error(.invalidRequest("token is required")) }
+        return try withStore { store in
+            // RFC 7009 §2.1: confidential clients authenticate; public clients identify themselves.
+            let client: AuthenticatedClient
+            switch try ClientAuthentication.authenticate(request, form: form, store: store) {
+            case .success(let c): client = c
+            case .failure(let f):
+                try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", clientID: f.clientID, decision: "deny",
+                                               reason: "client authentication failed: \(f.error.description)",
+                                               remoteAddr: request.remoteAddress), to: store.db)
+                return OAuthResponse.error(f.error, basicChallenge: f.usedBasic)
+            }
+            let db = store.db
+            return try db.write {
+                guard token.utf8.count <= 256, TokenSecret.kind(of: token) != nil,
+                      let record = try Tokens(store: store).find(secret: token) else {
+                    // RFC 7009 §2.2: an invalid token is not an error the client could handle.
+                    return OAuthResponse.json(.object([]))
+                }
+                // RFC 7009 §2.1: the token must have been issued to the client asking; otherwise refuse.
+                guard record.clientID == client.record.clientID else {
+                    try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", email: record.email, tokenID: record.id,
+                                                   clientID: client.record.clientID, decision: "deny",
+                                                   reason: "token was not issued to this client", remoteAddr: request.remoteAddress), to: db)
+                    return OAuthResponse.error(.unauthorizedClient("the token was not issued to this client"))
+                }
+                let n = try Credentials.revokeToken(record, reason: "revoked by the client", db: db)
+                try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", email: record.email, tokenID: record.id,
+                                               clientID: client.record.clientID, app: record.app, env: record.env, decision: "allow",
+                                               reason: "\(record.kind.rawValue) token: \(n) tokens revoked", remoteAddr: request.remoteAddress), to: db)
+                return OAuthResponse.json(.object([]))
+            }
+        }
+    }
+}
