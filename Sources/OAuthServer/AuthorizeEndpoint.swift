@@ -56,9 +56,11 @@ extension OAuthServer {
         guard let clientID = value("client_id") else {
             return .refused(errorPage("Invalid request", "The request does not name a client (client_id is missing)."))
         }
-        let client: ClientRecord
+        let client: OAuthClient
         if ClientMetadataDocument.isURL(clientID, allowInsecure: configuration.allowLoopbackClientMetadata) {
-            switch metadataFetcher.metadata(for: clientID) {
+            // Fetching a document for anyone who asks is an amplifier: cache misses share the
+            // per-address budget of dynamic registration.
+            switch metadataFetcher.metadata(for: clientID, admit: { registrationLimiter.take("addr:" + remoteAddr) == nil }) {
             case .failure(let e):
                 return .refused(errorPage("Unknown application", "The application's metadata document could not be used: \(e.description)."))
             case .success(let metadata):
@@ -69,7 +71,7 @@ extension OAuthServer {
                 }
             }
         } else {
-            guard clientID.utf8.count <= 2048, let found = try Clients(store: store).find(clientID) else {
+            guard clientID.utf8.count <= 2048, let found = try OAuthClient.find(clientID, db: store.db) else {
                 return .refused(errorPage("Unknown application",
                                           "This application is not registered here (or its registration was removed). Connect again from the application so that it registers anew."))
             }
@@ -191,7 +193,7 @@ extension OAuthServer {
                 }
                 return try show(tx, request, cookies: cookies, store: store)
             }
-            switch try validate(items, remoteAddr: request.remoteAddress, store: store) {
+            switch try validate(items, remoteAddr: clientAddress(request), store: store) {
             case .refused(let response):
                 return response
             case .valid(let authorization):
@@ -234,7 +236,7 @@ extension OAuthServer {
             if decision != "approve" {
                 guard browser.finish(tx.id) else { return staleTransaction }
                 try consents.recordDenial(email: user.email, clientID: tx.request.client.clientID, resource: resource,
-                                          reason: "denied by the user", remoteAddr: request.remoteAddress)
+                                          reason: "denied by the user", remoteAddr: clientAddress(request))
                 // RFC 6749 §4.1.2.1: the resource owner denied the request.
                 return redirect(to: tx.request.redirectURI, [("error", "access_denied"), ("error_description", "the user denied access")],
                                 state: tx.request.state)
@@ -252,7 +254,7 @@ extension OAuthServer {
             }
             guard browser.finish(tx.id) else { return staleTransaction }
             try consents.record(userID: user.id, email: user.email, clientID: tx.request.client.clientID, resource: resource,
-                                scopes: chosen, remoteAddr: request.remoteAddress)
+                                scopes: chosen, remoteAddr: clientAddress(request))
             let grant = AuthorizationGrant(clientID: tx.request.client.clientID, userID: user.id,
                                            redirectURI: tx.request.redirectPresented ? tx.request.redirectURI : "",
                                            codeChallenge: tx.request.codeChallenge, resource: resource, scopes: chosen)
@@ -273,7 +275,7 @@ extension OAuthServer {
             return OAuthResponse.seeOther(back)
         }
         let throttle = LoginThrottle(store: store, limits: configuration.loginLimits)
-        let address = request.remoteAddress
+        let address = clientAddress(request)
         if let wait = try throttle.retryAfter(email: email, address: address) {
             try throttle.recordThrottled(email: email, address: address)
             browser.setNotice(tx.id, "Too many failed sign-in attempts. Try again in \(max(1, (wait + 59) / 60)) minute(s).")

@@ -4,7 +4,7 @@ import Synchronization
 
 /// A validated authorization request (OAuth 2.1 §4.1.1), kept while the user logs in and consents.
 struct AuthorizationRequest: Sendable {
-    let client: ClientRecord
+    let client: OAuthClient
     /// The redirect URI to send the user back to: the presented one, or the only registered one.
     let redirectURI: String
     /// Whether `redirect_uri` was in the request (then the token request must repeat it).

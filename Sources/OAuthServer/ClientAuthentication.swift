@@ -4,7 +4,7 @@ import MCPAuth
 
 /// Who is calling the token, introspection or revocation endpoint, per RFC 6749 §2.3.
 struct AuthenticatedClient {
-    let record: ClientRecord
+    let record: OAuthClient
     /// True when the client proved a secret (a confidential client), false for a public client's bare id.
     let confidential: Bool
 }
@@ -67,7 +67,7 @@ enum ClientAuthentication {
         guard id.utf8.count <= 2048 else {
             return .failure(.init(error: .invalidClient("unknown client"), usedBasic: usedBasic, clientID: nil))
         }
-        guard let record = try Clients(store: store).find(id) else {
+        guard let record = try OAuthClient.find(id, db: store.db) else {
             return .failure(.init(error: .invalidClient("unknown client; register again"), usedBasic: usedBasic, clientID: id))
         }
         guard record.blockedAt == nil else {

@@ -36,10 +36,12 @@ final class ClientMetadataFetcher: Sendable {
         self.maxBytes = maxBytes
     }
 
-    /// The validated metadata of client id `url`, from the cache or freshly fetched.
-    func metadata(for url: String) -> Result<ClientMetadata, OAuthError> {
+    /// The validated metadata of client id `url`, from the cache or freshly fetched. `admit` is asked before
+    /// a fetch (not for a cache hit), so that fetches can be rate-limited per caller.
+    func metadata(for url: String, admit: () -> Bool = { true }) -> Result<ClientMetadata, OAuthError> {
         let now = Date().timeIntervalSince1970
         if let hit = cache.withLock({ $0[url] }), hit.expires > now { return hit.result }
+        guard admit() else { return .failure(.invalidClient("too many client metadata documents fetched for this address; try again later")) }
         let (result, ttl) = fetch(url)
         cache.withLock { cache in
             if cache.count >= maxEntries { cache = cache.filter { $0.value.expires > now } }

@@ -27,7 +27,7 @@ extension OAuthServer {
             return OAuthResponse.error(.invalidRequest("send the parameters as application/x-www-form-urlencoded in the body"))
         }
         let form = request.formFields()
-        let addressKey = "addr:" + request.remoteAddress
+        let addressKey = "addr:" + clientAddress(request)
         if let wait = introspectionLimiter.wait(addressKey) {
             return OAuthResponse.tooManyRequests(retryAfter: wait, what: "failed introspection requests")
         }
@@ -39,7 +39,7 @@ extension OAuthServer {
                 _ = introspectionLimiter.take(addressKey)
                 try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.introspect", clientID: f.clientID, decision: "deny",
                                                reason: "caller authentication failed: \(f.error.description)",
-                                               remoteAddr: request.remoteAddress), to: store.db)
+                                               remoteAddr: clientAddress(request)), to: store.db)
                 // RFC 7662 §2.3: a failed caller authentication is a 401.
                 return OAuthResponse.error(f.error, status: 401, basicChallenge: f.usedBasic)
             }
@@ -77,7 +77,7 @@ extension OAuthServer {
         }
         let presentsClient = form.contains { $0.name == "client_id" || $0.name == "client_secret" } || ClientAuthentication.basic(request) != nil
         if configuration.unauthenticatedIntrospection && !presentsClient {
-            return .success(.any("addr:" + request.remoteAddress))
+            return .success(.any("addr:" + clientAddress(request)))
         }
         switch try ClientAuthentication.authenticate(request, form: form, store: store, requireSecret: !configuration.unauthenticatedIntrospection) {
         case .failure(let f): return .failure(f)

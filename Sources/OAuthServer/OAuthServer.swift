@@ -12,6 +12,9 @@ public final class OAuthServer: Sendable {
     let metadataFetcher: ClientMetadataFetcher
     let registrationLimiter: RateLimiter
     let introspectionLimiter: RateLimiter
+    /// Serialises this server's write transactions: threads of one process queue here instead of in
+    /// SQLite's busy handler, whose sleeps (up to 100 ms each) would dominate latency under load.
+    private let writeLock = NSLock()
 
     public init(pool: StorePool, configuration: OAuthConfiguration) {
         self.pool = pool
@@ -71,6 +74,26 @@ public final class OAuthServer: Sendable {
         }
     }
 
+    /// The address of the client behind a configured reverse proxy: for a request from a trusted proxy, the
+    /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy; else the peer address. Rate
+    /// limits and audit rows use it, so a proxy in front does not make every user share one address.
+    func clientAddress(_ request: HTTPRequest) -> String {
+        let proxies = configuration.trustedProxies
+        guard proxies.contains(request.remoteAddress) else { return request.remoteAddress }
+        let hops = request.headers.values(for: "X-Forwarded-For").flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return hops.last { !proxies.contains($0) }.map { String($0.prefix(64)) } ?? request.remoteAddress
+    }
+
     /// Runs `body` with a store connection from the pool.
     func withStore<T>(_ body: (Store) throws -> T) throws -> T { try pool.with(body) }
+
+    /// Runs `body`, which writes, with a pooled connection while holding this server's write lock.
+    func writing<T>(_ body: (Store) throws -> T) throws -> T {
+        try pool.with { store in
+            writeLock.lock()
+            defer { writeLock.unlock() }
+            return try body(store)
+        }
+    }
 }

@@ -6,7 +6,7 @@ extension OAuthServer {
     /// RFC 7591 dynamic client registration, with abuse limits: a body cap, a per-address rate limit
     /// (429 + Retry-After), deduplication of identical public registrations, and a cap on never-used clients.
     func register(_ request: HTTPRequest) throws -> HTTPResponse {
-        if let wait = registrationLimiter.take("addr:" + request.remoteAddress) {
+        if let wait = registrationLimiter.take("addr:" + clientAddress(request)) {
             return OAuthResponse.tooManyRequests(retryAfter: wait, what: "registrations from this address")
         }
         guard request.body.count <= configuration.maxRegistrationBodyBytes else {
@@ -27,9 +27,9 @@ extension OAuthServer {
             // RFC 7591 §3.2.2: invalid_redirect_uri / invalid_client_metadata, status 400.
             return OAuthResponse.error(e)
         }
-        let outcome = try withStore { store in
+        let outcome = try writing { store in
             try ClientRegistration(store: store).register(metadata, maxUnusedClients: configuration.maxUnusedClients,
-                                                          remoteAddr: request.remoteAddress)
+                                                          remoteAddr: clientAddress(request))
         }
         // RFC 7591 §3.2.1: 201 Created with the client information and the registered metadata.
         var body: [(String, JSON)] = [("client_id", .string(outcome.record.clientID)),

@@ -14,7 +14,7 @@ extension OAuthServer {
             return OAuthResponse.error(.invalidRequest("the parameter \(name) was sent more than once"))
         }
         guard let token = FormFields.value(form, "token") else { return OAuthResponse.error(.invalidRequest("token is required")) }
-        return try withStore { store in
+        return try writing { store in
             // RFC 7009 §2.1: confidential clients authenticate; public clients identify themselves.
             let client: AuthenticatedClient
             switch try ClientAuthentication.authenticate(request, form: form, store: store) {
@@ -22,7 +22,7 @@ extension OAuthServer {
             case .failure(let f):
                 try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", clientID: f.clientID, decision: "deny",
                                                reason: "client authentication failed: \(f.error.description)",
-                                               remoteAddr: request.remoteAddress), to: store.db)
+                                               remoteAddr: clientAddress(request)), to: store.db)
                 return OAuthResponse.error(f.error, basicChallenge: f.usedBasic)
             }
             let db = store.db
@@ -36,13 +36,13 @@ extension OAuthServer {
                 guard record.clientID == client.record.clientID else {
                     try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", email: record.email, tokenID: record.id,
                                                    clientID: client.record.clientID, decision: "deny",
-                                                   reason: "token was not issued to this client", remoteAddr: request.remoteAddress), to: db)
+                                                   reason: "token was not issued to this client", remoteAddr: clientAddress(request)), to: db)
                     return OAuthResponse.error(.unauthorizedClient("the token was not issued to this client"))
                 }
                 let n = try Credentials.revokeToken(record, reason: "revoked by the client", db: db)
                 try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", email: record.email, tokenID: record.id,
                                                clientID: client.record.clientID, app: record.app, env: record.env, decision: "allow",
-                                               reason: "\(record.kind.rawValue) token: \(n) tokens revoked", remoteAddr: request.remoteAddress), to: db)
+                                               reason: "\(record.kind.rawValue) token: \(n) tokens revoked", remoteAddr: clientAddress(request)), to: db)
                 return OAuthResponse.json(.object([]))
             }
         }

@@ -28,14 +28,14 @@ extension OAuthServer {
             }
             resource = parsed
         }
-        return try withStore { store in
+        return try writing { store in
             let client: AuthenticatedClient
             switch try ClientAuthentication.authenticate(request, form: form, store: store) {
             case .success(let c): client = c
             case .failure(let f):
                 try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.token", clientID: f.clientID, decision: "deny",
                                                reason: "client authentication failed: \(f.error.description)",
-                                               remoteAddr: request.remoteAddress), to: store.db)
+                                               remoteAddr: clientAddress(request)), to: store.db)
                 return OAuthResponse.error(f.error, basicChallenge: f.usedBasic)
             }
             let clientID = client.record.clientID
@@ -48,7 +48,7 @@ extension OAuthServer {
                 }
                 outcome = try AuthorizationCodes(store: store).redeem(
                     code: code, clientID: clientID, redirectURI: FormFields.value(form, "redirect_uri"), verifier: verifier,
-                    resource: resource, lifetimes: configuration.lifetimes, remoteAddr: request.remoteAddress)
+                    resource: resource, lifetimes: configuration.lifetimes, remoteAddr: clientAddress(request))
             } else {
                 guard let refreshToken = FormFields.value(form, "refresh_token") else {
                     return OAuthResponse.error(.invalidRequest("refresh_token is required"))
@@ -68,7 +68,7 @@ extension OAuthServer {
                 }
                 outcome = try OAuthTokens(store: store).refresh(
                     secret: refreshToken, clientID: clientID, scope: scope, resource: resource,
-                    lifetimes: configuration.lifetimes, remoteAddr: request.remoteAddress)
+                    lifetimes: configuration.lifetimes, remoteAddr: clientAddress(request))
             }
             switch outcome {
             case .success(let pair): return OAuthResponse.json(pair.json)

@@ -361,4 +361,30 @@ func withoutSecrets(_ html: String) -> String {
         let page = try browser.login(try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier())))
         #expect(page.text.contains("Incorrect email or password"))
     }
+
+    @Test func signedInBrowserGoesStraightToConsentUntilTheUserIsDisabled() throws {
+        let h = try OAuthHarness()
+        try h.user()
+        let client = try h.registerClient()
+        let browser = Browser(h)
+        _ = try browser.authorize(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+        let again = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+        #expect(again.text.contains("name=\"decision\""), "the session cookie signs the browser in")
+        #expect(!again.text.contains("name=\"password\""))
+        try h.store { _ = try Users(store: $0).disable(email: "alice@example.com") }
+        let disabled = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+        #expect(disabled.text.contains("name=\"password\""), "a disabled user's session is worthless")
+    }
+
+    @Test func stateIsEchoedVerbatimAndLongStatesAreRefused() throws {
+        let h = try OAuthHarness()
+        try h.user()
+        let client = try h.registerClient()
+        let odd = "a b&c=d/é?#"
+        let browser = Browser(h)
+        let page = try browser.login(try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier(), state: odd)))
+        #expect(try browser.decide(page).redirectParams["state"] == odd)
+        let long = try h.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier(), state: String(repeating: "s", count: 3000)))
+        #expect(long.redirectParams["error"] == "invalid_request")
+    }
 }

@@ -144,4 +144,17 @@ final class DocumentHost: @unchecked Sendable {
         for _ in 0..<3 { #expect(try h.get(h.authorizeQuery(uncached, verifier: OAuthHarness.verifier())).status == 200) }
         #expect(docs.fetches.load(ordering: .relaxed) == 4)
     }
+
+    @Test func documentFetchesAreRateLimitedPerAddress() throws {
+        let docs = try DocumentHost()
+        docs.serve(cacheControl: "no-store") { DocumentHost.document($0) }
+        let h = try OAuthHarness { $0.allowLoopbackClientMetadata = true; $0.registrationBurst = 2; $0.registrationsPerMinute = 1 }
+        var statuses: [Int] = []
+        for i in 0..<3 {
+            let client = OAuthHarness.RegisteredClient(id: docs.url("/c\(i).json"), secret: nil, redirectURI: "http://127.0.0.1:33418/callback")
+            statuses.append(try h.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier())).status)
+        }
+        #expect(statuses == [200, 200, 400])
+        #expect(docs.fetches.load(ordering: .relaxed) == 2)
+    }
 }

@@ -192,6 +192,23 @@ extension OAuthHarness {
     }
 }
 
+@Suite struct QueryStringTests {
+    @Test func tokensInTheQueryStringAreIgnoredByIntrospectionAndRevocation() throws {
+        let h = try OAuthHarness()
+        try h.user()
+        let client = try h.registerClient()
+        let rs = try h.resourceServer()
+        let at = try h.obtainTokens(client).json["access_token"]?.stringValue ?? ""
+        let introspect = try h.send("POST", "/oauth/introspect?token=" + at,
+                                    headers: [("Content-Type", "application/x-www-form-urlencoded"), h.basic(rs.id, rs.secret ?? "")])
+        #expect(introspect.status == 400 && introspect.json["active"] == nil)
+        let revoke = try h.send("POST", "/oauth/revoke?token=" + at + "&client_id=" + client.id,
+                                headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array("client_id=\(client.id)".utf8))
+        #expect(revoke.status == 400)
+        #expect(try h.gatewayAccepts(at), "nothing was revoked")
+    }
+}
+
 @Suite struct AuditTests {
     @Test func everyOAuthEventIsAuditedWithSourceOAuthAndNoSecret() throws {
         let h = try OAuthHarness()

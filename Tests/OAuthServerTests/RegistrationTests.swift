@@ -144,4 +144,20 @@ import Testing
         let audit = try h.store { try $0.db.first("SELECT COUNT(*) AS n FROM audit WHERE action = 'client.reclaim' AND source = 'oauth'")?.int("n") }
         #expect(audit == 2)
     }
+
+    @Test func rateLimitsSeeTheClientBehindATrustedProxyAndIgnoreForwardedForOtherwise() throws {
+        func register(_ h: OAuthHarness, from address: String) throws -> Int {
+            try h.postJSON("/oauth/register", .object([("redirect_uris", .array(["http://127.0.0.1/cb"])), ("token_endpoint_auth_method", "none")]),
+                           headers: [("X-Forwarded-For", address)]).status
+        }
+        let proxied = try OAuthHarness { $0.registrationBurst = 2; $0.registrationsPerMinute = 1; $0.trustedProxies = ["127.0.0.1"] }
+        #expect(try register(proxied, from: "203.0.113.5") == 201)
+        #expect(try register(proxied, from: "203.0.113.5") == 201)
+        #expect(try register(proxied, from: "203.0.113.5") == 429)
+        #expect(try register(proxied, from: "203.0.113.6") == 201, "another client behind the same proxy has its own budget")
+        let direct = try OAuthHarness { $0.registrationBurst = 2; $0.registrationsPerMinute = 1 }
+        #expect(try register(direct, from: "198.51.100.1") == 201)
+        #expect(try register(direct, from: "198.51.100.2") == 201)
+        #expect(try register(direct, from: "198.51.100.3") == 429, "a spoofed X-Forwarded-For from an untrusted peer changes nothing")
+    }
 }

@@ -180,7 +180,8 @@ enum ParallelChainWalk {
 
     static func run(db: Database, startSeq: Int64, prev startPrev: [UInt8], expectSeq: Int64?) throws -> AuditVerifier.Walk? {
         guard startPrev.count == 32 else { return nil }
-        let slots = max(3, ProcessInfo.processInfo.activeProcessorCount + 1)
+        // A few batches per core, so a worker that is scheduled late does not stall the reading thread.
+        let slots = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
         let batches = (0..<slots).map { _ in Batch() }
         let free = (0..<slots).map { _ in DispatchSemaphore(value: 1) }
         let queue = DispatchQueue.global(qos: .userInitiated)
@@ -297,12 +298,15 @@ final class CanonicalRowBuffer {
     func append(seq: Int64, stmt: OpaquePointer) {
         appendInteger(seq)
         for i in CanonicalRowBuffer.firstValueColumn..<CanonicalRowBuffer.prevHashColumn {
-            switch sqlite3_column_type(stmt, i) {
-            case SQLITE_INTEGER: appendInteger(sqlite3_column_int64(stmt, i))
-            case SQLITE_FLOAT: appendTagged(3, bigEndian: sqlite3_column_double(stmt, i).bitPattern)
+            // One sqlite3_column_value per column, then the cheap sqlite3_value_* accessors (the same
+            // type/text/bytes the sqlite3_column_* calls return; the statement is used by this thread only).
+            let v = sqlite3_column_value(stmt, i)
+            switch sqlite3_value_type(v) {
+            case SQLITE_INTEGER: appendInteger(sqlite3_value_int64(v))
+            case SQLITE_FLOAT: appendTagged(3, bigEndian: sqlite3_value_double(v).bitPattern)
             case SQLITE_TEXT:
-                let text = sqlite3_column_text(stmt, i)!
-                let n = Int(sqlite3_column_bytes(stmt, i))
+                let text = sqlite3_value_text(v)!
+                let n = Int(sqlite3_value_bytes(v))
                 if CanonicalRowBuffer.isPlainASCII(text, n) {
                     append(tag: 1, UnsafeRawPointer(text), n)
                 } else {
@@ -311,8 +315,8 @@ final class CanonicalRowBuffer {
                     bytes.withUnsafeBytes { append(tag: 1, $0.baseAddress, $0.count) }
                 }
             case SQLITE_BLOB:
-                let n = Int(sqlite3_column_bytes(stmt, i))
-                if n > 0, let base = sqlite3_column_blob(stmt, i) { append(tag: 4, base, n) } else { append(tag: 4, nil, 0) }
+                let n = Int(sqlite3_value_bytes(v))
+                if n > 0, let base = sqlite3_value_blob(v) { append(tag: 4, base, n) } else { append(tag: 4, nil, 0) }
             default: append(tag: 0, nil, 0)
             }
         }
