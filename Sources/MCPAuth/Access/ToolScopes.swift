@@ -105,20 +105,3 @@ public struct ToolScopes: Sendable {
         return out
     }
 }
-
-import Synchronization
-
-extension ToolScopes {
-    private static let lastRecorded = Mutex<[String: [UInt8]]>([:])
-
-    /// Records the tool list unless it is the same as the last one recorded by this process, so a busy
-    /// gateway does not take the write lock for every `tools/list`.
-    public static func recordIfChanged(store: Store, app: String, env: String,
-                                       tools: [(name: String, annotations: JSON?, description: String?)]) throws {
-        let key = app + "\u{0}" + env
-        let digest = SHA256.hash(JSON.array(tools.map { .array([.string($0.name), $0.annotations ?? .null, .str($0.description)]) }).encoded())
-        if lastRecorded.withLock({ $0[key] == digest }) { return }
-        try ToolScopes(store: store).record(app: app, env: env, tools: tools)
-        lastRecorded.withLock { $0[key] = digest }
-    }
-}
