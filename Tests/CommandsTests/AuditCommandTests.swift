@@ -129,3 +129,30 @@ import Testing
         #expect(lines.last?.contains("\"user.add\"") == true)
     }
 }
+
+/// Text is read and hashed by byte length, so an embedded NUL cannot hide an edit.
+@Suite struct AuditNULTests {
+    @Test func verifyDetectsAnEditHiddenBehindANULByte() throws {
+        let h = CLIHarness()
+        try h.user()
+        _ = try h.token()
+        try Store(path: h.dbPath).db.run("UPDATE audit SET email = email || char(0) || 'x' WHERE seq = 2")
+        let r = try h.run(["audit", "verify", "--json"])
+        let bad = try r.jsonObject()["bad_seq"] as? Int
+        #expect(r.status == 1 && bad == 2)
+    }
+
+    @Test func valuesWithANULByteRoundTripWhole() throws {
+        let store = try DomainTestsStore.make()
+        try AuditLog.append(AuditEvent(source: "mcp", action: "tools/call", tool: "a\u{0}b"), to: store.db)
+        let row = try #require(try store.db.first("SELECT tool, length(CAST(tool AS BLOB)) AS n FROM audit"))
+        #expect(row["tool"].string == "a\u{0}b" && row["n"].int == 3)
+        #expect(try AuditVerifier.verify(db: store.db).ok)
+    }
+}
+
+enum DomainTestsStore {
+    static func make() throws -> Store {
+        try Store(path: FileManager.default.temporaryDirectory.appendingPathComponent("nul-" + UUID().uuidString + "/s.db").path)
+    }
+}

@@ -260,7 +260,7 @@ enum ParallelChainWalk {
 
 /// The `AuditChain.canonical` encoding of audit rows, written from the columns of a statement positioned on a
 /// row (`AuditRecord.select`) straight into one growable buffer. Byte for byte the encoding `AuditChain.canonical` gives for the values `Database.forEach`
-/// would read: text up to its first NUL (as `String(cString:)`), non-ASCII text through the same `String`
+/// would read: text by its byte length, non-ASCII text through the same `String`
 /// path, blobs, integers and reals as stored.
 final class CanonicalRowBuffer {
     static let firstValueColumn: Int32 = 1
@@ -310,8 +310,8 @@ final class CanonicalRowBuffer {
                 if CanonicalRowBuffer.isPlainASCII(text, n) {
                     append(tag: 1, UnsafeRawPointer(text), n)
                 } else {
-                    // A NUL or a non-ASCII byte: read it exactly as `Database` does (to the first NUL, UTF-8 repaired).
-                    let bytes = Array(String(cString: text).utf8)
+                    // A NUL or a non-ASCII byte: read it exactly as `Database` does (every byte, UTF-8 repaired).
+                    let bytes = Array(String(decoding: UnsafeBufferPointer(start: text, count: n), as: UTF8.self).utf8)
                     bytes.withUnsafeBytes { append(tag: 1, $0.baseAddress, $0.count) }
                 }
             case SQLITE_BLOB:
@@ -331,7 +331,9 @@ final class CanonicalRowBuffer {
             guard n > 0, let base = sqlite3_column_blob(stmt, i) else { return expected.isEmpty }
             return expected.withUnsafeBytes { memcmp($0.baseAddress!, base, n) == 0 }
         case SQLITE_TEXT:
-            return Array(String(cString: sqlite3_column_text(stmt, i)).utf8) == expected
+            let n = Int(sqlite3_column_bytes(stmt, i))
+            guard n > 0, let text = sqlite3_column_text(stmt, i) else { return expected.isEmpty }
+            return Array(String(decoding: UnsafeBufferPointer(start: text, count: n), as: UTF8.self).utf8) == expected
         default:
             return expected.isEmpty
         }

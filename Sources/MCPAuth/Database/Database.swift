@@ -129,6 +129,8 @@ public final class Database: @unchecked Sendable {
     }
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    /// A valid pointer for binding the empty string (a nil pointer would bind NULL).
+    nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = UnsafePointer(strdup("")!)
 
     private func bind(_ stmt: OpaquePointer, _ values: [SQLValue], _ sql: String) throws {
         let expected = Int(sqlite3_bind_parameter_count(stmt))
@@ -142,7 +144,14 @@ public final class Database: @unchecked Sendable {
             case .null: rc = sqlite3_bind_null(stmt, index)
             case .integer(let v): rc = sqlite3_bind_int64(stmt, index, v)
             case .real(let v): rc = sqlite3_bind_double(stmt, index, v)
-            case .text(let v): rc = sqlite3_bind_text(stmt, index, v, -1, Database.transient)
+            case .text(let v):
+                // Explicit byte length so an embedded NUL is stored, not a truncated string.
+                let bytes = Array(v.utf8)
+                rc = bytes.withUnsafeBufferPointer { buf in
+                    buf.withMemoryRebound(to: CChar.self) { chars in
+                        sqlite3_bind_text(stmt, index, chars.baseAddress ?? Database.empty, Int32(chars.count), Database.transient)
+                    }
+                }
             case .blob(let v):
                 rc = v.withUnsafeBytes { sqlite3_bind_blob(stmt, index, $0.baseAddress, Int32($0.count), Database.transient) }
             }
@@ -154,7 +163,12 @@ public final class Database: @unchecked Sendable {
         switch sqlite3_column_type(stmt, i) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, i))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, i))
-        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(stmt, i)))
+        case SQLITE_TEXT:
+            // By byte length, not to the first NUL: a value with an embedded NUL must read back whole
+            // (the audit chain hashes every byte, so truncating here would hide a tampered row).
+            let n = Int(sqlite3_column_bytes(stmt, i))
+            guard n > 0, let text = sqlite3_column_text(stmt, i) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: n), as: UTF8.self))
         case SQLITE_BLOB:
             let count = Int(sqlite3_column_bytes(stmt, i))
             guard count > 0, let base = sqlite3_column_blob(stmt, i) else { return .blob([]) }
