@@ -67,17 +67,7 @@ final class InteropHarness: @unchecked Sendable {
 
     /// Runs a program to completion (bounded by `timeout`).
     func run(_ executable: String, _ args: [String], timeout: Double = 90) throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        p.environment = environment
-        let out = dir.appendingPathComponent("o-" + UUID().uuidString), err = dir.appendingPathComponent("e-" + UUID().uuidString)
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        let (p, out, err) = try spawn(executable, args)
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(5000) }
         if p.isRunning { kill(p.processIdentifier, SIGKILL) }
@@ -93,7 +83,7 @@ final class InteropHarness: @unchecked Sendable {
         return r
     }
 
-    /// Starts a long-running child whose stdout goes to a file; returns it and that file.
+    /// Starts a child whose stdout and stderr go to files; returns it and those files.
     func spawn(_ executable: String, _ args: [String]) throws -> (Process, URL, URL) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
