@@ -11,6 +11,8 @@ import Foundation
 public final class HTTPClient: Sendable {
     private let pool: ConnectionPool
     private let secureTransport = URLSessionTransport()
+    /// Parsed request URLs: a gateway sends every request of an app/env to the same one.
+    private let endpoints = MemoCache<Endpoint>()
 
     /// - Parameters:
     ///   - maxIdleConnectionsPerHost: idle keep-alive connections kept per `host:port`.
@@ -29,7 +31,7 @@ public final class HTTPClient: Sendable {
 
     /// Sends the request and returns once the response head has arrived; the body is read from the response.
     public func send(_ request: HTTPClientRequest) throws -> HTTPClientResponse {
-        let endpoint = try Endpoint(request.url)
+        let endpoint = try endpoints.value(request.url.absoluteString) { (_) throws(HTTPClientError) in try Endpoint(request.url) }
         guard HTTPSyntax.isToken(request.method.utf8) else { throw HTTPClientError.invalidRequest("invalid method") }
         if endpoint.isSecure {
             let (status, headers, body) = try secureTransport.send(request)

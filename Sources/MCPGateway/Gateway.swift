@@ -13,6 +13,7 @@ public final class Gateway: Sendable {
     let http: HTTPUpstream
     let stdio: StdioUpstream
     let owners = SessionOwners()
+    let access = AccessCache()
     let argumentKey: [UInt8]
 
     public init(pool: StorePool, configuration: GatewayConfiguration, audit: AuditWriter, verifier: TokenVerifier, log: RequestLog) throws {
@@ -21,7 +22,7 @@ public final class Gateway: Sendable {
         self.audit = audit
         self.verifier = verifier
         self.log = log
-        http = HTTPUpstream(client: HTTPClient(), timeout: configuration.upstreamTimeout)
+        http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout)
         stdio = StdioUpstream(configuration: configuration, log: log)
         argumentKey = try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32)
         // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.
@@ -122,20 +123,42 @@ public final class Gateway: Sendable {
         var email: String?
         if let auth = request.headers["Authorization"] {
             let parts = auth.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" { secret = parts[1].trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, parts[0].lowercased() == "bearer" { secret = Gateway.trimmed(parts[1]) }
         }
         if secret == nil, let t = request.headers["Token"] {
-            secret = t.trimmingCharacters(in: .whitespaces)
+            secret = Gateway.trimmed(Substring(t))
             email = request.headers["Email"] ?? ""
         }
         guard let secret, !secret.isEmpty else {
             return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: false), deny: "no credentials")
         }
+
+        // Verification and authorization read one snapshot of the store through the access cache: the
+        // policy generation always, rows only when the cache does not hold them for that generation.
         let verified: Result<Principal, VerificationFailure>
+        let environment: AppEnvironment?
+        let decision: AccessDecision?
         do {
-            // DESIGN.md §7: the Email + Token pair carries a personal token of that user; Bearer also takes OAuth access tokens.
-            let kinds: Set<TokenRecord.Kind> = email == nil ? [.pat, .access] : [.pat]
-            verified = try pool.with { try verifier.verify(secret: secret, email: email, accept: kinds, db: $0.db) }
+            (verified, environment, decision) = try pool.with { store in
+                try store.db.read { () throws -> (Result<Principal, VerificationFailure>, AppEnvironment?, AccessDecision?) in
+                    let view = try access.view(store)
+                    // DESIGN.md §7: the Email + Token pair carries a personal token of that user; Bearer also takes OAuth access tokens.
+                    let kinds: Set<TokenRecord.Kind> = email == nil ? [.pat, .access] : [.pat]
+                    let verified = try verifier.verify(secret: secret, email: email, accept: kinds) { try view.token(hash: $0) }
+                    guard case .success(let p) = verified, Gateway.audienceMatches(p, app: app, env: env), parseError == nil else {
+                        return (verified, nil, nil)
+                    }
+                    // Authorization (DESIGN.md §5).
+                    var needed: ScopeSet = .read
+                    if let m = message, let method = m.method {
+                        needed = try m.toolName.map { try view.required(app: app, env: env, tool: $0).0 } ?? ToolScopes.forMethod(method)
+                    }
+                    let binding: (String?, String?) = p.kind == .pat ? (p.app, p.env) : (nil, nil)
+                    let (environment, decision) = try view.decide(userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID,
+                                                                  binding: binding, app: app, env: env, needed: needed)
+                    return (verified, environment, decision)
+                }
+            }
         } catch {
             log.error("store error during verification: \(error)")
             return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
@@ -152,42 +175,15 @@ public final class Gateway: Sendable {
         record.event.clientID = principal.clientID
 
         // RFC 8707 / MCP 2025-11-25: an OAuth access token is only good for the resource it was issued for.
-        if principal.kind == .access, principal.app != app || principal.env != env {
+        if !Gateway.audienceMatches(principal, app: app, env: env) {
             return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true, description: "token audience mismatch"),
                           deny: "token issued for \(principal.app ?? "?")/\(principal.env ?? "?")")
         }
-
         if let parseError {
             return finish(record, parseError.0, deny: parseError.1)
         }
-
-        // Authorization (DESIGN.md §5).
-        let environment: AppEnvironment?
-        let decision: AccessDecision
-        do {
-            (environment, decision) = try pool.with { store -> (AppEnvironment?, AccessDecision) in
-                var needed: ScopeSet = .read
-                if let m = message, let method = m.method {
-                    if let tool = m.toolName {
-                        needed = try ToolScopes(store: store).required(app: app, env: env, tool: tool, annotations: nil).0
-                    } else {
-                        needed = ToolScopes.forMethod(method)
-                    }
-                }
-                let binding: (String?, String?) = principal.kind == .pat ? (principal.app, principal.env) : (nil, nil)
-                // One read transaction for the environment, grants and tool scope.
-                return try store.db.read {
-                    guard let environment = try Apps(store: store).environment(app: app, env: env) else {
-                        return (nil, AccessDecision(allowed: false, effective: [], needed: needed, reason: "app \(app)/\(env) does not exist", hasAccess: false))
-                    }
-                    let grants = try Grants(store: store).applicable(userID: principal.userID, app: app, env: env)
-                    return (environment, Policy.evaluate(grants: grants, tokenScopes: principal.scopes, tokenID: principal.tokenID,
-                                                         binding: binding, app: app, env: env, needed: needed))
-                }
-            }
-        } catch {
-            log.error("store error during authorization: \(error)")
-            return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+        guard let decision else {
+            return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "no decision")
         }
         guard decision.hasAccess, let environment else {
             // Same answer whether the app is missing or merely not granted: existence is not leaked.
@@ -249,6 +245,20 @@ public final class Gateway: Sendable {
             if !ok { log.write(.info, [("msg", "stream ended: credential no longer valid"), ("app", app), ("env", env), ("token", principal.tokenID)]) }
             return ok
         }
+    }
+
+    /// RFC 8707 / MCP 2025-11-25: an OAuth access token is only good for the resource it was issued for.
+    static func audienceMatches(_ principal: Principal, app: String, env: String) -> Bool {
+        principal.kind != .access || (principal.app == app && principal.env == env)
+    }
+
+    /// A credential without the spaces and tabs around it (header values are ASCII; no Foundation here,
+    /// this runs on every request).
+    static func trimmed(_ value: Substring) -> String {
+        var s = value
+        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
+        return String(s)
     }
 
     func originAllowed(_ origin: String) -> Bool {

@@ -8,6 +8,8 @@ import MCPAuth
 struct HTTPUpstream {
     let client: HTTPClient
     let timeout: Double
+    /// Upstream URLs parsed once, not on every request.
+    let urls = MemoCache<URL?>()
 
     /// Request headers passed to the upstream (MCP 2025-11-25 transport and the 2026-07-28 additions).
     static let forwardedRequestHeaders = ["Content-Type", "Accept", "Mcp-Session-Id", "MCP-Protocol-Version",
@@ -31,11 +33,12 @@ struct HTTPUpstream {
         }
         if request.method == "POST", headers["Accept"] == nil { headers["Accept"] = "application/json, text/event-stream" }
         headers["User-Agent"] = "mcpctl-gateway"
-        guard let upstreamRequest = HTTPClientRequest(method: request.method, url: url, headers: headers,
-                                                      body: request.method == "POST" ? request.body : [], timeout: timeout) else {
+        guard let parsed = urls.value(url, { URL(string: $0) }) else {
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream URL is invalid"),
                            status: 502, reason: "invalid upstream URL")
         }
+        let upstreamRequest = HTTPClientRequest(method: request.method, url: parsed, headers: headers,
+                                                body: request.method == "POST" ? request.body : [], timeout: timeout)
         let upstream: HTTPClientResponse
         do {
             upstream = try client.send(upstreamRequest)

@@ -54,10 +54,17 @@ extension Policy {
     /// then token scopes and binding narrow what the grants allow.
     public static func check(store: Store, userID: Int64, tokenScopes: ScopeSet?, tokenID: String? = nil,
                              binding: (app: String?, env: String?), app: String, env: String, needed: ScopeSet?) throws -> AccessDecision {
-        guard try Apps(store: store).environment(app: app, env: env) != nil else {
+        try decide(environment: Apps(store: store).environment(app: app, env: env),
+                   grants: { try Grants(store: store).applicable(userID: userID, app: app, env: env) },
+                   tokenScopes: tokenScopes, tokenID: tokenID, binding: binding, app: app, env: env, needed: needed)
+    }
+
+    /// `evaluate` for an environment that may not exist (then no grant is read and the answer is no).
+    static func decide(environment: AppEnvironment?, grants: () throws -> [Grant], tokenScopes: ScopeSet?, tokenID: String?,
+                       binding: (app: String?, env: String?), app: String, env: String, needed: ScopeSet?) rethrows -> AccessDecision {
+        guard environment != nil else {
             return AccessDecision(allowed: false, effective: [], needed: needed, reason: "app \(app)/\(env) does not exist", hasAccess: false)
         }
-        let grants = try Grants(store: store).applicable(userID: userID, app: app, env: env)
-        return evaluate(grants: grants, tokenScopes: tokenScopes, tokenID: tokenID, binding: binding, app: app, env: env, needed: needed)
+        return evaluate(grants: try grants(), tokenScopes: tokenScopes, tokenID: tokenID, binding: binding, app: app, env: env, needed: needed)
     }
 }

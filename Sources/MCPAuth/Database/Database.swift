@@ -242,13 +242,13 @@ public final class Database: @unchecked Sendable {
     /// read-then-write never fails half way with SQLITE_BUSY), committing on success.
     public func write<T>(_ body: () throws -> T) throws -> T {
         if inTransaction { return try body() }
-        try execute("BEGIN IMMEDIATE")
+        try control("BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try control("COMMIT")
             return result
         } catch {
-            try? execute("ROLLBACK")
+            try? control("ROLLBACK")
             throw error
         }
     }
@@ -256,9 +256,22 @@ public final class Database: @unchecked Sendable {
     /// Runs `body` in a deferred read transaction, giving it one consistent snapshot.
     public func read<T>(_ body: () throws -> T) throws -> T {
         if inTransaction { return try body() }
-        try execute("BEGIN DEFERRED")
-        defer { try? execute("COMMIT") }
+        try control("BEGIN DEFERRED")
+        defer { try? control("COMMIT") }
         return try body()
+    }
+
+    /// BEGIN / COMMIT / ROLLBACK through the statement cache: `sqlite3_exec` would parse them again on
+    /// every transaction (a gateway request runs at least one).
+    private func control(_ sql: String) throws {
+        let stmt = try prepared(sql)
+        let rc = sqlite3_step(stmt)
+        guard rc == SQLITE_DONE else {
+            let failure = error(rc, sql)
+            sqlite3_reset(stmt)
+            throw failure
+        }
+        sqlite3_reset(stmt)
     }
 
     /// SQLite's `PRAGMA data_version`: changes whenever another connection commits to the file.

@@ -171,6 +171,45 @@ public enum Migrations {
         );
         CREATE INDEX login_failures_key ON login_failures (key, at);
         """),
+        // Issue 4 item 7 ("no cache outlives a change"): one counter that every change to what decides a
+        // request (users, apps, environments, grants, tools, tool scopes, clients, tokens) bumps in the
+        // same transaction, from any process, including a hand-edit with the sqlite3 shell. The gateway keeps
+        // those rows in memory for one value of the counter and reads only the counter per request
+        // (Sources/MCPAuth/Access/AccessCache.swift). `PRAGMA data_version` cannot serve: the audit writer
+        // commits to the same file many times a second. `last_used_at` is left out on purpose (written in
+        // batches, decides nothing). A later step that adds a column to tokens or clients must add it to
+        // their UPDATE OF lists. The counter starts at a random value so that two stores never share one.
+        Step(name: "0002_policy_generation", sql: """
+        CREATE TABLE policy_generation (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            value INTEGER NOT NULL
+        );
+        INSERT INTO policy_generation (id, value) VALUES (1, abs(random() / 4));
+        CREATE TRIGGER users_policy_insert AFTER INSERT ON users BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER users_policy_delete AFTER DELETE ON users BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER users_policy_update AFTER UPDATE ON users BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER apps_policy_insert AFTER INSERT ON apps BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER apps_policy_delete AFTER DELETE ON apps BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER apps_policy_update AFTER UPDATE ON apps BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER environments_policy_insert AFTER INSERT ON environments BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER environments_policy_delete AFTER DELETE ON environments BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER environments_policy_update AFTER UPDATE ON environments BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER grants_policy_insert AFTER INSERT ON grants BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER grants_policy_delete AFTER DELETE ON grants BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER grants_policy_update AFTER UPDATE ON grants BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tools_policy_insert AFTER INSERT ON tools BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tools_policy_delete AFTER DELETE ON tools BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tools_policy_update AFTER UPDATE ON tools BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tool_scopes_policy_insert AFTER INSERT ON tool_scopes BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tool_scopes_policy_delete AFTER DELETE ON tool_scopes BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tool_scopes_policy_update AFTER UPDATE ON tool_scopes BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER clients_policy_insert AFTER INSERT ON clients BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER clients_policy_delete AFTER DELETE ON clients BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER clients_policy_update AFTER UPDATE OF client_id, name, redirect_uris, auth_method, secret_hash, registration, metadata, fingerprint, created_at, blocked_at, expires_at ON clients BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tokens_policy_insert AFTER INSERT ON tokens BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tokens_policy_delete AFTER DELETE ON tokens BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tokens_policy_update AFTER UPDATE OF id, kind, user_id, client_id, name, secret_hash, hint, scopes, app, env, ttl_seconds, created_at, expires_at, revoked_at, revoked_reason, family_id, parent_id, used_at, rotated_from, introspection ON tokens BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store

@@ -1,10 +1,8 @@
-import Synchronization
-
 /// A small pool of connections to one store for a multi-threaded server: each thread borrows a
 /// connection for the length of one operation. SQLite connections are not shared between threads.
 public final class StorePool: Sendable {
     public let path: String
-    private let idle: Mutex<[Store]>
+    private let idle: Guarded<[Store]>
     private let maxIdle: Int
 
     /// Opens (and migrates) the store once up front, so a bad store fails at start-up, not on a request.
@@ -12,7 +10,7 @@ public final class StorePool: Sendable {
         self.path = path
         self.maxIdle = maxIdle
         let first = try Store(path: path)
-        idle = Mutex([first])
+        idle = Guarded([first])
     }
 
     /// Runs `body` with a borrowed connection, returning it to the pool afterwards.

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Who a presented credential belongs to, once verified.
 public struct Principal: Sendable {
     public let userID: Int64
@@ -25,6 +23,24 @@ public enum VerificationFailure: String, Error, Sendable {
     case wrongKind = "token kind not accepted here"
 }
 
+/// What verification needs to know about one token, its user and its client, as read from the store.
+/// Held by `AccessCache` for as long as the store's policy generation does not change.
+public struct TokenState: Sendable {
+    let secretHash: [UInt8]
+    let id: String
+    let kind: TokenRecord.Kind?
+    let userID: Int64
+    let email: String
+    let scopes: ScopeSet
+    let app: String?
+    let env: String?
+    let clientID: String?
+    let expiresAt: Int64?
+    let revoked: Bool
+    let userDisabled: Bool
+    let clientBlocked: Bool
+}
+
 /// Checks presented secrets against the store: the one entry point the gateway and introspection use.
 public final class TokenVerifier: Sendable {
     private let lastUsed: LastUsedRecorder?
@@ -35,34 +51,47 @@ public final class TokenVerifier: Sendable {
     /// is noted in memory and written later in batches by the recorder's owner.
     public func verify(secret: String, email: String? = nil, accept: Set<TokenRecord.Kind> = [.pat, .access],
                        db: Database, now: Int64 = Clock.nowMillis()) throws -> Result<Principal, VerificationFailure> {
+        try verify(secret: secret, email: email, accept: accept, now: now) { try TokenVerifier.lookup(hash: $0, db: db) }
+    }
+
+    /// Verifies `secret` with the token row found by `lookup` (by SHA-256 of the secret): the store, or a
+    /// cache of it that is current for the store's policy generation.
+    public func verify(secret: String, email: String?, accept: Set<TokenRecord.Kind>, now: Int64 = Clock.nowMillis(),
+                       lookup: ([UInt8]) throws -> TokenState?) rethrows -> Result<Principal, VerificationFailure> {
         guard let prefix = TokenSecret.kind(of: secret) else { return .failure(.malformed) }
         let hash = TokenSecret.hash(secret)
+        guard let row = try lookup(hash), ConstantTime.equals(row.secretHash, hash) else { return .failure(.unknown) }
+        guard let kind = row.kind, accept.contains(kind),
+              (prefix == "pat" && kind == .pat) || (prefix == "at" && kind == .access) || (prefix == "rt" && kind == .refresh)
+        else { return .failure(.wrongKind) }
+        if row.revoked { return .failure(.revoked) }
+        if let expires = row.expiresAt, expires <= now { return .failure(.expired) }
+        if row.userDisabled { return .failure(.userDisabled) }
+        if row.clientBlocked { return .failure(.clientBlocked) }
+        if let email {
+            guard let given = EmailAddress.normalize(email), ConstantTime.equals(Array(given.utf8), Array(row.email.utf8)) else {
+                return .failure(.emailMismatch)
+            }
+        }
+        lastUsed?.touch(row.id, clientID: row.clientID, at: now)
+        return .success(Principal(userID: row.userID, email: row.email, tokenID: row.id, kind: kind, scopes: row.scopes,
+                                  app: row.app, env: row.env, clientID: row.clientID))
+    }
+
+    /// The token whose secret hashes to `hash`, with its user's and client's state; nil if there is none.
+    public static func lookup(hash: [UInt8], db: Database) throws -> TokenState? {
         guard let row = try db.first("""
             SELECT t.id, t.kind, t.user_id, t.scopes, t.app, t.env, t.client_id, t.expires_at, t.revoked_at, t.secret_hash,
                    u.email, u.disabled_at, c.blocked_at AS client_blocked_at
             FROM tokens t JOIN users u ON u.id = t.user_id LEFT JOIN clients c ON c.client_id = t.client_id
             WHERE t.secret_hash = ?
-            """, [.blob(hash)]),
-            let stored = row["secret_hash"].bytes, ConstantTime.equals(stored, hash)
-        else { return .failure(.unknown) }
-        guard let kind = TokenRecord.Kind(rawValue: row.string("kind") ?? ""), accept.contains(kind),
-              (prefix == "pat" && kind == .pat) || (prefix == "at" && kind == .access) || (prefix == "rt" && kind == .refresh)
-        else { return .failure(.wrongKind) }
-        if row.int("revoked_at") != nil { return .failure(.revoked) }
-        if let expires = row.int("expires_at"), expires <= now { return .failure(.expired) }
-        if row.int("disabled_at") != nil { return .failure(.userDisabled) }
-        if row.int("client_blocked_at") != nil { return .failure(.clientBlocked) }
-        let owner = row.string("email") ?? ""
-        if let email {
-            guard let given = EmailAddress.normalize(email), ConstantTime.equals(Array(given.utf8), Array(owner.utf8)) else {
-                return .failure(.emailMismatch)
-            }
-        }
-        let id = row.string("id") ?? ""
-        lastUsed?.touch(id, clientID: row.string("client_id"), at: now)
-        return .success(Principal(userID: row.int("user_id") ?? 0, email: owner, tokenID: id, kind: kind,
-                                  scopes: ScopeSet(parsing: row.string("scopes") ?? "") ?? [],
-                                  app: row.string("app"), env: row.string("env"), clientID: row.string("client_id")))
+            """, [.blob(hash)]) else { return nil }
+        return TokenState(secretHash: row["secret_hash"].bytes ?? [], id: row.string("id") ?? "",
+                          kind: TokenRecord.Kind(rawValue: row.string("kind") ?? ""), userID: row.int("user_id") ?? 0,
+                          email: row.string("email") ?? "", scopes: ScopeSet(parsing: row.string("scopes") ?? "") ?? [],
+                          app: row.string("app"), env: row.string("env"), clientID: row.string("client_id"),
+                          expiresAt: row.int("expires_at"), revoked: row.int("revoked_at") != nil,
+                          userDisabled: row.int("disabled_at") != nil, clientBlocked: row.int("client_blocked_at") != nil)
     }
 }
 
@@ -74,7 +103,7 @@ public final class LastUsedRecorder: Sendable {
         var pendingClients: [String: Int64] = [:]
         var written: [String: Int64] = [:]
     }
-    private let state = Mutex(State())
+    private let state = Guarded(State())
     private let intervalMillis: Int64
 
     public init(intervalSeconds: Int64 = 60) { intervalMillis = intervalSeconds * 1000 }

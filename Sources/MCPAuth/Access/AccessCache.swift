@@ -1,0 +1,112 @@
+/// The gateway's in-memory copy of what decides a request — token rows (with their user and client),
+/// environments, grants and the scope each tool needs — kept for one value of the store's policy
+/// generation (migration `0002_policy_generation`).
+///
+/// Every change to those tables bumps the generation in the same transaction, from any process, so a
+/// request reads one integer in its read transaction and either finds the copy current or drops it: a
+/// token revoked, a user disabled or a grant removed from the shell is seen by the very next request
+/// (issue 4 item 7), and no entry read under one generation is ever served under another.
+/// Only tokens that exist are held (an unknown secret always goes to the store), and the whole copy is
+/// dropped when it reaches `limit` entries, so hostile input cannot grow it without bound.
+public final class AccessCache: Sendable {
+    struct GrantKey: Hashable { let userID: Int64; let app: String; let env: String }
+    struct ToolKey: Hashable { let app: String; let env: String; let tool: String }
+
+    struct Entries {
+        var generation: Int64?
+        var count = 0
+        var tokens: [[UInt8]: TokenState] = [:]
+        var environments: [String: AppEnvironment?] = [:]
+        var grants: [GrantKey: [Grant]] = [:]
+        var tools: [ToolKey: (ScopeSet, String)] = [:]
+
+        mutating func reset(to generation: Int64?) {
+            self = Entries()
+            self.generation = generation
+        }
+    }
+
+    private let entries = Guarded(Entries())
+    let limit: Int
+
+    public init(limit: Int = 20_000) { self.limit = limit }
+
+    /// Starts a lookup for one request. Call inside a read transaction on `store`, and use the view only
+    /// inside it: the generation it reads and every row it falls back to come from the same snapshot.
+    public func view(_ store: Store) throws -> AccessView {
+        let generation = try store.db.first("SELECT value FROM policy_generation WHERE id = 1")?[0].int
+        if let generation {
+            entries.withLock { if $0.generation != generation { $0.reset(to: generation) } }
+        }
+        return AccessView(cache: self, store: store, generation: generation)
+    }
+
+    /// What the copy holds for `key` under `generation`, or nil (a miss, or another generation).
+    func cached<T>(_ generation: Int64?, _ read: (inout Entries) -> T?) -> T? {
+        guard let generation else { return nil }
+        return entries.withLock { $0.generation == generation ? read(&$0) : nil }
+    }
+
+    /// Keeps what was read under `generation`, unless the copy has moved to another generation since.
+    func keep(_ generation: Int64?, _ write: (inout Entries) -> Void) {
+        guard let generation else { return }
+        entries.withLock { e in
+            guard e.generation == generation else { return }
+            if e.count >= limit { e.reset(to: generation) }
+            e.count += 1
+            write(&e)
+        }
+    }
+
+    /// Number of entries held (for tests).
+    public var count: Int { entries.withLock { $0.count } }
+}
+
+/// One request's view of the store through the cache: each lookup answers from memory when the copy
+/// is current for this snapshot's generation, else reads the store and keeps the answer.
+public struct AccessView {
+    let cache: AccessCache
+    public let store: Store
+    /// nil when the store has no generation row (then every lookup reads the store).
+    public let generation: Int64?
+
+    public func token(hash: [UInt8]) throws -> TokenState? {
+        if let hit = cache.cached(generation, { $0.tokens[hash] }) { return hit }
+        guard let row = try TokenVerifier.lookup(hash: hash, db: store.db) else { return nil }
+        cache.keep(generation) { $0.tokens[hash] = row }
+        return row
+    }
+
+    public func environment(app: String, env: String) throws -> AppEnvironment? {
+        let key = app + "\u{0}" + env
+        if let hit = cache.cached(generation, { $0.environments[key] }) { return hit }
+        let found = try Apps(store: store).environment(app: app, env: env)
+        cache.keep(generation) { $0.environments[key] = .some(found) }
+        return found
+    }
+
+    public func grants(userID: Int64, app: String, env: String) throws -> [Grant] {
+        let key = AccessCache.GrantKey(userID: userID, app: app, env: env)
+        if let hit = cache.cached(generation, { $0.grants[key] }) { return hit }
+        let found = try Grants(store: store).applicable(userID: userID, app: app, env: env)
+        cache.keep(generation) { $0.grants[key] = found }
+        return found
+    }
+
+    /// The scope a call of `tool` needs (`ToolScopes.required` with the annotations last seen).
+    public func required(app: String, env: String, tool: String) throws -> (ScopeSet, String) {
+        let key = AccessCache.ToolKey(app: app, env: env, tool: tool)
+        if let hit = cache.cached(generation, { $0.tools[key] }) { return hit }
+        let found = try ToolScopes(store: store).required(app: app, env: env, tool: tool, annotations: nil)
+        cache.keep(generation) { $0.tools[key] = found }
+        return found
+    }
+
+    /// `Policy.check` through the cache.
+    public func decide(userID: Int64, tokenScopes: ScopeSet?, tokenID: String?, binding: (app: String?, env: String?),
+                       app: String, env: String, needed: ScopeSet?) throws -> (AppEnvironment?, AccessDecision) {
+        let environment = try environment(app: app, env: env)
+        return (environment, try Policy.decide(environment: environment, grants: { try grants(userID: userID, app: app, env: env) },
+                                               tokenScopes: tokenScopes, tokenID: tokenID, binding: binding, app: app, env: env, needed: needed))
+    }
+}
