@@ -49,7 +49,7 @@ import Testing
         let (v1, d1) = try f.request()
         #expect((try? v1.get())?.tokenID == f.tokenID && d1?.allowed == true)
         let held = f.cache.count
-        #expect(held == 4)  // token, environment, grants, tool scope
+        #expect(held == 5)  // token, tool scope, environment, grants, decision
         let (_, d2) = try f.request()
         #expect(d2?.allowed == true && f.cache.count == held)
     }

@@ -11,6 +11,10 @@
 public final class AccessCache: Sendable {
     struct GrantKey: Hashable { let userID: Int64; let app: String; let env: String }
     struct ToolKey: Hashable { let app: String; let env: String; let tool: String }
+    struct DecisionKey: Hashable {
+        let userID: Int64; let tokenScopes: Int?; let tokenID: String?; let boundApp: String?; let boundEnv: String?
+        let app: String; let env: String; let needed: Int?
+    }
 
     struct Entries {
         var generation: Int64?
@@ -19,6 +23,7 @@ public final class AccessCache: Sendable {
         var environments: [String: AppEnvironment?] = [:]
         var grants: [GrantKey: [Grant]] = [:]
         var tools: [ToolKey: (ScopeSet, String)] = [:]
+        var decisions: [DecisionKey: (AppEnvironment?, AccessDecision)] = [:]
 
         mutating func reset(to generation: Int64?) {
             self = Entries()
@@ -102,11 +107,17 @@ public struct AccessView {
         return found
     }
 
-    /// `Policy.check` through the cache.
+    /// `Policy.check` through the cache (the decision itself is kept too: it is a pure function of the
+    /// key and of rows that only change with the generation).
     public func decide(userID: Int64, tokenScopes: ScopeSet?, tokenID: String?, binding: (app: String?, env: String?),
                        app: String, env: String, needed: ScopeSet?) throws -> (AppEnvironment?, AccessDecision) {
+        let key = AccessCache.DecisionKey(userID: userID, tokenScopes: tokenScopes?.rawValue, tokenID: tokenID, boundApp: binding.app,
+                                          boundEnv: binding.env, app: app, env: env, needed: needed?.rawValue)
+        if let hit = cache.cached(generation, { $0.decisions[key] }) { return hit }
         let environment = try environment(app: app, env: env)
-        return (environment, try Policy.decide(environment: environment, grants: { try grants(userID: userID, app: app, env: env) },
-                                               tokenScopes: tokenScopes, tokenID: tokenID, binding: binding, app: app, env: env, needed: needed))
+        let decision = try Policy.decide(environment: environment, grants: { try grants(userID: userID, app: app, env: env) },
+                                         tokenScopes: tokenScopes, tokenID: tokenID, binding: binding, app: app, env: env, needed: needed)
+        cache.keep(generation) { $0.decisions[key] = (environment, decision) }
+        return (environment, decision)
     }
 }

@@ -6,23 +6,33 @@ public enum AuditChain {
     /// Canonical encoding: for each column in a fixed order, a type tag, a 4-byte big-endian length and
     /// the bytes (text as UTF-8, integers as 8-byte big-endian, reals as their IEEE-754 bit pattern).
     public static func canonical(seq: Int64, values: [SQLValue]) -> [UInt8] {
+        // Written straight into one buffer: this runs for every audit row the gateway appends.
         var out: [UInt8] = []
-        out.reserveCapacity(256)
-        func append(_ bytes: [UInt8], tag: UInt8) {
+        out.reserveCapacity(320)
+        func header(_ tag: UInt8, _ count: Int) {
+            let n = UInt32(count)
             out.append(tag)
-            let n = UInt32(bytes.count)
-            out.append(contentsOf: [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)])
-            out.append(contentsOf: bytes)
+            out.append(UInt8(truncatingIfNeeded: n >> 24))
+            out.append(UInt8(truncatingIfNeeded: n >> 16))
+            out.append(UInt8(truncatingIfNeeded: n >> 8))
+            out.append(UInt8(truncatingIfNeeded: n))
         }
-        func be(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(v >> (56 - 8 * UInt64($0)) & 0xff) } }
-        append(be(UInt64(bitPattern: seq)), tag: 2)
+        func bigEndian(_ v: UInt64, tag: UInt8) {
+            header(tag, 8)
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+        }
+        bigEndian(UInt64(bitPattern: seq), tag: 2)
         for value in values {
             switch value {
-            case .null: append([], tag: 0)
-            case .text(let s): append(Array(s.utf8), tag: 1)
-            case .integer(let i): append(be(UInt64(bitPattern: i)), tag: 2)
-            case .real(let d): append(be(d.bitPattern), tag: 3)
-            case .blob(let b): append(b, tag: 4)
+            case .null: header(0, 0)
+            case .text(let s):
+                header(1, s.utf8.count)
+                out.append(contentsOf: s.utf8)
+            case .integer(let i): bigEndian(UInt64(bitPattern: i), tag: 2)
+            case .real(let d): bigEndian(d.bitPattern, tag: 3)
+            case .blob(let b):
+                header(4, b.count)
+                out.append(contentsOf: b)
             }
         }
         return out

@@ -145,9 +145,10 @@ public final class Database: @unchecked Sendable {
             case .integer(let v): rc = sqlite3_bind_int64(stmt, index, v)
             case .real(let v): rc = sqlite3_bind_double(stmt, index, v)
             case .text(let v):
-                // Explicit byte length so an embedded NUL is stored, not a truncated string.
-                let bytes = Array(v.utf8)
-                rc = bytes.withUnsafeBufferPointer { buf in
+                // Explicit byte length so an embedded NUL is stored, not a truncated string; the string's
+                // own UTF-8 storage is bound (SQLite copies it), no intermediate array.
+                var text = v
+                rc = text.withUTF8 { buf in
                     buf.withMemoryRebound(to: CChar.self) { chars in
                         sqlite3_bind_text(stmt, index, chars.baseAddress ?? Database.empty, Int32(chars.count), Database.transient)
                     }
