@@ -3,6 +3,8 @@
 # `mcpctl serve` against the same call made directly to the upstream. The upstream is nginx on
 # loopback returning one fixed JSON-RPC result (the ceiling); load comes from wrk on the same
 # machine, same concurrency, same run. Target: gateway req/s >= 0.6 x nginx req/s.
+# For scale it also runs (c): nginx itself as a bare reverse proxy to the same upstream, i.e. what one
+# proxy hop without authentication or audit costs when client, proxy and upstream share the cores.
 #
 # Usage: bench/gateway.sh
 # Environment:
@@ -81,10 +83,11 @@ wait_http() { # URL PID
 
 # --- 1. nginx, the upstream ceiling ---------------------------------------------------------------
 NGINX_PORT=$(free_port)
+PROXY_PORT=$(free_port)
 mkdir -p "$WORK/nginx"
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
-sed -e "s|@DIR@|$WORK/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@USER@|$user_line|" \
+sed -e "s|@DIR@|$WORK/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@USER@|$user_line|" \
     "$HERE/nginx-upstream.conf" >"$WORK/nginx/nginx.conf"
 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/nginx-error.log" 2>>"$WORK/nginx/nginx-error.log" &
 NGINX_PID=$!
@@ -118,6 +121,7 @@ stop_server() {
 start_server error "$WORK/serve.log"
 GW_URL="http://127.0.0.1:$GW_PORT/mcp/bench/prod"
 UP_URL="http://127.0.0.1:$NGINX_PORT/"
+PROXY_URL="http://127.0.0.1:$PROXY_PORT/"
 
 # One call by hand: the gateway must answer 200 with the upstream's result.
 BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}'
@@ -166,6 +170,10 @@ for c in $CONNECTIONS; do
     t1=$(cpu_secs $NGINX_WORKERS)
     printf '%-22s %5s %10s %9s %9s %9s %8s %12s\n' "a nginx direct" "$c" "$(field "$a" rps)" "$(field "$a" p50_ms)" \
         "$(field "$a" p99_ms)" "$(field "$a" max_ms)" "$(field "$a" non2xx)" "$(us_per_req "$t0" "$t1" "$(field "$a" requests)")"
+    # (c) nginx as a bare reverse proxy in front of the same upstream: the cost of one proxy hop here.
+    p=$(run_wrk nginx-proxy "$c" "$PROXY_URL")
+    printf '%-22s %5s %10s %9s %9s %9s %8s %12s\n' "c nginx proxy hop" "$c" "$(field "$p" rps)" "$(field "$p" p50_ms)" \
+        "$(field "$p" p99_ms)" "$(field "$p" max_ms)" "$(field "$p" non2xx)" "-"
     if [ "$count_fsyncs" = 1 ]; then
         perf stat -x, -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync -p "$SERVER_PID" -o "$WORK/perf-$c.txt" &
         perf_pid=$!
@@ -183,6 +191,10 @@ for c in $CONNECTIONS; do
     ratio=$(awk -v a="$(field "$a" rps)" -v b="$(field "$b" rps)" 'BEGIN {printf "%.3f", b / a}')
     verdict=PASS; awk -v r="$ratio" 'BEGIN {exit !(r < 0.6)}' && verdict=BELOW-TARGET
     printf '%-22s %5s %10s   (target >= 0.6: %s)\n' "ratio b/a" "$c" "$ratio" "$verdict"
+    printf '%-22s %5s %10s   (nginx proxy hop vs direct, for scale)\n' "ratio c/a" "$c" \
+        "$(awk -v a="$(field "$a" rps)" -v p="$(field "$p" rps)" 'BEGIN {printf "%.3f", p / a}')"
+    printf '%-22s %5s %10s   (gateway vs a bare nginx proxy hop)\n' "ratio b/c" "$c" \
+        "$(awk -v p="$(field "$p" rps)" -v b="$(field "$b" rps)" 'BEGIN {printf "%.3f", b / p}')"
     NGINX_RPS[$c]=$(field "$a" rps)
     errs=$(( $(field "$b" connect_err) + $(field "$b" read_err) + $(field "$b" write_err) + $(field "$b" timeout) ))
     [ "$errs" = 0 ] || say "warning: gateway run at c=$c had $errs socket errors/timeouts"

@@ -111,7 +111,7 @@ enum ServeCommand {
         var hc = HTTPServerConfiguration(host: s.host, port: s.port)
         hc.maxBodyBytes = s.maxBody
         hc.maxConnections = s.maxConnections
-        let server = HTTPServer(configuration: hc) { request in
+        let server = HTTPServer(configuration: hc, onRejection: { gateway.rejected($0) }) { request in
             if request.path == "/healthz" {
                 var r = HTTPResponse.json(Array(#"{"status":"ok"}"#.utf8))
                 r.headers["Cache-Control"] = "no-store"

@@ -12,8 +12,9 @@ struct HTTPConnection {
     private enum Ending {
         /// Close at once: the exchange ended cleanly or the client is gone.
         case close
-        /// Answer with this error, then close without losing the answer to a reset.
-        case fail(HTTPParseError)
+        /// Answer with this error, then close without losing the answer to a reset. Carries the request
+        /// line of the failed request when it had arrived.
+        case fail(HTTPParseError, (method: String, target: String)?)
     }
 
     static let readBufferSize = 16 * 1024
@@ -24,6 +25,7 @@ struct HTTPConnection {
     let configuration: HTTPServerConfiguration
     let handler: @Sendable (HTTPRequest) -> HTTPResponse
     let isStopping: @Sendable () -> Bool
+    let onRejection: (@Sendable (HTTPRejection) -> Void)?
 
     /// Serves requests until the connection ends; the caller closes the socket afterwards.
     /// Returns whether the close should linger (an error response was sent).
@@ -33,7 +35,9 @@ struct HTTPConnection {
         switch serve(readBuffer) {
         case .close:
             return false
-        case .fail(let error):
+        case .fail(let error, let line):
+            onRejection?(HTTPRejection(status: error.status, reason: error.description, method: line?.method, target: line?.target,
+                                       remoteAddress: remoteAddress))
             try? Socket.sendAll(fd, HTTPResponseWriter.errorResponse(status: error.status, message: error.description))
             return true
         }
@@ -53,7 +57,7 @@ struct HTTPConnection {
                 phaseStart = .now
                 continue
             case .error(let error):
-                return .fail(error)
+                return .fail(error, parser.currentRequestLine)
             case .needMoreData:
                 break
             }
@@ -78,7 +82,7 @@ struct HTTPConnection {
             case .woken:
                 return .close
             case .timedOut:
-                return phase == .idle ? .close : .fail(.requestTimeout)
+                return phase == .idle ? .close : .fail(.requestTimeout, parser.currentRequestLine)
             case .ready:
                 let count = Socket.receive(fd, into: readBuffer)
                 guard count > 0 else { return .close }

@@ -80,6 +80,16 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes received but not yet consumed by a returned request.
     public var bufferedByteCount: Int { buffer.count - index }
 
+    /// Method and request-target of the request being parsed (or that failed), once its request line
+    /// has arrived whole; nil before that. Lets the server say which resource a rejected request was for.
+    public var currentRequestLine: (method: String, target: String)? {
+        if let pending { return (pending.method, pending.target) }
+        guard let end = requestLineEnd, end > index, end <= buffer.count else { return nil }
+        let parts = buffer[index..<(end - 1)].split(separator: HTTPSyntax.space, maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2 else { return nil }
+        return (HTTPSyntax.string(parts[0]), HTTPSyntax.string(parts[1]))
+    }
+
     /// True once per request when the client sent `Expect: 100-continue` and waits for
     /// `100 Continue` before sending the body (RFC 9110 §10.1.1); the caller sends it.
     public mutating func takeContinueExpectation() -> Bool {

@@ -42,9 +42,15 @@ public final class HTTPServer: Sendable {
     private let acceptLoopEnded = DispatchSemaphore(value: 0)
     private let stopped = DispatchGroup()
 
-    public init(configuration: HTTPServerConfiguration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+    private let onRejection: (@Sendable (HTTPRejection) -> Void)?
+
+    /// `onRejection` is called (on the connection's thread, before the error response is sent) for every
+    /// request the server refuses itself; see `HTTPRejection`.
+    public init(configuration: HTTPServerConfiguration, onRejection: (@Sendable (HTTPRejection) -> Void)? = nil,
+                handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
         self.configuration = configuration
         self.handler = handler
+        self.onRejection = onRejection
     }
 
     /// Binds (with SO_REUSEADDR), listens and starts accepting on a thread of its own; returns the bound port.
@@ -167,7 +173,8 @@ public final class HTTPServer: Sendable {
         Socket.setNoDelay(fd)
         Socket.setSendTimeout(fd, seconds: configuration.writeTimeout)
         let connection = HTTPConnection(fd: fd, remoteAddress: address, wakeFD: wakeFD, configuration: configuration,
-                                        handler: handler, isStopping: { [self] in stopping.load(ordering: .relaxed) })
+                                        handler: handler, isStopping: { [self] in stopping.load(ordering: .relaxed) },
+                                        onRejection: onRejection)
         let started = DetachedThread.start(stackSize: configuration.threadStackSize) { [self] in
             let linger = connection.run()
             connections.withLock { _ = $0.remove(fd) }

@@ -37,13 +37,35 @@ public final class Gateway: Sendable {
     /// Ends every stdio session (on shutdown).
     public func close() { stdio.closeAll() }
 
+    /// The app and environment of an MCP endpoint path, "/mcp/{app}/{env}" (a trailing slash allowed).
+    static func endpoint(_ path: String) -> (app: String, env: String)? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 4 || (parts.count == 5 && parts[4].isEmpty), parts[0].isEmpty, parts[1] == "mcp",
+              !parts[2].isEmpty, !parts[3].isEmpty else { return nil }
+        return (String(parts[2]), String(parts[3]))
+    }
+
+    /// Audits a request to an MCP endpoint that the HTTP layer refused before the gateway saw it (body
+    /// too large, head too large, too slow, malformed): issue 4 item 6, every request has its row.
+    public func rejected(_ rejection: HTTPRejection) {
+        guard let path = rejection.path, let (app, env) = Gateway.endpoint(path) else { return }
+        let method = (rejection.method ?? "").prefix(16).lowercased()
+        var event = AuditEvent(source: "mcp", action: "mcp.\(method)", app: String(app.prefix(128)), env: String(env.prefix(128)),
+                               remoteAddr: rejection.remoteAddress)
+        event.decision = "deny"
+        event.reason = "refused by the HTTP layer: \(rejection.reason)"
+        event.status = rejection.status
+        if !audit.write(event) { log.error("audit log unavailable; rejected request to \(app)/\(env) not recorded") }
+        log.write(.info, [("msg", "request"), ("remote", rejection.remoteAddress), ("app", event.app), ("env", event.env),
+                          ("decision", "deny"), ("status", String(rejection.status)), ("reason", event.reason)])
+    }
+
     /// Answers the gateway's paths; nil for anything else.
     public func handle(_ request: HTTPRequest) -> HTTPResponse? {
-        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        // "/mcp/{app}/{env}" → ["", "mcp", app, env]
-        if parts.count == 4 || (parts.count == 5 && parts[4].isEmpty), parts[1] == "mcp", !parts[2].isEmpty, !parts[3].isEmpty {
-            return mcp(request, app: parts[2], env: parts[3])
+        if let (app, env) = Gateway.endpoint(request.path) {
+            return mcp(request, app: app, env: env)
         }
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         // RFC 9728 §3.1: the metadata of resource /mcp/{app}/{env} lives at /.well-known/oauth-protected-resource/mcp/{app}/{env}.
         if parts.count == 6, parts[1] == ".well-known", parts[2] == "oauth-protected-resource", parts[3] == "mcp", request.method == "GET" || request.method == "HEAD" {
             return protectedResourceMetadata(app: parts[4], env: parts[5])

@@ -46,6 +46,15 @@ struct HTTPUpstream {
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream unavailable"),
                            status: 502, reason: "upstream unavailable: \(error)")
         }
+        // The client's credentials are never sent upstream (issue 4 item 5), so an upstream 401/403 is about
+        // the gateway, not the caller: passed on as-is it would send an OAuth client into re-authorization
+        // against our server for nothing. RFC 9110 §15.6.3: 502, the upstream's answer was not usable.
+        if upstream.status == 401 || upstream.status == 403 {
+            upstream.close()
+            return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603,
+                                                          message: "upstream refused the gateway (HTTP \(upstream.status))"),
+                           status: 502, reason: "upstream answered \(upstream.status)")
+        }
         var out = HTTPHeaders()
         for name in HTTPUpstream.forwardedResponseHeaders {
             for value in upstream.headers.values(for: name) { out.add(name, value) }

@@ -399,4 +399,23 @@ private func body(_ request: HTTPRequest?) -> String? {
             return
         }
     }
+
+    @Test func aRefusedRequestStillNamesItsRequestLine() {
+        // 413 is decided from the head; the server reports which resource the refused request was for.
+        var parser = HTTPRequestParser(maxBodyBytes: 10)
+        parser.feed(Array("POST /mcp/notes/prod?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n".utf8))
+        guard case .error(let error) = parser.next() else { Issue.record("no error"); return }
+        #expect(error.status == 413)
+        #expect(parser.currentRequestLine?.method == "POST" && parser.currentRequestLine?.target == "/mcp/notes/prod?x=1")
+        // A chunked body over the limit fails with the head already parsed.
+        var chunked = HTTPRequestParser(maxBodyBytes: 4)
+        chunked.feed(Array("POST /mcp/a/b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n".utf8))
+        guard case .error = chunked.next() else { Issue.record("no error"); return }
+        #expect(chunked.currentRequestLine?.target == "/mcp/a/b")
+        // Nothing is claimed before a request line has arrived whole.
+        var partial = HTTPRequestParser()
+        partial.feed(Array("POST /mcp/a".utf8))
+        _ = partial.next()
+        #expect(partial.currentRequestLine == nil)
+    }
 }

@@ -176,4 +176,25 @@ import Testing
         #expect(row?.int("status") == 502)
         #expect(row?.string("reason")?.contains("upstream") == true)
     }
+
+    @Test(arguments: [401, 403])
+    func anUpstreamThatRefusesTheGatewayGets502NotItsOwnChallenge(status: Int) throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        // An upstream that wants credentials of its own: the client's token was fine, so the client must not
+        // see a 401/403 (an OAuth client would start re-authorizing against mcpctl).
+        let guarded = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0)) { _ in
+            HTTPResponse(status: status, headers: HTTPHeaders([("WWW-Authenticate", "Bearer realm=\"upstream\""), ("Content-Type", "application/json")]),
+                         body: .bytes(Array(#"{"error":"unauthorized"}"#.utf8)))
+        }
+        let port = try guarded.start()
+        defer { guarded.shutdown(gracePeriod: 0) }
+        try Apps(store: h.admin).add(app: h.app, env: "guarded", upstream: "http://127.0.0.1:\(port)/mcp", command: nil)
+        let r = try h.rpc("guarded", token: try h.token(), #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        #expect(r.status == 502)
+        #expect(r.header("WWW-Authenticate") == nil)
+        #expect(r.message?["error"]?["message"]?.stringValue?.contains("HTTP \(status)") == true)
+        let row = try h.lastRow()
+        #expect(row?.int("status") == 502 && row?.string("reason") == "upstream answered \(status)")
+    }
 }

@@ -92,7 +92,8 @@ final class GatewayHarness: @unchecked Sendable {
         hc.threadStackSize = 1024 * 1024
         serverConfig(&hc)
         let gateway = self.gateway
-        server = HTTPServer(configuration: hc) { request in
+        // Wired as `mcpctl serve` wires it (Sources/Commands/ServeCommand.swift).
+        server = HTTPServer(configuration: hc, onRejection: { gateway.rejected($0) }) { request in
             gateway.handle(request) ?? HTTPResponse.json(Array(#"{"error":"not_found"}"#.utf8), status: 404)
         }
         port = try server.start()
