@@ -13,6 +13,8 @@
 #   THREADS         wrk threads (default 2)
 #   CONNECTIONS     space-separated concurrency levels (default "64 256"; peak RSS is read after 256)
 #   INFO_LOG=1      also run the gateway once more at --log-level info (request log to a file)
+#   PYTHON_BASELINE=0  skip (d), the Python FastMCP proxy with a token verifier (bench/fastmcp_proxy.py,
+#                   run from .venv-mcp1, made by .ci/setup-python when missing) at the first concurrency
 #   KEEP=1          keep the temp directory (store, logs, nginx config)
 # Needs nginx and wrk (installed from Debian with apt-get when missing and running as root), curl.
 # Everything listens on 127.0.0.1 only; every run is bounded by DURATION.
@@ -24,6 +26,7 @@ DURATION=${DURATION:-15}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-"64 256"}
 INFO_LOG=${INFO_LOG:-0}
+PYTHON_BASELINE=${PYTHON_BASELINE:-1}
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "gateway.sh: $*"; exit 1; }
@@ -55,8 +58,10 @@ fi
 WORK=$(mktemp -d /tmp/mcpctl-gwbench.XXXXXX)
 NGINX_PID=""
 SERVER_PID=""
+PY_PID=""
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+    [ -n "$PY_PID" ] && kill "$PY_PID" 2>/dev/null && wait "$PY_PID" 2>/dev/null || true
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null || true
     if [ "${KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -162,6 +167,7 @@ seq_before=$(audit_seq)
 fsyncs_total=0
 rss_kb=""
 declare -A NGINX_RPS
+declare -A GATEWAY_RPS
 for c in $CONNECTIONS; do
     # shellcheck disable=SC2086
     t0=$(cpu_secs $NGINX_WORKERS)
@@ -196,6 +202,7 @@ for c in $CONNECTIONS; do
     printf '%-22s %5s %10s   (gateway vs a bare nginx proxy hop)\n' "ratio b/c" "$c" \
         "$(awk -v p="$(field "$p" rps)" -v b="$(field "$b" rps)" 'BEGIN {printf "%.3f", b / p}')"
     NGINX_RPS[$c]=$(field "$a" rps)
+    GATEWAY_RPS[$c]=$(field "$b" rps)
     errs=$(( $(field "$b" connect_err) + $(field "$b" read_err) + $(field "$b" write_err) + $(field "$b" timeout) ))
     [ "$errs" = 0 ] || say "warning: gateway run at c=$c had $errs socket errors/timeouts"
     total_wrk=$((total_wrk + $(field "$b" requests)))
@@ -203,6 +210,28 @@ for c in $CONNECTIONS; do
     rss_kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$SERVER_PID/status")
     printf '%-22s %5s %10s\n' "mcpctl peak RSS (MiB)" "$c" "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')"
 done
+
+# --- (d) DESIGN.md §8: the gateway against a Python FastMCP proxy with a token verifier ----------------
+if [ "$PYTHON_BASELINE" = 1 ]; then
+    PY=$ROOT/.venv-mcp1/bin/python
+    [ -x "$PY" ] || bash "$ROOT/.ci/setup-python" >/dev/null
+    PY_PORT=$(free_port)
+    "$PY" "$HERE/fastmcp_proxy.py" --port "$PY_PORT" --upstream "$UP_URL" \
+        --token-sha256 "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)" >"$WORK/py.out" 2>"$WORK/py.err" &
+    PY_PID=$!
+    for _ in $(seq 1 100); do grep -q READY "$WORK/py.out" 2>/dev/null && break; sleep 0.1; done
+    grep -q READY "$WORK/py.out" || { cat "$WORK/py.err" >&2; die "the Python FastMCP proxy did not start"; }
+    c=${CONNECTIONS%% *}
+    t0=$(cpu_secs "$PY_PID")
+    d=$(run_wrk python "$c" "http://127.0.0.1:$PY_PORT/mcp" "$TOKEN")
+    t1=$(cpu_secs "$PY_PID")
+    printf '\n%-22s %5s %10s %9s %9s %9s %8s %12s\n' "d Python FastMCP proxy" "$c" "$(field "$d" rps)" "$(field "$d" p50_ms)" \
+        "$(field "$d" p99_ms)" "$(field "$d" max_ms)" "$(field "$d" non2xx)" "$(us_per_req "$t0" "$t1" "$(field "$d" requests)")"
+    printf '%-22s %5s %10s   (DESIGN.md §8 target >= 10)\n' "ratio b/d" "$c" \
+        "$(awk -v d="$(field "$d" rps)" -v b="${GATEWAY_RPS[$c]}" 'BEGIN {if (d > 0) printf "%.1f", b / d; else print "-"}')"
+    kill "$PY_PID" 2>/dev/null; wait "$PY_PID" 2>/dev/null || true
+    PY_PID=""
+fi
 
 # --- audit: every request has its row, the chain verifies ---------------------------------------------
 sleep 0.5
