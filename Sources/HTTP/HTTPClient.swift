@@ -6,11 +6,11 @@ import Foundation
 /// pool once a response body has been read to its end, and is not reused if the server said
 /// `Connection: close` or the body was abandoned. A request on a pooled connection that the
 /// server had already closed is retried once on a fresh connection when that is safe (nothing
-/// was sent, or the method is idempotent, RFC 9110 §9.2.2). `https` goes through URLSession,
-/// which buffers the whole body before `send` returns.
+/// was sent, or the method is idempotent, RFC 9110 §9.2.2). `https` goes through libcurl (loaded on first use,
+/// see `CurlTransport`), which buffers the whole body before `send` returns.
 public final class HTTPClient: Sendable {
     private let pool: ConnectionPool
-    private let secureTransport = URLSessionTransport()
+    private let secureTransport = CurlTransport()
     /// Parsed request URLs: a gateway sends every request of an app/env to the same one.
     private let endpoints = MemoCache<Endpoint>()
 
@@ -41,13 +41,13 @@ public final class HTTPClient: Sendable {
         var retried = false
         while true {
             // A retry goes to a fresh connection: if the upstream restarted, every pooled one is dead.
-            let pooled = retried ? nil : pool.checkout(endpoint.key)
+            let pooled = retried || request.connectTo != nil ? nil : pool.checkout(endpoint.key)
             let connection: ClientConnection
             if let pooled {
                 connection = pooled
             } else {
                 do throws(SocketError) {
-                    connection = ClientConnection(fd: try Socket.connect(host: endpoint.host, port: endpoint.port,
+                    connection = ClientConnection(fd: try Socket.connect(host: request.connectTo ?? endpoint.host, port: endpoint.port,
                                                                          timeout: request.timeout),
                                                   key: endpoint.key)
                 } catch {

@@ -10,6 +10,12 @@ public struct HTTPClientRequest: Sendable {
     /// Seconds allowed for connecting and for each wait on the server (not for the whole
     /// exchange, so a long Server-Sent-Events stream is fine as long as something arrives).
     public var timeout: Double
+    /// https only: the most body bytes to accept; beyond it the exchange stops with `bodyTooLarge`.
+    /// (Plain http bodies are read on demand: `HTTPClientResponse.readAll(limit:)`.)
+    public var responseLimit: Int?
+    /// Connect to this IP address instead of resolving the URL's host (the host still names the server
+    /// for TLS and `Host`): pins a request to an address that was checked, against DNS rebinding.
+    public var connectTo: String?
 
     public init(method: String = "GET", url: URL, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
                 timeout: Double = 30) {

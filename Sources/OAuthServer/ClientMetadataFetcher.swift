@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,16 +67,16 @@ final class ClientMetadataFetcher: Sendable {
         let headers: HTTPHeaders
         let body: [UInt8]
         do {
-            if components.scheme == "https" {
-                (status, headers, body) = try SecureFetch.get(parsed, timeout: timeout, maxBytes: maxBytes)
-            } else {
-                var request = HTTPClientRequest(url: parsed, timeout: timeout)
-                request.headers["Accept"] = "application/json"
-                let response = try client.send(request)
-                status = response.status
-                headers = response.headers
-                body = try response.readAll(limit: maxBytes)
-            }
+            // Connect to the address just checked, not to whatever the name resolves to a moment later
+            // (DNS rebinding); TLS still verifies the certificate for the host name.
+            var request = HTTPClientRequest(url: parsed, timeout: timeout)
+            request.headers["Accept"] = "application/json"
+            request.responseLimit = maxBytes
+            request.connectTo = addresses[0].text
+            let response = try client.send(request)
+            status = response.status
+            headers = response.headers
+            body = try response.readAll(limit: maxBytes)
         } catch HTTPClientError.bodyTooLarge {
             return fail("larger than \(maxBytes) bytes")
         } catch {
@@ -143,6 +140,14 @@ struct NetworkAddress {
         return out
     }
 
+    /// The address in its usual text form (`192.0.2.1`, `2001:db8::1`).
+    var text: String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) }
+        return String(cString: buffer)
+    }
+
     /// The IPv4 address inside an IPv4-mapped or NAT64 IPv6 address, else self.
     private var normalized: [UInt8] {
         if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff { return Array(bytes[12...]) }
@@ -178,75 +183,5 @@ struct NetworkAddress {
         if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b { return false }  // 64:ff9b::/96 NAT64
         if b[0] == 0x01 && b[1] == 0x00 && b[2...7].allSatisfy({ $0 == 0 }) { return false } // 100::/64 discard
         return true
-    }
-}
-
-/// A bounded https GET through URLSession that refuses redirects and stops reading past `maxBytes`.
-enum SecureFetch {
-    private final class Delegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-        struct State {
-            var status = 0
-            var headers = HTTPHeaders()
-            var body: [UInt8] = []
-            var tooLarge = false
-            var error: Error?
-        }
-        let state = Mutex(State())
-        let done = DispatchSemaphore(value: 0)
-        let maxBytes: Int
-
-        init(maxBytes: Int) { self.maxBytes = maxBytes }
-
-        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-            // CIMD §4: the authorization server MUST NOT follow redirects.
-            completionHandler(nil)
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-            if let http = response as? HTTPURLResponse {
-                state.withLock { s in
-                    s.status = http.statusCode
-                    for (name, value) in http.allHeaderFields { s.headers.add(String(describing: name), String(describing: value)) }
-                }
-            }
-            completionHandler(.allow)
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            let over = state.withLock { s -> Bool in
-                s.body.append(contentsOf: data)
-                if s.body.count > maxBytes { s.tooLarge = true }
-                return s.tooLarge
-            }
-            if over { dataTask.cancel() }
-        }
-
-        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-            state.withLock { $0.error = error }
-            done.signal()
-        }
-    }
-
-    static func get(_ url: URL, timeout: Double, maxBytes: Int) throws -> (Int, HTTPHeaders, [UInt8]) {
-        let delegate = Delegate(maxBytes: maxBytes)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
-        defer { session.invalidateAndCancel() }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let task = session.dataTask(with: request)
-        task.resume()
-        guard delegate.done.wait(timeout: .now() + timeout) == .success else {
-            task.cancel()
-            throw HTTPClientError.timedOut
-        }
-        let s = delegate.state.withLock { $0 }
-        if s.tooLarge { throw HTTPClientError.bodyTooLarge(limit: maxBytes) }
-        if let error = s.error, s.status == 0 { throw HTTPClientError.connectionFailed(error.localizedDescription) }
-        return (s.status, s.headers, s.body)
     }
 }
