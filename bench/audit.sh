@@ -28,21 +28,11 @@ WARMUP=${WARMUP:-2}
 STORE=${MCPCTL_BENCH_STORE:-/tmp/mcpctl-bench-audit-$ROWS.db}
 MAX_AGE_S=${MAX_AGE_S:-21600}
 
-need() {  # need COMMAND DEBIAN-PACKAGE
-    command -v "$1" >/dev/null 2>&1 && return 0
-    echo "installing $2 (for $1)…" >&2
-    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq >&2 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2
-}
+. "$ROOT/bench/lib.sh"
 need sqlite3 sqlite3
 need python3 python3
 
-BIN=${MCPCTL_BIN:-$ROOT/.build/release/mcpctl}
-if [ ! -x "$BIN" ]; then
-    if [ -n "${MCPCTL_BIN:-}" ]; then echo "MCPCTL_BIN=$MCPCTL_BIN is not executable" >&2; exit 1; fi
-    echo "building $BIN (swift build -c release)…" >&2
-    (cd "$ROOT" && swift build -c release >&2)
-fi
+BIN=$(mcpctl_bin)
 export MCPCTL_DB="$STORE"
 
 # --- the store ------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ public final class Gateway: Sendable {
     let stdio: StdioUpstream
     let owners = SessionOwners()
     let access = AccessCache()
-    let argumentKey: [UInt8]
+    /// The per-store key of the tool-argument digests, with its HMAC pads compressed once.
+    let argumentKey: HMACSHA256Key
 
     public init(pool: StorePool, configuration: GatewayConfiguration, audit: AuditWriter, verifier: TokenVerifier, log: RequestLog) throws {
         self.pool = pool
@@ -24,7 +25,7 @@ public final class Gateway: Sendable {
         self.log = log
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout)
         stdio = StdioUpstream(configuration: configuration, log: log)
-        argumentKey = try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32)
+        argumentKey = HMACSHA256Key(try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32))
         // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.
         // Compared with the store, not a per-process cache, so every store this process serves gets them.
         try pool.with {
@@ -136,7 +137,7 @@ public final class Gateway: Sendable {
             record.event.action = m.method ?? "response"
             record.event.tool = m.toolName.map { String($0.prefix(200)) }
             if let args = m.arguments {
-                record.event.argsDigest = Hex.encode(HMAC.sha256(key: argumentKey, message: Array(args.encoded().utf8)))
+                record.event.argsDigest = Hex.encode(argumentKey.authenticationCode(for: args.encoded().utf8))
             }
         }
 
@@ -335,12 +336,14 @@ public final class Gateway: Sendable {
         event.status = response.status
         event.durationMs = (Date().timeIntervalSince(record.started) * 1_000_000).rounded() / 1000
         let written = audit.write(event)
-        log.write(event.decision == "deny" ? .info : .info, [
-            ("msg", "request"), ("remote", event.remoteAddr), ("app", event.app), ("env", event.env), ("method", event.method ?? event.action),
-            ("tool", event.tool), ("email", event.email), ("token", event.tokenID), ("client", event.clientID),
-            ("decision", event.decision), ("status", String(written ? response.status : 503)), ("duration_ms", event.durationMs.map { String($0) }),
-            ("reason", event.decision == "deny" ? event.reason : nil),
-        ])
+        if log.level >= .info {  // the fields are not even built when the line would be dropped
+            log.write(.info, [
+                ("msg", "request"), ("remote", event.remoteAddr), ("app", event.app), ("env", event.env), ("method", event.method ?? event.action),
+                ("tool", event.tool), ("email", event.email), ("token", event.tokenID), ("client", event.clientID),
+                ("decision", event.decision), ("status", String(written ? response.status : 503)), ("duration_ms", event.durationMs.map { String($0) }),
+                ("reason", event.decision == "deny" ? event.reason : nil),
+            ])
+        }
         guard written else {
             return Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "audit log unavailable; request refused")
         }

@@ -10,13 +10,13 @@ public enum HMAC {
 /// An HMAC-SHA256 key with its padded inner and outer blocks already
 /// compressed, so each MAC costs only the message blocks plus one outer
 /// compression. Shared by `HMAC` and `PBKDF2`.
-struct HMACSHA256Key: Sendable {
+public struct HMACSHA256Key: Sendable {
     /// Chaining value after compressing `K ⊕ ipad`.
     let inner: SHA256.State
     /// Chaining value after compressing `K ⊕ opad`.
     let outer: SHA256.State
 
-    init<K: Collection>(_ key: K) where K.Element == UInt8 {
+    public init<K: Collection>(_ key: K) where K.Element == UInt8 {
         // RFC 2104 §2: keys longer than the block size are hashed first,
         // then the key is zero-padded to the block size B = 64.
         var block = [UInt8](repeating: 0, count: SHA256.blockSize)
@@ -39,7 +39,7 @@ struct HMACSHA256Key: Sendable {
     }
 
     /// H(K ⊕ opad ‖ H(K ⊕ ipad ‖ message)) — RFC 2104 §2.
-    func authenticationCode<M: Collection>(for message: M) -> [UInt8] where M.Element == UInt8 {
+    public func authenticationCode<M: Collection>(for message: M) -> [UInt8] where M.Element == UInt8 {
         var innerHasher = SHA256.Hasher(state: inner, length: UInt64(SHA256.blockSize))
         innerHasher.update(message)
         var outerHasher = SHA256.Hasher(state: outer, length: UInt64(SHA256.blockSize))
