@@ -12,7 +12,7 @@ public final class Gateway: Sendable {
     let log: RequestLog
     let http: HTTPUpstream
     let stdio: StdioUpstream
-    let owners = SessionOwners()
+    let owners: SessionOwners
     let access = AccessCache()
     /// The per-store key of the tool-argument digests, with its HMAC pads compressed once.
     let argumentKey: HMACSHA256Key
@@ -23,6 +23,7 @@ public final class Gateway: Sendable {
         self.audit = audit
         self.verifier = verifier
         self.log = log
+        owners = SessionOwners(pool: pool)
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout)
         stdio = StdioUpstream(configuration: configuration, log: log)
         argumentKey = HMACSHA256Key(try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32))
@@ -217,9 +218,6 @@ public final class Gateway: Sendable {
             return finish(record, AuthChallenge.insufficientScope(needed: needed, metadataURL: metadataURL, id: (message?.id ?? .null).encoded()),
                           deny: decision.reason)
         }
-        if let session = request.headers["Mcp-Session-Id"], !owners.mayUse(session, user: principal.userID) {
-            return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"), deny: "session belongs to another user")
-        }
         record.event.decision = "allow"
         record.event.reason = decision.reason
 
@@ -236,13 +234,35 @@ public final class Gateway: Sendable {
         guard let url = environment.upstreamURL else {
             return finish(record, Gateway.jsonRPCError(status: 502, id: message?.id, code: -32603, message: "app has no upstream"), deny: "no upstream")
         }
+        // A session on an HTTP upstream is served only to the user who opened it (stdio sessions are checked
+        // by StdioUpstream, which owns them).
+        if let session = request.headers["Mcp-Session-Id"] {
+            let mine: Bool
+            do { mine = try owners.mayUse(session, user: principal.userID, app: app, env: env) } catch {
+                log.error("store error during session check: \(error)")
+                return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+            }
+            guard mine else {
+                return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"),
+                              deny: "session unknown or opened by another user")
+            }
+        }
         let outcome = http.forward(request, to: url, filter: filter,
                                    stillAllowed: stillAllowed(secret: secret, email: email, principal: principal, app: app, env: env,
                                                               needed: decision.needed ?? .read))
-        if message?.method == "initialize", let session = outcome.response.headers["Mcp-Session-Id"] {
-            owners.register(session, user: principal.userID)
+        do {
+            if message?.method == "initialize", let session = outcome.response.headers["Mcp-Session-Id"] {
+                try owners.register(session, user: principal.userID, app: app, env: env)
+            }
+            if request.method == "DELETE", let session = request.headers["Mcp-Session-Id"], outcome.status < 300 {
+                try owners.remove(session, app: app, env: env)
+            }
+        } catch {
+            // Without its owner on record the session could not be used anyway (404): fail now, visibly.
+            log.error("store error while recording a session: \(error)")
+            return finish(record, Gateway.jsonRPCError(status: 503, id: message?.id, code: -32603, message: "temporarily unavailable"),
+                          deny: "store unavailable")
         }
-        if request.method == "DELETE", let session = request.headers["Mcp-Session-Id"], outcome.status < 300 { owners.remove(session) }
         if let reason = outcome.reason { record.event.reason = reason }
         return finish(record, outcome.response)
     }

@@ -210,6 +210,19 @@ public enum Migrations {
         CREATE TRIGGER tokens_policy_delete AFTER DELETE ON tokens BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
         CREATE TRIGGER tokens_policy_update AFTER UPDATE OF id, kind, user_id, client_id, name, secret_hash, hint, scopes, app, env, ttl_seconds, created_at, expires_at, revoked_at, revoked_reason, family_id, parent_id, used_at, rotated_from, introspection ON tokens BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
         """),
+        // Which user opened each MCP session on an HTTP upstream, so that a session id seen by another user
+        // is worthless, across restarts too (MCP security best practices, "session hijacking"). Only the
+        // SHA-256 of the id is kept: for the upstream it is a bearer value.
+        Step(name: "0003_mcp_sessions", sql: """
+        CREATE TABLE mcp_sessions (
+            id_hash BLOB PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            app TEXT NOT NULL,
+            env TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX mcp_sessions_created ON mcp_sessions (created_at);
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store
