@@ -9,6 +9,22 @@ import Glibc
 
 /// `mcpctl serve`: the OAuth 2.1 authorization server and MCP gateway on one listener.
 enum ServeCommand {
+    /// Each client connection holds a socket and, while its request is forwarded, one to the upstream; the
+    /// usual soft limit of 1024 open files would refuse connections long before `--max-connections`. Raises
+    /// the soft limit towards what that needs (never above the hard limit) and says so if it cannot.
+    static func raiseOpenFileLimit(for maxConnections: Int, log: RequestLog) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = rlim_t(2 * maxConnections + 256)
+        guard limit.rlim_cur < wanted else { return }
+        let raised = min(wanted, limit.rlim_max)
+        var updated = limit
+        updated.rlim_cur = raised
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &updated) != 0 || raised < wanted {
+            log.warn("open-file limit \(raised < wanted ? raised : limit.rlim_cur) is below the \(wanted) that --max-connections \(maxConnections) can need; raise it (ulimit -n) or lower --max-connections")
+        }
+    }
+
     /// Settings from options, else `MCPCTL_<NAME>` environment variables, else defaults.
     struct Settings {
         var host = "127.0.0.1"
@@ -111,6 +127,7 @@ enum ServeCommand {
         var hc = HTTPServerConfiguration(host: s.host, port: s.port)
         hc.maxBodyBytes = s.maxBody
         hc.maxConnections = s.maxConnections
+        ServeCommand.raiseOpenFileLimit(for: s.maxConnections, log: log)
         let server = HTTPServer(configuration: hc, onRejection: { gateway.rejected($0) }) { request in
             if request.path == "/healthz" {
                 var r = HTTPResponse.json(Array(#"{"status":"ok"}"#.utf8))

@@ -14,6 +14,8 @@ struct HTTPUpstream {
     /// Request headers passed to the upstream (MCP 2025-11-25 transport and the 2026-07-28 additions).
     static let forwardedRequestHeaders = ["Content-Type", "Accept", "Mcp-Session-Id", "MCP-Protocol-Version",
                                           "Last-Event-ID", "Mcp-Method", "Mcp-Name"]
+    /// The largest JSON answer taken from an upstream (SSE streams pass through piece by piece).
+    static let maxAnswerBytes = 16 * 1024 * 1024
     static let forwardedResponseHeaders = ["Content-Type", "Mcp-Session-Id", "MCP-Protocol-Version", "Cache-Control", "Allow"]
 
     struct Outcome {
@@ -37,8 +39,9 @@ struct HTTPUpstream {
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream URL is invalid"),
                            status: 502, reason: "invalid upstream URL")
         }
-        let upstreamRequest = HTTPClientRequest(method: request.method, url: parsed, headers: headers,
+        var upstreamRequest = HTTPClientRequest(method: request.method, url: parsed, headers: headers,
                                                 body: request.method == "POST" ? request.body : [], timeout: timeout)
+        upstreamRequest.responseLimit = HTTPUpstream.maxAnswerBytes  // https answers are buffered whole: bound them
         let upstream: HTTPClientResponse
         do {
             upstream = try client.send(upstreamRequest)
@@ -80,7 +83,7 @@ struct HTTPUpstream {
             return Outcome(response: response, status: upstream.status, reason: nil)
         }
         let body: [UInt8]
-        do { body = try upstream.readAll(limit: 16 * 1024 * 1024) } catch {
+        do { body = try upstream.readAll(limit: HTTPUpstream.maxAnswerBytes) } catch {
             upstream.close()
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream answer unreadable"),
                            status: 502, reason: "upstream body: \(error)")
