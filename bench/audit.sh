@@ -67,43 +67,6 @@ echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(sqlite3 -
 
 TMP=$(mktemp -d /tmp/mcpctl-bench-audit.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-cat >"$TMP/harness.py" <<'PY'
-import json, os, resource, statistics, subprocess, sys, time
-cfg = json.loads(sys.argv[1])
-cmds, runs, warmup, base = cfg["commands"], cfg["runs"], cfg["warmup"], cfg["baseline"]
-
-def once(argv):
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter_ns()
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t1 = time.perf_counter_ns()
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if p.returncode != 0:
-        sys.exit(f"command failed ({p.returncode}): {argv[:4]}…\n{p.stderr.decode(errors='replace')}")
-    return (t1 - t0) / 1e6, (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1e3
-
-names = list(cmds)
-wall = {n: [] for n in names}
-cpu = {n: [] for n in names}
-for i in range(warmup + runs):
-    order = names if i % 2 == 0 else names[::-1]   # ABBA: no command always runs first
-    for n in order:
-        w, c = once(cmds[n])
-        if i >= warmup:
-            wall[n].append(w); cpu[n].append(c)
-
-def q(xs, f):
-    xs = sorted(xs); return xs[min(len(xs) - 1, int(f * len(xs)))]
-
-bw = statistics.median(wall[base])
-print(f"{'command':<40}{'runs':>5}{'median ms':>11}{'p25':>9}{'p75':>9}{'cpu ms':>9}{'ratio':>8}")
-for n in names:
-    mw = statistics.median(wall[n]); mc = statistics.median(cpu[n])
-    print(f"{n:<40}{len(wall[n]):>5}{mw:>11.2f}{q(wall[n], .25):>9.2f}{q(wall[n], .75):>9.2f}{mc:>9.2f}{mw / bw:>7.2f}x")
-print(f"(ratio = median wall time / median of '{base}'; cpu ms = median user+sys CPU of the process)")
-print(json.dumps({"median_ms": {n: statistics.median(wall[n]) for n in names},
-                  "cpu_median_ms": {n: statistics.median(cpu[n]) for n in names}}), file=sys.stderr)
-PY
 
 config() {  # config BASELINE RUNS WARMUP NAME ARGV-JSON …
     python3 - "$@" <<'PY'
@@ -124,7 +87,7 @@ CFG=$(config "mcpctl --version (process start)" "$RUNS" "$WARMUP" \
     "sqlite3 same query" "$(j sqlite3 "$STORE" "$LIST_SQL")" \
     "$LIST_NAME" "$(j "$BIN" audit list --email "$EMAIL" --since 1d --limit 50)" \
     "mcpctl audit list --json (filtered)" "$(j "$BIN" audit list --email "$EMAIL" --since 1d --limit 50 --json)")
-python3 "$TMP/harness.py" "$CFG" 2>"$TMP/list.json"
+python3 "$ROOT/bench/harness.py" "$CFG" 2>"$TMP/list.json"
 python3 - "$TMP/list.json" "$LIST_NAME" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))["median_ms"]; name = sys.argv[2]
@@ -141,7 +104,7 @@ CFG=$(config "sqlite3 full read of every column" "$VERIFY_RUNS" 1 \
     "sqlite3 SELECT count(*)" "$(j sqlite3 "$STORE" "SELECT count(*) FROM audit")" \
     "sqlite3 full read of every column" "$(j sqlite3 "$STORE" "$SCAN_SQL")" \
     "mcpctl audit verify" "$(j "$BIN" audit verify)")
-python3 "$TMP/harness.py" "$CFG" 2>"$TMP/verify.json"
+python3 "$ROOT/bench/harness.py" "$CFG" 2>"$TMP/verify.json"
 python3 - "$TMP/verify.json" "$TOTAL" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); m, c = d["median_ms"], d["cpu_median_ms"]; n = int(sys.argv[2])

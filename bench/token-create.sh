@@ -63,43 +63,6 @@ sqlite3 "$MCPCTL_DB" "$SQL" >/dev/null
 after=$(sqlite3 "$MCPCTL_DB" "SELECT count(*) FROM tokens; SELECT count(*) FROM audit;" | tr '\n' ' ')
 echo "store: $MCPCTL_DB  (tokens, audit rows before: $before after one run of each: $after)"
 
-cat >"$TMP/harness.py" <<'PY'
-import json, os, resource, statistics, subprocess, sys, time
-cfg = json.loads(sys.argv[1])
-cmds, runs, warmup, base = cfg["commands"], cfg["runs"], cfg["warmup"], cfg["baseline"]
-
-def once(argv):
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter_ns()
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t1 = time.perf_counter_ns()
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if p.returncode != 0:
-        sys.exit(f"command failed ({p.returncode}): {argv[:4]}…\n{p.stderr.decode(errors='replace')}")
-    return (t1 - t0) / 1e6, (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1e3
-
-names = list(cmds)
-wall = {n: [] for n in names}
-cpu = {n: [] for n in names}
-for i in range(warmup + runs):
-    order = names if i % 2 == 0 else names[::-1]   # ABBA: no side always runs first
-    for n in order:
-        w, c = once(cmds[n])
-        if i >= warmup:
-            wall[n].append(w); cpu[n].append(c)
-
-def q(xs, f):
-    xs = sorted(xs); return xs[min(len(xs) - 1, int(f * len(xs)))]
-
-bw = statistics.median(wall[base]); bc = statistics.median(cpu[base])
-print(f"{'command':<28}{'runs':>5}{'median ms':>11}{'p25':>8}{'p75':>8}{'cpu ms':>9}{'ratio':>9}")
-for n in names:
-    mw = statistics.median(wall[n]); mc = statistics.median(cpu[n])
-    print(f"{n:<28}{len(wall[n]):>5}{mw:>11.2f}{q(wall[n], .25):>8.2f}{q(wall[n], .75):>8.2f}{mc:>9.2f}{mw / bw:>8.2f}x")
-print(f"(ratio = median wall time / median of '{base}'; cpu ms = median user+sys CPU of the process)")
-print(json.dumps({"median_ms": {n: round(statistics.median(wall[n]), 3) for n in names},
-                  "cpu_median_ms": {n: round(statistics.median(cpu[n]), 3) for n in names}}), file=sys.stderr)
-PY
 
 echo "runs: $RUNS (+$WARMUP warm-up), interleaved; binary: $BIN"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(sqlite3 --version | cut -d' ' -f1-2)"
@@ -116,7 +79,7 @@ print(json.dumps({
     "baseline": "sqlite3 insert (baseline)", "runs": int(runs), "warmup": int(warmup)}))
 PY
 )
-RESULT=$(python3 "$TMP/harness.py" "$CONFIG" 2>"$TMP/medians.json")
+RESULT=$(python3 "$ROOT/bench/harness.py" "$CONFIG" 2>"$TMP/medians.json")
 echo "$RESULT"
 python3 - "$TMP/medians.json" <<'PY'
 import json, sys
