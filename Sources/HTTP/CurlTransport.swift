@@ -82,7 +82,7 @@ final class CurlTransport: @unchecked Sendable {
                     pointer(Option.headerFunction, unsafeBitCast(CurlTransport.header, to: UnsafeRawPointer.self))
                     pointer(Option.headerData, UnsafeRawPointer(box.toOpaque()))
                     pointer(Option.httpHeader, headerList.map { UnsafeRawPointer($0) })
-                    if let caBundle = CurlTransport.caBundle { pointer(Option.caInfo, caBundle.pointer) }
+                    if let caBundle = CurlTransport.caBundle { pointer(Option.caInfo, UnsafeRawPointer(caBundle)) }
                     if let resolveList { pointer(Option.resolve, UnsafeRawPointer(resolveList)) }
                     switch request.method {
                     case "GET": long(Option.httpGet, 1)
@@ -161,7 +161,9 @@ final class CurlTransport: @unchecked Sendable {
 
     /// A CA bundle to trust instead of the system's (PEM file), from `MCPCTL_CA_BUNDLE`: for upstreams and
     /// client-metadata hosts with certificates from a private CA.
-    private static let caBundle: CString? = getenv("MCPCTL_CA_BUNDLE").flatMap { $0.pointee == 0 ? nil : CString(String(cString: $0)) }
+    /// Read once; a copy, since the environment may change later.
+    nonisolated(unsafe) private static let caBundle: UnsafePointer<CChar>? =
+        getenv("MCPCTL_CA_BUNDLE").flatMap { $0.pointee == 0 ? nil : UnsafePointer(strdup($0)) }
 
     nonisolated(unsafe) private static let emptyBody = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
 
@@ -252,10 +254,4 @@ final class CurlTransport: @unchecked Sendable {
         static let errorTimedOut: Int32 = 28
         static let globalAll = 3
     }
-}
-
-/// A C string that lives as long as the process (for options libcurl keeps a pointer to).
-final class CString: @unchecked Sendable {
-    let pointer: UnsafeRawPointer
-    init(_ string: String) { pointer = UnsafeRawPointer(strdup(string)!) }
 }
