@@ -1,12 +1,11 @@
 import Foundation
 import HTTP
 import MCPAuth
-import Synchronization
 
 /// Serves Streamable HTTP clients from stdio MCP servers: a process per MCP session, started on
 /// `initialize`, ended on DELETE, idle timeout or crash.
 final class StdioUpstream: Sendable {
-    private let sessions = Mutex<[String: StdioSession]>([:])
+    private let sessions = Guarded<[String: StdioSession]>([:])
     private let configuration: GatewayConfiguration
     private let log: RequestLog
 

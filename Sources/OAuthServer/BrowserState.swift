@@ -1,6 +1,5 @@
 import Foundation
 import MCPAuth
-import Synchronization
 
 /// A validated authorization request (OAuth 2.1 §4.1.1), kept while the user logs in and consents.
 struct AuthorizationRequest: Sendable {
@@ -40,8 +39,8 @@ final class BrowserState: Sendable {
     static let sessionCookie = "mcpctl_session"
     static let browserCookie = "mcpctl_browser"
 
-    private let sessions = Mutex<[String: BrowserSession]>([:])
-    private let transactions = Mutex<[String: AuthorizationTransaction]>([:])
+    private let sessions = Guarded<[String: BrowserSession]>([:])
+    private let transactions = Guarded<[String: AuthorizationTransaction]>([:])
     let sessionTTL: Double
     let transactionTTL: Double
     private let maxSessions = 100_000

@@ -4,7 +4,6 @@ import Glibc
 #endif
 import HTTP
 import MCPAuth
-import Synchronization
 
 /// Fetches and caches Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00,
 /// MCP 2025-11-25 "Client ID Metadata Documents"): size and time limits, no redirects, no private-network
@@ -16,7 +15,7 @@ final class ClientMetadataFetcher: Sendable {
         let expires: Double
     }
 
-    private let cache = Mutex<[String: Entry]>([:])
+    private let cache = Guarded<[String: Entry]>([:])
     private let allowInsecure: Bool
     private let timeout: Double
     private let maxBytes: Int

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import MCPAuth
 
 /// Token buckets keyed by caller (remote address, client id): `burst` requests at once, refilled at
 /// `perMinute`. In memory: a restart forgives everyone, which is fine for abuse limits.
@@ -8,7 +8,7 @@ final class RateLimiter: Sendable {
         var tokens: Double
         var updated: Double
     }
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Guarded<[String: Bucket]>([:])
     private let burst: Double
     private let perSecond: Double
     private let maxKeys = 50_000
