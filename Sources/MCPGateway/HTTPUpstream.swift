@@ -39,6 +39,15 @@ struct HTTPUpstream {
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream URL is invalid"),
                            status: 502, reason: "invalid upstream URL")
         }
+        // An https answer is buffered whole (CurlTransport), so a standing GET event stream would never
+        // deliver anything. MCP 2025-11-25 (transport, "Listening for Messages from the Server") lets a
+        // server answer that GET with 405, which clients expect, instead of holding it until the timeout.
+        if request.method == "GET", parsed.scheme?.lowercased() == "https" {
+            var h = HTTPHeaders()
+            h["Allow"] = "POST, DELETE"
+            return Outcome(response: HTTPResponse(status: 405, headers: h), status: 405,
+                           reason: "no event stream from an https upstream (answers are buffered)")
+        }
         var upstreamRequest = HTTPClientRequest(method: request.method, url: parsed, headers: headers,
                                                 body: request.method == "POST" ? request.body : [], timeout: timeout)
         upstreamRequest.responseLimit = HTTPUpstream.maxAnswerBytes  // https answers are buffered whole: bound them

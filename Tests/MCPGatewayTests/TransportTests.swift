@@ -197,4 +197,16 @@ import Testing
         let row = try h.lastRow()
         #expect(row?.int("status") == 502 && row?.string("reason") == "upstream answered \(status)")
     }
+
+    @Test func aGETStreamFromAnHTTPSUpstreamIsAnswered405AtOnce() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        // Nothing listens there: a forwarded GET would fail with 502, so 405 shows it was answered without trying.
+        try Apps(store: h.admin).add(app: h.app, env: "tls", upstream: "https://127.0.0.1:1/mcp", command: nil)
+        let token = try h.token()
+        let r = try h.send("GET", h.path("tls"), headers: [("Authorization", "Bearer \(token)"), ("Accept", "text/event-stream")])
+        #expect(r.status == 405)
+        #expect(r.header("Allow") == "POST, DELETE")
+        #expect(try h.lastRow()?.string("reason") == "no event stream from an https upstream (answers are buffered)")
+    }
 }
