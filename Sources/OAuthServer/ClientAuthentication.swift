@@ -90,3 +90,25 @@ enum ClientAuthentication {
         return .success(AuthenticatedClient(record: record, confidential: false))
     }
 }
+
+/// An answer that ends a request early, carried through a `Result`.
+struct Refusal: Error {
+    let response: HTTPResponse
+}
+
+extension OAuthServer {
+    /// Authenticates the client of a token or revocation request (RFC 6749 §2.3); a failure is audited as a
+    /// deny under `action` and comes back as the error response to send.
+    func authenticateClient(_ request: HTTPRequest, form: [(name: String, value: String)], store: Store,
+                            action: String) throws -> Result<AuthenticatedClient, Refusal> {
+        switch try ClientAuthentication.authenticate(request, form: form, store: store) {
+        case .success(let client):
+            return .success(client)
+        case .failure(let f):
+            try AuditLog.append(AuditEvent(source: "oauth", action: action, clientID: f.clientID, decision: "deny",
+                                           reason: "client authentication failed: \(f.error.description)",
+                                           remoteAddr: clientAddress(request)), to: store.db)
+            return .failure(Refusal(response: OAuthResponse.error(f.error, basicChallenge: f.usedBasic)))
+        }
+    }
+}

@@ -23,10 +23,12 @@ extension OAuthServer {
     /// 200 `{"active": false}`; callers authenticate (RFC 7662 §2.1) unless the operator turned that off;
     /// `active: false` answers are rate-limited per caller against token scanning (RFC 7662 §4).
     func introspect(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard FormFields.isForm(request) else {
-            return OAuthResponse.error(.invalidRequest("send the parameters as application/x-www-form-urlencoded in the body"))
+        // Repeated parameters are checked only once the caller is known (below).
+        let form: [(name: String, value: String)]
+        switch FormFields.backChannel(request, checkRepeats: false) {
+        case .success(let f): form = f
+        case .failure(let e): return OAuthResponse.error(e)
         }
-        let form = request.formFields()
         let addressKey = "addr:" + clientAddress(request)
         if let wait = introspectionLimiter.wait(addressKey) {
             return OAuthResponse.tooManyRequests(retryAfter: wait, what: "failed introspection requests")
@@ -46,9 +48,7 @@ extension OAuthServer {
             if let wait = introspectionLimiter.wait(caller.key) {
                 return OAuthResponse.tooManyRequests(retryAfter: wait, what: "inactive-token introspections")
             }
-            if let name = FormFields.repeated(form) {
-                return OAuthResponse.error(.invalidRequest("the parameter \(name) was sent more than once"))
-            }
+            if let name = FormFields.repeated(form) { return OAuthResponse.error(FormFields.repeatedError(name)) }
             // RFC 7662 §2.1: token is REQUIRED; token_type_hint is only a hint (lookup is by hash, whatever the type).
             guard let token = FormFields.value(form, "token") else { return OAuthResponse.error(.invalidRequest("token is required")) }
             let active = try TokenIntrospection(store: store).inspect(token)

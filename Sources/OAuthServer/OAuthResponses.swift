@@ -80,6 +80,24 @@ enum FormFields {
         fields.first { $0.name == name }.map(\.value).flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// The parameters of a back-channel request (token, revocation, introspection), or the error to answer:
+    /// OAuth 2.1 §3.2.2 form encoding in the body; RFC 6749 §3.2 no parameter more than once (unless
+    /// `checkRepeats` is false, for an endpoint that must authenticate its caller first). At the token
+    /// endpoint (`resourceIsTarget`) a repeated `resource` is RFC 8707 §2's `invalid_target`.
+    static func backChannel(_ request: HTTPRequest, checkRepeats: Bool = true,
+                            resourceIsTarget: Bool = false) -> Result<[(name: String, value: String)], OAuthError> {
+        guard isForm(request) else {
+            return .failure(.invalidRequest("send the parameters as application/x-www-form-urlencoded in the body"))
+        }
+        let form = request.formFields()
+        if checkRepeats, let name = repeated(form) {
+            return .failure(name == "resource" && resourceIsTarget ? .invalidTarget("give exactly one resource") : repeatedError(name))
+        }
+        return .success(form)
+    }
+
+    static func repeatedError(_ name: String) -> OAuthError { .invalidRequest("the parameter \(name) was sent more than once") }
+
     /// Whether the body is a form post (`application/x-www-form-urlencoded`, parameters ignored).
     static func isForm(_ request: HTTPRequest) -> Bool {
         guard let type = request.headers["Content-Type"] else { return false }

@@ -6,24 +6,18 @@ extension OAuthServer {
     /// `token_type_hint` only orders the search, which covers every type anyway (§2.1); revoking a
     /// refresh token revokes its family's access tokens too (§2.1).
     func revoke(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard FormFields.isForm(request) else {
-            return OAuthResponse.error(.invalidRequest("send the parameters as application/x-www-form-urlencoded in the body"))
-        }
-        let form = request.formFields()
-        if let name = FormFields.repeated(form) {
-            return OAuthResponse.error(.invalidRequest("the parameter \(name) was sent more than once"))
+        let form: [(name: String, value: String)]
+        switch FormFields.backChannel(request) {
+        case .success(let f): form = f
+        case .failure(let e): return OAuthResponse.error(e)
         }
         guard let token = FormFields.value(form, "token") else { return OAuthResponse.error(.invalidRequest("token is required")) }
         return try writing { store in
             // RFC 7009 §2.1: confidential clients authenticate; public clients identify themselves.
             let client: AuthenticatedClient
-            switch try ClientAuthentication.authenticate(request, form: form, store: store) {
+            switch try authenticateClient(request, form: form, store: store, action: "oauth.revoke") {
             case .success(let c): client = c
-            case .failure(let f):
-                try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", clientID: f.clientID, decision: "deny",
-                                               reason: "client authentication failed: \(f.error.description)",
-                                               remoteAddr: clientAddress(request)), to: store.db)
-                return OAuthResponse.error(f.error, basicChallenge: f.usedBasic)
+            case .failure(let refusal): return refusal.response
             }
             let db = store.db
             return try db.write {

@@ -5,15 +5,10 @@ extension OAuthServer {
     /// POST /oauth/token (OAuth 2.1 §3.2): `authorization_code` with PKCE, and `refresh_token` with rotation.
     /// Parameters come from the form body only; anything in the query string is ignored.
     func token(_ request: HTTPRequest) throws -> HTTPResponse {
-        // OAuth 2.1 §3.2.2: parameters are sent form-encoded in the body.
-        guard FormFields.isForm(request) else {
-            return OAuthResponse.error(.invalidRequest("send the parameters as application/x-www-form-urlencoded in the body"))
-        }
-        let form = request.formFields()
-        // RFC 6749 §3.2: parameters MUST NOT be included more than once.
-        if let name = FormFields.repeated(form) {
-            return OAuthResponse.error(name == "resource" ? .invalidTarget("give exactly one resource")
-                                                          : .invalidRequest("the parameter \(name) was sent more than once"))
+        let form: [(name: String, value: String)]
+        switch FormFields.backChannel(request, resourceIsTarget: true) {
+        case .success(let f): form = f
+        case .failure(let e): return OAuthResponse.error(e)
         }
         guard let grantType = FormFields.value(form, "grant_type") else {
             return OAuthResponse.error(.invalidRequest("grant_type is required"))
@@ -30,13 +25,9 @@ extension OAuthServer {
         }
         return try writing { store in
             let client: AuthenticatedClient
-            switch try ClientAuthentication.authenticate(request, form: form, store: store) {
+            switch try authenticateClient(request, form: form, store: store, action: "oauth.token") {
             case .success(let c): client = c
-            case .failure(let f):
-                try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.token", clientID: f.clientID, decision: "deny",
-                                               reason: "client authentication failed: \(f.error.description)",
-                                               remoteAddr: clientAddress(request)), to: store.db)
-                return OAuthResponse.error(f.error, basicChallenge: f.usedBasic)
+            case .failure(let refusal): return refusal.response
             }
             let clientID = client.record.clientID
             let outcome: Result<IssuedTokenPair, OAuthError>
