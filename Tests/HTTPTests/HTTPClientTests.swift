@@ -25,16 +25,25 @@ private func withRawServer(response: String, _ body: (Int) throws -> Void) throw
     let port = Int(UInt16(bigEndian: address.sin_port))
     let done = DispatchSemaphore(value: 0)
     Thread.detachNewThread {
+        defer { done.signal() }
         let fd = accept(listener, nil, nil)
+        guard fd >= 0 else { return }
+        var limit = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         var scratch = [UInt8](repeating: 0, count: 4096)
         _ = recv(fd, &scratch, scratch.count, 0)
         let bytes = Array(response.utf8)
         _ = send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL))
         close(fd)
-        done.signal()
     }
     defer {
-        _ = done.wait(timeout: .now() + 5)
+        // Never close the listener while the thread may still call accept on it: the number could be
+        // reused by another test's socket (tests run in parallel in one process), and that accept would
+        // then take a connection meant for someone else. Shutting it down wakes the accept instead.
+        if done.wait(timeout: .now() + 5) == .timedOut {
+            shutdown(listener, Int32(SHUT_RDWR))
+            done.wait()
+        }
         close(listener)
     }
     try body(port)
