@@ -32,18 +32,8 @@ say() { printf '%s\n' "$*" >&2; }
 die() { say "gateway.sh: $*"; exit 1; }
 
 # --- tools ---------------------------------------------------------------------------------------
-need_apt=()
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
-command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
-command -v curl >/dev/null 2>&1 || need_apt+=(curl)
-if [ ${#need_apt[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || die "missing ${need_apt[*]}: install them (apt-get install ${need_apt[*]})"
-    say "installing ${need_apt[*]} from Debian…"
-    # policy-rc.d keeps the packaged nginx service from starting on :80.
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${need_apt[@]}" >/dev/null 2>&1 ||
-        { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y "${need_apt[@]}" >/dev/null; }
-fi
-NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+. "$ROOT/bench/lib.sh"
+need_load_tools || die "nginx, wrk and curl are needed"
 
 if [ -n "${MCPCTL_BIN:-}" ]; then
     BIN=$MCPCTL_BIN
@@ -68,35 +58,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-    local p
-    for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 40000))
-        port_in_use "$p" || { echo "$p"; return; }
-    done
-    die "no free port"
-}
-wait_http() { # URL PID
-    for _ in $(seq 1 100); do
-        kill -0 "$2" 2>/dev/null || return 1
-        curl -s -o /dev/null -m 1 "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # --- 1. nginx, the upstream ceiling ---------------------------------------------------------------
-NGINX_PORT=$(free_port)
-PROXY_PORT=$(free_port)
-mkdir -p "$WORK/nginx"
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root;"
-sed -e "s|@DIR@|$WORK/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@USER@|$user_line|" \
-    "$HERE/nginx-upstream.conf" >"$WORK/nginx/nginx.conf"
-"$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/nginx-error.log" 2>>"$WORK/nginx/nginx-error.log" &
-NGINX_PID=$!
-wait_http "http://127.0.0.1:$NGINX_PORT/" "$NGINX_PID" || { cat "$WORK/nginx/nginx-error.log" >&2; die "nginx did not start"; }
+start_nginx_upstream "$WORK/nginx" || die "nginx did not start"
 
 # --- 2. a store: user, app, grant, tool scope, token -----------------------------------------------
 export MCPCTL_DB=$WORK/store.db
@@ -136,7 +99,7 @@ probe=$(curl -s -m 5 -w '\n%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'C
 say "probe: $(head -n1 <<<"$probe")"
 
 # --- 4. wrk ------------------------------------------------------------------------------------------
-field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
+field() { wrk_field "$@"; }
 run_wrk() { # LABEL CONNECTIONS URL [TOKEN]
     local out
     out=$(WRK_TOKEN="${4:-}" wrk -t"$THREADS" -c"$2" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk-mcp.lua" "$3" 2>&1) ||

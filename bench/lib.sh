@@ -19,3 +19,63 @@ mcpctl_bin() {
     fi
     printf '%s\n' "$bin"
 }
+
+# port_in_use PORT: true when something accepts connections on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port: prints a random port on 127.0.0.1 that nothing listens on.
+free_port() {
+    local p
+    for _ in $(seq 1 100); do
+        p=$((20000 + RANDOM % 40000))
+        port_in_use "$p" || { echo "$p"; return 0; }
+    done
+    echo "no free port" >&2
+    return 1
+}
+
+# wait_http URL PID: waits up to 10 s for URL to answer; fails at once when PID has exited.
+wait_http() {
+    for _ in $(seq 1 100); do
+        kill -0 "$2" 2>/dev/null || return 1
+        curl -s -o /dev/null -m 1 "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# need_load_tools: nginx, wrk and curl, installed from Debian when missing (only as root); sets NGINX.
+need_load_tools() {
+    local missing=()
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+    if [ ${#missing[@]} -gt 0 ]; then
+        [ "$(id -u)" = 0 ] || { echo "missing ${missing[*]}: install them (apt-get install ${missing[*]})" >&2; return 1; }
+        echo "installing ${missing[*]} from Debian…" >&2
+        # policy-rc.d keeps the packaged nginx service from starting on :80.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >/dev/null 2>&1 ||
+            { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >/dev/null; } ||
+            return 1
+    fi
+    NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+}
+
+# start_nginx_upstream DIR: runs nginx with bench/nginx-upstream.conf in the background, its files in DIR.
+# Sets NGINX_PID, NGINX_PORT (answers every request with one fixed JSON-RPC tools/call result) and
+# PROXY_PORT (nginx as a bare reverse proxy to NGINX_PORT). Needs NGINX (need_load_tools).
+start_nginx_upstream() {
+    local dir=$1 user_line=""
+    NGINX_PORT=$(free_port) || return 1
+    PROXY_PORT=$(free_port) || return 1
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && user_line="user root;"
+    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@USER@|$user_line|" \
+        "$ROOT/bench/nginx-upstream.conf" >"$dir/nginx.conf"
+    "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" 2>>"$dir/nginx-error.log" &
+    NGINX_PID=$!
+    wait_http "http://127.0.0.1:$NGINX_PORT/" "$NGINX_PID" || { cat "$dir/nginx-error.log" >&2; echo "nginx did not start" >&2; return 1; }
+}
+
+# wrk_field LINE NAME: the value of NAME=… in the RESULT line printed by bench/wrk-mcp.lua's done().
+wrk_field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
