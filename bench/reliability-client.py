@@ -6,8 +6,14 @@ in flight per connection, a distinct JSON-RPC id and tool argument on every requ
   reliability-client.py acked --url URL --tokens FILE --out FILE
       One thread per line of FILE (a bearer token each). Every thread sends tools/call in a loop until
       SIGTERM; on a connection error it reconnects (the server may be down: it is being killed) after 20 ms.
-      On SIGTERM it writes, per client, how many requests were answered 2xx ("acknowledged": the status line
-      and the whole body arrived) and the other outcomes, as JSON to --out.
+      Every request calls a tool of its own name, c<client>_<n>, so that its audit row (which carries the
+      tool, not the arguments) names it. On SIGTERM it writes, per client, the tools of the requests answered
+      2xx ("acknowledged": the status line and the whole body arrived) and the other outcomes, as JSON to --out.
+
+  reliability-client.py check-acked --db STORE --ids FILE --out FILE
+      Matches the acknowledged requests of `acked` (--out) with the store's allow rows with a 2xx status for
+      each client's token (ids in FILE, one per line, same order as the tokens). Prints a table and the line
+      `LOST=N DUPLICATES=N`: acknowledged requests without a row, and requests with more than one row.
 
   reliability-client.py revoke --url URL --token SECRET --token-id ID --mcpctl BIN [--connections 32]
                                [--before 3] [--after 3]
@@ -23,9 +29,9 @@ HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text
            "MCP-Protocol-Version": "2025-11-25"}
 
 
-def body(client, n):
+def body(client, n, tool="echo"):
     return json.dumps({"jsonrpc": "2.0", "id": n, "method": "tools/call",
-                       "params": {"name": "echo", "arguments": {"text": f"client {client} request {n}"}}})
+                       "params": {"name": tool, "arguments": {"text": f"client {client} request {n}"}}})
 
 
 class Connection:
@@ -64,20 +70,21 @@ class Connection:
 def acked(args):
     tokens = [t.strip() for t in open(args.tokens) if t.strip()]
     stop = threading.Event()
-    stats = [{"acked": 0, "statuses": {}, "errors": 0} for _ in tokens]
+    stats = [{"acked": [], "statuses": {}, "errors": 0} for _ in tokens]
 
     def run(i):
         c, n, s = Connection(args.url, tokens[i]), 0, stats[i]
         while not stop.is_set():
             n += 1
+            tool = f"c{i + 1}_{n}"
             try:
-                status = c.call(body(i, n))
+                status = c.call(body(i, n, tool))
             except (OSError, http.client.HTTPException):
                 s["errors"] += 1
                 stop.wait(0.02)
                 continue
             if 200 <= status < 300:
-                s["acked"] += 1
+                s["acked"].append(tool)
             s["statuses"][str(status)] = s["statuses"].get(str(status), 0) + 1
         c.close()
 
@@ -91,6 +98,33 @@ def acked(args):
         t.join(20)
     with open(args.out, "w") as f:
         json.dump({"clients": stats, "unfinished_threads": sum(t.is_alive() for t in threads)}, f)
+
+
+def check_acked(args):
+    import sqlite3
+    clients = json.load(open(args.out))["clients"]
+    ids = [l.strip() for l in open(args.ids) if l.strip()]
+    db = sqlite3.connect(args.db, timeout=10)
+    lost_total = dup_total = 0
+    print(f"{'client':<7} {'token':<21} {'acked':>7} {'rows_2xx':>9} {'lost':>5} {'unacked_rows':>12} {'dup':>4} "
+          f"{'errors':>7}  statuses")
+    for i, (c, token_id) in enumerate(zip(clients, ids)):
+        rows = [t for (t,) in db.execute(
+            "SELECT tool FROM audit WHERE source = 'mcp' AND token_id = ? AND decision = 'allow' "
+            "AND status BETWEEN 200 AND 299", (token_id,))]
+        seen, dups = set(), 0
+        for t in rows:
+            dups += t in seen
+            seen.add(t)
+        acked = set(c["acked"])
+        lost = len(acked - seen)
+        lost_total += lost
+        dup_total += dups
+        statuses = " ".join(f"{k}:{v}" for k, v in sorted(c["statuses"].items())) or "-"
+        print(f"{i + 1:<7} {token_id:<21} {len(acked):>7} {len(rows):>9} {lost:>5} {len(seen - acked):>12} {dups:>4} "
+              f"{c['errors']:>7}  {statuses}")
+    print(f"LOST={lost_total} DUPLICATES={dup_total} ACKED={sum(len(c['acked']) for c in clients)}")
+    return 0
 
 
 def revoke(args):
@@ -161,6 +195,10 @@ def main():
     a.add_argument("--url", required=True)
     a.add_argument("--tokens", required=True)
     a.add_argument("--out", required=True)
+    k = sub.add_parser("check-acked")
+    k.add_argument("--db", required=True)
+    k.add_argument("--ids", required=True)
+    k.add_argument("--out", required=True)
     r = sub.add_parser("revoke")
     r.add_argument("--url", required=True)
     r.add_argument("--token", required=True)
@@ -170,7 +208,7 @@ def main():
     r.add_argument("--before", type=float, default=3)
     r.add_argument("--after", type=float, default=3)
     args = ap.parse_args()
-    sys.exit(acked(args) if args.mode == "acked" else revoke(args))
+    sys.exit({"acked": acked, "check-acked": check_acked, "revoke": revoke}[args.mode](args))
 
 
 if __name__ == "__main__":
