@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reliability suite (DESIGN.md §8 "Revocation", "Audit", "Concurrency"): load and crashes against one store.
+# Reliability suite: revocation, audit after kill -9 and CLI concurrency under load, against one store.
 # It prints figures and never asserts on time; it exits 1 only when a correctness check fails.
 #
 #   1. Concurrency: 4 CLI writer loops (tokens, grants, users, apps/clients/tool scopes) on the same store
