@@ -7,7 +7,15 @@ import Synchronization
 /// A loopback server that answers every request (a head without a body) with the same bytes and keeps
 /// each connection open until the client closes it; it counts the connections it accepted, so a test can
 /// tell whether a client reused one.
+///
+/// With `dropsSecondRequests`, a second request on a connection is not answered: the connection is closed
+/// (or reset) as it arrives, as when an upstream's idle timer fires just as a reused connection is used.
 final class CountingServer: @unchecked Sendable {
+    enum Drop {
+        case close
+        case reset
+    }
+
     let port: Int
     private let listener: Int32
     private let accepted = Atomic(0)
@@ -15,7 +23,7 @@ final class CountingServer: @unchecked Sendable {
 
     var acceptedConnections: Int { accepted.load(ordering: .sequentiallyConsistent) }
 
-    init(response: String) {
+    init(response: String, dropsSecondRequests drop: Drop? = nil) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.listener = listener
         var address = sockaddr_in()
@@ -37,7 +45,7 @@ final class CountingServer: @unchecked Sendable {
                 let fd = accept(listener, nil, nil)
                 guard fd >= 0 else { return }
                 accepted.add(1, ordering: .sequentiallyConsistent)
-                Thread.detachNewThread { Self.serve(fd, bytes) }
+                Thread.detachNewThread { Self.serve(fd, bytes, drop: drop) }
             }
         }
     }
@@ -50,8 +58,9 @@ final class CountingServer: @unchecked Sendable {
         close(listener)
     }
 
-    private static func serve(_ fd: Int32, _ response: [UInt8]) {
+    private static func serve(_ fd: Int32, _ response: [UInt8], drop: Drop?) {
         defer { close(fd) }
+        var answered = 0
         var limit = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         var pending: [UInt8] = []
@@ -62,6 +71,14 @@ final class CountingServer: @unchecked Sendable {
             pending += scratch[0..<count]
             while let end = RawConnection.find([13, 10, 13, 10], in: pending) {
                 pending.removeSubrange(0..<(end + 4))
+                if let drop, answered == 1 {
+                    if drop == .reset {
+                        var lingerOption = linger(l_onoff: 1, l_linger: 0)
+                        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lingerOption, socklen_t(MemoryLayout<linger>.size))
+                    }
+                    return
+                }
+                answered += 1
                 guard send(fd, response, response.count, Int32(MSG_NOSIGNAL)) == response.count else { return }
             }
         }

@@ -13,23 +13,43 @@ import Testing
             let client = HTTPClient()
             let errors = Mutex<[String]>([])
             let calls = Atomic(0)
-            DispatchQueue.concurrentPerform(iterations: 10) { worker in
-                for call in 0..<30 {
-                    Thread.sleep(forTimeInterval: spacings[(worker + call) % spacings.count])
-                    do {
-                        let body = "\(worker)-\(call)".bytes
-                        let response = try client.send(HTTPClientRequest(method: "POST", url: url(port, "/call"), body: body, timeout: 10))
-                        let text = String(decoding: try response.readAll(), as: UTF8.self)
-                        if text != "POST /call \(worker)-\(call)" { errors.withLock { $0.append("wrong answer \(text)") } }
-                    } catch {
-                        errors.withLock { $0.append("\(error)") }
+            let done = DispatchGroup()
+            for worker in 0..<10 {
+                done.enter()
+                Thread.detachNewThread {
+                    defer { done.leave() }
+                    for call in 0..<30 {
+                        Thread.sleep(forTimeInterval: spacings[(worker + call) % spacings.count])
+                        do {
+                            let body = "\(worker)-\(call)".bytes
+                            let request = HTTPClientRequest(method: "POST", url: url(port, "/call"), body: body, timeout: 10)
+                            let text = String(decoding: try client.send(request).readAll(), as: UTF8.self)
+                            if text != "POST /call \(worker)-\(call)" { errors.withLock { $0.append("wrong answer \(text)") } }
+                        } catch {
+                            errors.withLock { $0.append("\(error)") }
+                        }
+                        calls.add(1, ordering: .relaxed)
                     }
-                    calls.add(1, ordering: .relaxed)
                 }
             }
+            done.wait()
             #expect(calls.load(ordering: .relaxed) == 300)
             #expect(errors.withLock { $0 } == [])
         }
+    }
+
+    @Test(arguments: [CountingServer.Drop.close, .reset], ["POST", "GET"])
+    func aRequestThatMeetsTheUpstreamClosingAReusedConnectionIsSentAgainOnAFreshOne(drop: CountingServer.Drop,
+                                                                                    method: String) throws {
+        let server = CountingServer(response: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", dropsSecondRequests: drop)
+        defer { server.stop() }
+        let client = HTTPClient()
+        for _ in 0..<3 {
+            let request = HTTPClientRequest(method: method, url: url(server.port), body: method == "POST" ? "{}".bytes : [])
+            #expect(try client.send(request).readAll() == "ok".bytes)
+        }
+        // Each reuse met a close; each retry opened a fresh connection, and the next call reused that one.
+        #expect(server.acceptedConnections == 3)
     }
 
     @Test func dropsAPooledConnectionOnceTheUpstreamsKeepAliveTimeoutIsNear() throws {
