@@ -7,10 +7,13 @@ import Foundation
 /// `Connection: close` or the body was abandoned. A pooled connection is polled before reuse (a server
 /// that closed it while idle is noticed then) and is not reused once idle for longer than the server's
 /// `Keep-Alive: timeout` allows. If a request on a pooled connection still fails before any byte of
-/// a response arrived (the server closed it as the request went out), it is sent once more on a fresh
-/// connection: its body is held in memory, so it can be replayed, and a server that closed the
-/// connection without answering did not read it (RFC 9112 §9.3.1 lets a client retry such a request).
-/// A timeout is never retried. `https` goes through libcurl (loaded on first use,
+/// a response arrived (the server closed or reset it as the request went out), it is sent once more on
+/// a fresh connection, whatever its method: its body is held in memory, so it can be replayed.
+/// RFC 9110 §9.2.2 allows retrying a non-idempotent request when there is a means to detect that it was
+/// never applied; the means here is that a reused connection ended without a byte of answer, which is
+/// how an idle close that crossed the request looks (a server that crashed while running the request
+/// would look the same: that is the accepted risk). A timeout is never retried, nor a failure on a
+/// fresh connection. `https` goes through libcurl (loaded on first use,
 /// see `CurlTransport`), which buffers the whole body before `send` returns.
 public final class HTTPClient: Sendable {
     private let pool: ConnectionPool

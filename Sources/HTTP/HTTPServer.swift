@@ -10,7 +10,9 @@ import Synchronization
 /// The handler runs on the connection's thread and may block (database, upstream calls);
 /// requests on one connection are served in order, connections run in parallel. Limits and
 /// timeouts come from `HTTPServerConfiguration`; malformed or oversized requests are answered
-/// with 400/408/413/414/431/501/505 before the handler sees them.
+/// with 400/408/413/414/431/501/505 before the handler sees them. A connection beyond the total or
+/// the per-address cap is answered 503 by the accept thread and closed; an idle connection is closed
+/// after `idleTimeout`, so idle sockets from one address cannot hold the slots others need.
 public final class HTTPServer: Sendable {
     /// Why `start()` failed, apart from socket errors (`SocketError`).
     public enum StartError: Error, Sendable, CustomStringConvertible {
