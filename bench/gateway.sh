@@ -77,7 +77,8 @@ TOKEN=$("$BIN" token create --email "$EMAIL" --name bench --scopes read,write --
 # --- 3. mcpctl serve --------------------------------------------------------------------------------
 GW_PORT=$(free_port)
 start_server() { # LOG_LEVEL STDERR_FILE
-    "$BIN" serve --listen "127.0.0.1:$GW_PORT" --log-level "$1" 2>"$2" &
+    # wrk is one client address holding every connection: lift the per-address cap (default 64) for it.
+    "$BIN" serve --listen "127.0.0.1:$GW_PORT" --log-level "$1" --max-connections-per-address 100000 2>"$2" &
     SERVER_PID=$!
     wait_http "http://127.0.0.1:$GW_PORT/healthz" "$SERVER_PID" || { cat "$2" >&2; die "mcpctl serve did not start"; }
 }

@@ -32,7 +32,7 @@ RS_SECRET=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secr
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BASE=http://127.0.0.1:$PORT
-"$BIN" serve --listen 127.0.0.1:$PORT --log-level error >"$WORK/serve.log" 2>&1 &
+"$BIN" serve --listen 127.0.0.1:$PORT --log-level error --max-connections-per-address 100000 >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!
 for _ in $(seq 100); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 

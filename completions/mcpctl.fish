@@ -66,7 +66,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy --email
+            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --email
     end
     printf '%s\n' --db
 end
@@ -340,6 +340,8 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l access-token-ttl -x -d 'Lifetime 
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l allowed-origin -x -d 'An extra allowed browser Origin (repeatable).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted (default: 4194304).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections -x -d 'Most concurrent connections (default: 1024).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections-per-address -x -d 'Most concurrent connections from one client address; more are answered 503 and closed (default: 64).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l keep-alive-timeout -x -d 'Close a connection idle this long between requests, e.g. 10s or 1m (default: 10s).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l log-level -x -a 'error warn info debug' -d 'error, warn, info (default) or debug.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l insecure-http -d 'Allow a non-loopback listen address without an https public URL.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-introspection -d 'Let anyone call the introspection endpoint.'

@@ -160,6 +160,8 @@ public enum CommandTable {
                 OptionSpec("allowed-origin", value: "ORIGIN", help: "An extra allowed browser Origin (repeatable).", repeating: true),
                 OptionSpec("max-body", value: "BYTES", help: "Largest request body accepted (default: 4194304)."),
                 OptionSpec("max-connections", value: "N", help: "Most concurrent connections (default: 1024)."),
+                OptionSpec("max-connections-per-address", value: "N", help: "Most concurrent connections from one client address; more are answered 503 and closed (default: 64)."),
+                OptionSpec("keep-alive-timeout", value: "DURATION", help: "Close a connection idle this long between requests, e.g. 10s or 1m (default: 10s)."),
                 OptionSpec("log-level", value: "LEVEL", help: "error, warn, info (default) or debug.", completion: .values(["error", "warn", "info", "debug"])),
                 OptionSpec("insecure-http", help: "Allow a non-loopback listen address without an https public URL."),
                 OptionSpec("unauthenticated-introspection", help: "Let anyone call the introspection endpoint."),

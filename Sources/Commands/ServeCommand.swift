@@ -34,6 +34,8 @@ enum ServeCommand {
         var allowedOrigins: [String] = []
         var maxBody = 4 * 1024 * 1024
         var maxConnections = 1024
+        var maxConnectionsPerAddress = 64
+        var keepAliveTimeout: Int64 = 10
         var logLevel = RequestLog.Level.info
         var insecureHTTP = false
         var unauthenticatedIntrospection = false
@@ -88,6 +90,14 @@ enum ServeCommand {
             guard let n = Int(v), n >= 1, n <= 100_000 else { throw CommandUsageError(message: "Invalid '--max-connections' '\(v)'") }
             s.maxConnections = n
         }
+        if let v = value(c, "max-connections-per-address") {
+            guard let n = Int(v), n >= 1, n <= 100_000 else { throw CommandUsageError(message: "Invalid '--max-connections-per-address' '\(v)'") }
+            s.maxConnectionsPerAddress = n
+        }
+        if let v = value(c, "keep-alive-timeout") {
+            guard let secs = DurationText.seconds(v), secs <= 3600 else { throw CommandUsageError(message: "Invalid '--keep-alive-timeout' '\(v)': use a duration from 1s to 1h, e.g. 10s") }
+            s.keepAliveTimeout = secs
+        }
         if let v = value(c, "log-level") {
             guard let l = RequestLog.Level(name: v) else { throw CommandUsageError(message: "Invalid '--log-level' '\(v)': use error, warn, info or debug") }
             s.logLevel = l
@@ -127,6 +137,8 @@ enum ServeCommand {
         var hc = HTTPServerConfiguration(host: s.host, port: s.port)
         hc.maxBodyBytes = s.maxBody
         hc.maxConnections = s.maxConnections
+        hc.maxConnectionsPerAddress = s.maxConnectionsPerAddress
+        hc.idleTimeout = Double(s.keepAliveTimeout)
         ServeCommand.raiseOpenFileLimit(for: s.maxConnections, log: log)
         let server = HTTPServer(configuration: hc, onRejection: { gateway.rejected($0) }) { request in
             if request.path == "/healthz" {

@@ -14,6 +14,9 @@ final class ClientConnection: @unchecked Sendable {
     /// Start of the unconsumed bytes in `buffer`.
     var start = 0
     var idleSince = Deadline.now
+    /// Seconds this connection may stay idle and still be reused, when the server announced how long it
+    /// keeps idle connections (`Keep-Alive: timeout=N`); nil leaves it to the pool's own idle timeout.
+    var reuseWindow: Double?
     private var isClosed = false
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
 
@@ -44,7 +47,7 @@ final class ClientConnection: @unchecked Sendable {
         if received > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<received])) }
         if received < 0 {
             // A reset after the server closed is the same as a close for the caller.
-            if errno == ECONNRESET { return 0 }
+            if errno == ECONNRESET || errno == EPIPE { return 0 }
             throw .connectionFailed(SocketError("recv").description)
         }
         return received
@@ -63,6 +66,7 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     /// True if the connection looks usable: nothing to read (a close or stray bytes would be readable).
+    /// A non-blocking poll(2), so an upstream's close while the connection sat idle is seen before reuse.
     var isReusable: Bool {
         guard !isClosed, available == 0 else { return false }
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

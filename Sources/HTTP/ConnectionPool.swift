@@ -13,10 +13,12 @@ final class ConnectionPool: @unchecked Sendable {
         self.idleTimeout = idleTimeout
     }
 
-    /// A live idle connection to `key`, if there is one; stale ones are closed on the way.
+    /// A live idle connection to `key`, if there is one; stale ones are closed on the way: idle longer
+    /// than the pool or the server allows, or closed by the server (seen by a non-blocking poll).
     func checkout(_ key: String) -> ClientConnection? {
         while let connection = lock.withLock({ idle[key]?.popLast() }) {
-            if connection.idleSince.adding(seconds: idleTimeout).hasPassed || !connection.isReusable {
+            let window = min(idleTimeout, connection.reuseWindow ?? .infinity)
+            if window <= 0 || connection.idleSince.adding(seconds: window).hasPassed || !connection.isReusable {
                 connection.close()
                 continue
             }

@@ -4,9 +4,16 @@ import Foundation
 ///
 /// Plain `http` goes over its own sockets with a keep-alive pool: a connection returns to the
 /// pool once a response body has been read to its end, and is not reused if the server said
-/// `Connection: close` or the body was abandoned. A request on a pooled connection that the
-/// server had already closed is retried once on a fresh connection when that is safe (nothing
-/// was sent, or the method is idempotent, RFC 9110 §9.2.2). `https` goes through libcurl (loaded on first use,
+/// `Connection: close` or the body was abandoned. A pooled connection is polled before reuse (a server
+/// that closed it while idle is noticed then) and is not reused once idle for longer than the server's
+/// `Keep-Alive: timeout` allows. If a request on a pooled connection still fails before any byte of
+/// a response arrived (the server closed or reset it as the request went out), it is sent once more on
+/// a fresh connection, whatever its method: its body is held in memory, so it can be replayed.
+/// RFC 9110 §9.2.2 allows retrying a non-idempotent request when there is a means to detect that it was
+/// never applied; the means here is that a reused connection ended without a byte of answer, which is
+/// how an idle close that crossed the request looks (a server that crashed while running the request
+/// would look the same: that is the accepted risk). A timeout is never retried, nor a failure on a
+/// fresh connection. `https` goes through libcurl (loaded on first use,
 /// see `CurlTransport`), which buffers the whole body before `send` returns.
 public final class HTTPClient: Sendable {
     private let pool: ConnectionPool
@@ -58,8 +65,7 @@ public final class HTTPClient: Sendable {
                 return try exchange(message, request: request, on: connection)
             } catch {
                 connection.close()
-                let safe = error.nothingSent || (error.nothingReceived && Self.isIdempotent(request.method))
-                if pooled != nil && !retried && safe {
+                if pooled != nil && !retried && error.unanswered {
                     retried = true
                     continue
                 }
@@ -70,8 +76,9 @@ public final class HTTPClient: Sendable {
 
     private struct ExchangeFailure: Error {
         var error: HTTPClientError
-        var nothingSent = false
-        var nothingReceived = false
+        /// The connection failed (not timed out) before any byte of a response arrived: the request was
+        /// not sent whole, or the server closed or reset the connection without answering.
+        var unanswered = false
     }
 
     private func exchange(_ message: [UInt8], request: HTTPClientRequest,
@@ -83,7 +90,9 @@ public final class HTTPClient: Sendable {
                 try connection.send(request.body)
             }
         } catch {
-            throw ExchangeFailure(error: .connectionFailed(error.description), nothingSent: true)
+            // SO_SNDTIMEO: a send blocked for the whole timeout fails with EAGAIN.
+            if error.code == EAGAIN || error.code == EWOULDBLOCK { throw ExchangeFailure(error: .timedOut) }
+            throw ExchangeFailure(error: .connectionFailed(error.description), unanswered: true)
         }
         var receivedAnything = false
         while true {
@@ -103,9 +112,11 @@ public final class HTTPClient: Sendable {
                 } catch {
                     throw ExchangeFailure(error: error)
                 }
-                let reusable = head.allowsReuse && !(request.headers["Connection"].map {
+                let keepAlive = head.keepAlive
+                let reusable = head.allowsReuse && !keepAlive.refusesMore && !(request.headers["Connection"].map {
                     HTTPSyntax.listContains($0, "close")
                 } ?? false)
+                connection.reuseWindow = keepAlive.timeout.map { Self.reuseWindow(serverTimeout: $0) }
                 let bodyFraming: BodyReader.Framing = switch framing {
                 case .none: .length(remaining: 0)
                 case .length(let length): .length(remaining: length)
@@ -125,7 +136,7 @@ public final class HTTPClient: Sendable {
                 throw ExchangeFailure(error: error)
             }
             guard received > 0 else {
-                throw ExchangeFailure(error: .connectionClosed, nothingReceived: !receivedAnything && connection.available == 0)
+                throw ExchangeFailure(error: .connectionClosed, unanswered: !receivedAnything && connection.available == 0)
             }
             receivedAnything = true
         }
@@ -136,9 +147,10 @@ public final class HTTPClient: Sendable {
 
     private static func coalesces(_ body: [UInt8]) -> Bool { body.count <= coalesceLimit }
 
-    /// RFC 9110 §9.2.2.
-    private static func isIdempotent(_ method: String) -> Bool {
-        ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(method)
+    /// How long a connection may be reused after a server said it keeps idle connections `timeout` seconds:
+    /// a margin short of it (a second, or half of a short timeout), so a request does not meet the close.
+    static func reuseWindow(serverTimeout timeout: Double) -> Double {
+        max(timeout - 1, timeout / 2)
     }
 
     private func serialize(_ request: HTTPClientRequest, _ endpoint: Endpoint) -> [UInt8] {

@@ -7,8 +7,9 @@ public struct HTTPClientRequest: Sendable {
     /// Sent as given; `Host` is added when missing, and `Content-Length` is always computed from `body`.
     public var headers: HTTPHeaders
     public var body: [UInt8]
-    /// Seconds allowed for connecting and for each wait on the server (not for the whole
-    /// exchange, so a long Server-Sent-Events stream is fine as long as something arrives).
+    /// Seconds allowed for connecting, for each send that blocks, and for each wait on the server (not
+    /// for the whole exchange, so a long Server-Sent-Events stream is fine as long as something arrives);
+    /// set per request. Running out throws `HTTPClientError.timedOut`, never another case.
     public var timeout: Double
     /// https only: the most body bytes to accept; beyond it the exchange stops with `bodyTooLarge`.
     /// (Plain http bodies are read on demand: `HTTPClientResponse.readAll(limit:)`.)

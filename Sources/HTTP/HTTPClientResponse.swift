@@ -28,14 +28,22 @@ public final class HTTPClientResponse: Sendable {
     }
 
     /// The whole remaining body; throws `bodyTooLarge` (and closes) if it exceeds `limit` bytes.
-    public func readAll(limit: Int = 16 * 1024 * 1024) throws -> [UInt8] {
+    ///
+    /// With a `budget`, each piece is charged to it before it is buffered; if a piece does not fit, what was
+    /// charged is released, the response is closed and `budgetExceeded` is thrown. On success the returned
+    /// bytes stay charged: the caller calls `budget.release(body.count)` once it no longer holds them.
+    public func readAll(limit: Int = 16 * 1024 * 1024, budget: ByteBudget? = nil) throws -> [UInt8] {
         var body: [UInt8] = []
-        while let chunk = try readChunk() {
-            guard chunk.count <= limit - body.count else {
-                close()
-                throw HTTPClientError.bodyTooLarge(limit: limit)
+        do {
+            while let chunk = try readChunk() {
+                guard chunk.count <= limit - body.count else { throw HTTPClientError.bodyTooLarge(limit: limit) }
+                if let budget, !budget.tryCharge(chunk.count) { throw HTTPClientError.budgetExceeded(limit: budget.limit) }
+                body.append(contentsOf: chunk)
             }
-            body.append(contentsOf: chunk)
+        } catch {
+            budget?.release(body.count)
+            close()
+            throw error
         }
         return body
     }

@@ -12,7 +12,7 @@ public enum HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible 
     case headerFieldsTooLarge
     /// A transfer coding other than chunked (501).
     case notImplemented(String)
-    /// An HTTP version other than 1.0 or 1.1 (505).
+    /// An HTTP major version other than 1 (505); 1.x minors above 1 are served as 1.1.
     case versionNotSupported
 
     public var status: Int {

@@ -231,7 +231,7 @@ public struct HTTPRequestParser: Sendable {
 
         var fields: [HTTPHeaders.Element] = []
         fields.reserveCapacity(16)
-        var hostCount = 0
+        var hosts: [String] = []
         var contentLengths: [String] = []
         var transferEncodings: [String] = []
         var expectsContinue = false
@@ -246,7 +246,7 @@ public struct HTTPRequestParser: Sendable {
             fields.append((name, value))
             guard fields.count <= limits.maxHeaderCount else { throw .headerFieldsTooLarge }
             if HTTPSyntax.equalsIgnoringCase(name, "Host") {
-                hostCount += 1
+                hosts.append(value)
             } else if HTTPSyntax.equalsIgnoringCase(name, "Content-Length") {
                 contentLengths.append(value)
             } else if HTTPSyntax.equalsIgnoringCase(name, "Transfer-Encoding") {
@@ -258,8 +258,10 @@ public struct HTTPRequestParser: Sendable {
         }
 
         // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host; no request may carry two.
-        if version == "HTTP/1.1" && hostCount == 0 { throw .badRequest("missing Host header") }
-        if hostCount > 1 { throw .badRequest("multiple Host headers") }
+        if version == "HTTP/1.1" && hosts.isEmpty { throw .badRequest("missing Host header") }
+        if hosts.count > 1 { throw .badRequest("multiple Host headers") }
+        // RFC 9112 §3.2: a Host that is not a valid uri-host[:port] is answered 400.
+        if let host = hosts.first, !HostField.isValid(host) { throw .badRequest("invalid Host header") }
 
         if !transferEncodings.isEmpty {
             // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
@@ -267,26 +269,18 @@ public struct HTTPRequestParser: Sendable {
             // RFC 9112 §6.1: both framings at once is how requests are smuggled.
             guard contentLengths.isEmpty else { throw .badRequest("both Content-Length and Transfer-Encoding") }
             let codings = transferEncodings.flatMap(HTTPSyntax.listElements)
-            if let unknown = codings.first(where: { !HTTPSyntax.equalsIgnoringCase(String($0), "chunked") }) {
-                throw .notImplemented("transfer coding \(unknown)")
+            // The answer never names the coding: rejection texts carry no request bytes beyond the request line.
+            if codings.contains(where: { !HTTPSyntax.equalsIgnoringCase(String($0), "chunked") }) {
+                throw .notImplemented("unsupported transfer coding")
             }
             // RFC 9112 §6.3: chunked must be applied exactly once, as the final coding.
             guard codings.count == 1 else { throw .badRequest("invalid Transfer-Encoding") }
             framing = .chunked
-        } else if !contentLengths.isEmpty {
-            // RFC 9110 §8.6: a list of identical values may be accepted; anything else is an error.
-            var length: Int?
-            for element in contentLengths.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
-                let trimmed = element.utf8.drop { HTTPSyntax.isWhitespace($0) }
-                let digits = trimmed.prefix { !HTTPSyntax.isWhitespace($0) }
-                guard digits.count == trimmed.count || trimmed[digits.endIndex...].allSatisfy(HTTPSyntax.isWhitespace),
-                      let value = HTTPSyntax.decimal(digits) else {
-                    throw .badRequest("invalid Content-Length")
-                }
-                guard length == nil || length == value else { throw .badRequest("conflicting Content-Length values") }
-                length = value
-            }
-            guard let length else { throw .badRequest("invalid Content-Length") }
+        } else if let field = contentLengths.first {
+            // RFC 9112 §6.3: the body length must be unambiguous. RFC 9110 §8.6 lets a recipient accept a list
+            // of identical values; this server does not: two Content-Length fields, or a list, is a 400.
+            guard contentLengths.count == 1 else { throw .badRequest("multiple Content-Length headers") }
+            guard let length = HTTPSyntax.decimal(field.utf8) else { throw .badRequest("invalid Content-Length") }
             guard length <= limits.maxBodyBytes else { throw .contentTooLarge }
             if length > 0 { framing = .fixed(length) }
         }
@@ -318,8 +312,9 @@ public struct HTTPRequestParser: Sendable {
               digits.contains(versionBytes[versionBytes.startIndex + 7]) else {
             throw .badRequest("malformed HTTP version")
         }
-        let version = HTTPSyntax.string(versionBytes)
-        guard version == "HTTP/1.1" || version == "HTTP/1.0" else { throw .versionNotSupported }
+        guard versionBytes[versionBytes.startIndex + 5] == UInt8(ascii: "1") else { throw .versionNotSupported }
+        // RFC 9110 §2.5: a higher minor version of a major version we implement is served as our highest minor.
+        let version = versionBytes[versionBytes.startIndex + 7] == UInt8(ascii: "0") ? "HTTP/1.0" : "HTTP/1.1"
 
         let method = HTTPSyntax.string(methodBytes)
         let target = HTTPSyntax.string(targetBytes)

@@ -85,6 +85,27 @@ struct HTTPResponseHead: Sendable {
         return connection.contains { HTTPSyntax.listContains($0, "keep-alive") }
     }
 
+    /// How long the server keeps this connection open while idle, from `Keep-Alive: timeout=N`, and
+    /// whether it accepts another request on it (`max=0` says no). The field is the HTTP/1.0 keep-alive
+    /// extension (RFC 2068 §19.7.1.1) that Apache, Node.js and others still send; unknown parameters are ignored.
+    var keepAlive: (timeout: Double?, refusesMore: Bool) {
+        var timeout: Double?
+        var refusesMore = false
+        for value in headers.values(for: "Keep-Alive") {
+            for element in HTTPSyntax.listElements(value) {
+                let parts = element.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, let number = HTTPSyntax.decimal(parts[1].utf8) else { continue }
+                let name = String(parts[0])
+                if HTTPSyntax.equalsIgnoringCase(name, "timeout") {
+                    timeout = min(timeout ?? .infinity, Double(number))
+                } else if HTTPSyntax.equalsIgnoringCase(name, "max"), number == 0 {
+                    refusesMore = true
+                }
+            }
+        }
+        return (timeout, refusesMore)
+    }
+
     /// RFC 9112 §6.3: how the length of this response's body is determined.
     func framing(requestMethod: String) throws(HTTPClientError) -> Framing {
         if requestMethod == "HEAD" || HTTPStatus.forbidsBody(status) { return .none }

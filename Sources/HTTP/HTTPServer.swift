@@ -10,7 +10,9 @@ import Synchronization
 /// The handler runs on the connection's thread and may block (database, upstream calls);
 /// requests on one connection are served in order, connections run in parallel. Limits and
 /// timeouts come from `HTTPServerConfiguration`; malformed or oversized requests are answered
-/// with 400/408/413/414/431/501/505 before the handler sees them.
+/// with 400/408/413/414/431/501/505 before the handler sees them. A connection beyond the total or
+/// the per-address cap is answered 503 by the accept thread and closed; an idle connection is closed
+/// after `idleTimeout`, so idle sockets from one address cannot hold the slots others need.
 public final class HTTPServer: Sendable {
     /// Why `start()` failed, apart from socket errors (`SocketError`).
     public enum StartError: Error, Sendable, CustomStringConvertible {
@@ -35,9 +37,9 @@ public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: @Sendable (HTTPRequest) -> HTTPResponse
     private let lifecycle = Mutex(Lifecycle.idle)
-    /// Sockets of live connections. A connection leaves this set before its socket is closed,
+    /// Live connections. A connection leaves this table before its socket is closed,
     /// so a forced shutdown never touches a descriptor that was reused.
-    private let connections = Mutex(Set<Int32>())
+    private let connections = Mutex(ConnectionTable())
     private let stopping = Atomic(false)
     private let acceptLoopEnded = DispatchSemaphore(value: 0)
     private let stopped = DispatchGroup()
@@ -113,8 +115,8 @@ public final class HTTPServer: Sendable {
         let graceDeadline = Deadline.after(seconds: gracePeriod)
         waitForConnections(until: graceDeadline)
         if activeConnectionCount > 0 {
-            connections.withLock { fds in
-                for fd in fds { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+            connections.withLock { table in
+                for fd in table.sockets { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
             }
             waitForConnections(until: .after(seconds: 2))
         }
@@ -159,15 +161,12 @@ public final class HTTPServer: Sendable {
     }
 
     private func admit(fd: Int32, address: String, wakeFD: Int32) {
-        let admitted = connections.withLock { fds in
-            guard fds.count < configuration.maxConnections else { return false }
-            fds.insert(fd)
-            return true
+        let admission = connections.withLock { table in
+            table.admit(fd, from: address, maxTotal: configuration.maxConnections,
+                        maxPerAddress: configuration.maxConnectionsPerAddress)
         }
-        guard admitted else {
-            let response = HTTPResponseWriter.errorResponse(status: 503, message: "Service Unavailable: too many connections")
-            _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-            close(fd)
+        guard admission == .admitted else {
+            refuse(fd, addressFull: admission == .addressFull)
             return
         }
         Socket.setNoDelay(fd)
@@ -177,12 +176,22 @@ public final class HTTPServer: Sendable {
                                         onRejection: onRejection)
         let started = DetachedThread.start(stackSize: configuration.threadStackSize) { [self] in
             let linger = connection.run()
-            connections.withLock { _ = $0.remove(fd) }
+            connections.withLock { $0.remove(fd, from: address) }
             if linger { Socket.lingeringClose(fd) } else { close(fd) }
         }
         if !started {
-            connections.withLock { _ = $0.remove(fd) }
+            connections.withLock { $0.remove(fd, from: address) }
             close(fd)
         }
+    }
+
+    /// Answers 503 without waiting (a send that would block is skipped) and closes: a refusal costs the
+    /// accept thread one non-blocking write and never a thread of its own.
+    private func refuse(_ fd: Int32, addressFull: Bool) {
+        let message = addressFull ? "Service Unavailable: too many connections from your address"
+                                  : "Service Unavailable: too many connections"
+        let response = HTTPResponseWriter.errorResponse(status: 503, message: message)
+        _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        close(fd)
     }
 }

@@ -14,19 +14,25 @@ public struct HTTPServerConfiguration: Sendable {
     public var headTimeout: Double
     /// Seconds from the end of the head until the body is complete; slower → 408 and close.
     public var bodyTimeout: Double
-    /// Seconds a keep-alive connection may wait for its next request before it is closed silently.
+    /// Seconds a connection may sit idle (before its first request, or kept alive between requests) before
+    /// it is closed silently (RFC 9112 §9.8 lets a server close an idle connection at any time). Short, so
+    /// that idle sockets do not hold connection slots.
     public var idleTimeout: Double
     /// Seconds one write to the client may block (client not reading) before the connection is dropped.
     public var writeTimeout: Double
     /// Most simultaneous connections; beyond this new ones get a 503 and are closed.
     public var maxConnections: Int
+    /// Most simultaneous connections from one client IP address; beyond this that address's new connections
+    /// get a 503 and are closed, while other addresses are still admitted.
+    public var maxConnectionsPerAddress: Int
     /// Stack size of each connection thread; handlers run on it.
     public var threadStackSize: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8000,
                 maxHeadBytes: Int = 16 * 1024, maxBodyBytes: Int = 4 * 1024 * 1024, maxHeaderCount: Int = 100,
-                headTimeout: Double = 10, bodyTimeout: Double = 30, idleTimeout: Double = 60,
-                writeTimeout: Double = 30, maxConnections: Int = 1024, threadStackSize: Int = 4 * 1024 * 1024) {
+                headTimeout: Double = 10, bodyTimeout: Double = 30, idleTimeout: Double = 10,
+                writeTimeout: Double = 30, maxConnections: Int = 1024, maxConnectionsPerAddress: Int = 64,
+                threadStackSize: Int = 4 * 1024 * 1024) {
         self.host = host
         self.port = port
         self.maxHeadBytes = maxHeadBytes
@@ -37,6 +43,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.threadStackSize = threadStackSize
     }
 }

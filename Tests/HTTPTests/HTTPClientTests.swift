@@ -223,6 +223,64 @@ private func withRawServer(response: String, _ body: (Int) throws -> Void) throw
         #expect(throws: HTTPClientError.self) { try HTTPClient().send(HTTPClientRequest(url: url(port))) }
     }
 
+    @Test func aRefusedConnectionIsNotATimeout() throws {
+        let server = HTTPServer(configuration: HTTPServerConfiguration(port: 0), handler: echoHandler)
+        let port = try server.start()
+        server.shutdown()
+        let error = #expect(throws: HTTPClientError.self) { try HTTPClient().send(HTTPClientRequest(url: url(port))) }
+        #expect(error?.isTimeout == false)
+        guard case .connectionFailed? = error else {
+            Issue.record("expected connectionFailed, got \(String(describing: error))")
+            return
+        }
+    }
+
+    @Test func aConnectionClosedWithoutAnAnswerIsNotATimeout() throws {
+        // The server reads the request and closes without answering.
+        try withRawServer(response: "") { port in
+            let error = #expect(throws: HTTPClientError.self) {
+                try HTTPClient().send(HTTPClientRequest(method: "POST", url: url(port), body: "x".bytes, timeout: 10))
+            }
+            #expect(error == .connectionClosed)
+            #expect(error?.isTimeout == false)
+        }
+    }
+
+    @Test func aServerThatNeverAnswersIsATimeoutWithinThatRequestsOwnTimeout() throws {
+        let release = DispatchSemaphore(value: 0)
+        try withServer(handler: { _ in
+            _ = release.wait(timeout: .now() + 10)
+            return .text("late")
+        }) { _, port in
+            defer { release.signal() }
+            let client = HTTPClient()
+            let error = #expect(throws: HTTPClientError.self) { try client.send(HTTPClientRequest(url: url(port), timeout: 0.3)) }
+            #expect(error?.isTimeout == true)
+        }
+    }
+
+    @Test func aServerThatStopsReadingTheRequestIsATimeout() throws {
+        // A listener that never accepts: the kernel completes the handshake, then nobody reads, so the send blocks.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        listen(listener, 4)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let body = [UInt8](repeating: 0x61, count: 64 * 1024 * 1024)
+        #expect(throws: HTTPClientError.timedOut) {
+            try HTTPClient().send(HTTPClientRequest(method: "POST", url: url(port), body: body, timeout: 0.5))
+        }
+    }
+
     @Test func rejectsURLsThatAreNotHTTP() {
         #expect(throws: HTTPClientError.self) {
             try HTTPClient().send(HTTPClientRequest(url: URL(string: "ftp://example.com/")!))

@@ -209,9 +209,9 @@ private func body(_ request: HTTPRequest?) -> String? {
         #expect(parsed.headers["Host"] == "h")
     }
 
-    @Test func acceptsRepeatedIdenticalContentLengths() throws {
-        let parsed = try #require(request("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok"))
-        #expect(body(parsed) == "ok")
+    @Test(arguments: ["Content-Length: 2\r\nContent-Length: 2", "Content-Length: 2, 2", "Content-Length: 2\r\ncontent-length: 3"])
+    func rejectsContentLengthGivenTwiceEvenWhenTheValuesAgree(_ fields: String) {
+        #expect(errorStatus("POST / HTTP/1.1\r\nHost: h\r\n\(fields)\r\n\r\nok") == 400)
     }
 
     @Test func signalsExpectContinueOnceWhileTheBodyIsAwaited() {
@@ -346,9 +346,50 @@ private func body(_ request: HTTPRequest?) -> String? {
         #expect(errorStatus("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") == 400)
     }
 
-    @Test(arguments: ["HTTP/2.0", "HTTP/1.2", "HTTP/0.9", "HTTP/3.0"])
+    @Test(arguments: ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0", "HTTP/2.1"])
     func rejectsUnsupportedVersionWith505(_ version: String) {
         #expect(errorStatus("GET / \(version)\r\nHost: h\r\n\r\n") == 505)
+    }
+
+    @Test(arguments: ["HTTP/1.2", "HTTP/1.9"])
+    func servesHigherHTTP1MinorVersionsAsHTTP11(_ version: String) throws {
+        let parsed = try #require(request("GET / \(version)\r\nHost: h\r\n\r\n"))
+        #expect(parsed.version == "HTTP/1.1")
+        #expect(parsed.wantsKeepAlive)
+        #expect(errorStatus("GET / \(version)\r\nAccept: */*\r\n\r\n") == 400)
+    }
+
+    @Test(arguments: ["", "example.com", "example.com:8443", "127.0.0.1:8000", "[::1]:8000", "[2001:db8::7]",
+                      "[::ffff:192.0.2.1]", "[v7.fe:80]", "xn--bcher-kva.example", "a%41b", "sub_domain.example:"])
+    func acceptsHostsThatAreURIHostAndPort(_ host: String) throws {
+        let parsed = try #require(request("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n"))
+        #expect(parsed.headers["Host"] == host)
+    }
+
+    @Test(arguments: ["a b", "a/b", "a@b", "user@host:80", "host:80x", "host:8:0", "[::1", "[::1]x", "[zz::1]", "[1.2.3.4]",
+                      "%zz", "a\"b", "h\u{E9}", "http://host", "host?x", "host#y", "[::1]:80:80"])
+    func rejectsHostsThatAreNotURIHostAndPortWith400(_ host: String) {
+        #expect(errorStatus("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n") == 400)
+    }
+
+    @Test func rejectionsNeverEchoBytesFromTheHeaderFields() {
+        let marker = "SECRET\u{1B}[31m<script>"
+        let attempts = [
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \(marker)\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: x-\(marker), chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \(marker)\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: \(marker)\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: h\r\nX-\(marker): 1\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\(marker)\r\n",
+        ]
+        for text in attempts {
+            let errors = results(text).compactMap { result -> HTTPParseError? in
+                if case .error(let error) = result { return error }
+                return nil
+            }
+            #expect(errors.count == 1)
+            for error in errors { #expect(!error.description.contains("SECRET")) }
+        }
     }
 
     @Test func rejectsOversizedHeadWith431() {

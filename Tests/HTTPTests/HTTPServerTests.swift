@@ -228,6 +228,40 @@ import Testing
         }
     }
 
+    @Test func idleSocketsFromOneAddressCannotTakeTheSlotsOfOthers() throws {
+        // Without a per-address cap, the 80 connection slots would all go to the first address.
+        try withServer(configure: { $0.maxConnections = 80; $0.idleTimeout = 60 }, handler: echoHandler) { server, port in
+            let idle = try (0..<64).map { _ in try RawConnection(port: port, from: "127.0.0.1") }
+            let refused = try (0..<20).map { _ in try RawConnection(port: port, from: "127.0.0.1") }
+            for connection in refused {
+                let response = try connection.readResponse()
+                #expect(response.status == 503)
+                #expect(!response.text.contains("127.0.0.1"))
+            }
+            let other = try RawConnection(port: port, from: "127.0.0.2")
+            other.send("GET /other HTTP/1.1\r\nHost: t\r\n\r\n")
+            let response = try other.readResponse()
+            #expect(response.status == 200)
+            #expect(response.text == "GET /other ")
+            #expect(server.activeConnectionCount == 65)
+            withExtendedLifetime(idle) {}
+        }
+    }
+
+    @Test func anAddressAtItsCapIsServedAgainOnceItsIdleSocketsTimeOut() throws {
+        try withServer(configure: { $0.maxConnectionsPerAddress = 3; $0.idleTimeout = 3 }, handler: echoHandler) { _, port in
+            let idle = try (0..<3).map { _ in try RawConnection(port: port) }
+            idle[0].send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try idle[0].readResponse().status == 200)
+            #expect(try RawConnection(port: port).readResponse().status == 503)
+            // The server forgets a connection before closing it, so once all three are closed the slots are free.
+            for connection in idle { #expect(connection.isClosedByPeer(timeout: 10)) }
+            let again = try RawConnection(port: port)
+            again.send("GET /again HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try again.readResponse().status == 200)
+        }
+    }
+
     @Test func servesManyConcurrentKeepAliveClients() throws {
         try withServer(handler: echoHandler) { server, port in
             let failures = Atomic(0)

@@ -1,0 +1,82 @@
+import Dispatch
+import Foundation
+import HTTP
+import Synchronization
+import Testing
+
+@Suite struct HTTPClientReuseTests {
+    @Test func pooledConnectionsThatTheUpstreamClosesWhileIdleNeverCauseAnError() throws {
+        // The upstream closes a keep-alive connection after 0.5 s idle and says nothing about it in advance;
+        // calls spaced just below, at and just above that time meet connections it is closing or has closed.
+        let spacings = [0.40, 0.45, 0.48, 0.50, 0.52, 0.55, 0.60]
+        try withServer(configure: { $0.idleTimeout = 0.5 }, handler: echoHandler) { _, port in
+            let client = HTTPClient()
+            let errors = Mutex<[String]>([])
+            let calls = Atomic(0)
+            let done = DispatchGroup()
+            for worker in 0..<10 {
+                done.enter()
+                Thread.detachNewThread {
+                    defer { done.leave() }
+                    for call in 0..<30 {
+                        Thread.sleep(forTimeInterval: spacings[(worker + call) % spacings.count])
+                        do {
+                            let body = "\(worker)-\(call)".bytes
+                            let request = HTTPClientRequest(method: "POST", url: url(port, "/call"), body: body, timeout: 10)
+                            let text = String(decoding: try client.send(request).readAll(), as: UTF8.self)
+                            if text != "POST /call \(worker)-\(call)" { errors.withLock { $0.append("wrong answer \(text)") } }
+                        } catch {
+                            errors.withLock { $0.append("\(error)") }
+                        }
+                        calls.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+            done.wait()
+            #expect(calls.load(ordering: .relaxed) == 300)
+            #expect(errors.withLock { $0 } == [])
+        }
+    }
+
+    @Test(arguments: [CountingServer.Drop.close, .reset], ["POST", "GET"])
+    func aRequestThatMeetsTheUpstreamClosingAReusedConnectionIsSentAgainOnAFreshOne(drop: CountingServer.Drop,
+                                                                                    method: String) throws {
+        let server = CountingServer(response: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", dropsSecondRequests: drop)
+        defer { server.stop() }
+        let client = HTTPClient()
+        for _ in 0..<3 {
+            let request = HTTPClientRequest(method: method, url: url(server.port), body: method == "POST" ? "{}".bytes : [])
+            #expect(try client.send(request).readAll() == "ok".bytes)
+        }
+        // Each reuse met a close; each retry opened a fresh connection, and the next call reused that one.
+        #expect(server.acceptedConnections == 3)
+    }
+
+    @Test func dropsAPooledConnectionOnceTheUpstreamsKeepAliveTimeoutIsNear() throws {
+        let server = CountingServer(response: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=1, max=100\r\n\r\nok")
+        defer { server.stop() }
+        let client = HTTPClient()
+        #expect(try client.send(HTTPClientRequest(url: url(server.port))).readAll() == "ok".bytes)
+        // timeout=1 leaves a reuse window of half a second; this wait is longer.
+        Thread.sleep(forTimeInterval: 0.7)
+        #expect(try client.send(HTTPClientRequest(url: url(server.port))).readAll() == "ok".bytes)
+        #expect(server.acceptedConnections == 2)
+    }
+
+    @Test func reusesAConnectionWithinTheUpstreamsKeepAliveTimeout() throws {
+        let server = CountingServer(response: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=60\r\n\r\nok")
+        defer { server.stop() }
+        let client = HTTPClient()
+        for _ in 0..<3 { #expect(try client.send(HTTPClientRequest(url: url(server.port))).readAll() == "ok".bytes) }
+        #expect(server.acceptedConnections == 1)
+    }
+
+    @Test func neverReusesAConnectionAfterKeepAliveMaxZero() throws {
+        let server = CountingServer(response: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=60, max=0\r\n\r\nok")
+        defer { server.stop() }
+        let client = HTTPClient()
+        for _ in 0..<2 { #expect(try client.send(HTTPClientRequest(url: url(server.port))).readAll() == "ok".bytes) }
+        #expect(server.acceptedConnections == 2)
+        #expect(client.idleConnectionCount == 0)
+    }
+}
