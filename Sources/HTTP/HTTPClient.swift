@@ -8,12 +8,12 @@ import Foundation
 /// that closed it while idle is noticed then) and is not reused once idle for longer than the server's
 /// `Keep-Alive: timeout` allows. If a request on a pooled connection still fails before any byte of
 /// a response arrived (the server closed or reset it as the request went out), it is sent once more on
-/// a fresh connection, whatever its method: its body is held in memory, so it can be replayed.
-/// RFC 9110 §9.2.2 allows retrying a non-idempotent request when there is a means to detect that it was
-/// never applied; the means here is that a reused connection ended without a byte of answer, which is
-/// how an idle close that crossed the request looks (a server that crashed while running the request
-/// would look the same: that is the accepted risk). A timeout is never retried, nor a failure on a
-/// fresh connection. `https` goes through libcurl (loaded on first use,
+/// a fresh connection if that is safe. RFC 9110 §9.2.2: an idempotent request (GET, HEAD, PUT, DELETE,
+/// OPTIONS) may be retried; a non-idempotent one (a POST such as an MCP `tools/call`) only when it was
+/// never applied — here, when writing it failed, so the server cannot have read it whole. A POST whose
+/// bytes went out on a connection that then ended without an answer is not retried: a server that
+/// crashed while running it looks the same, and the call must not run twice. A timeout is never
+/// retried, nor a failure on a fresh connection. `https` goes through libcurl (loaded on first use,
 /// see `CurlTransport`), which buffers the whole body before `send` returns.
 public final class HTTPClient: Sendable {
     private let pool: ConnectionPool
@@ -65,7 +65,7 @@ public final class HTTPClient: Sendable {
                 return try exchange(message, request: request, on: connection)
             } catch {
                 connection.close()
-                if pooled != nil && !retried && error.unanswered {
+                if pooled != nil && !retried && (error.notSent || (error.unanswered && Self.isIdempotent(request.method))) {
                     retried = true
                     continue
                 }
@@ -79,6 +79,13 @@ public final class HTTPClient: Sendable {
         /// The connection failed (not timed out) before any byte of a response arrived: the request was
         /// not sent whole, or the server closed or reset the connection without answering.
         var unanswered = false
+        /// Writing the request failed: the server cannot have read it whole.
+        var notSent = false
+    }
+
+    /// RFC 9110 §9.2.2: methods whose repetition has the same effect as one request.
+    static func isIdempotent(_ method: String) -> Bool {
+        ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method)
     }
 
     private func exchange(_ message: [UInt8], request: HTTPClientRequest,
@@ -92,7 +99,7 @@ public final class HTTPClient: Sendable {
         } catch {
             // SO_SNDTIMEO: a send blocked for the whole timeout fails with EAGAIN.
             if error.code == EAGAIN || error.code == EWOULDBLOCK { throw ExchangeFailure(error: .timedOut) }
-            throw ExchangeFailure(error: .connectionFailed(error.description), unanswered: true)
+            throw ExchangeFailure(error: .connectionFailed(error.description), unanswered: true, notSent: true)
         }
         var receivedAnything = false
         while true {

@@ -38,18 +38,31 @@ import Testing
         }
     }
 
-    @Test(arguments: [CountingServer.Drop.close, .reset], ["POST", "GET"])
-    func aRequestThatMeetsTheUpstreamClosingAReusedConnectionIsSentAgainOnAFreshOne(drop: CountingServer.Drop,
-                                                                                    method: String) throws {
+    @Test(arguments: [CountingServer.Drop.close, .reset], ["GET", "DELETE"])
+    func anIdempotentRequestThatMeetsTheUpstreamClosingAReusedConnectionIsSentAgainOnAFreshOne(drop: CountingServer.Drop,
+                                                                                              method: String) throws {
         let server = CountingServer(response: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", dropsSecondRequests: drop)
         defer { server.stop() }
         let client = HTTPClient()
         for _ in 0..<3 {
-            let request = HTTPClientRequest(method: method, url: url(server.port), body: method == "POST" ? "{}".bytes : [])
-            #expect(try client.send(request).readAll() == "ok".bytes)
+            #expect(try client.send(HTTPClientRequest(method: method, url: url(server.port))).readAll() == "ok".bytes)
         }
         // Each reuse met a close; each retry opened a fresh connection, and the next call reused that one.
         #expect(server.acceptedConnections == 3)
+    }
+
+    /// RFC 9110 §9.2.2: a POST (an MCP tools/call) that went out whole and met a connection ending without an
+    /// answer may have been applied, so it is not sent again: the caller gets the error, the upstream saw it once.
+    @Test(arguments: [CountingServer.Drop.close, .reset])
+    func aPostThatWentOutOnAReusedConnectionThatThenEndsIsNotSentAgain(drop: CountingServer.Drop) throws {
+        let server = CountingServer(response: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", dropsSecondRequests: drop)
+        defer { server.stop() }
+        let client = HTTPClient()
+        #expect(try client.send(HTTPClientRequest(method: "POST", url: url(server.port), body: "{}".bytes)).readAll() == "ok".bytes)
+        #expect(throws: HTTPClientError.self) {
+            _ = try client.send(HTTPClientRequest(method: "POST", url: url(server.port), body: "{}".bytes)).readAll()
+        }
+        #expect(server.acceptedConnections == 1)
     }
 
     @Test func dropsAPooledConnectionOnceTheUpstreamsKeepAliveTimeoutIsNear() throws {
