@@ -9,6 +9,9 @@ public struct OAuthConfiguration: Sendable {
     public var accessTokenTTL: Int64 = 3600
     /// Refresh token lifetime in seconds, renewed on every rotation (DESIGN.md §4: 30 d).
     public var refreshTokenTTL: Int64 = 30 * 86400
+    /// Seconds after its rotation during which a refresh token presented again gets another pair of its
+    /// family instead of revoking it (`serve --refresh-reuse-grace`; 0: off, every reuse revokes).
+    public var refreshReuseGraceSeconds: Int64 = 0
     /// Answers introspection without caller authentication (`serve --unauthenticated-introspection`).
     public var unauthenticatedIntrospection = false
     /// A request header naming the signed-in user's email, set by an authenticating reverse proxy.
