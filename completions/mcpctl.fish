@@ -66,7 +66,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy --email
+            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy --email
     end
     printf '%s\n' --db
 end
@@ -337,6 +337,7 @@ complete -c mcpctl -n "__mcpctl_at 'audit prune'" -l before -x -d 'Delete events
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l listen -x -d 'Address and port to listen on (default: 127.0.0.1:8000).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l public-url -x -d 'The URL clients use to reach this server (default: http://LISTEN).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l access-token-ttl -x -d 'Lifetime of OAuth access tokens (default: 1h).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l refresh-reuse-grace -x -d 'A refresh token used again this soon after its rotation (two client threads refreshing at once) gets another token pair instead of revoking its family; at most 5m (default: 0s, off).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l allowed-origin -x -d 'An extra allowed browser Origin (repeatable).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted (default: 4194304).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections -x -d 'Most concurrent connections (default: 1024).'
