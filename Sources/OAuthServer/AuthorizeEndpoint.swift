@@ -172,7 +172,7 @@ extension OAuthServer {
     }
 
     /// What the user may grant on the requested resource: nil when they hold no grant there (or it does
-    /// not exist: the same answer, DESIGN.md §5).
+    /// not exist: the same answer, so existence is not leaked).
     private func grantable(_ user: User, _ tx: AuthorizationTransaction, store: Store) throws -> ScopeSet? {
         let decision = try Policy.check(store: store, userID: user.id, tokenScopes: nil, binding: (nil, nil),
                                         app: tx.request.resource.app, env: tx.request.resource.env, needed: nil)
@@ -223,7 +223,7 @@ extension OAuthServer {
         }
     }
 
-    /// POST /oauth/authorize: the login form or the consent decision, answered with 303 (DESIGN.md §7).
+    /// POST /oauth/authorize: the login form or the consent decision, answered with 303.
     /// Both are CSRF-protected: the transaction's token must come back, from the browser the transaction
     /// is bound to (its cookie is SameSite=Lax, so a cross-site form post does not carry it).
     func authorizePOST(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -256,7 +256,7 @@ extension OAuthServer {
                                 state: tx.request.state)
             }
             guard let granted = try grantable(user, tx, store: store) else {
-                // DESIGN.md §5: no grant, no code: the page says "App not found".
+                // No grant, no code: the page says "App not found".
                 return OAuthResponse.seeOther(back)
             }
             let offered = tx.request.scopes.map { $0.intersection(granted) } ?? granted

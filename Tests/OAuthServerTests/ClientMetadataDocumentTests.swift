@@ -114,6 +114,24 @@ final class DocumentHost: @unchecked Sendable {
         }
     }
 
+    @Test func documentsWithHostileClientNamesAreRefusedAndNotRecorded() throws {
+        let docs = try DocumentHost()
+        let h = try OAuthHarness { $0.allowLoopbackClientMetadata = true }
+        for (i, name) in ["Evil\u{1b}]8;;https://x.example\u{7}", "Line\nbreak", "Bidi \u{202e}exe.fdp", "\u{2067}iso",
+                          String(repeating: "n", count: 257)].enumerated() {
+            docs.serve(cacheControl: "no-store") { url in
+                .object([("client_id", .string(url)), ("client_name", .string(name)), ("redirect_uris", .array(["http://127.0.0.1:33418/callback"])),
+                         ("token_endpoint_auth_method", "none")])
+            }
+            let url = docs.url("/hostile\(i).json")
+            let client = OAuthHarness.RegisteredClient(id: url, secret: nil, redirectURI: "http://127.0.0.1:33418/callback")
+            let r = try h.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+            #expect(r.status == 400 && r.location == nil, "\(name.debugDescription)")
+            #expect(r.text.contains("client_name"), "\(r.text.prefix(400))")
+            #expect(try h.store { try Clients(store: $0).find(url) } == nil)
+        }
+    }
+
     @Test func privateNetworkAndPlainHttpDocumentsAreRefusedWithoutTheTestFlag() throws {
         let docs = try DocumentHost()
         docs.serve { DocumentHost.document($0) }

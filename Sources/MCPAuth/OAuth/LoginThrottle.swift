@@ -48,7 +48,8 @@ public struct LoginThrottle: Sendable {
         try db.write {
             try db.run("DELETE FROM login_failures WHERE at <= ?", [.integer(now - limits.windowSeconds * 1000)])
             let account = LoginThrottle.accountKey(email), addr = LoginThrottle.addressKey(address)
-            if let wait = try retryAfter(account, limits.perAccount, now: now) ?? retryAfter(addr, limits.perAddress, now: now) {
+            let waits = try [retryAfter(account, limits.perAccount, now: now), retryAfter(addr, limits.perAddress, now: now)]
+            if let wait = waits.compactMap({ $0 }).max() {
                 let known = try Users(store: store).find(email)
                 try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.login", email: known?.email, decision: "deny",
                                                reason: "throttled: too many failed attempts", remoteAddr: address), to: db)

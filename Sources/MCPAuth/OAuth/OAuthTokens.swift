@@ -1,4 +1,4 @@
-/// Lifetimes of what the authorization server issues (DESIGN.md §4 defaults).
+/// Lifetimes of what the authorization server issues (defaults: 1 h and 30 d).
 public struct OAuthTokenLifetimes: Sendable {
     public var accessTokenSeconds: Int64
     public var refreshTokenSeconds: Int64
@@ -37,7 +37,7 @@ public struct OAuthTokens: Sendable {
 
     static func newFamilyID() -> String { "fam_" + Base62.random(count: 16) }
 
-    /// The scopes a user can still hold on a resource, narrowed to `wanted`: DESIGN.md §4, a token only
+    /// The scopes a user can still hold on a resource, narrowed to `wanted`: a token only
     /// ever has the scopes chosen when it was made, intersected with what its user is granted.
     func effectiveScopes(userID: Int64, wanted: ScopeSet, resource: ResourceIndicator) throws -> ScopeSet {
         let decision = try Policy.check(store: store, userID: userID, tokenScopes: wanted, binding: (nil, nil),
