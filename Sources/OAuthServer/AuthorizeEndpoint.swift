@@ -107,6 +107,10 @@ extension OAuthServer {
             }
             redirectURI = only
         }
+        // A URI registered before today's rules (e.g. http on a name that only looks like loopback) is not used.
+        if let problem = RedirectURI.problem(redirectURI) {
+            return .refused(errorPage("Invalid redirect URI", "The application's redirect URI is no longer accepted: \(problem)."))
+        }
         let state = value("state")
         let approved = try currentUser(request, cookies: cookies, store: store).map {
             try Consents(store: store).exists(userID: $0.id, clientID: client.clientID)

@@ -445,6 +445,20 @@ func withoutSecrets(_ html: String) -> String {
         #expect(!RedirectURI.isLoopback(URLComponents(string: uri)?.host ?? ""))
     }
 
+    @Test func aLookAlikeLoopbackURIStoredBeforeTheRuleIsNeverRedirectedTo() throws {
+        let h = try OAuthHarness()
+        let client = try h.registerClient()
+        let old = "http://127.x.attacker.example/callback"
+        try h.store { _ = try $0.db.run("UPDATE clients SET redirect_uris = ? WHERE client_id = ?",
+                                        [.text(JSON.array([.string(old)]).encoded()), .text(client.id)]) }
+        let browser = try h.approvedBrowser(try h.registerClient(name: "Other"))
+        for redirect in [old, "http://127.x.attacker.example:8080/callback"] {
+            let r = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier(), redirectURI: redirect, omit: ["response_type"]))
+            #expect(r.status == 400 && r.location == nil, "\(redirect)")
+            #expect(r.text.contains("Invalid redirect URI"))
+        }
+    }
+
     @Test func loopbackLiteralsAndLocalhostAreLoopback() {
         for host in ["127.0.0.1", "127.255.3.4", "127.0.0.0", "::1", "[::1]", "localhost", "LOCALHOST"] {
             #expect(RedirectURI.isLoopback(host), "\(host)")
