@@ -157,6 +157,7 @@ public enum CommandTable {
                 OptionSpec("listen", value: "ADDR", help: "Address and port to listen on (default: 127.0.0.1:8000)."),
                 OptionSpec("public-url", value: "URL", help: "The URL clients use to reach this server (default: http://LISTEN)."),
                 OptionSpec("access-token-ttl", value: "DURATION", help: "Lifetime of OAuth access tokens (default: 1h)."),
+                OptionSpec("refresh-reuse-grace", value: "DURATION", help: "A refresh token used again this soon after its rotation (two client threads refreshing at once) gets another token pair instead of revoking its family; at most 5m (default: 0s, off)."),
                 OptionSpec("allowed-origin", value: "ORIGIN", help: "An extra allowed browser Origin (repeatable).", repeating: true),
                 OptionSpec("max-body", value: "BYTES", help: "Largest request body accepted (default: 4194304)."),
                 OptionSpec("max-connections", value: "N", help: "Most concurrent connections (default: 1024)."),

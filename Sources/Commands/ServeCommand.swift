@@ -31,6 +31,7 @@ enum ServeCommand {
         var port = 8000
         var publicURL: String
         var accessTokenTTL: Int64 = 3600
+        var refreshReuseGrace: Int64 = 0
         var allowedOrigins: [String] = []
         var maxBody = 4 * 1024 * 1024
         var maxConnections = 1024
@@ -80,6 +81,12 @@ enum ServeCommand {
         if let ttl = value(c, "access-token-ttl") {
             guard let secs = DurationText.seconds(ttl) else { throw CommandUsageError(message: "Invalid duration '\(ttl)' for '--access-token-ttl'") }
             s.accessTokenTTL = secs
+        }
+        if let grace = value(c, "refresh-reuse-grace") {
+            guard let secs = DurationText.seconds(grace), secs <= 300 else {
+                throw CommandUsageError(message: "Invalid '--refresh-reuse-grace' '\(grace)': use a duration from 0s to 5m, e.g. 30s")
+            }
+            s.refreshReuseGrace = secs
         }
         s.allowedOrigins = list(c, "allowed-origin")
         if let v = value(c, "max-body") {
@@ -206,6 +213,7 @@ enum OAuthWiring {
     static func make(pool: StorePool, settings s: ServeCommand.Settings) -> (@Sendable (HTTPRequest) -> HTTPResponse?)? {
         var c = OAuthConfiguration(publicURL: s.publicURL)
         c.accessTokenTTL = s.accessTokenTTL
+        c.refreshReuseGraceSeconds = s.refreshReuseGrace
         c.unauthenticatedIntrospection = s.unauthenticatedIntrospection
         c.trustedUserHeader = s.trustedUserHeader
         c.trustedProxies = s.trustedProxies

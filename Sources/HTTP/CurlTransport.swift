@@ -52,9 +52,9 @@ final class CurlTransport: @unchecked Sendable {
         }
         // No `Expect: 100-continue` round trip before a body.
         headerList = curl.slistAppend(headerList, "Expect:")
-        if let address = request.connectTo {
-            let host = request.url.host ?? ""
-            resolveList = curl.slistAppend(nil, "\(host):\(request.url.port ?? 443):\(address.contains(":") ? "[\(address)]" : address)")
+        if let address = request.connectTo, let entry = CurlTransport.resolveEntry(host: request.url.host ?? "", port: request.url.port ?? 443,
+                                                                                  address: address) {
+            resolveList = curl.slistAppend(nil, entry)
         }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: 256)  // CURL_ERROR_SIZE
         defer { errorBuffer.deallocate() }
@@ -109,6 +109,16 @@ final class CurlTransport: @unchecked Sendable {
         }
         reusable = true
         return (status, sink.headers, sink.body)
+    }
+
+    /// The `CURLOPT_RESOLVE` entry that pins `host` to `address`: `HOST:PORT:ADDRESS`, an IPv6 ADDRESS in
+    /// brackets (libcurl ≥ 7.57.0). Nil when the URL's host is itself an IP literal: nothing is resolved
+    /// then, so there is nothing to pin, and libcurl before 8.13.0 cannot parse an IPv6 HOST there.
+    static func resolveEntry(host: String, port: Int, address: String) -> String? {
+        let isIPv4Literal = !host.isEmpty && host.utf8.allSatisfy { $0 == UInt8(ascii: ".") || ($0 >= 0x30 && $0 <= 0x39) }
+        guard !host.isEmpty, !host.contains(":"), !host.hasPrefix("["), !isIPv4Literal else { return nil }
+        let bare = address.hasPrefix("[") && address.hasSuffix("]") ? String(address.dropFirst().dropLast()) : address
+        return "\(host):\(port):" + (bare.contains(":") ? "[\(bare)]" : bare)
     }
 
     // MARK: Callbacks

@@ -27,13 +27,21 @@ extension OAuthServer {
         return OAuthResponse.seeOther(uri + separator + FormURLEncoding.encode(pairs))
     }
 
+    /// Reports an invalid request: by redirect to the client only when the signed-in user has already
+    /// approved that client, else on a page. RFC 9700 §4.11.2: anyone can register a client (RFC 7591) with
+    /// any redirect URI, so redirecting errors for an unapproved client would be an open redirector.
     private func redirectError(_ request: AuthorizationRequestContext, _ error: OAuthError) -> Validation {
-        .refused(redirect(to: request.redirectURI, [("error", error.code), ("error_description", error.description)], state: request.state))
+        guard request.approved else {
+            return .refused(errorPage("Invalid authorization request", "The application sent an invalid request (\(error.code): \(error.description))."))
+        }
+        return .refused(redirect(to: request.redirectURI, [("error", error.code), ("error_description", error.description)], state: request.state))
     }
 
     private struct AuthorizationRequestContext {
         let redirectURI: String
         let state: String?
+        /// Whether the signed-in user has consented to this client before.
+        let approved: Bool
     }
 
     private func cookie(_ name: String, _ value: String, maxAge: Int64?) -> String {
@@ -46,8 +54,10 @@ extension OAuthServer {
     /// Validates an authorization request. The client and redirect URI come first, and failures there get
     /// an error page, never a redirect (RFC 6749 §4.1.2.1, OAuth 2.1 §4.1.2.1): redirecting to an
     /// unverified URI would make this server an open redirector. Everything after that is reported to
-    /// the client by redirect.
-    private func validate(_ items: [(name: String, value: String)], remoteAddr: String, store: Store) throws -> Validation {
+    /// the client by redirect if the user approved the client before, else on a page (RFC 9700 §4.11.2).
+    private func validate(_ items: [(name: String, value: String)], request: HTTPRequest, cookies: [String: String],
+                          store: Store) throws -> Validation {
+        let remoteAddr = clientAddress(request)
         func value(_ name: String) -> String? { FormFields.value(items, name) }
         // RFC 6749 §3.1: parameters MUST NOT be included more than once.
         if let name = FormFields.repeated(items, among: ["client_id", "redirect_uri"]) {
@@ -97,10 +107,18 @@ extension OAuthServer {
             }
             redirectURI = only
         }
+        // A URI registered before today's rules (e.g. http on a name that only looks like loopback) is not used.
+        if let problem = RedirectURI.problem(redirectURI) {
+            return .refused(errorPage("Invalid redirect URI", "The application's redirect URI is no longer accepted: \(problem)."))
+        }
         let state = value("state")
-        let context = AuthorizationRequestContext(redirectURI: redirectURI, state: state)
+        let approved = try currentUser(request, cookies: cookies, store: store).map {
+            try Consents(store: store).exists(userID: $0.id, clientID: client.clientID)
+        } ?? false
+        let context = AuthorizationRequestContext(redirectURI: redirectURI, state: state, approved: approved)
         if let state, state.utf8.count > 2048 {
-            return redirectError(AuthorizationRequestContext(redirectURI: redirectURI, state: nil), .invalidRequest("state is longer than 2048 bytes"))
+            return redirectError(AuthorizationRequestContext(redirectURI: redirectURI, state: nil, approved: approved),
+                                 .invalidRequest("state is longer than 2048 bytes"))
         }
         if let name = FormFields.repeated(items, among: ["response_type", "state", "code_challenge", "code_challenge_method", "scope", "resource"]) {
             return redirectError(context, name == "resource" ? .invalidTarget("give exactly one resource")
@@ -158,7 +176,7 @@ extension OAuthServer {
     }
 
     /// What the user may grant on the requested resource: nil when they hold no grant there (or it does
-    /// not exist: the same answer, DESIGN.md §5).
+    /// not exist: the same answer, so existence is not leaked).
     private func grantable(_ user: User, _ tx: AuthorizationTransaction, store: Store) throws -> ScopeSet? {
         let decision = try Policy.check(store: store, userID: user.id, tokenScopes: nil, binding: (nil, nil),
                                         app: tx.request.resource.app, env: tx.request.resource.env, needed: nil)
@@ -193,7 +211,7 @@ extension OAuthServer {
                 }
                 return try show(tx, request, cookies: cookies, store: store)
             }
-            switch try validate(items, remoteAddr: clientAddress(request), store: store) {
+            switch try validate(items, request: request, cookies: cookies, store: store) {
             case .refused(let response):
                 return response
             case .valid(let authorization):
@@ -209,7 +227,7 @@ extension OAuthServer {
         }
     }
 
-    /// POST /oauth/authorize: the login form or the consent decision, answered with 303 (DESIGN.md §7).
+    /// POST /oauth/authorize: the login form or the consent decision, answered with 303.
     /// Both are CSRF-protected: the transaction's token must come back, from the browser the transaction
     /// is bound to (its cookie is SameSite=Lax, so a cross-site form post does not carry it).
     func authorizePOST(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -242,7 +260,7 @@ extension OAuthServer {
                                 state: tx.request.state)
             }
             guard let granted = try grantable(user, tx, store: store) else {
-                // DESIGN.md §5: no grant, no code: the page says "App not found".
+                // No grant, no code: the page says "App not found".
                 return OAuthResponse.seeOther(back)
             }
             let offered = tx.request.scopes.map { $0.intersection(granted) } ?? granted
@@ -276,12 +294,11 @@ extension OAuthServer {
         }
         let throttle = LoginThrottle(store: store, limits: configuration.loginLimits)
         let address = clientAddress(request)
-        if let wait = try throttle.retryAfter(email: email, address: address) {
-            try throttle.recordThrottled(email: email, address: address)
-            browser.setNotice(tx.id, "Too many failed sign-in attempts. Try again in \(max(1, (wait + 59) / 60)) minute(s).")
-            var r = OAuthResponse.seeOther(back)
-            r.headers["Retry-After"] = String(wait)
-            return r
+        // The attempt is reserved before the password is checked, so parallel guesses cannot outrun the limit.
+        let reservation: LoginThrottle.Reservation
+        switch try throttle.reserve(email: email, address: address) {
+        case .admitted(let r): reservation = r
+        case .throttled(let wait): return throttled(tx, wait: wait, cookies: cookies)
         }
         let users = Users(store: store)
         guard password.utf8.count <= Password.maxLength, let user = try users.authenticate(email: email, password: password) else {
@@ -292,7 +309,7 @@ extension OAuthServer {
             browser.setNotice(tx.id, "Incorrect email or password.")
             return OAuthResponse.seeOther(back)
         }
-        try throttle.recordSuccess(user: user, address: address, method: "password")
+        try throttle.recordSuccess(user: user, reservation: reservation, address: address, method: "password")
         // A new session id at every login, so an id planted in the browser beforehand is never promoted.
         browser.endSession(cookies[BrowserState.sessionCookie])
         let secret = browser.createSession(userID: user.id, email: user.email)
@@ -300,5 +317,16 @@ extension OAuthServer {
         var headers = HTTPHeaders()
         headers.add("Set-Cookie", cookie(BrowserState.sessionCookie, secret, maxAge: configuration.sessionTTL))
         return OAuthResponse.seeOther(back, headers: headers)
+    }
+
+    /// A sign-in refused by the throttle: 429 with `Retry-After` (RFC 6585 §4), and the login form again
+    /// with the reason, without checking the password.
+    private func throttled(_ tx: AuthorizationTransaction, wait: Int64, cookies: [String: String]) -> HTTPResponse {
+        let notice = "Too many failed sign-in attempts. Try again in \(max(1, (wait + 59) / 60)) minute(s)."
+        browser.setNotice(tx.id, notice)
+        let current = browser.transaction(tx.id, browserCookie: cookies[BrowserState.browserCookie]) ?? tx
+        var r = Pages.response(Pages.login(current, issuerHost: URLComponents(string: issuer)?.host ?? issuer), status: 429)
+        r.headers["Retry-After"] = String(wait)
+        return r
     }
 }

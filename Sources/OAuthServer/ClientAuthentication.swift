@@ -34,7 +34,7 @@ enum ClientAuthentication {
 
     /// Authenticates the calling client from the Authorization header or the form. `requireSecret`
     /// refuses public clients (introspection). Blocked and unknown clients get `invalid_client` so that
-    /// real clients re-register (DESIGN.md issue 5 §6).
+    /// real clients re-register.
     static func authenticate(_ request: HTTPRequest, form: [(name: String, value: String)], store: Store,
                              requireSecret: Bool = false) throws -> Result<AuthenticatedClient, ClientAuthenticationFailure> {
         let bodyID = FormFields.value(form, "client_id")

@@ -108,8 +108,22 @@ final class ClientMetadataFetcher: Sendable {
 }
 
 /// One resolved IP address and how public it is.
-struct NetworkAddress {
+public struct NetworkAddress: Sendable {
     let bytes: [UInt8]   // 4 (IPv4) or 16 (IPv6)
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// An IP literal (`192.0.2.1`, `::ffff:127.0.0.1`), or nil for anything else.
+    public init?(_ text: String) {
+        var v4 = in_addr(), v6 = in6_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            bytes = withUnsafeBytes(of: &v4) { Array($0) }
+        } else if inet_pton(AF_INET6, text, &v6) == 1 {
+            bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        } else {
+            return nil
+        }
+    }
 
     static func resolve(_ host: String) -> [NetworkAddress] {
         var hints = addrinfo()
@@ -144,43 +158,57 @@ struct NetworkAddress {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         let family = bytes.count == 4 ? AF_INET : AF_INET6
         _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// The IPv4 address inside an IPv4-mapped or NAT64 IPv6 address, else self.
-    private var normalized: [UInt8] {
-        if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff { return Array(bytes[12...]) }
-        return bytes
+    /// The IPv4 address an IPv6 address carries, for the forms that deliver to it: IPv4-mapped
+    /// `::ffff:a.b.c.d` (RFC 4291 §2.5.5.2), IPv4-translated `::ffff:0:a.b.c.d` (RFC 6052 §2.1 / SIIT),
+    /// the NAT64 well-known prefix `64:ff9b::/96` (RFC 6052 §2.1) and 6to4 `2002:AABB:CCDD::/48`
+    /// (RFC 3056 §2). Nil for everything else.
+    private var embeddedIPv4: [UInt8]? {
+        guard bytes.count == 16 else { return nil }
+        let zeros = { (r: Range<Int>) in self.bytes[r].allSatisfy { $0 == 0 } }
+        if zeros(0..<10), bytes[10] == 0xff, bytes[11] == 0xff { return Array(bytes[12...]) }
+        if zeros(0..<8), bytes[8] == 0xff, bytes[9] == 0xff, zeros(10..<12) { return Array(bytes[12...]) }
+        if bytes[0..<4] == [0x00, 0x64, 0xff, 0x9b], zeros(4..<12) { return Array(bytes[12...]) }
+        if bytes[0] == 0x20, bytes[1] == 0x02 { return Array(bytes[2..<6]) }
+        return nil
     }
 
-    var isLoopback: Bool {
+    /// The address itself, or the IPv4 address it carries.
+    private var normalized: [UInt8] { embeddedIPv4 ?? bytes }
+
+    public var isLoopback: Bool {
         let b = normalized
         if b.count == 4 { return b[0] == 127 }
         return b == [UInt8](repeating: 0, count: 15) + [1]
     }
 
-    /// False for loopback, private (RFC 1918, ULA), link-local, CGNAT, documentation, multicast and
-    /// reserved ranges (RFC 6890 special-purpose registries).
-    var isPublic: Bool {
+    /// Whether the address is globally reachable: false for loopback, private (RFC 1918, ULA),
+    /// link-local, CGNAT, documentation, benchmarking, multicast and reserved ranges (RFC 6890
+    /// special-purpose registries), judged on the IPv4 address an IPv6 form carries. For IPv6 only
+    /// global unicast `2000::/3` (RFC 4291 §2.4) can be public; that excludes `::/8` with the deprecated
+    /// IPv4-compatible `::a.b.c.d` (RFC 4291 §2.5.5.1), unique-local, link-local, site-local and multicast.
+    public var isPublic: Bool {
         let b = normalized
-        if b.count == 4 {
-            switch (b[0], b[1]) {
-            case (0, _), (10, _), (127, _), (169, 254), (192, 168): return false
-            case (100, let x) where x >= 64 && x < 128: return false
-            case (172, let x) where x >= 16 && x < 32: return false
-            case (192, 0) where b[2] == 0 || b[2] == 2: return false
-            case (198, let x) where x == 18 || x == 19: return false
-            case (198, 51) where b[2] == 100, (203, 0) where b[2] == 113: return false
-            default: return b[0] < 224
-            }
-        }
-        if b.allSatisfy({ $0 == 0 }) || isLoopback { return false }
-        if b[0] & 0xfe == 0xfc { return false }                      // fc00::/7 unique local
-        if b[0] == 0xfe && b[1] & 0xc0 == 0x80 { return false }      // fe80::/10 link-local
-        if b[0] == 0xff { return false }                             // multicast
-        if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8 { return false }  // 2001:db8::/32
-        if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b { return false }  // 64:ff9b::/96 NAT64
-        if b[0] == 0x01 && b[1] == 0x00 && b[2...7].allSatisfy({ $0 == 0 }) { return false } // 100::/64 discard
+        if b.count == 4 { return NetworkAddress.isPublicIPv4(b) }
+        guard b[0] & 0xe0 == 0x20 else { return false }                              // outside 2000::/3
+        if b[0] == 0x20, b[1] == 0x01, b[2] & 0xfe == 0x00 { return false }          // 2001::/23 IETF protocols, Teredo
+        if b[0] == 0x20, b[1] == 0x01, b[2] == 0x0d, b[3] == 0xb8 { return false }   // 2001:db8::/32 documentation
+        if b[0] == 0x3f, b[1] == 0xff, b[2] & 0xf0 == 0x00 { return false }          // 3fff::/20 documentation (RFC 9637)
         return true
+    }
+
+    private static func isPublicIPv4(_ b: [UInt8]) -> Bool {
+        switch (b[0], b[1]) {
+        case (0, _), (10, _), (127, _), (169, 254), (192, 168): return false
+        case (100, let x) where x >= 64 && x < 128: return false
+        case (172, let x) where x >= 16 && x < 32: return false
+        case (192, 0) where b[2] == 0 || b[2] == 2: return false
+        case (192, 88) where b[2] == 99: return false
+        case (198, let x) where x == 18 || x == 19: return false
+        case (198, 51) where b[2] == 100, (203, 0) where b[2] == 113: return false
+        default: return b[0] < 224
+        }
     }
 }

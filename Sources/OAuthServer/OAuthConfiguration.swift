@@ -5,10 +5,13 @@ public struct OAuthConfiguration: Sendable {
     /// The issuer (RFC 8414 §2), no trailing slash, e.g. "http://127.0.0.1:8000". Every URL in metadata,
     /// every `iss` and every resource (`{publicURL}/mcp/{app}/{env}`) is built from it.
     public var publicURL: String
-    /// Access token lifetime in seconds (DESIGN.md §4: 1 h).
+    /// Access token lifetime in seconds (default 1 h).
     public var accessTokenTTL: Int64 = 3600
-    /// Refresh token lifetime in seconds, renewed on every rotation (DESIGN.md §4: 30 d).
+    /// Refresh token lifetime in seconds, renewed on every rotation (default 30 d).
     public var refreshTokenTTL: Int64 = 30 * 86400
+    /// Seconds after its rotation during which a refresh token presented again gets another pair of its
+    /// family instead of revoking it (`serve --refresh-reuse-grace`; 0: off, every reuse revokes).
+    public var refreshReuseGraceSeconds: Int64 = 0
     /// Answers introspection without caller authentication (`serve --unauthenticated-introspection`).
     public var unauthenticatedIntrospection = false
     /// A request header naming the signed-in user's email, set by an authenticating reverse proxy.
@@ -18,7 +21,7 @@ public struct OAuthConfiguration: Sendable {
     /// Test flag: Client ID Metadata Document URLs may use http and point at loopback addresses.
     public var allowLoopbackClientMetadata = false
 
-    /// Authorization code lifetime in seconds (DESIGN.md §4: at most 5 minutes).
+    /// Authorization code lifetime in seconds (at most 5 minutes).
     public var authorizationCodeTTL: Int64 = AuthorizationCodes.defaultLifetimeSeconds
     /// How long a browser stays signed in at the authorization server, in seconds.
     public var sessionTTL: Int64 = 8 * 3600

@@ -54,7 +54,7 @@ enum OAuthResponse {
         json(OAuthError("server_error", "the authorization server failed; the error is logged").json, status: 500)
     }
 
-    /// A 303 See Other (DESIGN.md §7: POSTs are answered with 303).
+    /// A 303 See Other (POSTs are answered with 303, RFC 9110 §15.4.4).
     static func seeOther(_ location: String, headers extra: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         var r = HTTPResponse(status: 303, headers: extra)
         r.headers["Location"] = location

@@ -3,7 +3,7 @@ import HTTP
 import MCPAuth
 
 /// The HTML pages of the authorization endpoint: login, consent, and errors. Self-contained (inline
-/// style, no scripts, no third-party resources), with the framing and caching headers of DESIGN.md §7.
+/// style, no scripts, no third-party resources), with anti-framing, no-referrer and no-store headers.
 enum Pages {
     /// Escapes text for HTML element content and double-quoted attribute values.
     static func escape(_ text: String) -> String {
@@ -87,7 +87,7 @@ enum Pages {
         text.map { "<p class=\"notice\" role=\"alert\">\(escape($0))</p>" } ?? ""
     }
 
-    /// The login form: exactly the fields of DESIGN.md §7, so password managers and automation find them.
+    /// The login form: fields named `email` and `password`, so password managers and automation find them.
     static func login(_ tx: AuthorizationTransaction, issuerHost: String) -> String {
         page(title: "Sign in", body: """
             <h1>Sign in to mcpctl</h1>
@@ -120,7 +120,7 @@ enum Pages {
         return ("the application registered for \(scheme):", false)
     }
 
-    /// The consent form: one checkbox per scope the user may grant, ticked by default (DESIGN.md §7).
+    /// The consent form: one checkbox per scope the user may grant, ticked by default.
     static func consent(_ tx: AuthorizationTransaction, email: String, offered: ScopeSet, requested: ScopeSet?) -> String {
         let client = tx.request.client
         let unverified = client.registration == "dcr" || client.registration == "cimd"
@@ -162,7 +162,7 @@ enum Pages {
             """)
     }
 
-    /// DESIGN.md §5: no grant and no such app look the same ("App not found"). No code is issued; the only
+    /// No grant and no such app look the same ("App not found"). No code is issued; the only
     /// way on is back to the application with `access_denied`.
     static func appNotFound(_ tx: AuthorizationTransaction, email: String) -> String {
         page(title: "App not found", body: """

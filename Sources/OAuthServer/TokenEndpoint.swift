@@ -59,7 +59,8 @@ extension OAuthServer {
                 }
                 outcome = try OAuthTokens(store: store).refresh(
                     secret: refreshToken, clientID: clientID, scope: scope, resource: resource,
-                    lifetimes: configuration.lifetimes, remoteAddr: clientAddress(request))
+                    lifetimes: configuration.lifetimes, reuseGraceSeconds: configuration.refreshReuseGraceSeconds,
+                    remoteAddr: clientAddress(request))
             }
             switch outcome {
             case .success(let pair): return OAuthResponse.json(pair.json)

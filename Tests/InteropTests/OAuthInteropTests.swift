@@ -99,4 +99,44 @@ import Testing
         #expect(headers["X-Frame-Options"] == "DENY")
         #expect(headers["Content-Security-Policy"]?.contains("frame-ancestors 'none'") == true)
     }
+
+    @Test func parallelWrongPasswordsAcrossTwoServerProcessesAreCheckedNoMoreThanTheAccountLimit() throws {
+        // Two `mcpctl serve` processes on one store, 12 parallel guesses at each (curl processes): the
+        // attempt is reserved in the store before the password is checked, so the limit (5 per account)
+        // holds across processes too; the rest are answered 429 with Retry-After, unchecked.
+        let h = InteropHarness()
+        let add = try h.run("/bin/sh", ["-c", "printf '%s\\n' '\(OAuthInteropTests.password)' | '\(InteropHarness.binary)' user add alice@example.com --password-stdin"])
+        try #require(add.status == 0, "user add failed: \(add.stderr)")
+        let registered = try h.mcpctl(["client", "register", "--name", "Throttle test", "--redirect-uri", "http://127.0.0.1/cb", "--json"])
+        let clientID = try #require(registered.json()["client_id"] as? String)
+        var attempts: [(Process, URL)] = []
+        for server in [try h.startServer(), try h.startServer()] {
+            let jar = h.dir.appendingPathComponent("jar-" + UUID().uuidString).path
+            let query = "response_type=code&client_id=\(clientID)&redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fcb&state=s"
+                + "&code_challenge=\(String(repeating: "A", count: 43))&code_challenge_method=S256"
+                + "&resource=\(server.url.replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: "/", with: "%2F"))%2Fmcp%2Fnotes%2Fdev"
+            let page = try h.run("/usr/bin/curl", ["-sS", "-c", jar, "-b", jar, server.url + "/oauth/authorize?" + query]).stdout
+            func hidden(_ name: String) -> String? {
+                guard let r = page.range(of: "name=\"\(name)\" value=\"") else { return nil }
+                return page[r.upperBound...].split(separator: "\"", maxSplits: 1).first.map(String.init)
+            }
+            let tx = try #require(hidden("tx"), "no login form: \(page.prefix(500))")
+            let csrf = try #require(hidden("csrf"))
+            for i in 0..<12 {
+                let (p, out, _) = try h.spawn("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code} %header{retry-after}", "-b", jar,
+                                                                "--data-urlencode", "tx=\(tx)", "--data-urlencode", "csrf=\(csrf)",
+                                                                "--data-urlencode", "email=alice@example.com",
+                                                                "--data-urlencode", "password=guess \(i)", server.url + "/oauth/authorize"])
+                attempts.append((p, out))
+            }
+        }
+        for (p, _) in attempts { p.waitUntilExit() }
+        let answers = attempts.map { (try? String(contentsOf: $0.1, encoding: .utf8)) ?? "" }
+        #expect(answers.filter { $0.hasPrefix("303") }.count == 5, "\(answers)")
+        let throttled = answers.filter { $0.hasPrefix("429 ") }
+        #expect(throttled.count == 19, "\(answers)")
+        #expect(throttled.allSatisfy { Int($0.dropFirst(4)) ?? 0 > 0 }, "Retry-After on every 429: \(throttled)")
+        let audit = try h.mcpctl(["audit", "list", "--source", "oauth", "--json", "--limit", "200"]).stdout
+        #expect(audit.components(separatedBy: "\"wrong password\"").count - 1 == 5, "five password checks in the audit log")
+    }
 }

@@ -63,7 +63,9 @@ func withoutSecrets(_ html: String) -> String {
     @Test func missingPKCEIsRefusedByRedirectWithStateAndIss() throws {
         let h = try OAuthHarness()
         let client = try h.registerClient()
-        let r = try h.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier(), state: "s1", omit: ["code_challenge", "code_challenge_method"]))
+        // Errors go back to the client only for a user who already approved it (RFC 9700 §4.11.2).
+        let browser = try h.approvedBrowser(client)
+        let r = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier(), state: "s1", omit: ["code_challenge", "code_challenge_method"]))
         #expect(r.status == 303)
         #expect(r.location?.hasPrefix(client.redirectURI + "?") == true)
         #expect(r.redirectParams["error"] == "invalid_request")
@@ -76,42 +78,48 @@ func withoutSecrets(_ html: String) -> String {
         // RFC 7636 §4.3: no method means plain; OAuth 2.1 and RFC 9700 §2.1.1 want S256.
         let h = try OAuthHarness()
         let client = try h.registerClient()
+        // Errors go back to the client only for a user who already approved it (RFC 9700 §4.11.2).
+        let browser = try h.approvedBrowser(client)
         let v = OAuthHarness.verifier()
-        let plain = try h.get(h.authorizeQuery(client, verifier: v, omit: ["code_challenge_method", "code_challenge"],
+        let plain = try browser.get(h.authorizeQuery(client, verifier: v, omit: ["code_challenge_method", "code_challenge"],
                                                extra: [("code_challenge", v), ("code_challenge_method", "plain")]))
         #expect(plain.redirectParams["error"] == "invalid_request")
-        let none = try h.get(h.authorizeQuery(client, verifier: v, omit: ["code_challenge_method"]))
+        let none = try browser.get(h.authorizeQuery(client, verifier: v, omit: ["code_challenge_method"]))
         #expect(none.redirectParams["error"] == "invalid_request")
-        let short = try h.get(h.authorizeQuery(client, verifier: v, omit: ["code_challenge"], extra: [("code_challenge", "abc")]))
+        let short = try browser.get(h.authorizeQuery(client, verifier: v, omit: ["code_challenge"], extra: [("code_challenge", "abc")]))
         #expect(short.redirectParams["error"] == "invalid_request")
     }
 
     @Test func missingOrForeignResourceIsInvalidTarget() throws {
         let h = try OAuthHarness()
         let client = try h.registerClient()
+        // Errors go back to the client only for a user who already approved it (RFC 9700 §4.11.2).
+        let browser = try h.approvedBrowser(client)
         let v = OAuthHarness.verifier()
-        let missing = try h.get(h.authorizeQuery(client, verifier: v, omit: ["resource"]))
+        let missing = try browser.get(h.authorizeQuery(client, verifier: v, omit: ["resource"]))
         #expect(missing.redirectParams["error"] == "invalid_target")
         #expect(missing.redirectParams["iss"] == h.issuer)
         for bad in ["https://other.example.com/mcp/notes/dev", h.issuer + "/api/notes/dev", h.issuer + "/mcp/notes/dev?x=1",
                     h.issuer + "/mcp/notes", h.issuer + "/mcp/notes/dev#frag", "notes/dev"] {
-            let r = try h.get(h.authorizeQuery(client, verifier: v, resource: bad))
+            let r = try browser.get(h.authorizeQuery(client, verifier: v, resource: bad))
             #expect(r.redirectParams["error"] == "invalid_target", "\(bad)")
         }
-        let twice = try h.get(h.authorizeQuery(client, verifier: v, extra: [("resource", h.resource("notes", "prod"))]))
+        let twice = try browser.get(h.authorizeQuery(client, verifier: v, extra: [("resource", h.resource("notes", "prod"))]))
         #expect(twice.redirectParams["error"] == "invalid_target")
     }
 
     @Test func unsupportedResponseTypeAndRepeatedParametersAreRefused() throws {
         let h = try OAuthHarness()
         let client = try h.registerClient()
+        // Errors go back to the client only for a user who already approved it (RFC 9700 §4.11.2).
+        let browser = try h.approvedBrowser(client)
         let v = OAuthHarness.verifier()
-        let token = try h.get(h.authorizeQuery(client, verifier: v, omit: ["response_type"], extra: [("response_type", "token")]))
+        let token = try browser.get(h.authorizeQuery(client, verifier: v, omit: ["response_type"], extra: [("response_type", "token")]))
         #expect(token.redirectParams["error"] == "unsupported_response_type")
-        let twice = try h.get(h.authorizeQuery(client, verifier: v, extra: [("state", "again")]))
+        let twice = try browser.get(h.authorizeQuery(client, verifier: v, extra: [("state", "again")]))
         #expect(twice.redirectParams["error"] == "invalid_request")
         // A repeated client_id or redirect_uri cannot be trusted to redirect to: error page.
-        let clientTwice = try h.get(h.authorizeQuery(client, verifier: v, extra: [("client_id", "client_other")]))
+        let clientTwice = try browser.get(h.authorizeQuery(client, verifier: v, extra: [("client_id", "client_other")]))
         #expect(clientTwice.status == 400 && clientTwice.location == nil)
     }
 
@@ -162,10 +170,13 @@ func withoutSecrets(_ html: String) -> String {
         let browser = Browser(h)
         var page = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
         for _ in 0..<3 { page = try browser.login(page, password: "wrong password") }
-        // Even the right password is refused while the account is locked.
-        let r = try browser.login(page)
+        // Even the right password is refused while the account is locked, without being checked.
+        let r = try browser.postLogin(page)
+        #expect(r.status == 429)
+        #expect(Int(r.headers["Retry-After"] ?? "") ?? 0 > 0)
         #expect(r.text.contains("Too many failed sign-in attempts"))
         #expect(r.text.contains("name=\"password\""))
+        #expect(!r.headers.values(for: "Set-Cookie").contains { $0.hasPrefix("mcpctl_session=") })
         // Another account from the same address is unaffected.
         try h.user("bob@example.com")
         let other = try Browser(h).authorize(h.authorizeQuery(client, verifier: OAuthHarness.verifier()), email: "bob@example.com")
@@ -179,7 +190,8 @@ func withoutSecrets(_ html: String) -> String {
         let browser = Browser(h)
         var page = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
         for i in 0..<3 { page = try browser.login(page, email: "guess\(i)@example.com", password: "wrong password") }
-        let r = try browser.login(page)
+        let r = try browser.postLogin(page)
+        #expect(r.status == 429 && r.headers["Retry-After"] != nil)
         #expect(r.text.contains("Too many failed sign-in attempts"))
     }
 
@@ -384,7 +396,75 @@ func withoutSecrets(_ html: String) -> String {
         let browser = Browser(h)
         let page = try browser.login(try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier(), state: odd)))
         #expect(try browser.decide(page).redirectParams["state"] == odd)
-        let long = try h.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier(), state: String(repeating: "s", count: 3000)))
+        let long = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier(), state: String(repeating: "s", count: 3000)))
         #expect(long.redirectParams["error"] == "invalid_request")
+    }
+
+    @Test func invalidRequestsOfAnUnapprovedSelfRegisteredClientAreShownNeverRedirected() throws {
+        // RFC 9700 §4.11.2: anyone can register a client whose redirect URI is an attacker's page and send
+        // users an invalid request for it; the error must not take them there.
+        let h = try OAuthHarness()
+        try h.user()
+        let evil = try h.registerClient(name: "Totally Legit", redirectURI: "https://attacker.example/landing")
+        let v = OAuthHarness.verifier()
+        let invalid = h.authorizeQuery(evil, verifier: v, omit: ["response_type"], extra: [("response_type", "token")])
+        let anonymous = try h.get(invalid)
+        #expect(anonymous.status == 400 && anonymous.location == nil)
+        #expect(anonymous.text.contains("unsupported_response_type"))
+        // Signed in, but this user approved only another client: still a page.
+        let browser = try h.approvedBrowser(try h.registerClient(name: "Good Client"))
+        for query in [invalid, h.authorizeQuery(evil, verifier: v, omit: ["code_challenge"]),
+                      h.authorizeQuery(evil, verifier: v, resource: "https://elsewhere.example/mcp/a/b")] {
+            let r = try browser.get(query)
+            #expect(r.status == 400 && r.location == nil, "\(r.status) \(r.location ?? "")")
+            #expect(!r.headers.values(for: "Location").contains { $0.contains("attacker.example") })
+        }
+        // Once the user has approved the client, its errors go back to it (RFC 6749 §4.1.2.1).
+        let approved = try h.approvedBrowser(evil)
+        let r = try approved.get(invalid)
+        #expect(r.status == 303 && r.redirectParams["error"] == "unsupported_response_type")
+    }
+
+    @Test(arguments: [
+        "http://127.x.attacker.example/callback",
+        "http://127.0.0.1.nip.io/callback",
+        "http://127.1.1.1.attacker.example/callback",
+        "http://localhost.attacker.example/callback",
+        "http://attacker.localhost/callback",
+        "http://0x7f.0.0.1/callback",
+        "http://127.0.0.01/callback",
+        "http://2130706433/callback",
+        "http://[::ffff:127.0.0.1]/callback",
+    ])
+    func httpRedirectURIsOnNamesThatOnlyLookLikeLoopbackAreRefused(uri: String) throws {
+        // RFC 8252 §7.3 / RFC 9700 §4.1: only loopback IP literals and the exact name localhost may use http.
+        let h = try OAuthHarness()
+        let r = try h.postJSON("/oauth/register", .object([("client_name", "x"), ("redirect_uris", .array([.string(uri)])),
+                                                          ("token_endpoint_auth_method", "none")]))
+        #expect(r.status == 400 && r.json["error"]?.stringValue == "invalid_redirect_uri", "\(uri): \(r.text)")
+        #expect(!RedirectURI.isLoopback(URLComponents(string: uri)?.host ?? ""))
+    }
+
+    @Test func aLookAlikeLoopbackURIStoredBeforeTheRuleIsNeverRedirectedTo() throws {
+        let h = try OAuthHarness()
+        let client = try h.registerClient()
+        let old = "http://127.x.attacker.example/callback"
+        try h.store { _ = try $0.db.run("UPDATE clients SET redirect_uris = ? WHERE client_id = ?",
+                                        [.text(JSON.array([.string(old)]).encoded()), .text(client.id)]) }
+        let browser = try h.approvedBrowser(try h.registerClient(name: "Other"))
+        for redirect in [old, "http://127.x.attacker.example:8080/callback"] {
+            let r = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier(), redirectURI: redirect, omit: ["response_type"]))
+            #expect(r.status == 400 && r.location == nil, "\(redirect)")
+            #expect(r.text.contains("Invalid redirect URI"))
+        }
+    }
+
+    @Test func loopbackLiteralsAndLocalhostAreLoopback() {
+        for host in ["127.0.0.1", "127.255.3.4", "127.0.0.0", "::1", "[::1]", "localhost", "LOCALHOST"] {
+            #expect(RedirectURI.isLoopback(host), "\(host)")
+        }
+        for host in ["128.0.0.1", "127.0.0", "127.0.0.1.", "127.0.0.256", "localhost.", "::2", "1.127.0.0"] {
+            #expect(!RedirectURI.isLoopback(host), "\(host)")
+        }
     }
 }

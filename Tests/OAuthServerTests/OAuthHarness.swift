@@ -175,6 +175,14 @@ final class OAuthHarness: @unchecked Sendable {
         return try postForm("/oauth/token", fields, headers: headers)
     }
 
+    /// A browser signed in as `email` that has approved `client` once (so a consent exists).
+    func approvedBrowser(_ client: RegisteredClient, email: String = "alice@example.com") throws -> Browser {
+        if try store({ try Users(store: $0).find(email) }) == nil { try user(email) }
+        let browser = Browser(self)
+        _ = try browser.authorize(authorizeQuery(client, verifier: OAuthHarness.verifier()), email: email)
+        return browser
+    }
+
     /// Drives the whole flow (login, consent with `untick` cleared) and returns the token response.
     func obtainTokens(_ client: RegisteredClient, email: String = "alice@example.com", scope: String? = "read write delete",
                       untick: Set<String> = []) throws -> Reply {
@@ -223,11 +231,16 @@ final class Browser {
         return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
     }
 
-    /// Posts the login form of `page`; returns the page after the 303.
-    func login(_ page: Reply, email: String = "alice@example.com", password: String = OAuthHarness.password) throws -> Reply {
+    /// Posts the login form of `page`; returns the answer as it is (303, or 429 when throttled).
+    func postLogin(_ page: Reply, email: String = "alice@example.com", password: String = OAuthHarness.password) throws -> Reply {
         let tx = try #require(Browser.hidden("tx", in: page.text), "no tx field in: \(page.text)")
         let csrf = try #require(Browser.hidden("csrf", in: page.text))
-        let r = try post([("tx", tx), ("csrf", csrf), ("email", email), ("password", password)])
+        return try post([("tx", tx), ("csrf", csrf), ("email", email), ("password", password)])
+    }
+
+    /// Posts the login form of `page`; returns the page after the 303.
+    func login(_ page: Reply, email: String = "alice@example.com", password: String = OAuthHarness.password) throws -> Reply {
+        let r = try postLogin(page, email: email, password: password)
         try #require(r.status == 303, "login answered \(r.status)")
         return try get(r.location ?? "")
     }

@@ -122,7 +122,7 @@ import Testing
         let r2 = try h.postJSON("/oauth/register", .object([("redirect_uris", .array(many))]))
         #expect(r2.status == 400)
         #expect(r2.json["error"]?.stringValue == "invalid_client_metadata")
-        let longName = String(repeating: "n", count: 201)
+        let longName = String(repeating: "n", count: 257)
         let r3 = try h.postJSON("/oauth/register", .object([("client_name", .string(longName)), ("redirect_uris", .array(["https://a.example/cb"]))]))
         #expect(r3.json["error"]?.stringValue == "invalid_client_metadata")
     }
@@ -159,5 +159,46 @@ import Testing
         #expect(try register(direct, from: "198.51.100.1") == 201)
         #expect(try register(direct, from: "198.51.100.2") == 201)
         #expect(try register(direct, from: "198.51.100.3") == 429, "a spoofed X-Forwarded-For from an untrusted peer changes nothing")
+    }
+
+    static let hostileNames: [String] = [
+        "Evil\u{1b}[2J\u{1b}[31mClient",          // ANSI escape: clears a terminal, recolours text
+        "Good Client\nclient_x  Admin Tool",       // a forged second table row
+        "Tab\there", "Bell\u{7}", "Null\u{0}byte", "C1\u{9b}31m", "Del\u{7f}",
+        "Invoice \u{202e}fdp.exe",                  // RIGHT-TO-LEFT OVERRIDE
+        "\u{202a}embedded", "\u{202b}x", "\u{202c}x", "\u{202d}x",
+        "\u{2066}isolate", "\u{2067}x", "\u{2068}x", "\u{2069}x",
+        String(repeating: "n", count: 257),
+    ]
+
+    @Test func registrationRefusesClientNamesWithControlOrBidiCharactersOrOverLong() throws {
+        let h = try OAuthHarness()
+        for name in RegistrationTests.hostileNames {
+            let r = try h.postJSON("/oauth/register", .object([("client_name", .string(name)), ("redirect_uris", .array(["https://a.example/cb"])),
+                                                              ("token_endpoint_auth_method", "none")]))
+            #expect(r.status == 400, "\(name.debugDescription): \(r.text)")
+            // RFC 7591 §3.2.2
+            #expect(r.json["error"]?.stringValue == "invalid_client_metadata")
+            #expect(r.json["error_description"]?.stringValue?.contains("client_name") == true)
+        }
+        #expect(try h.store { try $0.db.first("SELECT COUNT(*) AS n FROM clients")?.int("n") } == 0)
+        let longest = try h.postJSON("/oauth/register", .object([("client_name", .string(String(repeating: "n", count: 256))),
+                                                                 ("redirect_uris", .array(["https://a.example/cb"])), ("token_endpoint_auth_method", "none")]))
+        #expect(longest.status == 201)
+        let unicode = try h.postJSON("/oauth/register", .object([("client_name", "Zürich Notes — 日本語 ✓"),
+                                                                 ("redirect_uris", .array(["https://a.example/cb"])), ("token_endpoint_auth_method", "none")]))
+        #expect(unicode.status == 201 && unicode.json["client_name"]?.stringValue == "Zürich Notes — 日本語 ✓")
+    }
+
+    @Test func theDomainRuleThatTheCLIUsesRefusesTheSameNames() throws {
+        let h = try OAuthHarness()
+        for name in RegistrationTests.hostileNames {
+            #expect(ClientName.problem(name) != nil, "\(name.debugDescription)")
+            #expect(throws: DomainError.self) {
+                try h.store { try Clients(store: $0).register(name: name, redirectURIs: ["https://a.example/cb"], confidential: false, registration: "cli") }
+            }
+        }
+        #expect(ClientName.problem("Claude Desktop") == nil)
+        #expect(ClientName.problem("   ") != nil)
     }
 }

@@ -39,7 +39,7 @@ public struct ClientRecord: Sendable {
         liveTokens = Int(row.int("live_tokens") ?? 0)
     }
 
-    /// The `--json` shape of DESIGN.md §6; `revoked_at` is when the client was blocked.
+    /// The `--json` shape of `client list` / `client show`; `revoked_at` is when the client was blocked.
     public var json: JSON {
         func time(_ t: Int64?) -> JSON { t.map { .string(Clock.rfc3339($0)) } ?? .null }
         return .object([

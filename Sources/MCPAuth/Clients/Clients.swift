@@ -1,3 +1,5 @@
+import Foundation
+
 /// OAuth clients: registration (by hand, RFC 7591 or a metadata document), listing, revoking, blocking, pruning.
 public struct Clients: Sendable {
     let store: Store
@@ -17,10 +19,8 @@ public struct Clients: Sendable {
     public func register(name: String, redirectURIs: [String], confidential: Bool, registration: String,
                          clientID: String? = nil, metadata: JSON? = nil, fingerprint: String? = nil,
                          source: String = "cli", remoteAddr: String? = nil) throws -> Registered {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= 200, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            throw DomainError.invalid("client name must be 1-200 printable characters")
-        }
+        if let problem = ClientName.problem(name) { throw DomainError.invalid(problem) }
+        let trimmed = name.trimmingCharacters(in: CharacterSet(charactersIn: " "))
         guard !redirectURIs.isEmpty else { throw DomainError.invalid("a client needs at least one redirect URI") }
         guard redirectURIs.count <= 20 else { throw DomainError.invalid("at most 20 redirect URIs") }
         for uri in redirectURIs { if let p = RedirectURI.problem(uri) { throw DomainError.invalid(p) } }

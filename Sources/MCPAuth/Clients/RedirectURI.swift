@@ -28,9 +28,28 @@ public enum RedirectURI {
         }
     }
 
+    /// RFC 8252 §7.3 and RFC 9700 §4.1: a loopback host is an IP literal in 127.0.0.0/8, `[::1]`, or
+    /// exactly the name `localhost`. A DNS name that merely starts with `127.` (`127.0.0.1.nip.io`,
+    /// `127.x.attacker.example`) resolves wherever its owner wants.
     public static func isLoopback(_ host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.") && h.split(separator: ".").count == 4
+        let h = host.lowercased()
+        if h == "localhost" || h == "[::1]" || h == "::1" { return true }
+        guard let octets = ipv4Octets(h) else { return false }
+        return octets[0] == 127
+    }
+
+    /// The four octets of a dotted-decimal IPv4 literal (RFC 3986 §3.2.2 `IPv4address`: four decimal
+    /// octets 0-255 without leading zeros), or nil for anything else.
+    static func ipv4Octets(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var octets: [Int] = []
+        for part in parts {
+            guard (1...3).contains(part.count), part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  part == "0" || !part.hasPrefix("0"), let n = Int(part), n <= 255 else { return nil }
+            octets.append(n)
+        }
+        return octets
     }
 
     /// Whether a redirect URI presented at /authorize matches a registered one: exactly, except that for

@@ -16,9 +16,9 @@ public struct AuthorizationGrant: Sendable {
 }
 
 /// Authorization codes: short-lived, single-use, bound to client, redirect URI, PKCE challenge and resource.
-/// Only their SHA-256 is stored (DESIGN.md §3).
+/// Only their SHA-256 is stored.
 public struct AuthorizationCodes: Sendable {
-    /// DESIGN.md §4: an authorization code lives at most 5 minutes; OAuth 2.1 §4.1.2 asks for short.
+    /// An authorization code lives at most 5 minutes; OAuth 2.1 §4.1.2 asks for short.
     public static let defaultLifetimeSeconds: Int64 = 120
     let store: Store
     var db: Database { store.db }
@@ -102,7 +102,7 @@ public struct AuthorizationCodes: Sendable {
                 return try deny(.invalidGrant("the authorization code expired"), "authorization code expired", email: email, app: app, env: env)
             }
             let familyID = OAuthTokens.newFamilyID()
-            // DESIGN.md §3: consumed with a conditional UPDATE and a row-count check, so of two parallel
+            // Consumed with a conditional UPDATE and a row-count check, so of two parallel
             // redemptions exactly one wins.
             let consumed = try db.run("UPDATE auth_codes SET used_at = ?, family_id = ? WHERE code_hash = ? AND used_at IS NULL",
                                       [.integer(now), .text(familyID), .blob(SHA256.hash(code))])

@@ -85,11 +85,10 @@ public struct ClientMetadata: Sendable, Equatable {
             guard responses.contains("code") else {
                 return .failure(.invalidClientMetadata("response_types must include code"))
             }
-            var name = try string("client_name").get()?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if name.isEmpty { name = "Unnamed client" }
-            guard name.count <= 200, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-                return .failure(.invalidClientMetadata("client_name must be at most 200 printable characters"))
-            }
+            // RFC 7591 §3.2.2: a client_name that cannot be shown safely is invalid_client_metadata.
+            let given = (try string("client_name").get() ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
+            let name = given.isEmpty ? "Unnamed client" : given
+            if let problem = ClientName.problem(name, field: "client_name") { return .failure(.invalidClientMetadata(problem)) }
             let scope = try string("scope").get()
             if let scope, !scope.split(separator: " ").allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x22 && $0 != 0x5c } }) {
                 return .failure(.invalidClientMetadata("scope must be a space-separated list of scope tokens"))

@@ -22,6 +22,11 @@ public struct Consents: Sendable {
         }
     }
 
+    /// Whether the user has consented to the client (on any resource).
+    public func exists(userID: Int64, clientID: String) throws -> Bool {
+        try db.first("SELECT 1 AS x FROM consents WHERE user_id = ? AND client_id = ? LIMIT 1", [.integer(userID), .text(clientID)]) != nil
+    }
+
     /// Audits a refused consent (the user pressed "deny", or had nothing to grant).
     public func recordDenial(email: String, clientID: String, resource: ResourceIndicator?, reason: String, remoteAddr: String?) throws {
         try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.consent", email: email, clientID: clientID,

@@ -1,4 +1,4 @@
-/// Lifetimes of what the authorization server issues (DESIGN.md §4 defaults).
+/// Lifetimes of what the authorization server issues (defaults: 1 h and 30 d).
 public struct OAuthTokenLifetimes: Sendable {
     public var accessTokenSeconds: Int64
     public var refreshTokenSeconds: Int64
@@ -37,7 +37,7 @@ public struct OAuthTokens: Sendable {
 
     static func newFamilyID() -> String { "fam_" + Base62.random(count: 16) }
 
-    /// The scopes a user can still hold on a resource, narrowed to `wanted`: DESIGN.md §4, a token only
+    /// The scopes a user can still hold on a resource, narrowed to `wanted`: a token only
     /// ever has the scopes chosen when it was made, intersected with what its user is granted.
     func effectiveScopes(userID: Int64, wanted: ScopeSet, resource: ResourceIndicator) throws -> ScopeSet {
         let decision = try Policy.check(store: store, userID: userID, tokenScopes: wanted, binding: (nil, nil),
@@ -72,8 +72,11 @@ public struct OAuthTokens: Sendable {
     /// The `refresh_token` grant (RFC 6749 §6, OAuth 2.1 §4.3): the presented refresh token is spent and a
     /// new pair of the same family is issued. Reuse of a spent refresh token revokes the whole family
     /// (RFC 9700 §4.14.2); a token presented by another client is refused and revokes nothing.
+    /// `reuseGraceSeconds` (0: off) forgives a client that refreshed from two threads at once: a token
+    /// presented again that long after its own rotation, while its family lives, gets another pair of
+    /// the family (the first successor stays valid); later reuse still revokes the family.
     public func refresh(secret: String, clientID: String, scope: ScopeSet?, resource: ResourceIndicator?,
-                        lifetimes: OAuthTokenLifetimes, remoteAddr: String?,
+                        lifetimes: OAuthTokenLifetimes, reuseGraceSeconds: Int64 = 0, remoteAddr: String?,
                         now: Int64 = Clock.nowMillis()) throws -> Result<IssuedTokenPair, OAuthError> {
         try db.write {
             func deny(_ error: OAuthError, _ reason: String, email: String? = nil, tokenID: String? = nil,
@@ -84,7 +87,7 @@ public struct OAuthTokens: Sendable {
             }
             guard TokenSecret.kind(of: secret) == "rt",
                   let row = try db.first("""
-                    SELECT t.id, t.user_id, t.client_id, t.scopes, t.app, t.env, t.expires_at, t.revoked_at, t.used_at, t.family_id,
+                    SELECT t.id, t.user_id, t.client_id, t.scopes, t.app, t.env, t.expires_at, t.revoked_at, t.revoked_reason, t.used_at, t.family_id,
                            u.email, u.disabled_at
                     FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ? AND t.kind = 'refresh'
                     """, [.blob(TokenSecret.hash(secret))]),
@@ -100,14 +103,15 @@ public struct OAuthTokens: Sendable {
                                 "refresh token of client \(row.string("client_id") ?? "?") presented by another client",
                                 email: email, tokenID: id, app: app, env: env)
             }
-            if row.int("used_at") != nil {
+            let withinGrace = try isForgivableReuse(row, graceSeconds: reuseGraceSeconds, now: now)
+            if row.int("used_at") != nil, !withinGrace {
                 // RFC 9700 §4.14.2: a spent refresh token came back, so one of two parties holds a stolen
                 // copy; revoke the active refresh token (the whole family) and let the user re-authorize.
                 let n = try row.string("family_id").map { try revokeFamily($0, reason: "refresh token reuse detected", now: now) } ?? 0
                 return try deny(.invalidGrant("the refresh token was already used"), "refresh token reuse detected: \(n) tokens of the family revoked",
                                 email: email, tokenID: id, app: app, env: env, action: "oauth.refresh_reuse")
             }
-            if row.int("revoked_at") != nil {
+            if row.int("revoked_at") != nil, !withinGrace {
                 return try deny(.invalidGrant("the refresh token was revoked"), "refresh token revoked", email: email, tokenID: id, app: app, env: env)
             }
             if let expires = row.int("expires_at"), expires <= now {
@@ -133,8 +137,8 @@ public struct OAuthTokens: Sendable {
                 return try deny(.invalidGrant("the user no longer holds a grant on this resource"), "no grant left on \(app)/\(env)",
                                 email: email, tokenID: id, app: app, env: env)
             }
-            // DESIGN.md §3: one-time things are consumed with a conditional UPDATE and a row-count check.
-            let spent = try db.run("""
+            // One-time things are consumed with a conditional UPDATE and a row-count check.
+            let spent = withinGrace ? 1 : try db.run("""
                 UPDATE tokens SET used_at = ?, revoked_at = COALESCE(revoked_at, ?), revoked_reason = COALESCE(revoked_reason, 'rotated')
                 WHERE id = ? AND used_at IS NULL
                 """, [.integer(now), .integer(now), .text(id)])
@@ -147,9 +151,21 @@ public struct OAuthTokens: Sendable {
                                      parentID: id, lifetimes: lifetimes, now: now)
             try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.refresh", email: email, tokenID: pair.access.id,
                                            clientID: clientID, app: app, env: env, decision: "allow",
-                                           reason: "rotated \(id) -> \(pair.refresh.id), scopes=\(scopes)", remoteAddr: remoteAddr,
+                                           reason: (withinGrace ? "reused within the \(reuseGraceSeconds)s grace: " : "")
+                                               + "rotated \(id) -> \(pair.refresh.id), scopes=\(scopes)", remoteAddr: remoteAddr,
                                            target: family), to: db)
             return .success(pair)
         }
+    }
+
+    /// Whether a spent refresh token came back within the reuse grace: it was spent by rotation (not
+    /// revoked for another reason) at most `graceSeconds` ago, and its family still has a live refresh
+    /// token (a family revoked meanwhile is not brought back).
+    func isForgivableReuse(_ row: Row, graceSeconds: Int64, now: Int64) throws -> Bool {
+        guard graceSeconds > 0, let usedAt = row.int("used_at"), now - usedAt <= graceSeconds * 1000,
+              row.string("revoked_reason") == "rotated", let family = row.string("family_id") else { return false }
+        return try db.first("""
+            SELECT 1 AS live FROM tokens WHERE family_id = ? AND kind = 'refresh' AND revoked_at IS NULL LIMIT 1
+            """, [.text(family)]) != nil
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The RFC 8707 resource an OAuth token is bound to: one gateway endpoint `{issuer}/mcp/{app}/{env}`
-/// (DESIGN.md §5: that URL is the resource).
+/// (that URL is the resource).
 public struct ResourceIndicator: Sendable, Equatable {
     public let app: String
     public let env: String
