@@ -226,19 +226,9 @@ public final class Gateway: Sendable {
         if environment.isBuiltIn {
             return finish(record, builtIn(request, message: message, principal: principal, effective: decision.effective, filter: filter))
         }
-        if let command = environment.command {
-            let outcome = stdio.handle(request, message: message, command: command, principal: principal, label: "\(app)/\(env)", filter: filter)
-            record.event.reason = outcome.reason ?? record.event.reason
-            return finish(record, outcome.response)
-        }
-        guard let url = environment.upstreamURL else {
-            return finish(record, Gateway.jsonRPCError(status: 502, id: message?.id, code: -32603, message: "app has no upstream"), deny: "no upstream")
-        }
-        // A session on an HTTP upstream is served only to the user who opened it (stdio sessions are checked
-        // by StdioUpstream, which owns them).
         if let session = request.headers["Mcp-Session-Id"] {
             let mine: Bool
-            do { mine = try owners.mayUse(session, user: principal.userID, app: app, env: env) } catch {
+            do { mine = try sessionBelongs(session, to: principal, app: app, env: env, stdio: environment.command != nil) } catch {
                 log.error("store error during session check: \(error)")
                 return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
             }
@@ -246,6 +236,14 @@ public final class Gateway: Sendable {
                 return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"),
                               deny: "session unknown or opened by another user")
             }
+        }
+        if let command = environment.command {
+            let outcome = stdio.handle(request, message: message, command: command, principal: principal, app: app, env: env, filter: filter)
+            record.event.reason = outcome.reason ?? record.event.reason
+            return finish(record, outcome.response)
+        }
+        guard let url = environment.upstreamURL else {
+            return finish(record, Gateway.jsonRPCError(status: 502, id: message?.id, code: -32603, message: "app has no upstream"), deny: "no upstream")
         }
         let outcome = http.forward(request, to: url, filter: filter,
                                    stillAllowed: stillAllowed(secret: secret, email: email, principal: principal, app: app, env: env,
@@ -265,6 +263,14 @@ public final class Gateway: Sendable {
         }
         if let reason = outcome.reason { record.event.reason = reason }
         return finish(record, outcome.response)
+    }
+
+    /// Whether `session` was opened by this user on this app/env: a session belongs to (user, app,
+    /// environment), and presented by anyone else or on another endpoint it is unknown (MCP security best
+    /// practices: session hijacking). Checked before anything reaches an upstream.
+    func sessionBelongs(_ session: String, to principal: Principal, app: String, env: String, stdio isStdio: Bool) throws -> Bool {
+        if isStdio { return stdio.session(session, user: principal.userID, app: app, env: env) != nil }
+        return try owners.mayUse(session, user: principal.userID, app: app, env: env)
     }
 
     /// Whether the credential that opened a stream still reaches app/env: asked before each piece of a

@@ -2,10 +2,14 @@ import Foundation
 import MCPAuth
 
 /// One stdio MCP server process serving one MCP session: newline-delimited JSON-RPC on stdin/stdout
-/// (MCP 2025-11-25 stdio transport), stderr copied to the server log.
+/// (MCP 2025-11-25 stdio transport), stderr copied to the server log. It belongs to the user who opened
+/// it and to the app/environment it was opened on: presented by anyone else or on another endpoint it is
+/// an unknown session.
 final class StdioSession: @unchecked Sendable {
     let id: String
     let ownerID: Int64
+    let app: String
+    let env: String
     private let process = Process()
     private let stdin: FileHandle
     private let condition = NSCondition()
@@ -18,9 +22,12 @@ final class StdioSession: @unchecked Sendable {
     /// would interleave and the process would read garbage (MCP stdio: one JSON-RPC message per line).
     private let writeLock = NSLock()
 
-    init(id: String, ownerID: Int64, command: [String], label: String, log: RequestLog) throws {
+    init(id: String, ownerID: Int64, app: String, env: String, command: [String], log: RequestLog) throws {
         self.id = id
         self.ownerID = ownerID
+        self.app = app
+        self.env = env
+        let label = "\(app)/\(env)"
         let input = Pipe(), output = Pipe(), errors = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
@@ -78,6 +85,11 @@ final class StdioSession: @unchecked Sendable {
         exitStatus = process.terminationStatus
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Whether this session was opened by `user` on app/env.
+    func belongs(to user: Int64, app: String, env: String) -> Bool {
+        ownerID == user && self.app == app && self.env == env
     }
 
     var isAlive: Bool {

@@ -45,7 +45,7 @@ final class StdioUpstream: Sendable {
         let reason: String?
     }
 
-    func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], principal: Principal, label: String,
+    func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], principal: Principal, app: String, env: String,
                 filter: (@Sendable (JSON) -> JSON)?) -> Outcome {
         let sessionID = request.headers["Mcp-Session-Id"]
         switch request.method {
@@ -54,7 +54,7 @@ final class StdioUpstream: Sendable {
             var h = HTTPHeaders(); h["Allow"] = "POST, DELETE"
             return Outcome(response: HTTPResponse(status: 405, headers: h), status: 405, reason: "no GET stream for stdio upstreams")
         case "DELETE":
-            guard let sessionID, let s = session(sessionID, principal) else {
+            guard let sessionID, let s = session(sessionID, user: principal.userID, app: app, env: env) else {
                 return Outcome(response: Gateway.jsonRPCError(status: 404, id: nil, code: -32001, message: "Session not found"), status: 404, reason: "unknown session")
             }
             sessions.withLock { _ = $0.removeValue(forKey: s.id) }
@@ -72,7 +72,8 @@ final class StdioUpstream: Sendable {
                                status: 503, reason: "stdio session limit")
             }
             do {
-                session = try StdioSession(id: "stdio-" + Base62.random(count: 24), ownerID: principal.userID, command: command, label: label, log: log)
+                session = try StdioSession(id: "stdio-" + Base62.random(count: 24), ownerID: principal.userID, app: app, env: env,
+                                           command: command, log: log)
             } catch {
                 return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream could not be started"),
                                status: 502, reason: "cannot start \(command.first ?? ""): \(error)")
@@ -86,7 +87,7 @@ final class StdioUpstream: Sendable {
                 return Outcome(response: Gateway.jsonRPCError(status: 400, id: message.id, code: -32600, message: "Mcp-Session-Id header required"),
                                status: 400, reason: "missing session id")
             }
-            guard let s = self.session(sessionID, principal) else {
+            guard let s = self.session(sessionID, user: principal.userID, app: app, env: env) else {
                 return Outcome(response: Gateway.jsonRPCError(status: 404, id: message.id, code: -32001, message: "Session not found"),
                                status: 404, reason: "unknown session")
             }
@@ -131,9 +132,12 @@ final class StdioUpstream: Sendable {
         return Outcome(response: HTTPResponse(status: 200, headers: headers, body: .bytes(body)), status: 200, reason: reason)
     }
 
-    private func session(_ id: String, _ principal: Principal) -> StdioSession? {
+    /// The live session `id` if `user` opened it on app/env; nil otherwise, so that a session id seen or
+    /// guessed by someone else, or presented on another endpoint, is an unknown session (MCP security
+    /// best practices: session hijacking).
+    func session(_ id: String, user: Int64, app: String, env: String) -> StdioSession? {
         sessions.withLock { s in
-            guard let found = s[id], found.ownerID == principal.userID, found.isAlive else { return nil }
+            guard let found = s[id], found.belongs(to: user, app: app, env: env), found.isAlive else { return nil }
             return found
         }
     }
