@@ -144,8 +144,8 @@ _mcpctl_spec() {
             value_opts=(--before)
             ;;
         'serve')
-            opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --quickstart --email)
-            value_opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy --email)
+            opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --quickstart --email)
+            value_opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email)
             ;;
     esac
     opts+=(--db --json --version --help -h)

@@ -66,7 +66,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy --email
+            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email
     end
     printf '%s\n' --db
 end
@@ -344,7 +344,8 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l log-level -x -a 'error warn info 
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l insecure-http -d 'Allow a non-loopback listen address without an https public URL.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-introspection -d 'Let anyone call the introspection endpoint.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-user-header -x -d 'Take the logged-in user\'s email from this header set by a reverse proxy.'
-complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-proxy -x -d 'Address of the reverse proxy allowed to set the trusted user header (repeatable).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-proxy -x -d 'Address of a reverse proxy in front: its X-Forwarded-For names the client in audit rows and per-address limits, and it may set the trusted user header (repeatable).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-rate -x -d 'MCP requests without a valid credential allowed per client address per minute (default: 120); beyond it they get 429 and one audit row per address per minute.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l quickstart -d 'First create (or reuse) a user, a viewer grant on mcpctl/local and a fresh token, and print a ready-to-paste client configuration.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l email -x -d 'With --quickstart: the user to set up (default: admin@localhost).'
 

@@ -13,6 +13,7 @@ public final class Gateway: Sendable {
     let http: HTTPUpstream
     let stdio: StdioUpstream
     let owners: SessionOwners
+    let unauthenticated: UnauthenticatedLimit
     let access = AccessCache()
     /// The per-store key of the tool-argument digests, with its HMAC pads compressed once.
     let argumentKey: HMACSHA256Key
@@ -26,6 +27,7 @@ public final class Gateway: Sendable {
         owners = SessionOwners(pool: pool)
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout)
         stdio = StdioUpstream(configuration: configuration, log: log)
+        unauthenticated = UnauthenticatedLimit(perMinute: configuration.unauthenticatedPerMinute)
         argumentKey = HMACSHA256Key(try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32))
         // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.
         // Compared with the store, not a per-process cache, so every store this process serves gets them.
@@ -34,10 +36,21 @@ public final class Gateway: Sendable {
                 ($0["name"]?.stringValue ?? "", $0["annotations"], $0["description"]?.stringValue)
             }, replacing: true)
         }
+        let flusher = Thread { [weak self] in
+            while let self {
+                Thread.sleep(forTimeInterval: 5)
+                self.writeSummaries(self.unauthenticated.due(all: false))
+            }
+        }
+        flusher.name = "rate-limit-summaries"
+        flusher.start()
     }
 
-    /// Ends every stdio session (on shutdown).
-    public func close() { stdio.closeAll() }
+    /// Ends every stdio session and writes the pending rate-limit summaries (on shutdown).
+    public func close() {
+        stdio.closeAll()
+        writeSummaries(unauthenticated.due(all: true))
+    }
 
     /// The app and environment of an MCP endpoint path, "/mcp/{app}/{env}" (a trailing slash allowed).
     static func endpoint(_ path: String) -> (app: String, env: String)? {
@@ -57,6 +70,10 @@ public final class Gateway: Sendable {
         event.decision = "deny"
         event.reason = "refused by the HTTP layer: \(rejection.reason)"
         event.status = rejection.status
+        var due: [UnauthenticatedLimit.Summary] = []
+        let limited = unauthenticated.admit(rejection.remoteAddress, app: event.app ?? "", env: event.env ?? "", due: &due) != nil
+        writeSummaries(due)
+        if limited { return }
         if !audit.write(event) { log.error("audit log unavailable; rejected request to \(app)/\(env) not recorded") }
         log.write(.info, [("msg", "request"), ("remote", rejection.remoteAddress), ("app", event.app), ("env", event.env),
                           ("decision", "deny"), ("status", String(rejection.status)), ("reason", event.reason)])
@@ -105,17 +122,23 @@ public final class Gateway: Sendable {
     // MARK: The request pipeline
 
     func mcp(_ request: HTTPRequest, app: String, env: String) -> HTTPResponse {
-        var record = Record(event: AuditEvent(source: "mcp", action: "mcp.\(request.method.lowercased())", app: app, env: env,
-                                              remoteAddr: request.remoteAddress), started: Date())
+        let client = request.clientAddress(trustedProxies: configuration.trustedProxies)
+        var record = Record(event: AuditEvent(source: "mcp", action: "mcp.\(request.method.prefix(16).lowercased())", app: app, env: env,
+                                              remoteAddr: client), started: Date())
         let metadataURL = configuration.resourceMetadataURL(app: app, env: env)
 
         // MCP 2025-11-25 transport §security: validate Origin to stop DNS rebinding.
         if let origin = request.headers["Origin"], !originAllowed(origin) {
-            return finish(record, Gateway.jsonRPCError(status: 403, id: nil, code: -32600, message: "Origin not allowed"), deny: "origin \(origin) not allowed")
+            return finish(record, Gateway.jsonRPCError(status: 403, id: nil, code: -32600, message: "Origin not allowed"),
+                          deny: "origin \(Gateway.capped(origin, 200)) not allowed")
         }
         guard ["POST", "GET", "DELETE"].contains(request.method) else {
             var h = HTTPHeaders(); h["Allow"] = "POST, GET, DELETE"
-            return finish(record, HTTPResponse(status: 405, headers: h), deny: "method \(request.method) not allowed")
+            return finish(record, HTTPResponse(status: 405, headers: h), deny: "method \(record.event.action.dropFirst(4)) not allowed")
+        }
+        if let name = SingleValuedHeaders.repeated(in: request.headers) {
+            return finish(record, Gateway.jsonRPCError(status: 400, id: nil, code: -32600, message: "Invalid Request: \(name) header given more than once"),
+                          deny: "\(name) header given more than once")
         }
 
         // Parsed before authentication so denied calls are audited with their method and tool; parse
@@ -134,11 +157,17 @@ public final class Gateway: Sendable {
             }
         }
         if let m = message {
-            record.event.method = m.method ?? "response"
-            record.event.action = m.method ?? "response"
-            record.event.tool = m.toolName.map { String($0.prefix(200)) }
+            // Only capped copies of strings from the request are kept for the audit row and the log.
+            record.event.method = Gateway.capped(m.method ?? "response", 128)
+            record.event.action = record.event.method ?? "response"
+            record.event.tool = m.toolName.map { Gateway.capped($0, 128) }
             if let args = m.arguments {
                 record.event.argsDigest = Hex.encode(argumentKey.authenticationCode(for: args.encoded().utf8))
+            }
+            // MCP 2026-07-28: headers that mirror the body must agree with it, checked before authorization.
+            if let mismatch = MirroredHeaders.mismatch(request.headers, m) {
+                return finish(record, Gateway.jsonRPCError(status: 400, id: m.id, code: MirroredHeaders.headerMismatch, message: "Header mismatch: \(mismatch)"),
+                              deny: mismatch)
             }
         }
 
@@ -191,7 +220,7 @@ public final class Gateway: Sendable {
         switch verified {
         case .failure(let reason):
             if reason == .emailMismatch || reason == .malformed || reason == .unknown { record.event.email = email.flatMap(EmailAddress.normalize) }
-            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true, description: reason.rawValue), deny: reason.rawValue)
+            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true), deny: reason.rawValue)
         case .success(let p): principal = p
         }
         record.event.email = principal.email
@@ -200,7 +229,7 @@ public final class Gateway: Sendable {
 
         // RFC 8707 / MCP 2025-11-25: an OAuth access token is only good for the resource it was issued for.
         if !Gateway.audienceMatches(principal, app: app, env: env) {
-            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true, description: "token audience mismatch"),
+            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true),
                           deny: "token issued for \(principal.app ?? "?")/\(principal.env ?? "?")")
         }
         if let parseError {
@@ -351,12 +380,16 @@ public final class Gateway: Sendable {
     }
 
     /// Writes the audit row, then releases the response; if the row cannot be written the request fails
-    /// closed with 503.
+    /// closed with 503. A request denied without a working credential counts against its address's
+    /// allowance; over it, the answer is 429 and the row goes into the address's summary instead.
     func finish(_ record: Record, _ response: HTTPResponse, deny reason: String? = nil) -> HTTPResponse {
         var event = record.event
         if let reason {
             event.decision = "deny"
             event.reason = reason
+            if event.tokenID == nil, let wait = overLimit(event) {
+                return Gateway.tooManyRequests(retryAfter: wait)
+            }
         }
         if event.decision == nil { event.decision = "allow" }
         event.status = response.status
@@ -374,5 +407,47 @@ public final class Gateway: Sendable {
             return Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "audit log unavailable; request refused")
         }
         return response
+    }
+
+    /// Seconds to wait when `event`'s address is over its allowance of unauthenticated requests (and the
+    /// request was counted into its summary); nil when it may be audited and answered as usual.
+    func overLimit(_ event: AuditEvent) -> Int? {
+        var due: [UnauthenticatedLimit.Summary] = []
+        let wait = unauthenticated.admit(event.remoteAddr ?? "", app: event.app ?? "", env: event.env ?? "", due: &due)
+        writeSummaries(due)
+        return wait
+    }
+
+    /// One audit row per address and minute for the requests refused over the limit.
+    func writeSummaries(_ summaries: [UnauthenticatedLimit.Summary]) {
+        for s in summaries {
+            var event = AuditEvent(source: "mcp", action: "mcp.rate_limited", app: s.app, env: s.env, remoteAddr: s.address)
+            event.decision = "deny"
+            event.status = 429
+            event.reason = "rate limited: \(s.count) requests"
+            if !audit.write(event) { log.error("audit log unavailable; rate-limit summary for \(s.address) not recorded") }
+            log.write(.info, [("msg", "rate limited"), ("remote", s.address), ("count", String(s.count))])
+        }
+    }
+
+    /// RFC 6585 §4: 429 with `Retry-After` (RFC 9110 §10.2.3, in seconds).
+    static func tooManyRequests(retryAfter: Int) -> HTTPResponse {
+        var h = HTTPHeaders()
+        h["Retry-After"] = String(retryAfter)
+        return jsonRPCError(status: 429, id: nil, code: -32000, message: "too many requests without a valid credential; retry later", headers: h)
+    }
+
+    /// `value` cut to at most `bytes` UTF-8 bytes on a character boundary.
+    static func capped(_ value: String, _ bytes: Int) -> String {
+        guard value.utf8.count > bytes else { return value }
+        var out = ""
+        var used = 0
+        for ch in value {
+            let n = ch.utf8.count
+            if used + n > bytes { break }
+            out.append(ch)
+            used += n
+        }
+        return out
     }
 }
