@@ -14,6 +14,7 @@ public final class Gateway: Sendable {
     let stdio: StdioUpstream
     let owners: SessionOwners
     let unauthenticated: UnauthenticatedLimit
+    let staleTools = StaleToolLists()
     let access = AccessCache()
     /// The per-store key of the tool-argument digests, with its HMAC pads compressed once.
     let argumentKey: HMACSHA256Key
@@ -189,27 +190,21 @@ public final class Gateway: Sendable {
         // Verification and authorization read one snapshot of the store through the access cache: the
         // policy generation always, rows only when the cache does not hold them for that generation.
         let verified: Result<Principal, VerificationFailure>
-        let environment: AppEnvironment?
-        let decision: AccessDecision?
+        var environment: AppEnvironment?
+        var decision: AccessDecision?
+        var toolKnown = true
         do {
-            (verified, environment, decision) = try pool.with { store in
-                try store.db.read { () throws -> (Result<Principal, VerificationFailure>, AppEnvironment?, AccessDecision?) in
+            (verified, environment, decision, toolKnown) = try pool.with { store in
+                try store.db.read { () throws -> (Result<Principal, VerificationFailure>, AppEnvironment?, AccessDecision?, Bool) in
                     let view = try access.view(store)
                     // DESIGN.md §7: the Email + Token pair carries a personal token of that user; Bearer also takes OAuth access tokens.
                     let kinds: Set<TokenRecord.Kind> = email == nil ? [.pat, .access] : [.pat]
                     let verified = try verifier.verify(secret: secret, email: email, accept: kinds) { try view.token(hash: $0) }
                     guard case .success(let p) = verified, Gateway.audienceMatches(p, app: app, env: env), parseError == nil else {
-                        return (verified, nil, nil)
+                        return (verified, nil, nil, true)
                     }
-                    // Authorization (DESIGN.md §5).
-                    var needed: ScopeSet = .read
-                    if let m = message, let method = m.method {
-                        needed = try m.toolName.map { try view.required(app: app, env: env, tool: $0).0 } ?? ToolScopes.forMethod(method)
-                    }
-                    let binding: (String?, String?) = p.kind == .pat ? (p.app, p.env) : (nil, nil)
-                    let (environment, decision) = try view.decide(userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID,
-                                                                  binding: binding, app: app, env: env, needed: needed)
-                    return (verified, environment, decision)
+                    let (environment, decision, known) = try authorize(view, principal: p, message: message, app: app, env: env)
+                    return (verified, environment, decision, known)
                 }
             }
         } catch {
@@ -235,11 +230,41 @@ public final class Gateway: Sendable {
         if let parseError {
             return finish(record, parseError.0, deny: parseError.1)
         }
-        guard let decision else {
+        guard var decision else {
             return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "no decision")
         }
-        guard decision.hasAccess, let environment else {
+        guard let found = environment, decision.hasAccess else {
             // Same answer whether the app is missing or merely not granted: existence is not leaked.
+            return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "App not found"), deny: decision.reason)
+        }
+        // A session belongs to the user and the app/environment that opened it; checked before anything,
+        // a refresh of the tool list included, goes through it.
+        if !found.isBuiltIn, let session = request.headers["Mcp-Session-Id"] {
+            let mine: Bool
+            do { mine = try sessionBelongs(session, to: principal, app: app, env: env, stdio: found.command != nil) } catch {
+                log.error("store error during session check: \(error)")
+                return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+            }
+            guard mine else {
+                return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"),
+                              deny: "session unknown or opened by another user")
+            }
+        }
+        // A tool the gateway has not seen (or whose list the upstream said changed): ask the upstream for
+        // its list first, then decide; only a tool it does not list needs delete.
+        if message?.toolName != nil, !found.isBuiltIn,
+           staleTools.isStale(app: app, env: env) || (!toolKnown && !decision.allowed) {
+            refreshToolList(request, environment: found, principal: principal, app: app, env: env)
+            do {
+                (environment, decision, _) = try pool.with { store in
+                    try store.db.read { try authorize(try access.view(store), principal: principal, message: message, app: app, env: env) }
+                }
+            } catch {
+                log.error("store error during authorization: \(error)")
+                return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+            }
+        }
+        guard let environment, decision.hasAccess else {
             return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "App not found"), deny: decision.reason)
         }
         guard decision.allowed else {
@@ -255,19 +280,11 @@ public final class Gateway: Sendable {
         if environment.isBuiltIn {
             return finish(record, builtIn(request, message: message, principal: principal, effective: decision.effective, filter: filter))
         }
-        if let session = request.headers["Mcp-Session-Id"] {
-            let mine: Bool
-            do { mine = try sessionBelongs(session, to: principal, app: app, env: env, stdio: environment.command != nil) } catch {
-                log.error("store error during session check: \(error)")
-                return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
-            }
-            guard mine else {
-                return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"),
-                              deny: "session unknown or opened by another user")
-            }
-        }
+        let staleTools = self.staleTools
+        let toolsChanged: @Sendable () -> Void = { staleTools.mark(app: app, env: env) }
         if let command = environment.command {
-            let outcome = stdio.handle(request, message: message, command: command, principal: principal, app: app, env: env, filter: filter)
+            let outcome = stdio.handle(request, message: message, command: command, principal: principal, app: app, env: env, filter: filter,
+                                       toolsChanged: toolsChanged)
             record.event.reason = outcome.reason ?? record.event.reason
             return finish(record, outcome.response)
         }
@@ -276,7 +293,7 @@ public final class Gateway: Sendable {
         }
         let outcome = http.forward(request, to: url, filter: filter,
                                    stillAllowed: stillAllowed(secret: secret, email: email, principal: principal, app: app, env: env,
-                                                              needed: decision.needed ?? .read))
+                                                              needed: decision.needed ?? .read), toolsChanged: toolsChanged)
         do {
             if message?.method == "initialize", let session = outcome.response.headers["Mcp-Session-Id"] {
                 try owners.register(session, user: principal.userID, app: app, env: env)
@@ -292,6 +309,26 @@ public final class Gateway: Sendable {
         }
         if let reason = outcome.reason { record.event.reason = reason }
         return finish(record, outcome.response)
+    }
+
+    /// Authorization (effective scopes against what the method or tool needs), with whether the tool's
+    /// requirement is known (an override, or a tool the upstream listed). Call inside a read transaction.
+    func authorize(_ view: AccessView, principal p: Principal, message: MCPMessage?, app: String, env: String) throws
+        -> (AppEnvironment?, AccessDecision, Bool) {
+        var needed: ScopeSet = .read
+        var known = true
+        if let m = message, let method = m.method {
+            if let tool = m.toolName {
+                let requirement = try view.requirement(app: app, env: env, tool: tool)
+                (needed, known) = (requirement.scope, requirement.known)
+            } else {
+                needed = ToolScopes.forMethod(method)
+            }
+        }
+        let binding: (String?, String?) = p.kind == .pat ? (p.app, p.env) : (nil, nil)
+        let (environment, decision) = try view.decide(userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID,
+                                                      binding: binding, app: app, env: env, needed: needed)
+        return (environment, decision, known)
     }
 
     /// Whether `session` was opened by this user on this app/env: a session belongs to (user, app,
@@ -345,25 +382,19 @@ public final class Gateway: Sendable {
         return configuration.allowedOrigins.contains { $0.lowercased() == o || $0 == "*" }
     }
 
-    func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet) -> (@Sendable (JSON) -> JSON)? {
+    /// Narrows the answer to a tools/list request; throws (and the answer is refused) when it cannot.
+    func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet) -> ToolListFilter.Apply? {
         guard let m = message, m.method == "tools/list", let requestID = m.id else { return nil }
         let cursor = !(m.json["params"]?["cursor"]?.isNull ?? true)
         let pool = self.pool
-        let log = self.log
         return { json in
             guard json["id"] == requestID else { return json }
-            do {
-                return try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, cursor: cursor) }
-            } catch {
-                log.error("tool list filtering failed: \(error)")
-                // Fail closed: an unfiltered list could show tools the caller may not call.
-                return MCPMessage.error(id: requestID, code: -32603, message: "tool list unavailable")
-            }
+            return try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, cursor: cursor) }
         }
     }
 
     func builtIn(_ request: HTTPRequest, message: MCPMessage?, principal: Principal, effective: ScopeSet,
-                 filter: (@Sendable (JSON) -> JSON)?) -> HTTPResponse {
+                 filter: ToolListFilter.Apply?) -> HTTPResponse {
         guard request.method == "POST", let message else {
             var h = HTTPHeaders(); h["Allow"] = "POST"
             return HTTPResponse(status: 405, headers: h)
@@ -373,7 +404,7 @@ public final class Gateway: Sendable {
             guard let answer else { return HTTPResponse(status: 202) }
             // DESIGN.md §5 "tools/list shows only the tools the caller may call": the built-in list too
             // (an operator override may put a built-in tool out of the caller's reach).
-            return .json((filter.map { $0(answer) } ?? answer).bytes)
+            return .json((try filter.map { try $0(answer) } ?? answer).bytes)
         } catch {
             return Gateway.jsonRPCError(status: 500, id: message.id, code: -32603, message: "internal error")
         }

@@ -45,8 +45,10 @@ final class StdioUpstream: Sendable {
         let reason: String?
     }
 
+    /// `filter` narrows a tools/list answer (an answer it cannot take is refused with 502, never passed on);
+    /// `toolsChanged` is called when the process announces `notifications/tools/list_changed`.
     func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], principal: Principal, app: String, env: String,
-                filter: (@Sendable (JSON) -> JSON)?) -> Outcome {
+                filter: ToolListFilter.Apply?, toolsChanged: () -> Void) -> Outcome {
         let sessionID = request.headers["Mcp-Session-Id"]
         switch request.method {
         case "GET":
@@ -93,6 +95,7 @@ final class StdioUpstream: Sendable {
             }
             session = s
         }
+        let unparseableBefore = session.unparseableCount
         do { try session.send(message.json) } catch {
             sessions.withLock { _ = $0.removeValue(forKey: session.id) }
             // Issue 4 item 5: a session that ends takes its process with it (one that closed its stdin may still run).
@@ -105,10 +108,23 @@ final class StdioUpstream: Sendable {
         if !message.isRequest {
             return Outcome(response: HTTPResponse(status: 202, headers: headers), status: 202, reason: nil)
         }
-        let answer = session.awaitResponse(id: message.id ?? .null, timeout: configuration.upstreamTimeout)
+        let answer = session.awaitResponse(id: message.id ?? .null, timeout: configuration.upstreamTimeout,
+                                           unparseableSince: filter == nil ? nil : unparseableBefore)
         var replies = answer.messages
         let failure = answer.failure
-        if let filter { replies = replies.map(filter) }
+        if replies.contains(where: { $0["method"]?.stringValue == ToolListFilter.listChanged }) { toolsChanged() }
+        if let filter {
+            // A tools/list answer that cannot be read or narrowed is refused: passed on unfiltered it could
+            // show tools the caller may not call.
+            let unusable = failure == StdioSession.unparseableFailure ? failure : nil
+            do {
+                guard unusable == nil else { throw ToolListFilter.Unusable.unparseable }
+                replies = try replies.map(filter)
+            } catch {
+                return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream tool list unusable"),
+                               status: 502, reason: "tool list unusable: \(unusable ?? "\(error)")")
+            }
+        }
         if !session.isAlive {
             sessions.withLock { _ = $0.removeValue(forKey: session.id) }
         }

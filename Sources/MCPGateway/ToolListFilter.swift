@@ -8,6 +8,13 @@ struct ToolListFilter {
     let effective: ScopeSet
 
     typealias SeenTool = (name: String, annotations: JSON?, description: String?)
+    /// Narrows one JSON-RPC message from the upstream; throws when it cannot (then the answer is refused).
+    typealias Apply = @Sendable (JSON) throws -> JSON
+
+    /// MCP 2025-11-25 (server/tools): the notification a server sends when its tool list changed.
+    static let listChanged = "notifications/tools/list_changed"
+
+    enum Unusable: Error { case unparseable, tooLarge }
 
     /// Returns the filtered JSON-RPC message; anything that is not a tools/list result passes unchanged.
     /// `cursor` tells whether the request asked for a later page of a paginated list.

@@ -78,3 +78,31 @@ import Testing
         #expect((row?.string("action")?.utf8.count ?? 0) <= 128)
     }
 }
+
+/// A tools/list answer the gateway cannot parse (NaN, which lenient client parsers accept) or narrow is
+/// refused with 502: passed on unfiltered, it would show every tool to a caller who may call few.
+@Suite struct UnusableToolListTests {
+    @Test(arguments: ["nan", "nansse"])
+    func anHTTPUpstreamsToolListWithNaNIsRefusedWith502(env: String) throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        try Apps(store: h.admin).add(app: h.app, env: env, upstream: "http://127.0.0.1:\(h.upstream.port)/\(env)", command: nil)
+        let read = try h.token(scopes: .read)
+        let r = try h.listTools(env, token: read)
+        #expect(r.status == 502, "\(r.text)")
+        #expect(!r.text.contains("delete_note"), "the unfiltered list reached the client")
+        #expect(try h.lastRow()?.string("reason")?.contains("tool list unusable") == true)
+    }
+
+    @Test func aStdioProcessesToolListWithNaNIsRefusedWith502() throws {
+        let h = try GatewayHarness(stdio: true)
+        defer { h.close() }
+        let all = try h.token(scopes: .all)
+        let session = [("Mcp-Session-Id", try #require(try h.initialize("stdio", token: all).header("Mcp-Session-Id")))]
+        #expect(try h.call("stdio", token: all, "poison", headers: session).status == 200)
+        let r = try h.listTools("stdio", token: try h.token(scopes: .read), headers: session)
+        #expect(r.status == 502, "\(r.text)")
+        #expect(!r.text.contains("delete_note"))
+        #expect(try h.lastRow()?.string("reason")?.contains("not JSON") == true, "refused for the line, not after a timeout")
+    }
+}

@@ -6,7 +6,8 @@ import Synchronization
 
 /// A tiny Streamable HTTP MCP server for the gateway to forward to. Paths choose the flavour:
 /// `/json` answers `application/json`, `/sse` answers every request with an event stream (a notification,
-/// then the response), `/plain` answers JSON labelled `text/plain`, `/paged` lists its tools in two pages.
+/// then the response), `/plain` answers JSON labelled `text/plain`, `/paged` lists its tools in two pages,
+/// `/nan` and `/nansse` answer tools/list with a `NaN` in it (not JSON), as JSON and as an event stream.
 /// It records every request it receives (headers and body) for the tests to inspect.
 final class FakeUpstream: Sendable {
     struct Seen: Sendable {
@@ -104,6 +105,15 @@ final class FakeUpstream: Sendable {
             result = .object([("protocolVersion", json["params"]?["protocolVersion"] ?? "2025-11-25"),
                               ("capabilities", .object([("tools", .object([]))])),
                               ("serverInfo", .object([("name", "fake-upstream"), ("version", "1")]))])
+        case "tools/list" where request.path == "/nan" || request.path == "/nansse":
+            // NaN is not JSON, but lenient client parsers (Python's) accept it: passed on, the whole list would show.
+            let text = #"{"jsonrpc":"2.0","id":\#(id.encoded()),"result":{"tools":\#(JSON.array(tools).encoded()),"weight":NaN}}"#
+            if request.path == "/nan" {
+                headers["Content-Type"] = "application/json"
+                return HTTPResponse(status: 200, headers: headers, body: .bytes(Array(text.utf8)))
+            }
+            headers["Content-Type"] = "text/event-stream"
+            return HTTPResponse(status: 200, headers: headers, body: .bytes(SSEEvent(event: "message", data: text).encoded()))
         case "tools/list":
             if request.path == "/paged" {
                 if json["params"]?["cursor"]?.stringValue == "2" {
