@@ -239,21 +239,12 @@ public final class Gateway: Sendable {
         }
         // A session belongs to the user and the app/environment that opened it; checked before anything,
         // a refresh of the tool list included, goes through it.
-        if !found.isBuiltIn, let session = request.headers["Mcp-Session-Id"] {
-            let mine: Bool
-            do { mine = try sessionBelongs(session, to: principal, app: app, env: env, stdio: found.command != nil) } catch {
-                log.error("store error during session check: \(error)")
-                return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
-            }
-            guard mine else {
-                return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"),
-                              deny: "session unknown or opened by another user")
-            }
+        if let refusal = refuseForeignSession(request, record, environment: found, principal: principal, message: message, app: app, env: env) {
+            return refusal
         }
         // A tool the gateway has not seen (or whose list the upstream said changed): ask the upstream for
         // its list first, then decide; only a tool it does not list needs delete.
-        if message?.toolName != nil, !found.isBuiltIn,
-           staleTools.isStale(app: app, env: env) || (!toolKnown && !decision.allowed) {
+        if message?.toolName != nil, !found.isBuiltIn, staleTools.isStale(app: app, env: env) || (!toolKnown && !decision.allowed) {
             refreshToolList(request, environment: found, principal: principal, app: app, env: env)
             do {
                 (environment, decision, _) = try pool.with { store in
@@ -329,6 +320,21 @@ public final class Gateway: Sendable {
         let (environment, decision) = try view.decide(userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID,
                                                       binding: binding, app: app, env: env, needed: needed)
         return (environment, decision, known)
+    }
+
+    /// The 404 (audited as a denial) for a request that presents a session it does not own here; nil when
+    /// it presents none, or its own.
+    func refuseForeignSession(_ request: HTTPRequest, _ record: Record, environment: AppEnvironment, principal: Principal,
+                              message: MCPMessage?, app: String, env: String) -> HTTPResponse? {
+        guard !environment.isBuiltIn, let session = request.headers["Mcp-Session-Id"] else { return nil }
+        do {
+            if try sessionBelongs(session, to: principal, app: app, env: env, stdio: environment.command != nil) { return nil }
+        } catch {
+            log.error("store error during session check: \(error)")
+            return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+        }
+        return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"),
+                      deny: "session unknown or opened by another user")
     }
 
     /// Whether `session` was opened by this user on this app/env: a session belongs to (user, app,
