@@ -114,6 +114,28 @@ import Testing
         #expect(h.upstream.methods.filter { $0 == "tools/list" }.count == lists)
     }
 
+    @Test func anEventStreamUpstreamsToolListIsFetchedToo() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let read = try h.token(scopes: .read)
+        #expect(try h.call("sse", token: read, "read_notes").status == 200)
+        #expect(try h.call("sse", token: read, "delete_note").status == 403)
+    }
+
+    @Test func aToolListChangedNotificationInARelayedEventStreamMakesTheNextCallAskAgain() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        try Apps(store: h.admin).add(app: h.app, env: "changing", upstream: "http://127.0.0.1:\(h.upstream.port)/changing", command: nil)
+        let read = try h.token(scopes: .read)
+        let all = try h.token(scopes: .all)
+        _ = try h.listTools("changing", token: read)
+        #expect(try h.call("changing", token: read, "read_notes").status == 200)
+        let changed = try h.call("changing", token: all, "retool")
+        #expect(changed.messages.first?["method"]?.stringValue == "notifications/tools/list_changed", "relayed as sent")
+        let after = try h.call("changing", token: read, "read_notes")
+        #expect(after.status == 403, "decided by the stale annotations: \(after.text)")
+    }
+
     @Test func aStdioToolCalledBeforeAnyListingIsDecidedByItsProcessesList() throws {
         let h = try GatewayHarness(stdio: true)
         defer { h.close() }
