@@ -62,7 +62,7 @@ public final class Gateway: Sendable {
     }
 
     /// Audits a request to an MCP endpoint that the HTTP layer refused before the gateway saw it (body
-    /// too large, head too large, too slow, malformed): issue 4 item 6, every request has its row.
+    /// too large, head too large, too slow, malformed): every request to an MCP endpoint has its row.
     public func rejected(_ rejection: HTTPRejection) {
         guard let path = rejection.path, let (app, env) = Gateway.endpoint(path) else { return }
         let method = (rejection.method ?? "").prefix(16).lowercased()
@@ -197,7 +197,7 @@ public final class Gateway: Sendable {
             (verified, environment, decision, toolKnown) = try pool.with { store in
                 try store.db.read { () throws -> (Result<Principal, VerificationFailure>, AppEnvironment?, AccessDecision?, Bool) in
                     let view = try access.view(store)
-                    // DESIGN.md §7: the Email + Token pair carries a personal token of that user; Bearer also takes OAuth access tokens.
+                    // The Email + Token pair carries a personal token of that user; Bearer also takes OAuth access tokens.
                     let kinds: Set<TokenRecord.Kind> = email == nil ? [.pat, .access] : [.pat]
                     let verified = try verifier.verify(secret: secret, email: email, accept: kinds) { try view.token(hash: $0) }
                     guard case .success(let p) = verified, Gateway.audienceMatches(p, app: app, env: env), parseError == nil else {
@@ -346,7 +346,7 @@ public final class Gateway: Sendable {
     }
 
     /// Whether the credential that opened a stream still reaches app/env: asked before each piece of a
-    /// streamed answer, since no cache (and no open stream) may outlive a revocation (issue 4 item 7).
+    /// streamed answer, since no cache (and no open stream) may outlive a revocation.
     /// A store error counts as no (fail closed).
     func stillAllowed(secret: String, email: String?, principal: Principal, app: String, env: String,
                       needed: ScopeSet) -> @Sendable () -> Bool {
@@ -408,7 +408,7 @@ public final class Gateway: Sendable {
         do {
             let answer = try pool.with { BuiltInApp(store: $0, principal: principal, effective: effective).answer(message) }
             guard let answer else { return HTTPResponse(status: 202) }
-            // DESIGN.md §5 "tools/list shows only the tools the caller may call": the built-in list too
+            // tools/list shows only the tools the caller may call: the built-in list too
             // (an operator override may put a built-in tool out of the caller's reach).
             return .json((try filter.map { try $0(answer) } ?? answer).bytes)
         } catch {

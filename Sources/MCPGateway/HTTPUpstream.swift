@@ -59,7 +59,7 @@ struct HTTPUpstream {
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream unavailable"),
                            status: 502, reason: "upstream unavailable: \(error)")
         }
-        // The client's credentials are never sent upstream (issue 4 item 5), so an upstream 401/403 is about
+        // The client's credentials are never sent upstream, so an upstream 401/403 is about
         // the gateway, not the caller: passed on as-is it would send an OAuth client into re-authorization
         // against our server for nothing. RFC 9110 §15.6.3: 502, the upstream's answer was not usable.
         if upstream.status == 401 || upstream.status == 403 {
@@ -184,7 +184,7 @@ struct HTTPUpstream {
 
     /// Reads the next chunk; on a quiet long-lived stream, sends an SSE comment as a keep-alive (which
     /// also notices a client that went away) and keeps waiting. Nil (the end) once `allowed` says the
-    /// caller may no longer receive anything: issue 4 item 7, a revoked token, disabled user or removed
+    /// caller may no longer receive anything: a revoked token, disabled user or removed
     /// grant takes effect at once, on open streams too.
     static func readChunk(_ upstream: HTTPClientResponse, _ writer: any HTTPBodyWriter, _ allowed: () -> Bool) throws -> [UInt8]? {
         while true {

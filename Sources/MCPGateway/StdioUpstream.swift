@@ -135,7 +135,7 @@ final class StdioUpstream: Sendable {
             session.terminate()
             headers.remove("Mcp-Session-Id")
         }
-        // DESIGN.md §7 "Arguments are not stored": an upstream's error message often quotes the arguments
+        // Tool arguments are never stored: an upstream's error message often quotes the arguments
         // (validation errors do), so the audit reason names only the error code; the client still gets it all.
         let reason = failure ?? last?["error"].map { "upstream error \($0["code"]?.intValue.map(String.init) ?? "?")" }
         if replies.count == 1 {

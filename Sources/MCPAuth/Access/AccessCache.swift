@@ -4,8 +4,8 @@
 ///
 /// Every change to those tables bumps the generation in the same transaction, from any process, so a
 /// request reads one integer in its read transaction and either finds the copy current or drops it: a
-/// token revoked, a user disabled or a grant removed from the shell is seen by the very next request
-/// (issue 4 item 7), and no entry read under one generation is ever served under another.
+/// token revoked, a user disabled or a grant removed from the shell is seen by the very next request,
+/// and no entry read under one generation is ever served under another.
 /// Only tokens that exist are held (an unknown secret always goes to the store), and the whole copy is
 /// dropped when it reaches `limit` entries, so hostile input cannot grow it without bound.
 public final class AccessCache: Sendable {

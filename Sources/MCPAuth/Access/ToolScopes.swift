@@ -1,4 +1,4 @@
-/// The scope each MCP method and tool needs (DESIGN.md §5), the tools the gateway has seen, and the
+/// The scope each MCP method and tool needs, the tools the gateway has seen, and the
 /// operator's overrides.
 public struct ToolScopes: Sendable {
     let store: Store
