@@ -42,6 +42,7 @@ enum ServeCommand {
         var unauthenticatedIntrospection = false
         var trustedUserHeader: String?
         var trustedProxies: [String] = []
+        var unauthenticatedRate = 120
         var quickstartEmail: String?
     }
 
@@ -113,6 +114,12 @@ enum ServeCommand {
         s.unauthenticatedIntrospection = flag(c, "unauthenticated-introspection")
         s.trustedUserHeader = value(c, "trusted-user-header")
         s.trustedProxies = list(c, "trusted-proxy")
+        if let v = value(c, "unauthenticated-rate") {
+            guard let n = Int(v), n >= 1, n <= 1_000_000 else {
+                throw CommandUsageError(message: "Invalid '--unauthenticated-rate' '\(v)': use a number of requests per minute from 1 to 1000000")
+            }
+            s.unauthenticatedRate = n
+        }
         if s.trustedUserHeader != nil && s.trustedProxies.isEmpty {
             throw CommandUsageError(message: "'--trusted-user-header' needs '--trusted-proxy ADDR' (the proxy allowed to set it)")
         }
@@ -138,6 +145,8 @@ enum ServeCommand {
         let audit = try AuditWriter(path: store.path, lastUsed: lastUsed)
         var gc = GatewayConfiguration(publicURL: s.publicURL)
         gc.allowedOrigins = s.allowedOrigins
+        gc.trustedProxies = s.trustedProxies
+        gc.unauthenticatedPerMinute = s.unauthenticatedRate
         let gateway = try Gateway(pool: pool, configuration: gc, audit: audit, verifier: TokenVerifier(lastUsed: lastUsed), log: log)
         let oauth = OAuthWiring.make(pool: pool, settings: s)
 

@@ -3,18 +3,17 @@ import HTTP
 /// `WWW-Authenticate` challenges of RFC 6750 §3 with the RFC 9728 `resource_metadata` parameter, as the
 /// MCP authorization spec (2025-11-25) asks of a protected resource.
 enum AuthChallenge {
-    /// 401: no credentials, or bad ones (`error="invalid_token"` when a token was presented).
-    static func unauthorized(metadataURL: String, tokenPresented: Bool, description: String? = nil) -> HTTPResponse {
+    /// 401: no credentials, or bad ones. A presented token that does not work gets `error="invalid_token"`
+    /// and nothing more (RFC 6750 §3.1): whether it was revoked, expired, or its user disabled is written to
+    /// the audit row only, never told to whoever holds the token.
+    static func unauthorized(metadataURL: String, tokenPresented: Bool) -> HTTPResponse {
         var value = "Bearer resource_metadata=\"\(metadataURL)\", scope=\"read\""
-        if tokenPresented {
-            value += ", error=\"invalid_token\""
-            if let description { value += ", error_description=\"\(description)\"" }
-        }
+        if tokenPresented { value += ", error=\"invalid_token\"" }
         var headers = HTTPHeaders()
         headers["WWW-Authenticate"] = value
         headers["Content-Type"] = "application/json"
         headers["Cache-Control"] = "no-store"
-        let body = #"{"error":"\#(tokenPresented ? "invalid_token" : "unauthorized")","error_description":"\#(description ?? "authentication required")"}"#
+        let body = tokenPresented ? #"{"error":"invalid_token"}"# : #"{"error":"unauthorized","error_description":"authentication required"}"#
         return HTTPResponse(status: 401, headers: headers, body: .bytes(Array(body.utf8)))
     }
 

@@ -13,6 +13,8 @@ public final class Gateway: Sendable {
     let http: HTTPUpstream
     let stdio: StdioUpstream
     let owners: SessionOwners
+    let unauthenticated: UnauthenticatedLimit
+    let staleTools = StaleToolLists()
     let access = AccessCache()
     /// The per-store key of the tool-argument digests, with its HMAC pads compressed once.
     let argumentKey: HMACSHA256Key
@@ -26,6 +28,7 @@ public final class Gateway: Sendable {
         owners = SessionOwners(pool: pool)
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout)
         stdio = StdioUpstream(configuration: configuration, log: log)
+        unauthenticated = UnauthenticatedLimit(perMinute: configuration.unauthenticatedPerMinute)
         argumentKey = HMACSHA256Key(try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32))
         // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.
         // Compared with the store, not a per-process cache, so every store this process serves gets them.
@@ -34,10 +37,21 @@ public final class Gateway: Sendable {
                 ($0["name"]?.stringValue ?? "", $0["annotations"], $0["description"]?.stringValue)
             }, replacing: true)
         }
+        let flusher = Thread { [weak self] in
+            while let self {
+                Thread.sleep(forTimeInterval: 5)
+                self.writeSummaries(self.unauthenticated.due(all: false))
+            }
+        }
+        flusher.name = "rate-limit-summaries"
+        flusher.start()
     }
 
-    /// Ends every stdio session (on shutdown).
-    public func close() { stdio.closeAll() }
+    /// Ends every stdio session and writes the pending rate-limit summaries (on shutdown).
+    public func close() {
+        stdio.closeAll()
+        writeSummaries(unauthenticated.due(all: true))
+    }
 
     /// The app and environment of an MCP endpoint path, "/mcp/{app}/{env}" (a trailing slash allowed).
     static func endpoint(_ path: String) -> (app: String, env: String)? {
@@ -48,7 +62,7 @@ public final class Gateway: Sendable {
     }
 
     /// Audits a request to an MCP endpoint that the HTTP layer refused before the gateway saw it (body
-    /// too large, head too large, too slow, malformed): issue 4 item 6, every request has its row.
+    /// too large, head too large, too slow, malformed): every request to an MCP endpoint has its row.
     public func rejected(_ rejection: HTTPRejection) {
         guard let path = rejection.path, let (app, env) = Gateway.endpoint(path) else { return }
         let method = (rejection.method ?? "").prefix(16).lowercased()
@@ -57,6 +71,10 @@ public final class Gateway: Sendable {
         event.decision = "deny"
         event.reason = "refused by the HTTP layer: \(rejection.reason)"
         event.status = rejection.status
+        var due: [UnauthenticatedLimit.Summary] = []
+        let limited = unauthenticated.admit(rejection.remoteAddress, app: event.app ?? "", env: event.env ?? "", due: &due) != nil
+        writeSummaries(due)
+        if limited { return }
         if !audit.write(event) { log.error("audit log unavailable; rejected request to \(app)/\(env) not recorded") }
         log.write(.info, [("msg", "request"), ("remote", rejection.remoteAddress), ("app", event.app), ("env", event.env),
                           ("decision", "deny"), ("status", String(rejection.status)), ("reason", event.reason)])
@@ -105,17 +123,23 @@ public final class Gateway: Sendable {
     // MARK: The request pipeline
 
     func mcp(_ request: HTTPRequest, app: String, env: String) -> HTTPResponse {
-        var record = Record(event: AuditEvent(source: "mcp", action: "mcp.\(request.method.lowercased())", app: app, env: env,
-                                              remoteAddr: request.remoteAddress), started: Date())
+        let client = request.clientAddress(trustedProxies: configuration.trustedProxies)
+        var record = Record(event: AuditEvent(source: "mcp", action: "mcp.\(request.method.prefix(16).lowercased())", app: app, env: env,
+                                              remoteAddr: client), started: Date())
         let metadataURL = configuration.resourceMetadataURL(app: app, env: env)
 
         // MCP 2025-11-25 transport §security: validate Origin to stop DNS rebinding.
         if let origin = request.headers["Origin"], !originAllowed(origin) {
-            return finish(record, Gateway.jsonRPCError(status: 403, id: nil, code: -32600, message: "Origin not allowed"), deny: "origin \(origin) not allowed")
+            return finish(record, Gateway.jsonRPCError(status: 403, id: nil, code: -32600, message: "Origin not allowed"),
+                          deny: "origin \(Gateway.capped(origin, 200)) not allowed")
         }
         guard ["POST", "GET", "DELETE"].contains(request.method) else {
             var h = HTTPHeaders(); h["Allow"] = "POST, GET, DELETE"
-            return finish(record, HTTPResponse(status: 405, headers: h), deny: "method \(request.method) not allowed")
+            return finish(record, HTTPResponse(status: 405, headers: h), deny: "method \(record.event.action.dropFirst(4)) not allowed")
+        }
+        if let name = SingleValuedHeaders.repeated(in: request.headers) {
+            return finish(record, Gateway.jsonRPCError(status: 400, id: nil, code: -32600, message: "Invalid Request: \(name) header given more than once"),
+                          deny: "\(name) header given more than once")
         }
 
         // Parsed before authentication so denied calls are audited with their method and tool; parse
@@ -134,11 +158,17 @@ public final class Gateway: Sendable {
             }
         }
         if let m = message {
-            record.event.method = m.method ?? "response"
-            record.event.action = m.method ?? "response"
-            record.event.tool = m.toolName.map { String($0.prefix(200)) }
+            // Only capped copies of strings from the request are kept for the audit row and the log.
+            record.event.method = Gateway.capped(m.method ?? "response", 128)
+            record.event.action = record.event.method ?? "response"
+            record.event.tool = m.toolName.map { Gateway.capped($0, 128) }
             if let args = m.arguments {
                 record.event.argsDigest = Hex.encode(argumentKey.authenticationCode(for: args.encoded().utf8))
+            }
+            // MCP 2026-07-28: headers that mirror the body must agree with it, checked before authorization.
+            if let mismatch = MirroredHeaders.mismatch(request.headers, m) {
+                return finish(record, Gateway.jsonRPCError(status: 400, id: m.id, code: MirroredHeaders.headerMismatch, message: "Header mismatch: \(mismatch)"),
+                              deny: mismatch)
             }
         }
 
@@ -160,27 +190,21 @@ public final class Gateway: Sendable {
         // Verification and authorization read one snapshot of the store through the access cache: the
         // policy generation always, rows only when the cache does not hold them for that generation.
         let verified: Result<Principal, VerificationFailure>
-        let environment: AppEnvironment?
-        let decision: AccessDecision?
+        var environment: AppEnvironment?
+        var decision: AccessDecision?
+        var toolKnown = true
         do {
-            (verified, environment, decision) = try pool.with { store in
-                try store.db.read { () throws -> (Result<Principal, VerificationFailure>, AppEnvironment?, AccessDecision?) in
+            (verified, environment, decision, toolKnown) = try pool.with { store in
+                try store.db.read { () throws -> (Result<Principal, VerificationFailure>, AppEnvironment?, AccessDecision?, Bool) in
                     let view = try access.view(store)
-                    // DESIGN.md §7: the Email + Token pair carries a personal token of that user; Bearer also takes OAuth access tokens.
+                    // The Email + Token pair carries a personal token of that user; Bearer also takes OAuth access tokens.
                     let kinds: Set<TokenRecord.Kind> = email == nil ? [.pat, .access] : [.pat]
                     let verified = try verifier.verify(secret: secret, email: email, accept: kinds) { try view.token(hash: $0) }
                     guard case .success(let p) = verified, Gateway.audienceMatches(p, app: app, env: env), parseError == nil else {
-                        return (verified, nil, nil)
+                        return (verified, nil, nil, true)
                     }
-                    // Authorization (DESIGN.md §5).
-                    var needed: ScopeSet = .read
-                    if let m = message, let method = m.method {
-                        needed = try m.toolName.map { try view.required(app: app, env: env, tool: $0).0 } ?? ToolScopes.forMethod(method)
-                    }
-                    let binding: (String?, String?) = p.kind == .pat ? (p.app, p.env) : (nil, nil)
-                    let (environment, decision) = try view.decide(userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID,
-                                                                  binding: binding, app: app, env: env, needed: needed)
-                    return (verified, environment, decision)
+                    let (environment, decision, known) = try authorize(view, principal: p, message: message, app: app, env: env)
+                    return (verified, environment, decision, known)
                 }
             }
         } catch {
@@ -191,7 +215,7 @@ public final class Gateway: Sendable {
         switch verified {
         case .failure(let reason):
             if reason == .emailMismatch || reason == .malformed || reason == .unknown { record.event.email = email.flatMap(EmailAddress.normalize) }
-            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true, description: reason.rawValue), deny: reason.rawValue)
+            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true), deny: reason.rawValue)
         case .success(let p): principal = p
         }
         record.event.email = principal.email
@@ -200,17 +224,38 @@ public final class Gateway: Sendable {
 
         // RFC 8707 / MCP 2025-11-25: an OAuth access token is only good for the resource it was issued for.
         if !Gateway.audienceMatches(principal, app: app, env: env) {
-            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true, description: "token audience mismatch"),
+            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true),
                           deny: "token issued for \(principal.app ?? "?")/\(principal.env ?? "?")")
         }
         if let parseError {
             return finish(record, parseError.0, deny: parseError.1)
         }
-        guard let decision else {
+        guard var decision else {
             return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "no decision")
         }
-        guard decision.hasAccess, let environment else {
+        guard let found = environment, decision.hasAccess else {
             // Same answer whether the app is missing or merely not granted: existence is not leaked.
+            return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "App not found"), deny: decision.reason)
+        }
+        // A session belongs to the user and the app/environment that opened it; checked before anything,
+        // a refresh of the tool list included, goes through it.
+        if let refusal = refuseForeignSession(request, record, environment: found, principal: principal, message: message, app: app, env: env) {
+            return refusal
+        }
+        // A tool the gateway has not seen (or whose list the upstream said changed): ask the upstream for
+        // its list first, then decide; only a tool it does not list needs delete.
+        if message?.toolName != nil, !found.isBuiltIn, staleTools.isStale(app: app, env: env) || (!toolKnown && !decision.allowed) {
+            refreshToolList(request, environment: found, principal: principal, app: app, env: env)
+            do {
+                (environment, decision, _) = try pool.with { store in
+                    try store.db.read { try authorize(try access.view(store), principal: principal, message: message, app: app, env: env) }
+                }
+            } catch {
+                log.error("store error during authorization: \(error)")
+                return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+            }
+        }
+        guard let environment, decision.hasAccess else {
             return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "App not found"), deny: decision.reason)
         }
         guard decision.allowed else {
@@ -226,30 +271,20 @@ public final class Gateway: Sendable {
         if environment.isBuiltIn {
             return finish(record, builtIn(request, message: message, principal: principal, effective: decision.effective, filter: filter))
         }
+        let staleTools = self.staleTools
+        let toolsChanged: @Sendable () -> Void = { staleTools.mark(app: app, env: env) }
         if let command = environment.command {
-            let outcome = stdio.handle(request, message: message, command: command, principal: principal, label: "\(app)/\(env)", filter: filter)
+            let outcome = stdio.handle(request, message: message, command: command, principal: principal, app: app, env: env, filter: filter,
+                                       toolsChanged: toolsChanged)
             record.event.reason = outcome.reason ?? record.event.reason
             return finish(record, outcome.response)
         }
         guard let url = environment.upstreamURL else {
             return finish(record, Gateway.jsonRPCError(status: 502, id: message?.id, code: -32603, message: "app has no upstream"), deny: "no upstream")
         }
-        // A session on an HTTP upstream is served only to the user who opened it (stdio sessions are checked
-        // by StdioUpstream, which owns them).
-        if let session = request.headers["Mcp-Session-Id"] {
-            let mine: Bool
-            do { mine = try owners.mayUse(session, user: principal.userID, app: app, env: env) } catch {
-                log.error("store error during session check: \(error)")
-                return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
-            }
-            guard mine else {
-                return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"),
-                              deny: "session unknown or opened by another user")
-            }
-        }
         let outcome = http.forward(request, to: url, filter: filter,
                                    stillAllowed: stillAllowed(secret: secret, email: email, principal: principal, app: app, env: env,
-                                                              needed: decision.needed ?? .read))
+                                                              needed: decision.needed ?? .read), toolsChanged: toolsChanged)
         do {
             if message?.method == "initialize", let session = outcome.response.headers["Mcp-Session-Id"] {
                 try owners.register(session, user: principal.userID, app: app, env: env)
@@ -267,8 +302,51 @@ public final class Gateway: Sendable {
         return finish(record, outcome.response)
     }
 
+    /// Authorization (effective scopes against what the method or tool needs), with whether the tool's
+    /// requirement is known (an override, or a tool the upstream listed). Call inside a read transaction.
+    func authorize(_ view: AccessView, principal p: Principal, message: MCPMessage?, app: String, env: String) throws
+        -> (AppEnvironment?, AccessDecision, Bool) {
+        var needed: ScopeSet = .read
+        var known = true
+        if let m = message, let method = m.method {
+            if let tool = m.toolName {
+                let requirement = try view.requirement(app: app, env: env, tool: tool)
+                (needed, known) = (requirement.scope, requirement.known)
+            } else {
+                needed = ToolScopes.forMethod(method)
+            }
+        }
+        let binding: (String?, String?) = p.kind == .pat ? (p.app, p.env) : (nil, nil)
+        let (environment, decision) = try view.decide(userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID,
+                                                      binding: binding, app: app, env: env, needed: needed)
+        return (environment, decision, known)
+    }
+
+    /// The 404 (audited as a denial) for a request that presents a session it does not own here; nil when
+    /// it presents none, or its own.
+    func refuseForeignSession(_ request: HTTPRequest, _ record: Record, environment: AppEnvironment, principal: Principal,
+                              message: MCPMessage?, app: String, env: String) -> HTTPResponse? {
+        guard !environment.isBuiltIn, let session = request.headers["Mcp-Session-Id"] else { return nil }
+        do {
+            if try sessionBelongs(session, to: principal, app: app, env: env, stdio: environment.command != nil) { return nil }
+        } catch {
+            log.error("store error during session check: \(error)")
+            return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+        }
+        return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"),
+                      deny: "session unknown or opened by another user")
+    }
+
+    /// Whether `session` was opened by this user on this app/env: a session belongs to (user, app,
+    /// environment), and presented by anyone else or on another endpoint it is unknown (MCP security best
+    /// practices: session hijacking). Checked before anything reaches an upstream.
+    func sessionBelongs(_ session: String, to principal: Principal, app: String, env: String, stdio isStdio: Bool) throws -> Bool {
+        if isStdio { return stdio.session(session, user: principal.userID, app: app, env: env) != nil }
+        return try owners.mayUse(session, user: principal.userID, app: app, env: env)
+    }
+
     /// Whether the credential that opened a stream still reaches app/env: asked before each piece of a
-    /// streamed answer, since no cache (and no open stream) may outlive a revocation (issue 4 item 7).
+    /// streamed answer, since no cache (and no open stream) may outlive a revocation.
     /// A store error counts as no (fail closed).
     func stillAllowed(secret: String, email: String?, principal: Principal, app: String, env: String,
                       needed: ScopeSet) -> @Sendable () -> Bool {
@@ -310,25 +388,19 @@ public final class Gateway: Sendable {
         return configuration.allowedOrigins.contains { $0.lowercased() == o || $0 == "*" }
     }
 
-    func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet) -> (@Sendable (JSON) -> JSON)? {
+    /// Narrows the answer to a tools/list request; throws (and the answer is refused) when it cannot.
+    func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet) -> ToolListFilter.Apply? {
         guard let m = message, m.method == "tools/list", let requestID = m.id else { return nil }
         let cursor = !(m.json["params"]?["cursor"]?.isNull ?? true)
         let pool = self.pool
-        let log = self.log
         return { json in
             guard json["id"] == requestID else { return json }
-            do {
-                return try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, cursor: cursor) }
-            } catch {
-                log.error("tool list filtering failed: \(error)")
-                // Fail closed: an unfiltered list could show tools the caller may not call.
-                return MCPMessage.error(id: requestID, code: -32603, message: "tool list unavailable")
-            }
+            return try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, cursor: cursor) }
         }
     }
 
     func builtIn(_ request: HTTPRequest, message: MCPMessage?, principal: Principal, effective: ScopeSet,
-                 filter: (@Sendable (JSON) -> JSON)?) -> HTTPResponse {
+                 filter: ToolListFilter.Apply?) -> HTTPResponse {
         guard request.method == "POST", let message else {
             var h = HTTPHeaders(); h["Allow"] = "POST"
             return HTTPResponse(status: 405, headers: h)
@@ -336,21 +408,25 @@ public final class Gateway: Sendable {
         do {
             let answer = try pool.with { BuiltInApp(store: $0, principal: principal, effective: effective).answer(message) }
             guard let answer else { return HTTPResponse(status: 202) }
-            // DESIGN.md §5 "tools/list shows only the tools the caller may call": the built-in list too
+            // tools/list shows only the tools the caller may call: the built-in list too
             // (an operator override may put a built-in tool out of the caller's reach).
-            return .json((filter.map { $0(answer) } ?? answer).bytes)
+            return .json((try filter.map { try $0(answer) } ?? answer).bytes)
         } catch {
             return Gateway.jsonRPCError(status: 500, id: message.id, code: -32603, message: "internal error")
         }
     }
 
     /// Writes the audit row, then releases the response; if the row cannot be written the request fails
-    /// closed with 503.
+    /// closed with 503. A request denied without a working credential counts against its address's
+    /// allowance; over it, the answer is 429 and the row goes into the address's summary instead.
     func finish(_ record: Record, _ response: HTTPResponse, deny reason: String? = nil) -> HTTPResponse {
         var event = record.event
         if let reason {
             event.decision = "deny"
             event.reason = reason
+            if event.tokenID == nil, let wait = overLimit(event) {
+                return Gateway.tooManyRequests(retryAfter: wait)
+            }
         }
         if event.decision == nil { event.decision = "allow" }
         event.status = response.status
@@ -368,5 +444,47 @@ public final class Gateway: Sendable {
             return Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "audit log unavailable; request refused")
         }
         return response
+    }
+
+    /// Seconds to wait when `event`'s address is over its allowance of unauthenticated requests (and the
+    /// request was counted into its summary); nil when it may be audited and answered as usual.
+    func overLimit(_ event: AuditEvent) -> Int? {
+        var due: [UnauthenticatedLimit.Summary] = []
+        let wait = unauthenticated.admit(event.remoteAddr ?? "", app: event.app ?? "", env: event.env ?? "", due: &due)
+        writeSummaries(due)
+        return wait
+    }
+
+    /// One audit row per address and minute for the requests refused over the limit.
+    func writeSummaries(_ summaries: [UnauthenticatedLimit.Summary]) {
+        for s in summaries {
+            var event = AuditEvent(source: "mcp", action: "mcp.rate_limited", app: s.app, env: s.env, remoteAddr: s.address)
+            event.decision = "deny"
+            event.status = 429
+            event.reason = "rate limited: \(s.count) requests"
+            if !audit.write(event) { log.error("audit log unavailable; rate-limit summary for \(s.address) not recorded") }
+            log.write(.info, [("msg", "rate limited"), ("remote", s.address), ("count", String(s.count))])
+        }
+    }
+
+    /// RFC 6585 §4: 429 with `Retry-After` (RFC 9110 §10.2.3, in seconds).
+    static func tooManyRequests(retryAfter: Int) -> HTTPResponse {
+        var h = HTTPHeaders()
+        h["Retry-After"] = String(retryAfter)
+        return jsonRPCError(status: 429, id: nil, code: -32000, message: "too many requests without a valid credential; retry later", headers: h)
+    }
+
+    /// `value` cut to at most `bytes` UTF-8 bytes on a character boundary.
+    static func capped(_ value: String, _ bytes: Int) -> String {
+        guard value.utf8.count > bytes else { return value }
+        var out = ""
+        var used = 0
+        for ch in value {
+            let n = ch.utf8.count
+            if used + n > bytes { break }
+            out.append(ch)
+            used += n
+        }
+        return out
     }
 }

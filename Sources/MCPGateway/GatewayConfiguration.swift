@@ -10,6 +10,11 @@ public struct GatewayConfiguration: Sendable {
     public var sessionIdleTimeout: Double = 600
     /// Most stdio processes alive at once.
     public var maxStdioSessions = 64
+    /// Reverse proxies whose `X-Forwarded-For` names the client (audit rows and per-address limits).
+    public var trustedProxies: [String] = []
+    /// Unauthenticated or failed-credential requests allowed per client address per minute; beyond it
+    /// they are answered 429 and their audit rows summarised.
+    public var unauthenticatedPerMinute = 120
 
     public init(publicURL: String) {
         var url = publicURL

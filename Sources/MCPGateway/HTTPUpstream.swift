@@ -27,8 +27,9 @@ struct HTTPUpstream {
     /// `filter` rewrites a JSON-RPC message from the upstream (used for tools/list); nil passes bytes through.
     /// `stillAllowed` is asked before each piece of a streamed answer is passed on; once it says no, the
     /// stream ends (a GET stream can outlive the token that opened it).
-    func forward(_ request: HTTPRequest, to url: String, filter: (@Sendable (JSON) -> JSON)?,
-                 stillAllowed: (@Sendable () -> Bool)? = nil) -> Outcome {
+    /// `toolsChanged` is called when an event stream relays `notifications/tools/list_changed`.
+    func forward(_ request: HTTPRequest, to url: String, filter: ToolListFilter.Apply?,
+                 stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {}) -> Outcome {
         var headers = HTTPHeaders()
         for name in HTTPUpstream.forwardedRequestHeaders {
             for value in request.headers.values(for: name) { headers.add(name, value) }
@@ -58,7 +59,7 @@ struct HTTPUpstream {
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream unavailable"),
                            status: 502, reason: "upstream unavailable: \(error)")
         }
-        // The client's credentials are never sent upstream (issue 4 item 5), so an upstream 401/403 is about
+        // The client's credentials are never sent upstream, so an upstream 401/403 is about
         // the gateway, not the caller: passed on as-is it would send an OAuth client into re-authorization
         // against our server for nothing. RFC 9110 §15.6.3: 502, the upstream's answer was not usable.
         if upstream.status == 401 || upstream.status == 403 {
@@ -73,20 +74,18 @@ struct HTTPUpstream {
         }
         let contentType = (upstream.headers["Content-Type"] ?? "").lowercased()
         if contentType.hasPrefix("text/event-stream") {
+            if let filter {
+                // A tools/list answer is read whole before anything is sent, so that one the gateway cannot
+                // read or narrow is refused with 502 instead of reaching the client unfiltered.
+                return HTTPUpstream.filteredStream(upstream, headers: out, filter: filter, toolsChanged: toolsChanged)
+            }
             let allowed = stillAllowed ?? { true }
             let response = HTTPResponse(status: upstream.status, headers: out, body: .stream { writer in
                 defer { upstream.close() }
-                if let filter {
-                    var parser = SSEParser()
-                    while let chunk = try HTTPUpstream.readChunk(upstream, writer, allowed) {
-                        for event in parser.feed(chunk) {
-                            var e = event
-                            if let json = try? JSON.parse(event.data) { e.data = filter(json).encoded() }
-                            try writer.write(e.encoded())
-                        }
-                    }
-                } else {
-                    while let chunk = try HTTPUpstream.readChunk(upstream, writer, allowed) { try writer.write(chunk) }
+                var watch = ListChangedWatch()
+                while let chunk = try HTTPUpstream.readChunk(upstream, writer, allowed) {
+                    if watch.sees(chunk) { toolsChanged() }
+                    try writer.write(chunk)
                 }
             })
             return Outcome(response: response, status: upstream.status, reason: nil)
@@ -98,18 +97,94 @@ struct HTTPUpstream {
                            status: 502, reason: "upstream body: \(error)")
         }
         var finalBody = body
-        // Whatever the label (an upstream may send JSON as text/plain or without a type), a JSON answer to
-        // tools/list is narrowed: an unfiltered list would show tools the caller may not call (DESIGN.md §5).
-        if let filter, let json = try? JSON.parse(body) {
-            finalBody = filter(json).bytes
+        // Whatever the label (an upstream may send JSON as text/plain or without a type), an answer to
+        // tools/list is narrowed, and one that cannot be parsed (NaN included) or narrowed is refused: an
+        // unfiltered list would show tools the caller may not call.
+        if let filter, !body.isEmpty {
+            do {
+                guard let json = try? JSON.parse(body) else { throw ToolListFilter.Unusable.unparseable }
+                finalBody = try filter(json).bytes
+            } catch {
+                return HTTPUpstream.unusableToolList(error)
+            }
         }
         return Outcome(response: HTTPResponse(status: upstream.status, headers: out, body: .bytes(finalBody)),
                        status: upstream.status, reason: upstream.status >= 400 ? "upstream answered \(upstream.status)" : nil)
     }
 
+    /// Sends a request of the gateway's own (`message`, whose id is `id`) within the session of the client
+    /// `request` (its `Mcp-Session-Id` and `MCP-Protocol-Version` go along) and returns the answer to it.
+    func ask(_ message: JSON, id: JSON, to url: String, like request: HTTPRequest) -> JSON? {
+        guard let parsed = urls.value(url, { URL(string: $0) }) else { return nil }
+        var headers = HTTPHeaders()
+        for name in ["Mcp-Session-Id", "MCP-Protocol-Version"] {
+            if let value = request.headers[name] { headers[name] = value }
+        }
+        headers["Content-Type"] = "application/json"
+        headers["Accept"] = "application/json, text/event-stream"
+        headers["Mcp-Method"] = message["method"]?.stringValue
+        headers["User-Agent"] = "mcpctl-gateway"
+        var upstreamRequest = HTTPClientRequest(method: "POST", url: parsed, headers: headers, body: message.bytes, timeout: timeout)
+        upstreamRequest.responseLimit = HTTPUpstream.maxAnswerBytes
+        guard let upstream = try? client.send(upstreamRequest) else { return nil }
+        defer { upstream.close() }
+        guard (200..<300).contains(upstream.status) else { return nil }
+        let isAnswer = { (json: JSON) in json["id"] == id && json["method"] == nil }
+        guard (upstream.headers["Content-Type"] ?? "").lowercased().hasPrefix("text/event-stream") else {
+            return (try? upstream.readAll(limit: HTTPUpstream.maxAnswerBytes)).flatMap { try? JSON.parse($0) }.flatMap { isAnswer($0) ? $0 : nil }
+        }
+        var parser = SSEParser()
+        var read = 0
+        while let chunk = try? upstream.readChunk(), read + chunk.count <= HTTPUpstream.maxAnswerBytes {
+            read += chunk.count
+            for event in parser.feed(chunk) {
+                if let json = try? JSON.parse(event.data), isAnswer(json) { return json }
+            }
+        }
+        return nil
+    }
+
+    /// 502 for a tools/list answer the gateway could not read or narrow (RFC 9110 §15.6.3).
+    static func unusableToolList(_ error: any Error) -> Outcome {
+        Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream tool list unusable"),
+                status: 502, reason: "tool list unusable: \(error)")
+    }
+
+    /// Reads an event stream to its end (or to the first JSON-RPC response in it), bounded, narrowing every
+    /// event; answers it as one buffered stream, or 502 when an event is not JSON or cannot be narrowed.
+    static func filteredStream(_ upstream: HTTPClientResponse, headers: HTTPHeaders, filter: ToolListFilter.Apply,
+                               toolsChanged: @Sendable () -> Void) -> Outcome {
+        defer { upstream.close() }
+        var parser = SSEParser()
+        var body: [UInt8] = []
+        var read = 0
+        do {
+            reading: while let chunk = try upstream.readChunk() {
+                read += chunk.count
+                guard read <= maxAnswerBytes else { throw ToolListFilter.Unusable.tooLarge }
+                for event in parser.feed(chunk) {
+                    var e = event
+                    if !event.data.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+                        guard let json = try? JSON.parse(event.data) else { throw ToolListFilter.Unusable.unparseable }
+                        if json["method"]?.stringValue == ToolListFilter.listChanged { toolsChanged() }
+                        e.data = try filter(json).encoded()
+                        body += e.encoded()
+                        // MCP 2025-11-25 transport: the server ends the stream after the response.
+                        if json["method"] == nil, json["result"] != nil || json["error"] != nil { break reading }
+                    } else {
+                        body += e.encoded()
+                    }
+                }
+            }
+        } catch {
+            return unusableToolList(error)
+        }
+        return Outcome(response: HTTPResponse(status: upstream.status, headers: headers, body: .bytes(body)), status: upstream.status, reason: nil)
+    }
+
     /// Reads the next chunk; on a quiet long-lived stream, sends an SSE comment as a keep-alive (which
     /// also notices a client that went away) and keeps waiting. Nil (the end) once `allowed` says the
-    /// caller may no longer receive anything: issue 4 item 7, a revoked token, disabled user or removed
+    /// caller may no longer receive anything: a revoked token, disabled user or removed
     /// grant takes effect at once, on open streams too.
     static func readChunk(_ upstream: HTTPClientResponse, _ writer: any HTTPBodyWriter, _ allowed: () -> Bool) throws -> [UInt8]? {
         while true {

@@ -2,25 +2,35 @@ import Foundation
 import MCPAuth
 
 /// One stdio MCP server process serving one MCP session: newline-delimited JSON-RPC on stdin/stdout
-/// (MCP 2025-11-25 stdio transport), stderr copied to the server log.
+/// (MCP 2025-11-25 stdio transport), stderr copied to the server log. It belongs to the user who opened
+/// it and to the app/environment it was opened on: presented by anyone else or on another endpoint it is
+/// an unknown session.
 final class StdioSession: @unchecked Sendable {
     let id: String
     let ownerID: Int64
+    let app: String
+    let env: String
     private let process = Process()
     private let stdin: FileHandle
     private let condition = NSCondition()
     private var inbox: [JSON] = []
     private var exited = false
     private var exitStatus: Int32 = 0
+    static let unparseableFailure = "upstream wrote a line that is not JSON"
+    /// Lines from the process that were not JSON (MCP stdio: the server writes only messages to stdout).
+    private var unparseableLines = 0
     /// Guarded by `condition` (request threads set it, the idle reaper reads it).
     private var lastUsedAt = Date()
     /// One message line at a time: lines longer than PIPE_BUF written by two request threads at once
     /// would interleave and the process would read garbage (MCP stdio: one JSON-RPC message per line).
     private let writeLock = NSLock()
 
-    init(id: String, ownerID: Int64, command: [String], label: String, log: RequestLog) throws {
+    init(id: String, ownerID: Int64, app: String, env: String, command: [String], log: RequestLog) throws {
         self.id = id
         self.ownerID = ownerID
+        self.app = app
+        self.env = env
+        let label = "\(app)/\(env)"
         let input = Pipe(), output = Pipe(), errors = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
@@ -40,7 +50,11 @@ final class StdioSession: @unchecked Sendable {
                 while let nl = buffer.firstIndex(of: 0x0A) {
                     let line = Array(buffer[..<nl])
                     buffer.removeSubrange(...nl)
-                    guard !line.isEmpty, let json = try? JSON.parse(line) else { continue }
+                    guard !line.isEmpty else { continue }
+                    guard let json = try? JSON.parse(line) else {
+                        self?.noteUnparseable()
+                        continue
+                    }
                     self?.deliver(json)
                 }
             }
@@ -71,6 +85,35 @@ final class StdioSession: @unchecked Sendable {
         condition.unlock()
     }
 
+    private func noteUnparseable() {
+        condition.lock()
+        unparseableLines += 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// How many lines that were not JSON the process has written so far.
+    var unparseableCount: Int {
+        condition.lock(); defer { condition.unlock() }
+        return unparseableLines
+    }
+
+    /// Sends a request of the gateway's own and waits for its answer; messages that arrive meanwhile are
+    /// put back for the client's requests to collect. Nil when the process failed or did not answer.
+    func request(_ message: JSON, id: JSON, timeout: Double) -> JSON? {
+        do { try send(message) } catch { return nil }
+        let answer = awaitResponse(id: id, timeout: timeout)
+        guard answer.failure == nil, let last = answer.messages.last else { return nil }
+        let others = answer.messages.dropLast()
+        if !others.isEmpty {
+            condition.lock()
+            inbox.insert(contentsOf: others, at: 0)
+            condition.broadcast()
+            condition.unlock()
+        }
+        return last
+    }
+
     private func markExited() {
         process.waitUntilExit()
         condition.lock()
@@ -78,6 +121,11 @@ final class StdioSession: @unchecked Sendable {
         exitStatus = process.terminationStatus
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Whether this session was opened by `user` on app/env.
+    func belongs(to user: Int64, app: String, env: String) -> Bool {
+        ownerID == user && self.app == app && self.env == env
     }
 
     var isAlive: Bool {
@@ -108,7 +156,9 @@ final class StdioSession: @unchecked Sendable {
     /// Waits for the response to `id`, returning it last, after any server messages that arrived first
     /// (notifications, server-to-client requests). A dead process or a timeout yields a JSON-RPC error, and
     /// `failure` says which (the gateway's own words, fit for the audit log).
-    func awaitResponse(id: JSON, timeout: Double) -> (messages: [JSON], failure: String?) {
+    /// With `unparseableSince` (a count read before the request was sent), a line that was not JSON arriving
+    /// meanwhile ends the wait with a failure: it may have been the answer, which must not be lost silently.
+    func awaitResponse(id: JSON, timeout: Double, unparseableSince: Int? = nil) -> (messages: [JSON], failure: String?) {
         let deadline = Date().addingTimeInterval(timeout)
         var collected: [JSON] = []
         condition.lock()
@@ -129,6 +179,10 @@ final class StdioSession: @unchecked Sendable {
                     continue
                 }
                 i += 1
+            }
+            if let since = unparseableSince, unparseableLines > since {
+                let text = StdioSession.unparseableFailure
+                return (collected + [MCPMessage.error(id: id, code: -32603, message: text)], text)
             }
             if exited {
                 let text = "upstream process exited (status \(exitStatus))"

@@ -45,8 +45,10 @@ final class StdioUpstream: Sendable {
         let reason: String?
     }
 
-    func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], principal: Principal, label: String,
-                filter: (@Sendable (JSON) -> JSON)?) -> Outcome {
+    /// `filter` narrows a tools/list answer (an answer it cannot take is refused with 502, never passed on);
+    /// `toolsChanged` is called when the process announces `notifications/tools/list_changed`.
+    func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], principal: Principal, app: String, env: String,
+                filter: ToolListFilter.Apply?, toolsChanged: () -> Void) -> Outcome {
         let sessionID = request.headers["Mcp-Session-Id"]
         switch request.method {
         case "GET":
@@ -54,7 +56,7 @@ final class StdioUpstream: Sendable {
             var h = HTTPHeaders(); h["Allow"] = "POST, DELETE"
             return Outcome(response: HTTPResponse(status: 405, headers: h), status: 405, reason: "no GET stream for stdio upstreams")
         case "DELETE":
-            guard let sessionID, let s = session(sessionID, principal) else {
+            guard let sessionID, let s = session(sessionID, user: principal.userID, app: app, env: env) else {
                 return Outcome(response: Gateway.jsonRPCError(status: 404, id: nil, code: -32001, message: "Session not found"), status: 404, reason: "unknown session")
             }
             sessions.withLock { _ = $0.removeValue(forKey: s.id) }
@@ -72,7 +74,8 @@ final class StdioUpstream: Sendable {
                                status: 503, reason: "stdio session limit")
             }
             do {
-                session = try StdioSession(id: "stdio-" + Base62.random(count: 24), ownerID: principal.userID, command: command, label: label, log: log)
+                session = try StdioSession(id: "stdio-" + Base62.random(count: 24), ownerID: principal.userID, app: app, env: env,
+                                           command: command, log: log)
             } catch {
                 return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream could not be started"),
                                status: 502, reason: "cannot start \(command.first ?? ""): \(error)")
@@ -86,12 +89,13 @@ final class StdioUpstream: Sendable {
                 return Outcome(response: Gateway.jsonRPCError(status: 400, id: message.id, code: -32600, message: "Mcp-Session-Id header required"),
                                status: 400, reason: "missing session id")
             }
-            guard let s = self.session(sessionID, principal) else {
+            guard let s = self.session(sessionID, user: principal.userID, app: app, env: env) else {
                 return Outcome(response: Gateway.jsonRPCError(status: 404, id: message.id, code: -32001, message: "Session not found"),
                                status: 404, reason: "unknown session")
             }
             session = s
         }
+        let unparseableBefore = session.unparseableCount
         do { try session.send(message.json) } catch {
             sessions.withLock { _ = $0.removeValue(forKey: session.id) }
             // Issue 4 item 5: a session that ends takes its process with it (one that closed its stdin may still run).
@@ -104,10 +108,23 @@ final class StdioUpstream: Sendable {
         if !message.isRequest {
             return Outcome(response: HTTPResponse(status: 202, headers: headers), status: 202, reason: nil)
         }
-        let answer = session.awaitResponse(id: message.id ?? .null, timeout: configuration.upstreamTimeout)
+        let answer = session.awaitResponse(id: message.id ?? .null, timeout: configuration.upstreamTimeout,
+                                           unparseableSince: filter == nil ? nil : unparseableBefore)
         var replies = answer.messages
         let failure = answer.failure
-        if let filter { replies = replies.map(filter) }
+        if replies.contains(where: { $0["method"]?.stringValue == ToolListFilter.listChanged }) { toolsChanged() }
+        if let filter {
+            // A tools/list answer that cannot be read or narrowed is refused: passed on unfiltered it could
+            // show tools the caller may not call.
+            let unusable = failure == StdioSession.unparseableFailure ? failure : nil
+            do {
+                guard unusable == nil else { throw ToolListFilter.Unusable.unparseable }
+                replies = try replies.map(filter)
+            } catch {
+                return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream tool list unusable"),
+                               status: 502, reason: "tool list unusable: \(unusable ?? "\(error)")")
+            }
+        }
         if !session.isAlive {
             sessions.withLock { _ = $0.removeValue(forKey: session.id) }
         }
@@ -118,7 +135,7 @@ final class StdioUpstream: Sendable {
             session.terminate()
             headers.remove("Mcp-Session-Id")
         }
-        // DESIGN.md §7 "Arguments are not stored": an upstream's error message often quotes the arguments
+        // Tool arguments are never stored: an upstream's error message often quotes the arguments
         // (validation errors do), so the audit reason names only the error code; the client still gets it all.
         let reason = failure ?? last?["error"].map { "upstream error \($0["code"]?.intValue.map(String.init) ?? "?")" }
         if replies.count == 1 {
@@ -131,9 +148,12 @@ final class StdioUpstream: Sendable {
         return Outcome(response: HTTPResponse(status: 200, headers: headers, body: .bytes(body)), status: 200, reason: reason)
     }
 
-    private func session(_ id: String, _ principal: Principal) -> StdioSession? {
+    /// The live session `id` if `user` opened it on app/env; nil otherwise, so that a session id seen or
+    /// guessed by someone else, or presented on another endpoint, is an unknown session (MCP security
+    /// best practices: session hijacking).
+    func session(_ id: String, user: Int64, app: String, env: String) -> StdioSession? {
         sessions.withLock { s in
-            guard let found = s[id], found.ownerID == principal.userID, found.isAlive else { return nil }
+            guard let found = s[id], found.belongs(to: user, app: app, env: env), found.isAlive else { return nil }
             return found
         }
     }

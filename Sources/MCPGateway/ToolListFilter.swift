@@ -8,6 +8,13 @@ struct ToolListFilter {
     let effective: ScopeSet
 
     typealias SeenTool = (name: String, annotations: JSON?, description: String?)
+    /// Narrows one JSON-RPC message from the upstream; throws when it cannot (then the answer is refused).
+    typealias Apply = @Sendable (JSON) throws -> JSON
+
+    /// MCP 2025-11-25 (server/tools): the notification a server sends when its tool list changed.
+    static let listChanged = "notifications/tools/list_changed"
+
+    enum Unusable: Error { case unparseable, tooLarge }
 
     /// Returns the filtered JSON-RPC message; anything that is not a tools/list result passes unchanged.
     /// `cursor` tells whether the request asked for a later page of a paginated list.
@@ -25,7 +32,7 @@ struct ToolListFilter {
         }
         // A complete list replaces what is remembered; a page of a paginated list (MCP 2025-11-25
         // pagination: a cursor asked for, or a nextCursor given) only adds to it, so tools listed on a
-        // later page keep the scope their annotations ask for (DESIGN.md §5) instead of falling back to delete.
+        // later page keep the scope their annotations ask for instead of falling back to delete.
         let complete = !cursor && message["result"]?["nextCursor"] == nil
         try ToolListFilter.remember(store: store, app: app, env: env, tools: seen, replacing: complete)
         var result = message["result"] ?? .object([])
@@ -37,7 +44,7 @@ struct ToolListFilter {
 
     /// Records the tools an upstream listed unless the store already holds exactly that. Compared with the
     /// store itself, not a per-process cache: whatever the CLI removed (`app remove`, then `app add`) is
-    /// recorded again on the next listing, since no cache may outlive a change to the store (issue 4 item 7).
+    /// recorded again on the next listing, since no cache may outlive a change to the store.
     static func remember(store: Store, app: String, env: String, tools: [SeenTool], replacing: Bool) throws {
         let scopes = ToolScopes(store: store)
         let stored: [SeenTool] = try scopes.list(app: app, env: env).filter { $0.tool.seenAt != 0 }

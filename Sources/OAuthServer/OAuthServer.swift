@@ -74,15 +74,9 @@ public final class OAuthServer: Sendable {
         }
     }
 
-    /// The address of the client behind a configured reverse proxy: for a request from a trusted proxy, the
-    /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy; else the peer address. Rate
-    /// limits and audit rows use it, so a proxy in front does not make every user share one address.
+    /// The client's address, from `X-Forwarded-For` when the peer is a trusted proxy (shared with the gateway).
     func clientAddress(_ request: HTTPRequest) -> String {
-        let proxies = configuration.trustedProxies
-        guard proxies.contains(request.remoteAddress) else { return request.remoteAddress }
-        let hops = request.headers.values(for: "X-Forwarded-For").flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return hops.last { !proxies.contains($0) }.map { String($0.prefix(64)) } ?? request.remoteAddress
+        request.clientAddress(trustedProxies: configuration.trustedProxies)
     }
 
     /// Runs `body` with a store connection from the pool.

@@ -41,8 +41,8 @@ import Testing
 
         try next(try h.rpc("json", token: nil, #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
                  Want(method: "ping", tool: nil, decision: "deny", status: 401, email: nil, token: nil), reason: { $0 == "no credentials" })
-        try next(try h.call("json", token: read, "read_notes"),
-                 Want(method: "tools/call", tool: "read_notes", decision: "deny", status: 403, email: "alice@example.com", token: readID),
+        try next(try h.call("json", token: read, "not_listed"),
+                 Want(method: "tools/call", tool: "not_listed", decision: "deny", status: 403, email: "alice@example.com", token: readID),
                  reason: { $0.contains("delete") })
         try next(try h.listTools("json", token: read),
                  Want(method: "tools/list", tool: nil, decision: "allow", status: 200, email: "alice@example.com", token: readID))

@@ -17,7 +17,7 @@ import Testing
         #expect(h.upstream.requests.isEmpty)
     }
 
-    @Test func badRevokedAndExpiredTokensGet401WithInvalidToken() throws {
+    @Test func badRevokedAndExpiredTokensGet401WithInvalidTokenAndNothingMore() throws {
         let h = try GatewayHarness()
         defer { h.close() }
         let revoked = try h.token()
@@ -31,6 +31,8 @@ import Testing
             #expect(challenge.hasPrefix("Bearer resource_metadata=\"https://gw.example.com/.well-known/oauth-protected-resource/mcp/\(h.app)/json\""))
             #expect(challenge.contains(#"error="invalid_token""#), "\(challenge)")
             #expect(challenge.contains(#"scope="read""#))
+            #expect(!challenge.contains("error_description"), "the reason goes to the audit row only: \(challenge)")
+            #expect(r.text == #"{"error":"invalid_token"}"#, "\(r.text)")
             #expect(!r.text.contains(secret), "the answer never repeats the secret")
         }
         let reasons = try h.mcpRows().map { $0.string("reason") ?? "" }
@@ -113,5 +115,37 @@ import Testing
         }
         // The document is public and not an MCP request: no audit rows.
         #expect(try h.mcpRows().isEmpty)
+    }
+
+    /// A 401 tells a token's holder nothing about why it failed: not that it was revoked, expired, its
+    /// user disabled, its email mismatched or its audience elsewhere. The audit row says which.
+    @Test func every401LooksTheSameWhateverTheReasonAndOnlyTheAuditRowSaysWhy() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        _ = try Users(store: h.admin).add(email: "erin@example.com", name: nil, password: nil)
+        try Grants(store: h.admin).add(email: "erin@example.com", app: h.app, env: "*", scopes: .all)
+        let disabled = try h.token("erin@example.com")
+        _ = try Users(store: h.admin).disable(email: "erin@example.com")
+        let revoked = try h.token()
+        _ = try Tokens(store: h.admin).revoke([revoked])
+        let expired = try h.token(lifetime: 0)
+        let good = try h.token("alice@example.com")
+        let ping = #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
+        let replies = [
+            try h.rpc("json", token: disabled, ping), try h.rpc("json", token: revoked, ping), try h.rpc("json", token: expired, ping),
+            try h.rpc("json", token: nil, ping, headers: [("Email", "bob@example.com"), ("Token", good)]),
+        ]
+        for r in replies {
+            #expect(r.status == 401)
+            #expect(r.header("WWW-Authenticate") == replies[0].header("WWW-Authenticate"))
+            #expect(r.body == replies[0].body)
+            for word in ["revoked", "expired", "disabled", "email", "mismatch"] {
+                #expect(!r.text.lowercased().contains(word) && !(r.header("WWW-Authenticate") ?? "").lowercased().contains(word), "\(word)")
+            }
+        }
+        let reasons = try h.mcpRows().map { $0.string("reason") ?? "" }
+        #expect(reasons.count == 4)
+        #expect(reasons[1] == "token revoked" && reasons[2] == "token expired" && reasons[3] == "email does not match token", "\(reasons)")
+        #expect(reasons[0] == "user disabled" || reasons[0] == "token revoked", "\(reasons)")
     }
 }

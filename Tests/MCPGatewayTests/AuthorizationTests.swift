@@ -91,13 +91,79 @@ import Testing
         #expect(called == ["read_notes", "read_notes", "add_note"])
     }
 
-    @Test func aToolCalledBeforeAnyListingIsTreatedAsDestructive() throws {
+    /// A client may call a tool without listing first: the gateway asks the upstream for its list (in the
+    /// caller's session) and decides by the annotations; only a tool the upstream does not list needs delete.
+    @Test func aToolCalledBeforeAnyListingIsDecidedByTheListTheGatewayFetchesFirst() throws {
         let h = try GatewayHarness()
         defer { h.close() }
-        let write = try h.token(scopes: [.read, .write])
-        let r = try h.call("json", token: write, "read_notes")
-        #expect(r.status == 403, "no annotations seen yet: the tool needs delete")
-        #expect((r.header("WWW-Authenticate") ?? "").contains(#"scope="delete""#))
+        let read = try h.token(scopes: .read)
+        let session = try #require(try h.initialize("json", token: read).header("Mcp-Session-Id"))
+        let r = try h.call("json", token: read, "read_notes", headers: [("Mcp-Session-Id", session)])
+        #expect(r.status == 200, "\(r.text)")
+        let listed = try #require(h.upstream.requests.first { $0.json?["method"]?.stringValue == "tools/list" })
+        #expect(listed.headers["Mcp-Session-Id"] == session, "the list is asked for within the caller's session")
+        #expect(try ToolScopes(store: h.admin).list(app: h.app, env: "json").count == 4, "the fetched list is remembered")
+        // A tool the upstream does not list falls to delete, and never reaches the upstream.
+        let unlisted = try h.call("json", token: read, "wipe_everything", headers: [("Mcp-Session-Id", session)])
+        #expect(unlisted.status == 403)
+        #expect((unlisted.header("WWW-Authenticate") ?? "").contains(#"scope="delete""#))
+        #expect(!h.upstream.methods.contains("tools/call") || h.upstream.requests.compactMap { $0.json?["params"]?["name"]?.stringValue } == ["read_notes"])
+        // Known tools are decided without asking again.
+        let lists = h.upstream.methods.filter { $0 == "tools/list" }.count
+        #expect(try h.call("json", token: read, "add_note", headers: [("Mcp-Session-Id", session)]).status == 403)
+        #expect(h.upstream.methods.filter { $0 == "tools/list" }.count == lists)
+    }
+
+    @Test func anEventStreamUpstreamsToolListIsFetchedToo() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let read = try h.token(scopes: .read)
+        #expect(try h.call("sse", token: read, "read_notes").status == 200)
+        #expect(try h.call("sse", token: read, "delete_note").status == 403)
+    }
+
+    @Test func aToolListChangedNotificationInARelayedEventStreamMakesTheNextCallAskAgain() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        try Apps(store: h.admin).add(app: h.app, env: "changing", upstream: "http://127.0.0.1:\(h.upstream.port)/changing", command: nil)
+        let read = try h.token(scopes: .read)
+        let all = try h.token(scopes: .all)
+        _ = try h.listTools("changing", token: read)
+        #expect(try h.call("changing", token: read, "read_notes").status == 200)
+        let changed = try h.call("changing", token: all, "retool")
+        #expect(changed.messages.first?["method"]?.stringValue == "notifications/tools/list_changed", "relayed as sent")
+        let after = try h.call("changing", token: read, "read_notes")
+        #expect(after.status == 403, "decided by the stale annotations: \(after.text)")
+    }
+
+    @Test func aStdioToolCalledBeforeAnyListingIsDecidedByItsProcessesList() throws {
+        let h = try GatewayHarness(stdio: true)
+        defer { h.close() }
+        let read = try h.token(scopes: .read)
+        let session = try #require(try h.initialize("stdio", token: read).header("Mcp-Session-Id"))
+        let r = try h.call("stdio", token: read, "read_notes", headers: [("Mcp-Session-Id", session)])
+        #expect(r.status == 200, "\(r.text)")
+        #expect(r.message?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue == "stdio did read_notes")
+        #expect(try h.call("stdio", token: read, "no_such_tool", headers: [("Mcp-Session-Id", session)]).status == 403)
+    }
+
+    /// MCP server/tools: `notifications/tools/list_changed` means the remembered annotations may be wrong;
+    /// the next call asks again, so a tool that became destructive needs delete at once.
+    @Test func aToolListChangedNotificationMakesTheNextCallAskForTheListAgain() throws {
+        let h = try GatewayHarness(stdio: true)
+        defer { h.close() }
+        let all = try h.token(scopes: .all)
+        let readWrite = try h.token(scopes: [.read, .write])
+        let session = [("Mcp-Session-Id", try #require(try h.initialize("stdio", token: all).header("Mcp-Session-Id")))]
+        _ = try h.listTools("stdio", token: all, headers: session)
+        #expect(try h.call("stdio", token: readWrite, "read_notes", headers: session).status == 200)
+        // The process turns read_notes destructive and announces that its list changed.
+        #expect(try h.call("stdio", token: all, "retool", headers: session).status == 200)
+        let after = try h.call("stdio", token: readWrite, "read_notes", headers: session)
+        #expect(after.status == 403, "decided by the stale annotations: \(after.text)")
+        #expect((after.header("WWW-Authenticate") ?? "").contains(#"scope="delete""#))
+        let remembered = try ToolScopes(store: h.admin).list(app: h.app, env: "stdio").first { $0.tool.name == "read_notes" }
+        #expect(remembered?.scope == .delete, "the changed list was fetched and remembered")
     }
 
     @Test func anOperatorOverrideChangesBothTheListingAndTheCallPermission() throws {

@@ -4,8 +4,8 @@
 ///
 /// Every change to those tables bumps the generation in the same transaction, from any process, so a
 /// request reads one integer in its read transaction and either finds the copy current or drops it: a
-/// token revoked, a user disabled or a grant removed from the shell is seen by the very next request
-/// (issue 4 item 7), and no entry read under one generation is ever served under another.
+/// token revoked, a user disabled or a grant removed from the shell is seen by the very next request,
+/// and no entry read under one generation is ever served under another.
 /// Only tokens that exist are held (an unknown secret always goes to the store), and the whole copy is
 /// dropped when it reaches `limit` entries, so hostile input cannot grow it without bound.
 public final class AccessCache: Sendable {
@@ -22,7 +22,7 @@ public final class AccessCache: Sendable {
         var tokens: [[UInt8]: TokenState] = [:]
         var environments: [String: AppEnvironment?] = [:]
         var grants: [GrantKey: [Grant]] = [:]
-        var tools: [ToolKey: (ScopeSet, String)] = [:]
+        var tools: [ToolKey: (scope: ScopeSet, why: String, known: Bool)] = [:]
         var decisions: [DecisionKey: (AppEnvironment?, AccessDecision)] = [:]
 
         mutating func reset(to generation: Int64?) {
@@ -100,9 +100,15 @@ public struct AccessView {
 
     /// The scope a call of `tool` needs (`ToolScopes.required` with the annotations last seen).
     public func required(app: String, env: String, tool: String) throws -> (ScopeSet, String) {
+        let r = try requirement(app: app, env: env, tool: tool)
+        return (r.scope, r.why)
+    }
+
+    /// `ToolScopes.requirement` with the annotations last seen: the scope, why, and whether the tool is known.
+    public func requirement(app: String, env: String, tool: String) throws -> (scope: ScopeSet, why: String, known: Bool) {
         let key = AccessCache.ToolKey(app: app, env: env, tool: tool)
         if let hit = cache.cached(generation, { $0.tools[key] }) { return hit }
-        let found = try ToolScopes(store: store).required(app: app, env: env, tool: tool, annotations: nil)
+        let found = try ToolScopes(store: store).requirement(app: app, env: env, tool: tool, annotations: nil)
         cache.keep(generation) { $0.tools[key] = found }
         return found
     }

@@ -14,7 +14,7 @@ public struct MCPSessions {
 
     public func register(id: String, userID: Int64, app: String, env: String, now: Int64 = Clock.nowMillis()) throws {
         try db.write {
-            try db.run("""
+            _ = try db.run("""
                 INSERT INTO mcp_sessions (id_hash, user_id, app, env, created_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(id_hash) DO UPDATE SET user_id = excluded.user_id, app = excluded.app, env = excluded.env,
                                                     created_at = excluded.created_at

@@ -13,7 +13,7 @@ public struct AccessDecision: Sendable {
     }
 }
 
-/// DESIGN.md §5: effective scopes of a request = token scopes ∩ grant scopes for that app/env (∩ the
+/// Effective scopes of a request = token scopes ∩ grant scopes for that app/env (∩ the
 /// token's binding or resource). Grants add up: an environment's own grant and the `*` grant both count.
 public enum Policy {
     /// Effective scopes for a user (and optionally a token) on app/env, with the explanation.

@@ -1,4 +1,4 @@
-/// The three scopes of DESIGN.md §4, as a set. `read` lists and reads, `write` calls non-destructive
+/// The three scopes, as a set. `read` lists and reads, `write` calls non-destructive
 /// tools, `delete` calls destructive ones.
 public struct ScopeSet: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: Int
@@ -27,7 +27,7 @@ public struct ScopeSet: OptionSet, Sendable, Hashable, CustomStringConvertible {
         names.first(where: { $0.0 == name })?.1
     }
 
-    /// Role aliases: viewer = read, editor = read+write, admin = read+write+delete (DESIGN.md §5).
+    /// Role aliases: viewer = read, editor = read+write, admin = read+write+delete.
     public static func role(_ name: String) -> ScopeSet? {
         switch name.lowercased() {
         case "viewer": return .read

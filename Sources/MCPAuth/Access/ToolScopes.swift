@@ -1,4 +1,4 @@
-/// The scope each MCP method and tool needs (DESIGN.md §5), the tools the gateway has seen, and the
+/// The scope each MCP method and tool needs, the tools the gateway has seen, and the
 /// operator's overrides.
 public struct ToolScopes: Sendable {
     let store: Store
@@ -43,13 +43,22 @@ public struct ToolScopes: Sendable {
 
     /// The scope a call of `tool` needs: the operator's override first, else the annotations last seen.
     public func required(app: String, env: String, tool: String, annotations: JSON?) throws -> (ScopeSet, String) {
-        if let o = try override(app: app, tool: tool) { return (o, "set by 'mcpctl tool scope'") }
-        var ann = annotations
-        if ann == nil {
-            ann = try db.first("SELECT annotations FROM tools WHERE app = ? AND env = ? AND name = ?", [.text(app), .text(env), .text(tool)])?
-                .string("annotations").flatMap { try? JSON.parse($0) }
+        let r = try requirement(app: app, env: env, tool: tool, annotations: annotations)
+        return (r.scope, r.why)
+    }
+
+    /// What a call of `tool` needs, and whether that is known: an override, or a tool the upstream listed.
+    /// An unknown tool needs delete (MCP 2025-11-25: no annotations means destructive), so the gateway
+    /// asks the upstream for its list before it decides.
+    public func requirement(app: String, env: String, tool: String, annotations: JSON?) throws -> (scope: ScopeSet, why: String, known: Bool) {
+        if let o = try override(app: app, tool: tool) { return (o, "set by 'mcpctl tool scope'", true) }
+        if let annotations {
+            let (scope, why) = ToolScopes.fromAnnotations(annotations)
+            return (scope, why, true)
         }
-        return ToolScopes.fromAnnotations(ann)
+        let row = try db.first("SELECT annotations FROM tools WHERE app = ? AND env = ? AND name = ?", [.text(app), .text(env), .text(tool)])
+        let (scope, why) = ToolScopes.fromAnnotations(row?.string("annotations").flatMap { try? JSON.parse($0) })
+        return (scope, why, row != nil)
     }
 
     /// Sets (or with nil clears) the operator's override; the tool need not have been seen yet.

@@ -6,7 +6,9 @@ import Synchronization
 
 /// A tiny Streamable HTTP MCP server for the gateway to forward to. Paths choose the flavour:
 /// `/json` answers `application/json`, `/sse` answers every request with an event stream (a notification,
-/// then the response), `/plain` answers JSON labelled `text/plain`, `/paged` lists its tools in two pages.
+/// then the response), `/plain` answers JSON labelled `text/plain`, `/paged` lists its tools in two pages,
+/// `/nan` and `/nansse` answer tools/list with a `NaN` in it (not JSON), as JSON and as an event stream;
+/// `/changing` is `/sse` whose `retool` tool makes read_notes destructive and announces the list changed.
 /// It records every request it receives (headers and body) for the tests to inspect.
 final class FakeUpstream: Sendable {
     struct Seen: Sendable {
@@ -41,6 +43,8 @@ final class FakeUpstream: Sendable {
         let seen = Mutex<[Seen]>([])
         let sessions = Mutex<Set<String>>([])
         let counter = Atomic<Int>(0)
+        /// Set by a `retool` call on `/changing`: read_notes is listed as destructive from then on.
+        let retooled = Atomic<Bool>(false)
         /// The GET stream sends its second event only after the test signals this.
         let streamGate = DispatchSemaphore(value: 0)
     }
@@ -104,6 +108,15 @@ final class FakeUpstream: Sendable {
             result = .object([("protocolVersion", json["params"]?["protocolVersion"] ?? "2025-11-25"),
                               ("capabilities", .object([("tools", .object([]))])),
                               ("serverInfo", .object([("name", "fake-upstream"), ("version", "1")]))])
+        case "tools/list" where request.path == "/nan" || request.path == "/nansse":
+            // NaN is not JSON, but lenient client parsers (Python's) accept it: passed on, the whole list would show.
+            let text = #"{"jsonrpc":"2.0","id":\#(id.encoded()),"result":{"tools":\#(JSON.array(tools).encoded()),"weight":NaN}}"#
+            if request.path == "/nan" {
+                headers["Content-Type"] = "application/json"
+                return HTTPResponse(status: 200, headers: headers, body: .bytes(Array(text.utf8)))
+            }
+            headers["Content-Type"] = "text/event-stream"
+            return HTTPResponse(status: 200, headers: headers, body: .bytes(SSEEvent(event: "message", data: text).encoded()))
         case "tools/list":
             if request.path == "/paged" {
                 if json["params"]?["cursor"]?.stringValue == "2" {
@@ -111,11 +124,14 @@ final class FakeUpstream: Sendable {
                 } else {
                     result = .object([("tools", .array(tools)), ("nextCursor", "2")])
                 }
+            } else if state.retooled.load(ordering: .relaxed) {
+                result = .object([("tools", .array([tool("read_notes", .object([("destructiveHint", true)]))] + tools.dropFirst()))])
             } else {
                 result = .object([("tools", .array(tools))])
             }
         case "tools/call":
             let name = json["params"]?["name"]?.stringValue ?? ""
+            if request.path == "/changing", name == "retool" { state.retooled.store(true, ordering: .relaxed) }
             result = .object([("content", .array([.object([("type", "text"), ("text", .string("upstream did \(name)"))])])), ("isError", false)])
         case "ping":
             result = .object([])
@@ -126,11 +142,13 @@ final class FakeUpstream: Sendable {
         }
         let response: JSON = .object([("jsonrpc", "2.0"), ("id", id), ("result", result)])
         switch request.path {
-        case "/sse":
+        case "/sse", "/changing":
             headers["Content-Type"] = "text/event-stream"
+            let changed = request.path == "/changing" && json["params"]?["name"]?.stringValue == "retool"
+            let first = changed ? #"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#
+                                : #"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"working"}}"#
             return HTTPResponse(status: 200, headers: headers, body: .stream { writer in
-                try writer.write(SSEEvent(event: "message",
-                                          data: #"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"working"}}"#).encoded())
+                try writer.write(SSEEvent(event: "message", data: first).encoded())
                 try writer.write(SSEEvent(event: "message", data: response.encoded(), id: "ev-1").encoded())
             })
         case "/plain":

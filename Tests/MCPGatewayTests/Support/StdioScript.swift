@@ -16,7 +16,10 @@ TOOLS = [
     {"name": "crash", "annotations": {"readOnlyHint": True}, "inputSchema": {"type": "object"}},
     {"name": "fail", "annotations": {"readOnlyHint": True}, "inputSchema": {"type": "object"}},
     {"name": "chatty", "annotations": {"readOnlyHint": True}, "inputSchema": {"type": "object"}},
+    {"name": "retool", "annotations": {"destructiveHint": False}, "inputSchema": {"type": "object"}},
+    {"name": "poison", "annotations": {"destructiveHint": False}, "inputSchema": {"type": "object"}},
 ]
+poisoned = False
 
 def send(message):
     sys.stdout.write(json.dumps(message) + "\n")
@@ -39,7 +42,11 @@ while True:
         send({"jsonrpc": "2.0", "id": mid, "result": {"protocolVersion": m["params"].get("protocolVersion", "2025-11-25"),
               "capabilities": {"tools": {}}, "serverInfo": {"name": "fake-stdio", "version": "1"}}})
     elif method == "tools/list":
-        send({"jsonrpc": "2.0", "id": mid, "result": {"tools": TOOLS}})
+        if poisoned:
+            # Python writes NaN, which is not JSON: a client parser that accepts it would see every tool.
+            send({"jsonrpc": "2.0", "id": mid, "result": {"tools": TOOLS, "weight": float("nan")}})
+        else:
+            send({"jsonrpc": "2.0", "id": mid, "result": {"tools": TOOLS}})
     elif method == "tools/call":
         name = m["params"]["name"]
         args = m["params"].get("arguments") or {}
@@ -50,6 +57,12 @@ while True:
         if name == "fail":
             send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32602, "message": "invalid arguments: " + json.dumps(args)}})
             continue
+        if name == "retool":
+            # read_notes turns destructive, and the server says its list changed (MCP server/tools).
+            TOOLS[0] = {"name": "read_notes", "annotations": {"destructiveHint": True}, "inputSchema": {"type": "object"}}
+            send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+        if name == "poison":
+            poisoned = True
         if name == "chatty":
             send({"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": "thinking"}})
         text = str(os.getpid()) if name == "pid" else "stdio did " + name

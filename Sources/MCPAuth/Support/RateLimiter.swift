@@ -1,9 +1,8 @@
 import Foundation
-import MCPAuth
 
 /// Token buckets keyed by caller (remote address, client id): `burst` requests at once, refilled at
 /// `perMinute`. In memory: a restart forgives everyone, which is fine for abuse limits.
-final class RateLimiter: Sendable {
+public final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: Double
@@ -13,7 +12,7 @@ final class RateLimiter: Sendable {
     private let perSecond: Double
     private let maxKeys = 50_000
 
-    init(burst: Int, perMinute: Int) {
+    public init(burst: Int, perMinute: Int) {
         self.burst = Double(max(1, burst))
         self.perSecond = Double(max(1, perMinute)) / 60
     }
@@ -21,7 +20,7 @@ final class RateLimiter: Sendable {
     private static func now() -> Double { Date().timeIntervalSince1970 }
 
     /// Takes one token; returns nil when allowed, else the whole seconds until one is available.
-    func take(_ key: String) -> Int? {
+    public func take(_ key: String) -> Int? {
         let now = RateLimiter.now()
         return buckets.withLock { buckets in
             var b = buckets[key] ?? Bucket(tokens: burst, updated: now)
@@ -39,7 +38,7 @@ final class RateLimiter: Sendable {
     }
 
     /// Seconds until the bucket has a token again, without taking one; nil when one is available.
-    func wait(_ key: String) -> Int? {
+    public func wait(_ key: String) -> Int? {
         let now = RateLimiter.now()
         return buckets.withLock { buckets in
             guard let b = buckets[key] else { return nil }
