@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: `mcpctl audit list` (filtered) and `mcpctl audit verify` over 1,000,000 audit rows.
 #
-# DESIGN.md §8 / issue 3: `audit list --email X --since 1d --limit 50` answers in < 50 ms;
+# Targets: `audit list --email X --since 1d --limit 50` answers in < 50 ms;
 # `audit verify` checks > 500,000 rows/s.
 #
 #   bench/audit.sh                       # ROWS=1000000 RUNS=20 VERIFY_RUNS=3

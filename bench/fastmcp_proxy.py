@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python baseline of bench/gateway.sh (DESIGN.md §8: the gateway should do >= 10x a Python FastMCP
+"""The Python baseline of bench/gateway.sh (the gateway should do >= 10x a Python FastMCP
 proxy with a token verifier).
 
 A FastMCP server from the official MCP Python SDK (mcp 1.x, `.venv-mcp1`) in stateless Streamable HTTP

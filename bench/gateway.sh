@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Gateway benchmark (issue 4, DESIGN.md §8): an authenticated, audited MCP tools/call through
+# Gateway benchmark: an authenticated, audited MCP tools/call through
 # `mcpctl serve` against the same call made directly to the upstream. The upstream is nginx on
 # loopback returning one fixed JSON-RPC result (the ceiling); load comes from wrk on the same
 # machine, same concurrency, same run. Target: gateway req/s >= 0.6 x nginx req/s.
@@ -175,7 +175,7 @@ for c in $CONNECTIONS; do
     printf '%-22s %5s %10s\n' "mcpctl peak RSS (MiB)" "$c" "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')"
 done
 
-# --- (d) DESIGN.md §8: the gateway against a Python FastMCP proxy with a token verifier ----------------
+# --- (d) the gateway against a Python FastMCP proxy with a token verifier ----------------
 if [ "$PYTHON_BASELINE" = 1 ]; then
     PY=$ROOT/.venv-mcp1/bin/python
     [ -x "$PY" ] || bash "$ROOT/.ci/setup-python" >/dev/null
@@ -191,7 +191,7 @@ if [ "$PYTHON_BASELINE" = 1 ]; then
     t1=$(cpu_secs "$PY_PID")
     printf '\n%-22s %5s %10s %9s %9s %9s %8s %12s\n' "d Python FastMCP proxy" "$c" "$(field "$d" rps)" "$(field "$d" p50_ms)" \
         "$(field "$d" p99_ms)" "$(field "$d" max_ms)" "$(field "$d" non2xx)" "$(us_per_req "$t0" "$t1" "$(field "$d" requests)")"
-    printf '%-22s %5s %10s   (DESIGN.md §8 target >= 10)\n' "ratio b/d" "$c" \
+    printf '%-22s %5s %10s   (target >= 10)\n' "ratio b/d" "$c" \
         "$(awk -v d="$(field "$d" rps)" -v b="${GATEWAY_RPS[$c]}" 'BEGIN {if (d > 0) printf "%.1f", b / d; else print "-"}')"
     kill "$PY_PID" 2>/dev/null; wait "$PY_PID" 2>/dev/null || true
     PY_PID=""

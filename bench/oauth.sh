@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# OAuth authorization server benchmarks (issue 5): token endpoint (refresh_token grant with rotation)
+# OAuth authorization server benchmarks: token endpoint (refresh_token grant with rotation)
 # and introspection throughput with wrk on loopback, and the cost of one login (PBKDF2-HMAC-SHA256,
 # 600,000 iterations) as seen over HTTP.
 #

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: `mcpctl token create` against the same insert done by the sqlite3 command-line tool.
 #
-# DESIGN.md §8 / issue 2: `token create` within 2x of a bare sqlite3 insert into the same store.
+# Target: `token create` within 2x of a bare sqlite3 insert into the same store.
 # Both sides run on one fresh temporary store, as one process per run, interleaved round by round
 # (ABBA order) so drift on a noisy machine hits both alike; we print medians and the ratio.
 #
