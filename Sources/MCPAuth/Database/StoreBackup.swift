@@ -73,61 +73,75 @@ public enum StoreBackup {
         return try summary(of: Database(path: file, create: false, readOnly: true), path: file)
     }
 
-    /// Checks that `file` is an intact mcpctl store with an unbroken audit chain, without changing it.
-    public static func check(_ file: String) throws -> Summary {
-        var st = stat()
-        guard stat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw StoreBackupError.missing(path: file) }
-        let db: Database
-        do { db = try Database(path: file, create: false, readOnly: true) } catch {
-            throw StoreBackupError.notABackup(path: file, reason: "\(error)")
-        }
+    /// Checks that `db` (a copy of the backup `name`) is an intact mcpctl store with an unbroken audit chain.
+    static func check(_ db: Database, name: String) throws -> Summary {
         let integrity: [String]
         do { integrity = try db.query("PRAGMA integrity_check").compactMap { $0[0].string } } catch {
-            throw StoreBackupError.damaged(path: file, problem: (error as? DatabaseError)?.message ?? "\(error)")
+            throw StoreBackupError.damaged(path: name, problem: (error as? DatabaseError)?.message ?? "\(error)")
         }
-        guard integrity == ["ok"] else { throw StoreBackupError.damaged(path: file, problem: integrity.prefix(3).joined(separator: "; ")) }
+        guard integrity == ["ok"] else { throw StoreBackupError.damaged(path: name, problem: integrity.prefix(3).joined(separator: "; ")) }
         guard (try? db.first("SELECT 1 FROM schema_migrations LIMIT 1")) != nil, (try? db.first("SELECT count(*) FROM audit")) != nil else {
-            throw StoreBackupError.notABackup(path: file, reason: "it has no mcpctl schema")
+            throw StoreBackupError.notABackup(path: name, reason: "it has no mcpctl schema")
         }
         let report = try AuditVerifier.verify(db: db)
-        guard report.ok else { throw StoreBackupError.brokenChain(path: file, seq: report.badSeq ?? 0, problem: report.problem ?? "") }
-        return try summary(of: db, path: file)
+        guard report.ok else { throw StoreBackupError.brokenChain(path: name, seq: report.badSeq ?? 0, problem: report.problem ?? "") }
+        return try summary(of: db, path: name)
     }
 
-    /// The tokens live in the backup at `file` that the current store at `storePath` has revoked or deleted.
-    public static func revived(by file: String, storePath: String) throws -> [RevivedToken] {
+    /// The tokens live in `backup` that the current store at `storePath` has revoked or deleted.
+    static func revived(by backup: Database, storePath: String) throws -> [RevivedToken] {
         guard Store.exists(at: storePath) else { return [] }
-        let backup = try Database(path: file, create: false, readOnly: true)
         let current = try Store(path: storePath, create: false)
         var stillLive = Set<String>()
         try current.db.forEach("SELECT id FROM tokens WHERE revoked_at IS NULL") { stillLive.insert($0.string("id") ?? ""); return true }
-        let now = Clock.nowMillis()
         return try backup.query("""
             SELECT t.id, t.name, u.email FROM tokens t LEFT JOIN users u ON u.id = t.user_id
             WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) ORDER BY t.created_at, t.id
-            """, [.integer(now)])
+            """, [.integer(Clock.nowMillis())])
             .filter { !stillLive.contains($0.string("id") ?? "") }
             .map { RevivedToken(id: $0.string("id") ?? "", name: $0.string("name"), email: $0.string("email")) }
     }
 
-    /// Replaces the store at `storePath` with the backup at `file`: the backup is copied beside the store,
-    /// brought up to date, given an audit row for the restore, synced, and renamed over the store; the old
-    /// store's write-ahead log is emptied first and removed after, so it can never be replayed into the copy.
+    /// Replaces the store at `storePath` with the backup at `file`, which is never changed itself: it is
+    /// copied beside the store, checked (integrity, audit chain), brought up to date, given an audit row for
+    /// the restore, synced, and renamed over the store. The old store's write-ahead log is emptied first
+    /// and removed after, so it can never be replayed into the restored file.
     public static func restore(from file: String, to storePath: String) throws -> Restored {
-        let summary = try check(file)
-        let revived = try revived(by: file, storePath: storePath)
+        var st = stat()
+        guard stat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw StoreBackupError.missing(path: file) }
         let temp = try privateTempFile(beside: storePath)
         do {
-            try copy(try Database(path: file, create: false, readOnly: true), toNewFile: temp, journalMode: "WAL")
+            try copyBytes(of: file, to: temp)
+            let (summary, revived) = try inspect(temp, name: file, storePath: storePath)
             try recordRestore(in: temp, from: file, summary: summary, revived: revived.count)
             try emptyWriteAheadLog(of: storePath)
             try durablyRename(temp, to: storePath)
+            for stale in [storePath + "-wal", storePath + "-shm"] { unlink(stale) }
+            return Restored(backup: summary, revived: revived)
         } catch {
             for leftover in [temp, temp + "-wal", temp + "-shm"] { unlink(leftover) }
             throw error
         }
-        for stale in [storePath + "-wal", storePath + "-shm"] { unlink(stale) }
-        return Restored(backup: summary, revived: revived)
+    }
+
+    /// Checks the copy at `temp` and finds the tokens it would revive; its connection is closed on return.
+    private static func inspect(_ temp: String, name: String, storePath: String) throws -> (Summary, [RevivedToken]) {
+        let db: Database
+        do { db = try Database(path: temp, create: false) } catch let error as DatabaseError {
+            // SQLITE_CORRUPT: a database whose pages are damaged; anything else (SQLITE_NOTADB…) is not one.
+            if error.code & 0xff == 11 { throw StoreBackupError.damaged(path: name, problem: error.message) }
+            throw StoreBackupError.notABackup(path: name, reason: error.message)
+        }
+        return (try check(db, name: name), try revived(by: db, storePath: storePath))
+    }
+
+    /// Copies the file's bytes into the existing private file `temp`.
+    private static func copyBytes(of file: String, to temp: String) throws {
+        guard let input = FileHandle(forReadingAtPath: file), let output = FileHandle(forWritingAtPath: temp) else {
+            throw StoreBackupError.io(path: file, reason: "cannot read")
+        }
+        defer { try? input.close(); try? output.close() }
+        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { try output.write(contentsOf: chunk) }
     }
 
     private static func summary(of db: Database, path: String) throws -> Summary {
