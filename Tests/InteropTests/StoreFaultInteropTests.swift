@@ -115,9 +115,10 @@ import Testing
     }
 
     /// An ext4 file system in an image on a tmpfs, mounted with `errors=remount-ro`, that a test can force
-    /// read-only the way the kernel does after an I/O error. (A plain tmpfs cannot be remounted read-only
-    /// while the server has the store open for writing: the kernel answers EBUSY.)
-    final class ReadOnlyFault {
+    /// read-only the way the kernel does after an I/O error, or shut down dropping everything not yet synced
+    /// (what a power cut does). A plain tmpfs cannot be remounted read-only while the server has the store
+    /// open for writing (the kernel answers EBUSY), and it keeps unsynced data anyway.
+    final class FileSystemFault {
         let root: URL
         var fs: URL { root.appendingPathComponent("fs") }
         var image: String { root.appendingPathComponent("tmpfs/store.img").path }
@@ -148,6 +149,14 @@ import Testing
             sh("d=$(basename $(findmnt -n -o SOURCE '\(fs.path)')) && echo 1 > /sys/fs/ext4/$d/trigger_fs_error")
         }
 
+        /// EXT4_IOC_SHUTDOWN with EXT4_GOING_FLAGS_NOLOGFLUSH: every later write fails and whatever was not
+        /// synced yet is lost, as in a power cut.
+        func cutPower() -> Bool {
+            sh("python3 -c \"import fcntl, os, struct; fd = os.open('\(fs.path)', os.O_RDONLY); fcntl.ioctl(fd, 0x8004587d, struct.pack('I', 2))\"")
+        }
+
+        func inject(_ fault: String) -> Bool { fault == "power-cut" ? cutPower() : failFileSystem() }
+
         /// Unmounts and mounts the file system again, read-write (the kernel refuses a plain rw remount after
         /// an emergency read-only switch).
         func remount() -> Bool {
@@ -173,9 +182,10 @@ import Testing
         }
     }
 
-    @Test func everyAcknowledgedRequestKeepsItsAuditRowWhenTheFileSystemGoesReadOnly() throws {
+    @Test(arguments: ["read-only", "power-cut"])
+    func everyAcknowledgedRequestKeepsItsAuditRowWhenTheFileSystemFails(fault kind: String) throws {
         let h = InteropHarness()
-        let fault = try ReadOnlyFault(h)
+        let fault = try FileSystemFault(h)
         defer { withExtendedLifetime(h) { fault.tearDown() } }
         h.environment["MCPCTL_DB"] = fault.fs.appendingPathComponent("store/mcpctl.db").path
         let token = try Self.viewerToken(h)
@@ -195,7 +205,7 @@ import Testing
             }
         }
         Thread.sleep(forTimeInterval: 1)
-        #expect(fault.failFileSystem(), "could not force the file system read-only")
+        #expect(fault.inject(kind), "could not inject the \(kind) fault")
         group.wait()
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
@@ -203,7 +213,7 @@ import Testing
         let rows = try JSONSerialization.jsonObject(with: Data(try h.mcpctl(["audit", "list", "--source", "mcp", "--decision", "allow",
                                                                              "--limit", "1000000", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
         #expect(tally.acknowledged > 0)
-        #expect(tally.refused > 0, "no request was refused: the file system never went read-only under the server")
+        #expect(tally.refused > 0, "no request was refused: the \(kind) fault never reached the server")
         #expect(rows.count >= tally.acknowledged, "\(tally.acknowledged) requests acknowledged, only \(rows.count) audit rows on disk")
         #expect(try h.mcpctl(["audit", "verify"]).status == 0)
     }
