@@ -4,7 +4,7 @@ import MCPAuth
 import Glibc
 #endif
 
-/// Exit codes of DESIGN.md §6: 0 success, 1 failure (incl. not found and "no"), 64 usage error.
+/// Exit codes: 0 success, 1 failure (incl. not found and "no"), 64 usage error.
 enum ExitCode {
     static let success: Int32 = 0
     static let failure: Int32 = 1

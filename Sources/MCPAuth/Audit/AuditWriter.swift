@@ -121,7 +121,7 @@ public final class AuditWriter: @unchecked Sendable {
     ///
     /// Waits until the writer thread has committed its last batch and ended before the final
     /// `last_used_at` flush: a SQLite connection must not be used by two threads at once (it is opened
-    /// NOMUTEX), and "flush the audit log" on shutdown (issue 4 item 1) means committed, not just dequeued.
+    /// NOMUTEX), and flushing the audit log on shutdown means committed, not just dequeued.
     public func close() {
         condition.lock()
         let first = !stopped
@@ -129,6 +129,6 @@ public final class AuditWriter: @unchecked Sendable {
         condition.broadcast()
         while !finished { condition.wait() }
         condition.unlock()
-        if first, identity?.check() ?? .intact == .intact { try? lastUsed?.flush(store.db) }
+        if first, (identity?.check() ?? .intact) == .intact { try? lastUsed?.flush(store.db) }
     }
 }

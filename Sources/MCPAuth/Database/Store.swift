@@ -41,7 +41,7 @@ public final class Store: @unchecked Sendable {
     public let path: String
     public let db: Database
 
-    /// `$MCPCTL_DB`, else `$XDG_DATA_HOME/mcpctl/mcpctl.db`, else `~/.local/share/mcpctl/mcpctl.db` (DESIGN.md §3).
+    /// `$MCPCTL_DB`, else `$XDG_DATA_HOME/mcpctl/mcpctl.db`, else `~/.local/share/mcpctl/mcpctl.db`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let p = environment["MCPCTL_DB"], !p.isEmpty { return p }
         if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty, xdg.hasPrefix("/") { return xdg + "/mcpctl/mcpctl.db" }
