@@ -16,7 +16,7 @@ import Glibc
         let h = CLIHarness()
         let storeDir = URL(fileURLWithPath: h.dbPath).deletingLastPathComponent().path
         for args in [["audit", "verify"], ["audit", "list"], ["user", "list"], ["token", "list"], ["grant", "list"],
-                     ["client", "list"], ["token", "create", "--email", "a@example.com"], ["store", "backup", h.dir.appendingPathComponent("b.db").path]] {
+                     ["client", "list"], ["token", "create", "--email", "a@example.com"], ["serve", "--listen", "127.0.0.1:0"], ["store", "backup", h.dir.appendingPathComponent("b.db").path]] {
             let r = try h.run(args)
             #expect(r.status == 1, "\(args)")
             #expect(r.stderr.contains(h.dbPath) && r.stderr.contains("mcpctl init"), "\(args): \(r.stderr)")
@@ -165,5 +165,14 @@ import Glibc
         #expect(refused.status == 1 && refused.stderr.contains("running") && refused.stderr.contains("--force"))
         try h.ok(["store", "restore", file, "--force"])
         withExtendedLifetime(serverLock) {}
+    }
+
+    @Test func serveDoesNotStartWhileARestoreHoldsTheStore() throws {
+        let h = CLIHarness()
+        try h.ok(["init"])
+        let restoreLock = try #require(try StoreLock.acquire(.exclusive, storePath: h.dbPath))
+        let r = try h.run(["serve", "--listen", "127.0.0.1:0"])
+        #expect(r.status == 1 && r.stderr.contains("restore"), "\(r.stderr)")
+        withExtendedLifetime(restoreLock) {}
     }
 }

@@ -16,7 +16,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .missing(let path):
-            return "no store at \(path); create one with 'mcpctl init' (or 'mcpctl user add' / 'mcpctl app add'), " +
+            return "no store at \(path); create one with 'mcpctl init' (or 'mcpctl user add', 'mcpctl app add', 'mcpctl serve --quickstart'), " +
                 "or point --db / MCPCTL_DB at an existing store"
         case .unsafePermissions(let path, let mode):
             return "store \(path) is readable or writable by other users (mode \(String(mode & 0o777, radix: 8))); " +
