@@ -4,7 +4,7 @@ import MCPAuth
 import Glibc
 #endif
 
-/// Exit codes of DESIGN.md §6: 0 success, 1 failure (incl. not found and "no"), 64 usage error.
+/// Exit codes: 0 success, 1 failure (incl. not found and "no"), 64 usage error.
 enum ExitCode {
     static let success: Int32 = 0
     static let failure: Int32 = 1
@@ -38,9 +38,18 @@ final class Context {
     var json: Bool { out.json }
     var storePath: String { parsed.value("db") ?? Store.defaultPath(environment: environment) }
 
+    /// The commands that may create a missing store: they set one up or add its first record. Every other
+    /// command on a missing store is an error that names the path and how to create one.
+    static let creatingCommands: Set<String> = ["init", "user add", "app add"]
+
+    var mayCreateStore: Bool {
+        let command = parsed.path.joined(separator: " ")
+        return Context.creatingCommands.contains(command) || (command == "serve" && ServeCommand.flag(self, "quickstart"))
+    }
+
     func store() throws -> Store {
         if let opened { return opened }
-        let s = try Store(path: storePath)
+        let s = try Store(path: storePath, create: mayCreateStore)
         opened = s
         return s
     }
@@ -102,6 +111,9 @@ public enum CLI {
             } catch let error as StoreError {
                 Output.error(error.description)
                 return ExitCode.failure
+            } catch let error as StoreBackupError {
+                Output.error(error.description)
+                return ExitCode.failure
             } catch let error as DatabaseError {
                 Output.error("store: \(error.message)")
                 return ExitCode.failure
@@ -128,19 +140,25 @@ public enum CLI {
         case "client": return try ClientCommands.run(c)
         case "audit": return try AuditCommands.run(c)
         case "serve": return try ServeCommand.run(c)
+        case "store": return try StoreCommands.run(c)
         case "completion": return try CompletionCommand.run(c)
         default: throw CommandUsageError(message: "Unknown command '\(c.parsed.path.joined(separator: " "))'")
         }
     }
 }
 
+/// `mcpctl init`: creates the store on purpose; on an existing store it changes nothing and says so.
 enum InitCommand {
     static func run(_ c: Context) throws -> Int32 {
+        let existed = Store.exists(at: c.storePath)
         let store = try c.store()
         if c.json {
-            c.out.emit(.object([("path", .string(store.path)), ("apps", .int(Int64(try Apps(store: store).list().count)))]))
+            c.out.emit(.object([("path", .string(store.path)), ("created", .bool(!existed)),
+                                ("apps", .int(Int64(try Apps(store: store).list().count)))]))
+        } else if existed {
+            c.out.line("Store already exists at \(store.path); nothing changed")
         } else {
-            c.out.line("Store ready at \(store.path)")
+            c.out.line("Created store at \(store.path)")
         }
         return ExitCode.success
     }

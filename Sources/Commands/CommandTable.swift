@@ -39,8 +39,8 @@ public enum CommandTable {
         command administers it from the shell. Changes made here take effect on the server's very next request.
         """,
         subcommands: [
-            CommandSpec("init", abstract: "Create the store (if needed) and print where it is.",
-                        discussion: "Every command creates the store on first use; 'init' does only that, with directory mode 0700 and file mode 0600."),
+            CommandSpec("init", abstract: "Create the store and print where it is; on an existing store, change nothing and say so.",
+                        discussion: "A store is created only on purpose: by 'init', 'serve --quickstart', and the commands that add the first record ('user add', 'app add'); every other command on a missing store fails and names the path. The store's directory is created with mode 0700 and the store with mode 0600; a directory other users can write to, or a store they can read, is refused."),
             CommandSpec("user", abstract: "Manage users.", subcommands: [
                 CommandSpec("add", abstract: "Add a user.", arguments: [email], options: [
                     OptionSpec("name", value: "NAME", help: "Display name."),
@@ -171,7 +171,21 @@ public enum CommandTable {
                 OptionSpec("unauthenticated-rate", value: "N", help: "MCP requests without a valid credential allowed per client address per minute (default: 120); beyond it they get 429 and one audit row per address per minute."),
                 OptionSpec("quickstart", help: "First create (or reuse) a user, a viewer grant on mcpctl/local and a fresh token, and print a ready-to-paste client configuration."),
                 OptionSpec("email", value: "EMAIL", help: "With --quickstart: the user to set up (default: admin@localhost)."),
+                OptionSpec("audit-sync", value: "MODE", help: "full (default): every acknowledged request's audit row is synced to disk before the answer (one sync per group commit), surviving power loss and a file system going read-only. normal: rows survive a crash of the server but the last ones before a power loss or OS failure can be lost, while the requests were answered.",
+                           completion: .values(["full", "normal"])),
             ], examples: ["mcpctl serve --quickstart", "mcpctl serve --listen 0.0.0.0:8000 --public-url https://mcp.example.com"]),
+            CommandSpec("store", abstract: "Back up and restore the store.", subcommands: [
+                CommandSpec("backup", abstract: "Write a consistent copy of the store to FILE (mode 0600), safe while 'serve' runs.",
+                            discussion: "Uses SQLite's online backup, so the copy is one consistent snapshot even while the server writes. Copying or moving the store file by hand while it is in use is not a backup: it can miss or tear the latest changes.",
+                            arguments: [ArgumentSpec("FILE", help: "Where to write the backup.", completion: .file)],
+                            options: [OptionSpec("force", help: "Replace FILE if it exists.")],
+                            examples: ["mcpctl store backup /backups/mcpctl-$(date +%F).db"]),
+                CommandSpec("restore", abstract: "Replace the store with a backup, after checking its integrity and audit chain.",
+                            discussion: "Refuses while a server has the store open (stop it first). Lists the tokens that were revoked or deleted after the backup, which become valid again, and the time of the backup's last audit row: everything after it is gone. The store is replaced atomically and the restore is audited.",
+                            arguments: [ArgumentSpec("FILE", help: "The backup made by 'mcpctl store backup'.", completion: .file)],
+                            options: [OptionSpec("force", help: "Restore even while a server has the store open (the server then refuses every request until restarted).")],
+                            examples: ["mcpctl store restore /backups/mcpctl-2026-01-31.db"]),
+            ]),
             CommandSpec("completion", abstract: "Print a shell completion script.",
                         arguments: [ArgumentSpec("SHELL", help: "bash, zsh or fish.", completion: .values(["bash", "zsh", "fish"]))],
                         examples: ["mcpctl completion bash > /etc/bash_completion.d/mcpctl"]),

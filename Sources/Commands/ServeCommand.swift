@@ -44,6 +44,7 @@ enum ServeCommand {
         var trustedProxies: [String] = []
         var unauthenticatedRate = 120
         var quickstartEmail: String?
+        var auditSync = AuditSync.full
     }
 
     static func value(_ c: Context, _ name: String) -> String? {
@@ -128,6 +129,10 @@ enum ServeCommand {
             throw CommandFailure(message: "refusing to listen on \(display) without an https public URL: tokens would cross the network in clear text. " +
                                  "Put a TLS proxy in front and pass --public-url https://…, or pass --insecure-http", code: ExitCode.failure)
         }
+        if let v = value(c, "audit-sync") {
+            guard let mode = AuditSync(rawValue: v) else { throw CommandUsageError(message: "Invalid '--audit-sync' '\(v)': use full or normal") }
+            s.auditSync = mode
+        }
         if flag(c, "quickstart") { s.quickstartEmail = value(c, "email") ?? "admin@localhost" }
         return s
     }
@@ -137,12 +142,19 @@ enum ServeCommand {
         let log = RequestLog(level: s.logLevel)
         if s.insecureHTTP { log.warn("serving plain http on a non-loopback address (--insecure-http): use TLS in production") }
         let store = try c.store()
+        guard let lock = try StoreLock.acquire(.shared, storePath: store.path) else {
+            throw CommandFailure(message: "a 'mcpctl store restore' is replacing store \(store.path); start the server when it is done", code: ExitCode.failure)
+        }
         try store.setSetting("public_url", .text(s.publicURL))
         if let email = s.quickstartEmail { try quickstart(store: store, email: email, settings: s) }
 
-        let pool = try StorePool(path: store.path)
+        let pool = try StorePool(path: store.path, create: false) { state in
+            log.write(.error, [("msg", "store lost"), ("store", store.path), ("state", state.rawValue),
+                               ("detail", "the store file was \(state.rawValue) while the server had it open; every request is refused (503) until the server is restarted on a restored store")])
+        }
+        pool.identity.watch()
         let lastUsed = LastUsedRecorder()
-        let audit = try AuditWriter(path: store.path, lastUsed: lastUsed)
+        let audit = try AuditWriter(path: store.path, lastUsed: lastUsed, sync: s.auditSync, identity: pool.identity)
         var gc = GatewayConfiguration(publicURL: s.publicURL)
         gc.allowedOrigins = s.allowedOrigins
         gc.trustedProxies = s.trustedProxies
@@ -156,7 +168,11 @@ enum ServeCommand {
         hc.maxConnectionsPerAddress = s.maxConnectionsPerAddress
         hc.idleTimeout = Double(s.keepAliveTimeout)
         ServeCommand.raiseOpenFileLimit(for: s.maxConnections, log: log)
+        let identity = pool.identity
         let server = HTTPServer(configuration: hc, onRejection: { gateway.rejected($0) }) { request in
+            // Fail closed: with its store deleted or replaced the server can record nothing (every request
+            // writes at least an audit row), and the file at the path is not the one whose revocations it knows.
+            if let refusal = storeLostResponse(identity.state) { return refusal }
             if request.path == "/healthz" {
                 var r = HTTPResponse.json(Array(#"{"status":"ok"}"#.utf8))
                 r.headers["Cache-Control"] = "no-store"
@@ -177,9 +193,25 @@ enum ServeCommand {
         log.write(.info, [("msg", "listening"), ("address", "\(s.host):\(port)"), ("public_url", s.publicURL), ("store", store.path)])
         server.waitUntilStopped()
         gateway.close()
+        if pool.identity.check() != .intact {
+            // Closing the connections would checkpoint and delete "-wal"/"-shm" files by name, and those names
+            // may now belong to the store that replaced ours: leave without touching them.
+            log.error("stopped; the store file was \(pool.identity.state.rawValue), audit rows after that were refused")
+            exit(ExitCode.failure)
+        }
         audit.close()
         log.info("stopped; audit log flushed")
+        withExtendedLifetime(lock) {}
         return ExitCode.success
+    }
+
+    /// 503 for every request once the store is lost, /healthz included (so a load balancer takes the server out).
+    static func storeLostResponse(_ state: StoreIdentity.State) -> HTTPResponse? {
+        guard state != .intact else { return nil }
+        let body = #"{"status":"unavailable","error":"store_\#(state.rawValue)","error_description":"the store file was \#(state.rawValue) while the server had it open; restart the server"}"#
+        var r = HTTPResponse.json(Array(body.utf8), status: 503)
+        r.headers["Cache-Control"] = "no-store"
+        return r
     }
 
     /// Creates (or reuses) a user, a viewer grant on the built-in app and a fresh token, and prints the

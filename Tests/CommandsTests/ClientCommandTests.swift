@@ -6,6 +6,7 @@ import Testing
 @Suite struct ClientCommandTests {
     @Test func registerPrintsTheSecretOnceForConfidentialClients() throws {
         let h = CLIHarness()
+        try h.ok(["init"])
         let pub = try h.ok(["client", "register", "--name", "Build bot", "--redirect-uri", "http://127.0.0.1:7777/cb", "--json"]).jsonObject()
         #expect(pub["client_secret"] == nil && pub["registration"] as? String == "cli")
         let conf = try h.ok(["client", "register", "--name", "Portal", "--redirect-uri", "https://portal.example.com/cb",
@@ -23,6 +24,7 @@ import Testing
 
     @Test func badRedirectURIsAreRefused() throws {
         let h = CLIHarness()
+        try h.ok(["init"])
         for uri in ["http://example.com/cb", "https://example.com/cb#frag", "https://user@example.com/cb", "javascript:alert(1)",
                     "myapp:/cb", "not a uri", "file:///etc/passwd"] {
             let r = try h.run(["client", "register", "--name", "x", "--redirect-uri", uri])

@@ -30,6 +30,7 @@ import Testing
         #expect(Store.defaultPath(environment: ["XDG_DATA_HOME": "/d", "HOME": "/h"]) == "/d/mcpctl/mcpctl.db")
         #expect(Store.defaultPath(environment: ["HOME": "/h"]) == "/h/.local/share/mcpctl/mcpctl.db")
         let h = CLIHarness()
+        try h.ok(["init"])
         let other = h.dir.appendingPathComponent("other.db").path
         try h.ok(["--db", other, "user", "add", "carol@example.com"])
         #expect(FileManager.default.fileExists(atPath: other))

@@ -1,5 +1,15 @@
 import Foundation
 
+/// How hard an audit commit waits for the disk: the SQLite `synchronous` setting of the writer.
+public enum AuditSync: String, Sendable, CaseIterable {
+    /// The write-ahead log is synced at every group commit: an acknowledged request's row survives power
+    /// loss and a file system going read-only.
+    case full
+    /// A commit is in the OS once it returns: a row survives a crash of the server, but the last commits
+    /// before a power loss, kernel crash or file system failure can be lost.
+    case normal
+}
+
 /// Group commit for the audit log: request threads hand in events and wait; one writer thread appends
 /// everything queued in a single transaction and then releases all waiters. A request whose row could
 /// not be committed learns so, and the gateway fails it closed.
@@ -28,12 +38,17 @@ public final class AuditWriter: @unchecked Sendable {
         let signal = DispatchSemaphore(value: 0)
     }
 
-    public init(path: String, lastUsed: LastUsedRecorder? = nil) throws {
-        store = try Store(path: path)
-        // Audit rows must survive a crash of the server (kill -9), which WAL with synchronous=NORMAL
-        // guarantees: a commit is in the OS once COMMIT returns. FULL (kept for every credential change,
-        // DESIGN.md §3) also survives power loss but costs an fsync per group commit.
-        try store.db.execute("PRAGMA synchronous=NORMAL")
+    private let identity: StoreIdentity?
+
+    /// Opens its own connection to the existing store at `path` (never creating one). With `identity`, each
+    /// batch is committed only while the path still names the file the server opened.
+    public init(path: String, lastUsed: LastUsedRecorder? = nil, sync: AuditSync = .full, identity: StoreIdentity? = nil) throws {
+        store = try Store(path: path, create: false)
+        if let identity, identity.check() != .intact { throw StoreError.lost(path: path, what: identity.state.rawValue) }
+        // In WAL mode FULL syncs the log at every commit, and one commit carries a whole batch (group
+        // commit), so durability costs one sync per batch, not one per request.
+        try store.db.execute(sync == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+        self.identity = identity
         self.lastUsed = lastUsed
         let t = Thread { [weak self] in self?.loop() }
         t.name = "audit-writer"
@@ -71,7 +86,13 @@ public final class AuditWriter: @unchecked Sendable {
             condition.unlock()
 
             var ok = true
-            if !batch.isEmpty {
+            let lost = identity.map { $0.check() != .intact } ?? false
+            if lost {
+                ok = false
+                if !batch.isEmpty {
+                    FileHandle.standardError.write(Data("audit: store \(store.path) was deleted or replaced; \(batch.count) rows refused\n".utf8))
+                }
+            } else if !batch.isEmpty {
                 do {
                     try AuditLog.append(batch.map(\.0), to: store.db)
                 } catch {
@@ -79,7 +100,7 @@ public final class AuditWriter: @unchecked Sendable {
                     FileHandle.standardError.write(Data("audit: cannot write \(batch.count) rows: \(error)\n".utf8))
                 }
             }
-            if let lastUsed, lastUsed.hasPending, Date().timeIntervalSince(lastUsedFlush) > 5 || batch.isEmpty {
+            if !lost, let lastUsed, lastUsed.hasPending, Date().timeIntervalSince(lastUsedFlush) > 5 || batch.isEmpty {
                 try? lastUsed.flush(store.db)
                 lastUsedFlush = Date()
             }
@@ -100,7 +121,7 @@ public final class AuditWriter: @unchecked Sendable {
     ///
     /// Waits until the writer thread has committed its last batch and ended before the final
     /// `last_used_at` flush: a SQLite connection must not be used by two threads at once (it is opened
-    /// NOMUTEX), and "flush the audit log" on shutdown (issue 4 item 1) means committed, not just dequeued.
+    /// NOMUTEX), and flushing the audit log on shutdown means committed, not just dequeued.
     public func close() {
         condition.lock()
         let first = !stopped
@@ -108,6 +129,6 @@ public final class AuditWriter: @unchecked Sendable {
         condition.broadcast()
         while !finished { condition.wait() }
         condition.unlock()
-        if first { try? lastUsed?.flush(store.db) }
+        if first, (identity?.check() ?? .intact) == .intact { try? lastUsed?.flush(store.db) }
     }
 }

@@ -75,10 +75,12 @@ public final class Database: @unchecked Sendable {
     public let path: String
     private var statementCache: [String: OpaquePointer] = [:]
 
-    /// Opens (creating if needed) the file and configures the connection in one fixed order.
-    public init(path: String, busyTimeoutMilliseconds: Int32 = 10_000) throws {
+    /// Opens the file (creating it only when `create` is true) and configures the connection in one fixed
+    /// order. A `readOnly` connection never changes the file, not even its journal mode.
+    public init(path: String, create: Bool = true, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 10_000) throws {
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let access = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+        let flags = access | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
@@ -95,8 +97,10 @@ public final class Database: @unchecked Sendable {
         do {
             // 3. WAL so readers never block the writer; 4. durability for credential changes;
             // 5. foreign keys (off by default in SQLite).
-            try execute("PRAGMA journal_mode=WAL")
-            try execute("PRAGMA synchronous=FULL")
+            if !readOnly {
+                try execute("PRAGMA journal_mode=WAL")
+                try execute("PRAGMA synchronous=FULL")
+            }
             try execute("PRAGMA foreign_keys=ON")
         } catch {
             sqlite3_close_v2(db)
@@ -278,5 +282,24 @@ public final class Database: @unchecked Sendable {
     /// SQLite's `PRAGMA data_version`: changes whenever another connection commits to the file.
     public func dataVersion() throws -> Int64 {
         try first("PRAGMA data_version")?[0].int ?? 0
+    }
+
+    /// Copies this whole database into `destination` as one consistent snapshot with SQLite's online backup
+    /// API: a single step holds one read transaction, so writers on other connections carry on (WAL) and
+    /// none of their half-done work is copied.
+    public func backup(into destination: Database, timeoutSeconds: Double = 60) throws {
+        guard let backup = sqlite3_backup_init(destination.handle, "main", handle, "main") else {
+            throw destination.error(SQLITE_ERROR, "backup")
+        }
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        var rc: Int32
+        repeat {
+            rc = sqlite3_backup_step(backup, -1)
+            if rc == SQLITE_BUSY || rc == SQLITE_LOCKED { usleep(10_000) }
+        } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && Date() < deadline
+        let finished = sqlite3_backup_finish(backup)
+        guard rc == SQLITE_DONE, finished == SQLITE_OK else {
+            throw DatabaseError(code: rc == SQLITE_DONE ? finished : rc, message: String(cString: sqlite3_errstr(rc == SQLITE_DONE ? finished : rc)), sql: "backup")
+        }
     }
 }

@@ -2,26 +2,47 @@
 /// connection for the length of one operation. SQLite connections are not shared between threads.
 public final class StorePool: Sendable {
     public let path: String
+    /// The file the pool opened; every later connection must open that same file.
+    public let identity: StoreIdentity
     private let idle: Guarded<[Store]>
     private let maxIdle: Int
 
     /// Opens (and migrates) the store once up front, so a bad store fails at start-up, not on a request.
-    public init(path: String, maxIdle: Int = 256) throws {
+    /// Only this first open may create the store (when `create`); every later connection opens the existing
+    /// file without creating, so a store deleted under the server is never silently recreated.
+    public init(path: String, create: Bool = true, maxIdle: Int = 256,
+                onLost: @escaping @Sendable (StoreIdentity.State) -> Void = { _ in }) throws {
         self.path = path
         self.maxIdle = maxIdle
-        let first = try Store(path: path)
+        let first = try Store(path: path, create: create)
+        identity = try StoreIdentity(path: path, onLost: onLost)
         idle = Guarded([first])
     }
 
-    /// Runs `body` with a borrowed connection, returning it to the pool afterwards.
+    /// Runs `body` with a borrowed connection, returning it to the pool afterwards. Once the store file has
+    /// been deleted or replaced, every call fails with `StoreError.lost`.
     public func with<T>(_ body: (Store) throws -> T) throws -> T {
+        try refuseIfLost()
         let borrowed = idle.withLock { $0.popLast() }
-        let store = try borrowed ?? Store(path: path)
+        let store = try borrowed ?? connect()
         defer {
             if !store.db.inTransaction {
                 idle.withLock { if $0.count < maxIdle { $0.append(store) } }
             }
         }
         return try body(store)
+    }
+
+    /// A new connection to the file the pool first opened, never a new or different file.
+    private func connect() throws -> Store {
+        try refuseIfLost(checking: true)
+        let store = try Store(path: path, create: false)
+        try refuseIfLost(checking: true)
+        return store
+    }
+
+    private func refuseIfLost(checking: Bool = false) throws {
+        let state = checking ? identity.check() : identity.state
+        if state != .intact { throw StoreError.lost(path: path, what: state.rawValue) }
     }
 }
