@@ -1,0 +1,45 @@
+import MCPAuth
+
+/// Text from outside made safe for a terminal: every hidden character (controls, escape sequences, line
+/// breaks, bidirectional overrides) is shown as a visible escape, `\x1b` or `\u202e`, instead of acting.
+enum TerminalText {
+    /// The one escaping function for people's output: tables, show pages, messages and errors.
+    static func escape(_ text: String) -> String {
+        guard HiddenCharacters.any(in: text) else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 16)
+        for scalar in text.unicodeScalars {
+            if HiddenCharacters.contains(scalar) { out += visible(scalar) } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    /// `\x1b` for a scalar below U+0100, `\u202e` up to U+FFFF, `\U000e0001` above.
+    static func visible(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16)
+        switch scalar.value {
+        case ..<0x100: return "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
+        case ..<0x10000: return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: return "\\U" + String(repeating: "0", count: 8 - hex.count) + hex
+        }
+    }
+
+    /// Encoded JSON with every hidden character left in it written as a JSON escape (RFC 8259 §7: any
+    /// character may be escaped as `\uXXXX`, above U+FFFF as a UTF-16 surrogate pair), so the value is
+    /// the same but a terminal shows `\u202e` instead of obeying it. The encoder already escapes C0
+    /// controls inside strings, so those left (below U+0020) are layout between tokens and stay.
+    static func escapeJSON(_ encoded: String) -> String {
+        func needsEscape(_ scalar: Unicode.Scalar) -> Bool { scalar.value >= 0x7F && HiddenCharacters.contains(scalar) }
+        guard encoded.unicodeScalars.contains(where: needsEscape) else { return encoded }
+        var out = ""
+        out.reserveCapacity(encoded.utf8.count + 16)
+        for scalar in encoded.unicodeScalars {
+            guard needsEscape(scalar) else { out.unicodeScalars.append(scalar); continue }
+            for unit in String(scalar).utf16 {
+                let hex = String(unit, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+        }
+        return out
+    }
+}
