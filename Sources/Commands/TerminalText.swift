@@ -14,10 +14,14 @@ enum TerminalText {
         return out
     }
 
-    /// `\x1b` for a scalar below U+0100, `\u202e` up to U+FFFF, `\U000e0001` above.
+    /// `\n`, `\r` and `\t` for the line breaks and tab, `\x1b` for another scalar below U+0100, `\u202e` up
+    /// to U+FFFF, `\U000e0001` above: the escapes Python's `repr` shows.
     static func visible(_ scalar: Unicode.Scalar) -> String {
         let hex = String(scalar.value, radix: 16)
         switch scalar.value {
+        case 0x0A: return "\\n"
+        case 0x0D: return "\\r"
+        case 0x09: return "\\t"
         case ..<0x100: return "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
         case ..<0x10000: return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         default: return "\\U" + String(repeating: "0", count: 8 - hex.count) + hex
