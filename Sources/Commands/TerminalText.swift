@@ -5,13 +5,8 @@ import MCPAuth
 enum TerminalText {
     /// The one escaping function for people's output: tables, show pages, messages and errors.
     static func escape(_ text: String) -> String {
-        guard HiddenCharacters.any(in: text) else { return text }
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 16)
-        for scalar in text.unicodeScalars {
-            if HiddenCharacters.contains(scalar) { out += visible(scalar) } else { out.unicodeScalars.append(scalar) }
-        }
-        return out
+        guard !isPrintableASCII(text), HiddenCharacters.any(in: text) else { return text }
+        return rewrite(text, where: HiddenCharacters.contains, as: visible)
     }
 
     /// `\n`, `\r` and `\t` for the line breaks and tab, `\x1b` for another scalar below U+0100, `\u202e` up
@@ -34,16 +29,32 @@ enum TerminalText {
     /// controls inside strings, so those left (below U+0020) are layout between tokens and stay.
     static func escapeJSON(_ encoded: String) -> String {
         func needsEscape(_ scalar: Unicode.Scalar) -> Bool { scalar.value >= 0x7F && HiddenCharacters.contains(scalar) }
-        guard encoded.unicodeScalars.contains(where: needsEscape) else { return encoded }
-        var out = ""
-        out.reserveCapacity(encoded.utf8.count + 16)
-        for scalar in encoded.unicodeScalars {
-            guard needsEscape(scalar) else { out.unicodeScalars.append(scalar); continue }
-            for unit in String(scalar).utf16 {
+        guard !encoded.utf8.allSatisfy({ $0 < 0x7F }), encoded.unicodeScalars.contains(where: needsEscape) else { return encoded }
+        return rewrite(encoded, where: needsEscape) { scalar in
+            String(scalar).utf16.map { unit in
                 let hex = String(unit, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }.joined()
+        }
+    }
+
+    /// Whether every byte is printable ASCII (U+0020–U+007E): the common case, answered without decoding.
+    private static func isPrintableASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+    }
+
+    /// `text` with each scalar that `matches` replaced, built as UTF-8 bytes in one buffer.
+    private static func rewrite(_ text: String, where matches: (Unicode.Scalar) -> Bool,
+                                as replacement: (Unicode.Scalar) -> String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 32)
+        for scalar in text.unicodeScalars {
+            if matches(scalar) {
+                bytes.append(contentsOf: replacement(scalar).utf8)
+            } else {
+                UTF8.encode(scalar) { bytes.append($0) }
             }
         }
-        return out
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
