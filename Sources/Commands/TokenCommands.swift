@@ -47,6 +47,9 @@ enum TokenCommands {
                                                     app: c.option("app"), env: c.option("env"), lifetimeSeconds: lifetime,
                                                     introspection: c.flag("introspection"))
         let r = issued.record
+        if let target {
+            c.out.note("--print-config: using \(target.app)/\(target.env), the one app environment \(r.email) has a grant on (give --app and --env for another).")
+        }
         if c.json {
             var j = r.json
             j.set("token", .string(issued.secret))
@@ -63,17 +66,14 @@ enum TokenCommands {
     }
 
     /// Which app/env an unbound token's `--print-config` block points at: the built-in app when the user
-    /// has grants on no other environment, the only one when there is exactly one (said on stderr), and a
+    /// has grants on no other environment, the only one when there is exactly one, and a
     /// usage error naming them when there are several. Nil when `--app/--env` decide.
     static func configTarget(_ c: Context, store: Store, email: String) throws -> (app: String, env: String)? {
         guard c.option("app") == nil else { return nil }
         let candidates = try grantedEnvironments(store: store, email: email)
         switch candidates.count {
         case 0: return nil
-        case 1:
-            let only = candidates[0]
-            c.out.note("--print-config: using \(only.app)/\(only.env), the one app environment \(email.lowercased()) has a grant on (give --app and --env for another).")
-            return only
+        case 1: return candidates[0]
         default:
             let names = candidates.map { "\($0.app)/\($0.env)" }.joined(separator: ", ")
             throw CommandUsageError(message: "'--print-config' needs '--app APP --env ENV': \(email.lowercased()) has grants on \(names)")

@@ -23,7 +23,7 @@ public enum AuditFieldLimits {
 
 extension AuditEvent {
     /// This event with every text field cut to its cap; the one step every audit write passes through.
-    public func capped() -> AuditEvent {
+    func capped() -> AuditEvent {
         var e = self
         let short = AuditFieldLimits.nameBytes, long = AuditFieldLimits.textBytes
         e.method = AuditFieldLimits.cap(method, short)
