@@ -228,7 +228,7 @@ complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'list' -d 'List tokens (live on
 complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'show' -d 'Show one token.'
 complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'rotate' -d 'Issue a new secret for a token; the old one dies after the grace period.'
 complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'revoke' -d 'Revoke tokens by id or pasted secret, or every credential of a user.'
-complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'scan' -d 'Find mcpctl tokens in files or stdin and say which are live; exit 1 if any live one is found.'
+complete -c mcpctl -n "__mcpctl_at 'token' 0" -a 'scan' -d 'Find mcpctl tokens in files, directories or stdin and say which are live.'
 
 # mcpctl token create
 complete -c mcpctl -n "__mcpctl_at 'token create'" -l email -x -d 'The user the token belongs to.'
@@ -238,8 +238,8 @@ complete -c mcpctl -n "__mcpctl_at 'token create'" -l app -x -d 'Bind the token 
 complete -c mcpctl -n "__mcpctl_at 'token create'" -l env -x -d 'Bind the token to this environment (with --app).'
 complete -c mcpctl -n "__mcpctl_at 'token create'" -l expires -x -a '30d 90d never' -d 'Lifetime: a duration like 30m, 24h, 90d, or \'never\' (default: 90d).'
 complete -c mcpctl -n "__mcpctl_at 'token create'" -l introspection -d 'Also allow this token to call the OAuth introspection endpoint (RFC 7662).'
-complete -c mcpctl -n "__mcpctl_at 'token create'" -l print-config -d 'Print an MCP client configuration block instead of the bare secret.'
-complete -c mcpctl -n "__mcpctl_at 'token create'" -l url -x -d 'Server URL for --print-config (default: the store\'s public URL).'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l print-config -d 'Print an MCP client configuration block instead of the bare secret. Without --app/--env it points at the one app environment the user has grants on (named on stderr), the built-in mcpctl/local if none; with several, give --app and --env.'
+complete -c mcpctl -n "__mcpctl_at 'token create'" -l url -x -d 'Server URL for --print-config (default: the public URL of the last \'mcpctl serve\' on this store, else http://127.0.0.1:8000).'
 
 # mcpctl token list
 complete -c mcpctl -n "__mcpctl_at 'token list'" -l email -x -d 'The user\'s email address.'
@@ -253,7 +253,7 @@ complete -c mcpctl -n "__mcpctl_at 'token revoke'" -l email -x -d 'The user\'s e
 complete -c mcpctl -n "__mcpctl_at 'token revoke'" -l all -d 'With --email: revoke everything the user holds.'
 
 # mcpctl token scan
-complete -c mcpctl -n "__mcpctl_at 'token scan' 0+" -F -d 'Files to scan (default: standard input).'
+complete -c mcpctl -n "__mcpctl_at 'token scan' 0+" -F -d 'Files or directories to scan; \'-\' or none reads standard input.'
 
 # mcpctl client
 complete -c mcpctl -n "__mcpctl_at 'client' 0" -a 'list' -d 'List connected applications.'
@@ -295,7 +295,7 @@ complete -c mcpctl -n "__mcpctl_at 'audit list'" -l app -x -d 'Only events on th
 complete -c mcpctl -n "__mcpctl_at 'audit list'" -l env -x -d 'Only events on this environment.'
 complete -c mcpctl -n "__mcpctl_at 'audit list'" -l tool -x -d 'Only calls of this tool.'
 complete -c mcpctl -n "__mcpctl_at 'audit list'" -l action -x -d 'Only this action (e.g. tools/call, token.revoke).'
-complete -c mcpctl -n "__mcpctl_at 'audit list'" -l decision -x -a 'allow deny' -d 'Only allowed or denied events.'
+complete -c mcpctl -n "__mcpctl_at 'audit list'" -l decision -x -a 'allow deny' -d 'Only events with this decision: allow or deny.'
 complete -c mcpctl -n "__mcpctl_at 'audit list'" -l limit -x -d 'At most N events (default: 100).'
 
 # mcpctl audit tail
@@ -311,7 +311,7 @@ complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l app -x -d 'Only events on th
 complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l env -x -d 'Only events on this environment.'
 complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l tool -x -d 'Only calls of this tool.'
 complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l action -x -d 'Only this action (e.g. tools/call, token.revoke).'
-complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l decision -x -a 'allow deny' -d 'Only allowed or denied events.'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l decision -x -a 'allow deny' -d 'Only events with this decision: allow or deny.'
 
 # mcpctl audit export
 complete -c mcpctl -n "__mcpctl_at 'audit export'" -l format -x -a 'jsonl csv' -d 'jsonl (default) or csv.'
@@ -325,7 +325,7 @@ complete -c mcpctl -n "__mcpctl_at 'audit export'" -l app -x -d 'Only events on 
 complete -c mcpctl -n "__mcpctl_at 'audit export'" -l env -x -d 'Only events on this environment.'
 complete -c mcpctl -n "__mcpctl_at 'audit export'" -l tool -x -d 'Only calls of this tool.'
 complete -c mcpctl -n "__mcpctl_at 'audit export'" -l action -x -d 'Only this action (e.g. tools/call, token.revoke).'
-complete -c mcpctl -n "__mcpctl_at 'audit export'" -l decision -x -a 'allow deny' -d 'Only allowed or denied events.'
+complete -c mcpctl -n "__mcpctl_at 'audit export'" -l decision -x -a 'allow deny' -d 'Only events with this decision: allow or deny.'
 
 # mcpctl audit verify
 complete -c mcpctl -n "__mcpctl_at 'audit verify'" -l expect-head -x -d 'Also check that the chain still contains a head recorded earlier with \'audit head\'.'
@@ -338,7 +338,7 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l listen -x -d 'Address and port to
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l public-url -x -d 'The URL clients use to reach this server (default: http://LISTEN).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l access-token-ttl -x -d 'Lifetime of OAuth access tokens (default: 1h).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l allowed-origin -x -d 'An extra allowed browser Origin (repeatable).'
-complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted (default: 4194304).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted, in bytes: 1024 to 268435456 (default: 4194304).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections -x -d 'Most concurrent connections (default: 1024).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections-per-address -x -d 'Most concurrent connections from one client address; more are answered 503 and closed (default: 64).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l keep-alive-timeout -x -d 'Close a connection idle this long between requests, e.g. 10s or 1m (default: 10s).'
@@ -385,7 +385,7 @@ complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'list' -d 'List tokens (li
 complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'show' -d 'Show one token.'
 complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'rotate' -d 'Issue a new secret for a token; the old one dies after the grace period.'
 complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'revoke' -d 'Revoke tokens by id or pasted secret, or every credential of a user.'
-complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'scan' -d 'Find mcpctl tokens in files or stdin and say which are live; exit 1 if any live one is found.'
+complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'scan' -d 'Find mcpctl tokens in files, directories or stdin and say which are live.'
 complete -c mcpctl -n "__mcpctl_at 'help client' 0" -a 'list' -d 'List connected applications.'
 complete -c mcpctl -n "__mcpctl_at 'help client' 0" -a 'show' -d 'Show one client with its consents and tokens.'
 complete -c mcpctl -n "__mcpctl_at 'help client' 0" -a 'register' -d 'Register a client by hand.'

@@ -16,6 +16,9 @@ enum AppCommands {
             if (c.option("upstream") == nil) == (command == nil) {
                 throw CommandUsageError(message: "give exactly one of '--upstream URL' or '--command CMD'")
             }
+            if let upstream = c.option("upstream"), let problem = UpstreamURL.malformation(upstream) {
+                throw CommandUsageError(message: "Invalid '--upstream': \(problem)")
+            }
             let e = try apps.add(app: c.argument(0), env: env, upstream: c.option("upstream"), command: command)
             if c.json { c.out.emit(e.json) } else { c.out.line("Added \(e.app)/\(e.env) → \(describe(e)); served at /mcp/\(e.app)/\(e.env)") }
         case "list":

@@ -107,7 +107,7 @@ enum AuditCommands {
         let headSeq = try AuditLog.head(store.db).seq
         var last = latest.last?.seq ?? headSeq
         func emit(_ r: AuditRecord) {
-            if c.json { Output.write(r.json.encoded() + "\n") } else { Output.write(row(r).joined(separator: "  ") + "\n") }
+            if c.json { Output.write(Output.json(r.json) + "\n") } else { c.out.line(row(r).joined(separator: "  ")) }
         }
         latest.forEach(emit)
         guard c.flag("follow") else { return ExitCode.success }
@@ -130,11 +130,14 @@ enum AuditCommands {
             if force || buffer.utf8.count > 64 * 1024 { Output.write(buffer); buffer = "" }
         }
         if format == "csv" { buffer += AuditRecord.keys.joined(separator: ",") + "\n" }
+        // JSON escapes lose nothing; CSV keeps the stored text for files and pipes, escaped only on a terminal.
+        let terminal = Output.stdoutIsTTY
+        func cell(_ text: String) -> String { csv(terminal ? TerminalText.escape(text) : text) }
         try AuditQuery.stream(try filter(c), db: store.db) { r in
             if format == "csv" {
-                buffer += AuditRecord.keys.map { csv(r.text($0)) }.joined(separator: ",") + "\n"
+                buffer += AuditRecord.keys.map { cell(r.text($0)) }.joined(separator: ",") + "\n"
             } else {
-                buffer += r.json.encoded() + "\n"
+                buffer += Output.json(r.json) + "\n"
             }
             flush(force: false)
         }

@@ -27,7 +27,7 @@ public enum CommandTable {
         OptionSpec("env", value: "ENV", help: "Only events on this environment."),
         OptionSpec("tool", value: "TOOL", help: "Only calls of this tool."),
         OptionSpec("action", value: "ACTION", help: "Only this action (e.g. tools/call, token.revoke)."),
-        OptionSpec("decision", value: "DECISION", help: "Only allowed or denied events.", completion: .values(["allow", "deny"])),
+        OptionSpec("decision", value: "DECISION", help: "Only events with this decision: allow or deny.", completion: .values(["allow", "deny"])),
     ]
 
     public static let root = CommandSpec(
@@ -101,8 +101,8 @@ public enum CommandTable {
                     OptionSpec("env", value: "ENV", help: "Bind the token to this environment (with --app)."),
                     OptionSpec("expires", value: "WHEN", help: "Lifetime: \(durationHelp), or 'never' (default: 90d).", completion: .values(["30d", "90d", "never"])),
                     OptionSpec("introspection", help: "Also allow this token to call the OAuth introspection endpoint (RFC 7662)."),
-                    OptionSpec("print-config", help: "Print an MCP client configuration block instead of the bare secret."),
-                    OptionSpec("url", value: "URL", help: "Server URL for --print-config (default: the store's public URL)."),
+                    OptionSpec("print-config", help: "Print an MCP client configuration block instead of the bare secret. Without --app/--env it points at the one app environment the user has grants on (named on stderr), the built-in mcpctl/local if none; with several, give --app and --env."),
+                    OptionSpec("url", value: "URL", help: "Server URL for --print-config (default: the public URL of the last 'mcpctl serve' on this store, else http://127.0.0.1:8000)."),
                 ], examples: ["T=$(mcpctl token create --email alice@example.com --scopes read --name ci)"]),
                 CommandSpec("list", abstract: "List tokens (live ones unless --all).", options: [
                     emailOption, OptionSpec("all", help: "Include revoked and expired tokens."),
@@ -115,9 +115,9 @@ public enum CommandTable {
                             discussion: "With --email E --all every credential of the user is cancelled: personal tokens, OAuth access and refresh tokens, and consents. Revocation takes effect on the server's next request.",
                             arguments: [ArgumentSpec("ID", help: "Token ids (tok_…) or secrets (mcp_…).", optional: true, repeating: true)],
                             options: [emailOption, OptionSpec("all", help: "With --email: revoke everything the user holds.")]),
-                CommandSpec("scan", abstract: "Find mcpctl tokens in files or stdin and say which are live; exit 1 if any live one is found.",
-                            discussion: "Matches are checked offline by their checksum, then looked up by hash. Secrets are never printed: only their prefix and last four characters.",
-                            arguments: [ArgumentSpec("FILE", help: "Files to scan (default: standard input).", optional: true, repeating: true, completion: .file)]),
+                CommandSpec("scan", abstract: "Find mcpctl tokens in files, directories or stdin and say which are live.",
+                            discussion: "Directories are searched recursively; inside them symbolic links, .git directories, binary files (a NUL byte in the first 8000 bytes) and special files are skipped, while a path named on the command line is always read. A path that cannot be read is reported on stderr and the scan goes on. Matches are checked offline by their checksum, then looked up by hash. Secrets are never printed: only their prefix and last four characters. Exit status: 1 if a live token was found, else 2 if a path could not be read, else 0.",
+                            arguments: [ArgumentSpec("PATH", help: "Files or directories to scan; '-' or none reads standard input.", optional: true, repeating: true, completion: .file)]),
             ]),
             CommandSpec("client", abstract: "Manage OAuth clients (connected applications).", subcommands: [
                 CommandSpec("list", abstract: "List connected applications.", options: [
@@ -152,14 +152,14 @@ public enum CommandTable {
                             options: [OptionSpec("before", value: "WHEN", help: "Delete events older than this: \(durationHelp) ago, or an RFC 3339 time.", required: true)]),
             ]),
             CommandSpec("serve", abstract: "Run the OAuth 2.1 authorization server and the MCP gateway.",
-                        discussion: "Every option can also be set with an MCPCTL_<NAME> environment variable (e.g. MCPCTL_LISTEN, MCPCTL_PUBLIC_URL).",
+                        discussion: "Every option can also be set with an MCPCTL_<NAME> environment variable (e.g. MCPCTL_LISTEN, MCPCTL_PUBLIC_URL). MCPCTL_CA_BUNDLE names a PEM file of CA certificates to trust instead of the system's, for https upstreams and client metadata documents.",
                         options: [
                 OptionSpec("listen", value: "ADDR", help: "Address and port to listen on (default: 127.0.0.1:8000)."),
                 OptionSpec("public-url", value: "URL", help: "The URL clients use to reach this server (default: http://LISTEN)."),
                 OptionSpec("access-token-ttl", value: "DURATION", help: "Lifetime of OAuth access tokens (default: 1h)."),
                 OptionSpec("refresh-reuse-grace", value: "DURATION", help: "A refresh token used again this soon after its rotation (two client threads refreshing at once) gets another token pair instead of revoking its family; at most 5m (default: 0s, off)."),
                 OptionSpec("allowed-origin", value: "ORIGIN", help: "An extra allowed browser Origin (repeatable).", repeating: true),
-                OptionSpec("max-body", value: "BYTES", help: "Largest request body accepted (default: 4194304)."),
+                OptionSpec("max-body", value: "BYTES", help: "Largest request body accepted, in bytes: 1024 to 268435456 (default: 4194304)."),
                 OptionSpec("max-connections", value: "N", help: "Most concurrent connections (default: 1024)."),
                 OptionSpec("max-connections-per-address", value: "N", help: "Most concurrent connections from one client address; more are answered 503 and closed (default: 64)."),
                 OptionSpec("keep-alive-timeout", value: "DURATION", help: "Close a connection idle this long between requests, e.g. 10s or 1m (default: 10s)."),

@@ -18,6 +18,9 @@ public enum ManPage {
             MCPCTL_<OPTION>
             Every option of 'mcpctl serve' can be given as an environment variable: the option's name in upper case with dashes as underscores, e.g. MCPCTL_LISTEN, MCPCTL_PUBLIC_URL, MCPCTL_ACCESS_TOKEN_TTL, MCPCTL_INSECURE_HTTP=1. A command-line option wins over the variable.
 
+            MCPCTL_CA_BUNDLE
+            A PEM file of CA certificates that 'mcpctl serve' trusts instead of the system's, for https upstreams and client metadata documents signed by a private CA.
+
             NO_COLOR
             If set to anything, output is never coloured (colour is used only on a terminal anyway).
             """),
@@ -31,6 +34,9 @@ public enum ManPage {
 
             1
             Failure, including "not found", a refused store, a broken audit chain ('audit verify'), a live token found ('token scan') and the answer no ('can-i').
+
+            2
+            'token scan' could not read a path (and found no live token).
 
             64
             Usage error: unknown command or option, missing or invalid argument.

@@ -4,6 +4,8 @@ import Glibc
 #endif
 
 /// Writes results: aligned tables for people, one JSON value for machines, messages on stderr.
+/// Everything meant for people passes through `TerminalText.escape`, and JSON through
+/// `TerminalText.escapeJSON`, so text from outside never reaches a terminal raw.
 struct Output {
     let json: Bool
 
@@ -21,16 +23,21 @@ struct Output {
         }
     }
 
-    func line(_ s: String) { Output.write(s + "\n") }
-    func note(_ s: String) { Output.write(s + "\n", to: STDERR_FILENO) }
-    func emit(_ value: JSON) { Output.write(value.encoded(pretty: Output.stdoutIsTTY) + "\n") }
+    func line(_ s: String) { Output.write(TerminalText.escape(s) + "\n") }
+    func note(_ s: String) { Output.write(TerminalText.escape(s) + "\n", to: STDERR_FILENO) }
+    func emit(_ value: JSON) { Output.write(Output.json(value, pretty: Output.stdoutIsTTY) + "\n") }
+
+    /// One JSON value as text, hidden characters escaped.
+    static func json(_ value: JSON, pretty: Bool = false) -> String {
+        TerminalText.escapeJSON(value.encoded(pretty: pretty))
+    }
 
     /// A human message on stdout, or nothing in JSON mode (the caller emits JSON instead).
     func say(_ s: String) { if !json { line(s) } }
 
     static func error(_ message: String) {
         let label = colour ? "\u{1B}[1;31mError:\u{1B}[0m" : "Error:"
-        write("\(label) \(message)\n", to: STDERR_FILENO)
+        write("\(label) \(TerminalText.escape(message))\n", to: STDERR_FILENO)
     }
 
     static var terminalWidth: Int {
@@ -39,9 +46,11 @@ struct Output {
         return Int.max
     }
 
-    /// Columns padded to the widest cell; on a terminal the last column is cut to fit.
-    func table(_ headers: [String], _ rows: [[String]], empty: String = "(none)") {
-        if rows.isEmpty { line(empty); return }
+    /// Columns padded to the widest cell; on a terminal the last column is cut to fit. Every cell is
+    /// escaped before it is measured, so hidden characters neither act nor break the alignment.
+    func table(_ headers: [String], _ rawRows: [[String]], empty: String = "(none)") {
+        if rawRows.isEmpty { line(empty); return }
+        let rows = rawRows.map { $0.map(TerminalText.escape) }
         var widths = headers.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         let maxWidth = Output.terminalWidth
@@ -54,8 +63,8 @@ struct Output {
             if s.count > maxWidth { s = String(s.prefix(maxWidth - 1)) + "…" }
             return s
         }
-        line(render(headers))
-        for row in rows { line(render(row)) }
+        Output.write(render(headers) + "\n")
+        for row in rows { Output.write(render(row) + "\n") }
     }
 
     static func time(_ millis: Int64?) -> String { millis.map { Clock.rfc3339($0) } ?? "-" }

@@ -1,6 +1,11 @@
 import Foundation
 import MCPAuth
 
+extension ExitCode {
+    /// `token scan`: a path could not be read (and no live token was found).
+    static let scanUnreadable: Int32 = 2
+}
+
 /// `mcpctl token create|list|show|rotate|revoke|scan`.
 enum TokenCommands {
     static func run(_ c: Context) throws -> Int32 {
@@ -37,17 +42,21 @@ enum TokenCommands {
             throw CommandUsageError(message: "'--app' and '--env' must be given together")
         }
         let store = try c.store()
+        let target = c.flag("print-config") ? try configTarget(c, store: store, email: email) : nil
         let issued = try Tokens(store: store).create(email: email, name: c.option("name"), scopes: scopes,
                                                     app: c.option("app"), env: c.option("env"), lifetimeSeconds: lifetime,
                                                     introspection: c.flag("introspection"))
         let r = issued.record
+        if let target {
+            c.out.note("--print-config: using \(target.app)/\(target.env), the one app environment \(r.email) has a grant on (give --app and --env for another).")
+        }
         if c.json {
             var j = r.json
             j.set("token", .string(issued.secret))
-            if c.flag("print-config") { j.set("config", try clientConfig(c, store: store, record: r, secret: issued.secret)) }
+            if c.flag("print-config") { j.set("config", try clientConfig(c, store: store, record: r, target: target, secret: issued.secret)) }
             c.out.emit(j)
         } else if c.flag("print-config") {
-            Output.write(try clientConfig(c, store: store, record: r, secret: issued.secret).encoded(pretty: true) + "\n")
+            Output.write(Output.json(try clientConfig(c, store: store, record: r, target: target, secret: issued.secret), pretty: true) + "\n")
         } else {
             Output.write(issued.secret + "\n")
         }
@@ -56,12 +65,37 @@ enum TokenCommands {
         return ExitCode.success
     }
 
+    /// Which app/env an unbound token's `--print-config` block points at: the built-in app when the user
+    /// has grants on no other environment, the only one when there is exactly one, and a
+    /// usage error naming them when there are several. Nil when `--app/--env` decide.
+    static func configTarget(_ c: Context, store: Store, email: String) throws -> (app: String, env: String)? {
+        guard c.option("app") == nil else { return nil }
+        let candidates = try grantedEnvironments(store: store, email: email)
+        switch candidates.count {
+        case 0: return nil
+        case 1: return candidates[0]
+        default:
+            let names = candidates.map { "\($0.app)/\($0.env)" }.joined(separator: ", ")
+            throw CommandUsageError(message: "'--print-config' needs '--app APP --env ENV': \(email.lowercased()) has grants on \(names)")
+        }
+    }
+
+    /// The environments (other than the built-in app's) that the user's grants cover, in name order.
+    static func grantedEnvironments(store: Store, email: String) throws -> [(app: String, env: String)] {
+        guard EmailAddress.normalize(email) != nil else { return [] }
+        let grants = try Grants(store: store).list(email: email)
+        return try Apps(store: store).list().filter { e in
+            !e.isBuiltIn && grants.contains { $0.app == e.app && ($0.env == "*" || $0.env == e.env) }
+        }.map { ($0.app, $0.env) }
+    }
+
     /// The MCP client configuration block: the endpoint URL plus the `Email` / `Token` header pair.
-    static func clientConfig(_ c: Context, store: Store, record: TokenRecord, secret: String) throws -> JSON {
+    static func clientConfig(_ c: Context, store: Store, record: TokenRecord, target: (app: String, env: String)?,
+                             secret: String) throws -> JSON {
         let stored = try store.setting("public_url")?.string
         let base = c.option("url") ?? stored ?? "http://127.0.0.1:8000"
-        let app = record.app ?? Apps.builtInApp
-        let env = record.env ?? Apps.builtInEnv
+        let app = record.app ?? target?.app ?? Apps.builtInApp
+        let env = record.env ?? target?.env ?? Apps.builtInEnv
         var url = base
         if !url.contains("/mcp/") {
             while url.hasSuffix("/") { url.removeLast() }
@@ -78,8 +112,8 @@ enum TokenCommands {
     static func list(_ c: Context) throws -> Int32 {
         let records = try Tokens(store: try c.store()).list(email: c.option("email"), includeInactive: c.flag("all"))
         if c.json { c.out.emit(.array(records.map(\.json))); return ExitCode.success }
-        c.out.table(["ID", "NAME", "EMAIL", "KIND", "SCOPES", "APP/ENV", "EXPIRES", "LAST USED", "STATUS"], records.map { r in
-            [r.id, r.name ?? "-", r.email, r.kind.rawValue, r.scopes.description, r.app.map { "\($0)/\(r.env ?? "")" } ?? "*",
+        c.out.table(["ID", "LAST4", "NAME", "EMAIL", "KIND", "SCOPES", "APP/ENV", "EXPIRES", "LAST USED", "STATUS"], records.map { r in
+            [r.id, "…" + r.hint.suffix(4), r.name ?? "-", r.email, r.kind.rawValue, r.scopes.description, r.app.map { "\($0)/\(r.env ?? "")" } ?? "*",
              Output.until(r.expiresAt), Output.ago(r.lastUsedAt), r.status().rawValue]
         }, empty: c.flag("all") ? "No tokens." : "No live tokens. Create one with: mcpctl token create --email EMAIL")
         return ExitCode.success
@@ -142,32 +176,23 @@ enum TokenCommands {
         return ExitCode.success
     }
 
+    /// Exit 1 when a live token is found, else 2 when a path could not be read, else 0.
     static func scan(_ c: Context) throws -> Int32 {
-        var inputs: [(String, String)] = []
-        if c.parsed.arguments.isEmpty || c.parsed.arguments == ["-"] {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            inputs.append(("<stdin>", String(decoding: data, as: UTF8.self)))
-        } else {
-            for path in c.parsed.arguments {
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw CommandFailure(message: "cannot read \(path)", code: ExitCode.failure)
-                }
-                inputs.append((path, String(decoding: data, as: UTF8.self)))
-            }
-        }
+        let scanned = TokenScanInputs(paths: c.parsed.arguments) { FileHandle.standardInput.readDataToEndOfFile() }
+        for (path, reason) in scanned.unreadable { c.out.note("cannot read \(path): \(reason)") }
         let tokens = Tokens(store: try c.store())
         var findings: [JSON] = []
         var rows: [[String]] = []
         var live = 0
-        for (source, text) in inputs {
-            for (lineNumber, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for input in scanned.inputs {
+            for (lineNumber, line) in input.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 for secret in TokenSecret.find(in: String(line)) {
                     let (status, record) = try tokens.scanStatus(secret)
                     if status == .live { live += 1 }
-                    findings.append(.object([("source", .string(source)), ("line", .int(Int64(lineNumber + 1))),
+                    findings.append(.object([("source", .string(input.source)), ("line", .int(Int64(lineNumber + 1))),
                                              ("token", .string(TokenSecret.redacted(secret))), ("status", .string(status.rawValue)),
                                              ("id", .str(record?.id)), ("email", .str(record?.email))]))
-                    rows.append(["\(source):\(lineNumber + 1)", TokenSecret.redacted(secret), status.rawValue, record?.id ?? "-", record?.email ?? "-"])
+                    rows.append(["\(input.source):\(lineNumber + 1)", TokenSecret.redacted(secret), status.rawValue, record?.id ?? "-", record?.email ?? "-"])
                 }
             }
         }
@@ -175,6 +200,7 @@ enum TokenCommands {
             c.out.table(["LOCATION", "TOKEN", "STATUS", "ID", "EMAIL"], rows, empty: "No mcpctl tokens found.")
             if live > 0 { c.out.note("\(live) live token\(live == 1 ? "" : "s") found: revoke with 'mcpctl token revoke ID' and rotate what used them.") }
         }
-        return live > 0 ? ExitCode.failure : ExitCode.success
+        if live > 0 { return ExitCode.failure }
+        return scanned.unreadable.isEmpty ? ExitCode.success : ExitCode.scanUnreadable
     }
 }

@@ -6,6 +6,7 @@ enum UserCommands {
         let users = Users(store: try c.store())
         switch c.parsed.path[1] {
         case "add":
+            if let name = c.option("name") { try UserName.validate(name) }
             let password = try PasswordInput.read(fromStdin: c.flag("password-stdin"), confirm: true)
             let user = try users.add(email: c.argument(0), name: c.option("name"), password: password)
             if c.json { c.out.emit(user.json) } else {

@@ -103,6 +103,7 @@ public struct ArgumentParser: Sendable {
         for word in words {
             if word == "--" { break }
             if word.hasPrefix("-"), word != "-" { continue }
+            if path.isEmpty, word == Self.helpName { return .help([Self.helpName]) }
             guard let next = command.subcommand(named: word) else {
                 if command.subcommands.isEmpty {
                     throw UsageError(message: "Unexpected argument '\(word)'", path: path)

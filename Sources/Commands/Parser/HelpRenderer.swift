@@ -65,6 +65,9 @@ extension ArgumentParser {
 
     /// The `--help` text of the command at `path` (unknown names at the end are ignored), ending in a newline.
     public func helpText(for path: [String]) -> String {
+        if path == [Self.helpName], hasHelpCommand {
+            return helpCommandText()
+        }
         let (path, command) = resolve(path)
         var sections: [String] = []
         if !command.abstract.isEmpty {
@@ -92,6 +95,13 @@ extension ArgumentParser {
             sections.append("EXAMPLES:\n" + command.examples.map { "  " + $0 }.joined(separator: "\n"))
         }
         return sections.joined(separator: "\n\n") + "\n"
+    }
+
+    /// The help of `help` itself (`mcpctl help help`), which the table does not hold as a command.
+    func helpCommandText() -> String {
+        let usage = "USAGE: \(program) \(Self.helpName) [<subcommand> ...]"
+        let arguments = "ARGUMENTS:\n" + Self.table([("<subcommand> ...", "The command to show help for, e.g. 'token create'.")])
+        return ["OVERVIEW: " + Self.helpCommandAbstract, usage, arguments].joined(separator: "\n\n") + "\n"
     }
 
     /// `-e, --email <EMAIL>` or `--json`: an option as the `OPTIONS:` list shows it.
@@ -132,9 +142,10 @@ extension ArgumentParser {
     ///       See 'mcpctl token create --help' for more help.
     public func errorText(for error: UsageError) -> String {
         let path = resolve(error.path).path
-        var lines = ["Error: " + error.message]
+        // The message may quote a word from the command line: it is shown escaped, never raw.
+        var lines = ["Error: " + TerminalText.escape(error.message)]
         if let suggestion = error.suggestion {
-            lines.append("Help:  " + suggestion)
+            lines.append("Help:  " + TerminalText.escape(suggestion))
         }
         lines.append(wrappedUsage(for: path, label: "Usage: "))
         lines.append("  See '" + (([program] + path) + ["--help"]).joined(separator: " ") + "' for more help.")

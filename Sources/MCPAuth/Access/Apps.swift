@@ -102,11 +102,27 @@ public struct Apps: Sendable {
     }
 }
 
-/// Upstream URLs: absolute http or https with a host, no credentials, no fragment.
+/// Upstream URLs: absolute http or https with a host and a port in 1–65535, no credentials, no fragment.
 public enum UpstreamURL {
+    /// Why `text` is not a well-formed absolute URL with a host and a valid port, or nil when it is one.
+    public static func malformation(_ text: String) -> String? {
+        guard let url = URLComponents(string: text), url.scheme != nil, let host = url.host, !host.isEmpty else {
+            return "upstream '\(text)' is not an absolute URL with a host"
+        }
+        // RFC 3986 §3.2.3: the port is decimal digits (empty means the scheme's default); TCP has 1–65535.
+        if let range = url.rangeOfPort {
+            let digits = text[range]
+            guard digits.isEmpty || (digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
+                                     && Int(digits).map({ (1...65535).contains($0) }) == true) else {
+                return "upstream port '\(digits)' is out of range: use 1-65535"
+            }
+        }
+        return nil
+    }
+
     public static func validate(_ text: String) throws {
-        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = url.host, !host.isEmpty else {
+        if let problem = malformation(text) { throw DomainError.invalid(problem) }
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
             throw DomainError.invalid("upstream '\(text)' is not an http or https URL")
         }
         guard url.user == nil, url.password == nil else { throw DomainError.invalid("upstream URL must not contain credentials") }

@@ -18,6 +18,8 @@ public enum AuditLog {
         ", prev_hash, hash) VALUES (" + Array(repeating: "?", count: AuditChain.columns.count + 3).joined(separator: ", ") + ")"
 
     /// Appends events in order inside the caller's write transaction (or its own), returning their seqs.
+    /// Every writer (the gateway's group commit, the authorization server, the CLI) comes through here, so
+    /// this is where each event's text fields are cut to their caps, before they are hashed and stored.
     @discardableResult
     public static func append(_ events: [AuditEvent], to db: Database) throws -> [Int64] {
         try db.write {
@@ -26,7 +28,7 @@ public enum AuditLog {
             seqs.reserveCapacity(events.count)
             for event in events {
                 let seq = head.seq + 1
-                let values = AuditChain.values(of: event)
+                let values = AuditChain.values(of: event.capped())
                 let hash = AuditChain.hash(prev: head.hash, seq: seq, values: values)
                 try db.run(insertSQL, [.integer(seq)] + values + [.blob(head.hash), .blob(hash)])
                 head = Head(seq: seq, hash: hash)

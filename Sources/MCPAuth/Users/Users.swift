@@ -26,6 +26,7 @@ public struct Users: Sendable {
     @discardableResult
     public func add(email: String, name: String?, password: String?) throws -> User {
         guard let e = EmailAddress.normalize(email) else { throw DomainError.invalid("'\(email)' is not a valid email address") }
+        if let name { try UserName.validate(name) }
         if let password { try Password.validate(password) }
         let hashed = password.map { Password.hash($0) }
         return try db.write {
