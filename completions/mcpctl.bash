@@ -37,7 +37,7 @@ _mcpctl_spec() {
     cmds=() opts=() value_opts=()
     case "$1" in
         '')
-            cmds=(init user app tool grant can-i token client audit serve completion help)
+            cmds=(init user app tool grant can-i token client audit serve store completion help)
             ;;
         'user')
             cmds=(add list show disable enable remove passwd)
@@ -144,8 +144,17 @@ _mcpctl_spec() {
             value_opts=(--before)
             ;;
         'serve')
-            opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --quickstart --email)
-            value_opts=(--listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --email)
+            opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --quickstart --email --audit-sync)
+            value_opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email --audit-sync)
+            ;;
+        'store')
+            cmds=(backup restore)
+            ;;
+        'store backup')
+            opts=(--force)
+            ;;
+        'store restore')
+            opts=(--force)
             ;;
     esac
     opts+=(--db --json --version --help -h)
@@ -191,6 +200,9 @@ _mcpctl_value() {
         'serve|--log-level')
             _mcpctl_add "$3" error warn info debug
             ;;
+        'serve|--audit-sync')
+            _mcpctl_add "$3" full normal
+            ;;
         *'|--db')
             _mcpctl_paths -f "$3"
             ;;
@@ -208,6 +220,12 @@ _mcpctl_argument() {
             ;;
         'token scan')
             if (( $2 >= 0 )); then _mcpctl_paths -f "$3"; fi
+            ;;
+        'store backup')
+            if (( $2 == 0 )); then _mcpctl_paths -f "$3"; fi
+            ;;
+        'store restore')
+            if (( $2 == 0 )); then _mcpctl_paths -f "$3"; fi
             ;;
         'completion')
             if (( $2 == 0 )); then _mcpctl_add "$3" bash zsh fish; fi

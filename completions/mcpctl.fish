@@ -5,7 +5,7 @@
 function __mcpctl_subcommands --argument-names cmdpath --description 'Print the subcommands of a command path'
     switch $cmdpath
         case ''
-            printf '%s\n' init user app tool grant can-i token client audit serve completion help
+            printf '%s\n' init user app tool grant can-i token client audit serve store completion help
         case 'user'
             printf '%s\n' add list show disable enable remove passwd
         case 'app'
@@ -20,6 +20,8 @@ function __mcpctl_subcommands --argument-names cmdpath --description 'Print the 
             printf '%s\n' list show register revoke block prune
         case 'audit'
             printf '%s\n' list tail export verify head prune
+        case 'store'
+            printf '%s\n' backup restore
     end
 end
 
@@ -66,7 +68,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --email
+            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email --audit-sync
     end
     printf '%s\n' --db
 end
@@ -144,7 +146,7 @@ complete -c mcpctl -l version -d 'Show the version.'
 complete -c mcpctl -s h -l help -d 'Show help information.'
 
 # mcpctl
-complete -c mcpctl -n "__mcpctl_at '' 0" -a 'init' -d 'Create the store (if needed) and print where it is.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'init' -d 'Create the store and print where it is; on an existing store, change nothing and say so.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
@@ -154,6 +156,7 @@ complete -c mcpctl -n "__mcpctl_at '' 0" -a 'token' -d 'Manage personal access t
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'audit' -d 'Query, export and verify the audit log.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'serve' -d 'Run the OAuth 2.1 authorization server and the MCP gateway.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'store' -d 'Back up and restore the store.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'completion' -d 'Print a shell completion script.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'help' -d 'Show subcommand help information.'
 
@@ -337,6 +340,7 @@ complete -c mcpctl -n "__mcpctl_at 'audit prune'" -l before -x -d 'Delete events
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l listen -x -d 'Address and port to listen on (default: 127.0.0.1:8000).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l public-url -x -d 'The URL clients use to reach this server (default: http://LISTEN).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l access-token-ttl -x -d 'Lifetime of OAuth access tokens (default: 1h).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l refresh-reuse-grace -x -d 'A refresh token used again this soon after its rotation (two client threads refreshing at once) gets another token pair instead of revoking its family; at most 5m (default: 0s, off).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l allowed-origin -x -d 'An extra allowed browser Origin (repeatable).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted, in bytes: 1024 to 268435456 (default: 4194304).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections -x -d 'Most concurrent connections (default: 1024).'
@@ -346,15 +350,29 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l log-level -x -a 'error warn info 
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l insecure-http -d 'Allow a non-loopback listen address without an https public URL.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-introspection -d 'Let anyone call the introspection endpoint.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-user-header -x -d 'Take the logged-in user\'s email from this header set by a reverse proxy.'
-complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-proxy -x -d 'Address of the reverse proxy allowed to set the trusted user header (repeatable).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-proxy -x -d 'Address of a reverse proxy in front: its X-Forwarded-For names the client in audit rows and per-address limits, and it may set the trusted user header (repeatable).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-rate -x -d 'MCP requests without a valid credential allowed per client address per minute (default: 120); beyond it they get 429 and one audit row per address per minute.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l quickstart -d 'First create (or reuse) a user, a viewer grant on mcpctl/local and a fresh token, and print a ready-to-paste client configuration.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l email -x -d 'With --quickstart: the user to set up (default: admin@localhost).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-sync -x -a 'full normal' -d 'full (default): every acknowledged request\'s audit row is synced to disk before the answer (one sync per group commit), surviving power loss and a file system going read-only. normal: rows survive a crash of the server but the last ones before a power loss or OS failure can be lost, while the requests were answered.'
+
+# mcpctl store
+complete -c mcpctl -n "__mcpctl_at 'store' 0" -a 'backup' -d 'Write a consistent copy of the store to FILE (mode 0600), safe while \'serve\' runs.'
+complete -c mcpctl -n "__mcpctl_at 'store' 0" -a 'restore' -d 'Replace the store with a backup, after checking its integrity and audit chain.'
+
+# mcpctl store backup
+complete -c mcpctl -n "__mcpctl_at 'store backup'" -l force -d 'Replace FILE if it exists.'
+complete -c mcpctl -n "__mcpctl_at 'store backup' 0" -F -d 'Where to write the backup.'
+
+# mcpctl store restore
+complete -c mcpctl -n "__mcpctl_at 'store restore'" -l force -d 'Restore even while a server has the store open (the server then refuses every request until restarted).'
+complete -c mcpctl -n "__mcpctl_at 'store restore' 0" -F -d 'The backup made by \'mcpctl store backup\'.'
 
 # mcpctl completion
 complete -c mcpctl -n "__mcpctl_at 'completion' 0" -a 'bash zsh fish' -d 'bash, zsh or fish.'
 
 # mcpctl help
-complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'init' -d 'Create the store (if needed) and print where it is.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'init' -d 'Create the store and print where it is; on an existing store, change nothing and say so.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
@@ -364,6 +382,7 @@ complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'token' -d 'Manage personal acce
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'audit' -d 'Query, export and verify the audit log.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'serve' -d 'Run the OAuth 2.1 authorization server and the MCP gateway.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'store' -d 'Back up and restore the store.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'completion' -d 'Print a shell completion script.'
 complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'add' -d 'Add a user.'
 complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'list' -d 'List users.'
@@ -398,3 +417,5 @@ complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'export' -d 'Stream every 
 complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'verify' -d 'Walk the hash chain; name the first bad sequence number.'
 complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'head' -d 'Print the latest sequence number and chain hash.'
 complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'prune' -d 'Delete old events, keeping the chain verifiable from the cut point.'
+complete -c mcpctl -n "__mcpctl_at 'help store' 0" -a 'backup' -d 'Write a consistent copy of the store to FILE (mode 0600), safe while \'serve\' runs.'
+complete -c mcpctl -n "__mcpctl_at 'help store' 0" -a 'restore' -d 'Replace the store with a backup, after checking its integrity and audit chain.'
