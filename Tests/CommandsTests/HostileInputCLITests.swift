@@ -75,6 +75,7 @@ import Testing
 
     @Test func errorMessagesQuoteHostileArgumentsEscaped() throws {
         let h = CLIHarness()
+        try h.ok(["init"])
         for args in [["user", "show", "\u{1B}[2J\u{202E}x@example.com"], ["token", "list", "--emial\u{1B}[2J"]] {
             let r = try h.run(args)
             #expect(r.status != 0)
@@ -108,6 +109,7 @@ import Testing
                       "http://h:-1/mcp", "http://[::1]:70000/mcp", "nonsense"])
     func appAddRefusesMalformedUpstreamsAsUsageErrors(url: String) throws {
         let h = CLIHarness()
+        try h.ok(["init"])
         let before = try h.ok(["app", "list", "--json"]).jsonArray().count
         let r = try h.run(["app", "add", "notes", "--env", "prod", "--upstream", url])
         #expect(r.status == 64, "\(url): \(r.stderr)")
@@ -123,6 +125,7 @@ import Testing
 
     @Test func serveRefusesAListenPortAbove65535ButPicksAFreePortFor0() throws {
         let h = CLIHarness()
+        try h.ok(["init"])
         for bad in ["127.0.0.1:99999", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:"] {
             let r = try h.run(["serve", "--listen", bad])
             #expect(r.status == 64, "\(bad): \(r.stderr)")

@@ -15,6 +15,7 @@ import Testing
     /// Starts serve under `ulimit` settings given as shell commands; returns its limits and its stderr.
     func serve(limits: String, maxConnections: Int) throws -> ((Int, Int), String) {
         let h = InteropHarness()
+        _ = try h.mcpctl(["init"])
         let port = InteropHarness.freePort()
         let (p, _, err) = try h.spawn("/bin/bash", ["-c", "\(limits); exec \"$0\" serve --listen 127.0.0.1:\(port) --max-connections \(maxConnections)",
                                                     InteropHarness.binary])
