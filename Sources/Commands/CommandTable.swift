@@ -45,7 +45,7 @@ public enum CommandTable {
                 CommandSpec("add", abstract: "Add a user.", arguments: [email], options: [
                     OptionSpec("name", value: "NAME", help: "Display name."),
                     OptionSpec("password-stdin", help: "Read the password (for the OAuth login page) from the first line of standard input."),
-                ], examples: ["mcpctl user add alice@example.com --name 'Alice'", "printf '%s\\n' \"$PW\" | mcpctl user add bob@example.com --password-stdin"]),
+                ], examples: ["mcpctl user add alice@example.com --name 'Alice'", "printf '%s\\n' 'correct horse battery staple' | mcpctl user add bob@example.com --password-stdin"]),
                 CommandSpec("list", abstract: "List users."),
                 CommandSpec("show", abstract: "Show one user with their grants and live tokens.", arguments: [email]),
                 CommandSpec("disable", abstract: "Disable a user and revoke every credential they hold, at once.", arguments: [email]),
@@ -89,7 +89,7 @@ public enum CommandTable {
                         arguments: [email, ArgumentSpec("ACTION", help: "read, write, delete or tool/NAME.", optional: true, completion: .values(["read", "write", "delete"]))],
                         options: [appOption, envOption, OptionSpec("token", value: "ID", help: "Answer for this token (its scopes and binding count too)."),
                                   OptionSpec("list", help: "List every app/env and the scopes the user (or token) can use.")],
-                        examples: ["mcpctl can-i alice@example.com write --app notes --env production", "mcpctl can-i alice@example.com --list"]),
+                        examples: ["mcpctl can-i alice@example.com write --app notes --env production   # exit 1: a viewer may only read", "mcpctl can-i alice@example.com --list"]),
             CommandSpec("token", abstract: "Manage personal access tokens.", subcommands: [
                 CommandSpec("create", abstract: "Create a personal token; prints only the secret on stdout.",
                             discussion: "The secret is shown exactly once and stored only as a SHA-256 hash. A one-line summary goes to stderr.",
@@ -179,16 +179,16 @@ public enum CommandTable {
                             discussion: "Uses SQLite's online backup, so the copy is one consistent snapshot even while the server writes. Copying or moving the store file by hand while it is in use is not a backup: it can miss or tear the latest changes.",
                             arguments: [ArgumentSpec("FILE", help: "Where to write the backup.", completion: .file)],
                             options: [OptionSpec("force", help: "Replace FILE if it exists.")],
-                            examples: ["mcpctl store backup /backups/mcpctl-$(date +%F).db"]),
+                            examples: ["mkdir -p -m 700 ~/backups", "mcpctl store backup ~/backups/mcpctl-$(date +%F).db"]),
                 CommandSpec("restore", abstract: "Replace the store with a backup, after checking its integrity and audit chain.",
                             discussion: "Refuses while a server has the store open (stop it first). Lists the tokens that were revoked or deleted after the backup, which become valid again, and the time of the backup's last audit row: everything after it is gone. The store is replaced atomically and the restore is audited.",
                             arguments: [ArgumentSpec("FILE", help: "The backup made by 'mcpctl store backup'.", completion: .file)],
                             options: [OptionSpec("force", help: "Restore even while a server has the store open (the server then refuses every request until restarted).")],
-                            examples: ["mcpctl store restore /backups/mcpctl-2026-01-31.db"]),
+                            examples: ["mcpctl store restore ~/backups/mcpctl-$(date +%F).db   # with the server stopped"]),
             ]),
             CommandSpec("completion", abstract: "Print a shell completion script.",
                         arguments: [ArgumentSpec("SHELL", help: "bash, zsh or fish.", completion: .values(["bash", "zsh", "fish"]))],
-                        examples: ["mcpctl completion bash > /etc/bash_completion.d/mcpctl"]),
+                        examples: ["mkdir -p ~/.local/share/bash-completion/completions", "mcpctl completion bash > ~/.local/share/bash-completion/completions/mcpctl"]),
         ]
     )
 

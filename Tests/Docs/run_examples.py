@@ -10,9 +10,10 @@ installing into the system). The man page: every "Examples:" block (.nf … .fi)
 The blocks of one document run in one bash process, so a variable set in one example (T=$(…)) is
 there for the next, as for a reader who types them in order. `mcpctl` is a shell function that runs
 --bin. Each command line is checked on its own: it fails the run when it exits non-zero, unless its
-comment announces that exit code ("# exit 1 …", "exits 2"). Long-running commands (`mcpctl serve`,
-`audit tail -f`) run in the background; a serve is waited for on its listen address and stopped
-before the next one starts.
+comment announces that exit code (the numbers after "exit" or "exits" in it: "# exit 1 if …, 2 if …").
+Long-running commands (`mcpctl serve`, `audit tail -f`) run in the background; a serve is waited for on
+its listen address and stopped before the next one starts, or before a command whose comment says
+"with the server stopped".
 
 Prints one line per command and a summary; exits 1 if any command failed, 2 on a usage error.
 """
@@ -26,7 +27,8 @@ import tempfile
 
 SKIP = re.compile(r"^<!--\s*example:\s*skip:?\s*(.*?)\s*-->\s*$")
 FENCE_OPEN = re.compile(r"^```(sh|bash|shell)\s*$")
-ANNOUNCED = re.compile(r"#.*?\bexits?\s+((?:\d+\s*(?:,|or|/)?\s*)+)")
+ANNOUNCED = re.compile(r"#.*?\bexits?\b(.*)$")
+STOPPED = re.compile(r"#.*\bwith the server stopped\b")
 SERVE = re.compile(r"\bmcpctl\s+serve\b(?!.*--help)")
 FOLLOW = re.compile(r"\bmcpctl\s+audit\s+tail\b.*\s-f\b")
 SELF = re.compile(r"^\s*bash\s+\.ci/(test|run)\b")
@@ -94,7 +96,7 @@ def logical_lines(start, body):
 
 def announced_codes(text):
     m = ANNOUNCED.search(text)
-    return sorted({int(c) for c in re.findall(r"\d+", m.group(1))}) if m else []
+    return sorted({int(c) for c in re.findall(r"\b\d{1,3}\b", m.group(1))}) if m else []
 
 
 def listen_address(text):
@@ -163,6 +165,8 @@ def script_for(source, blocks, workdir, report):
                 out.append(f"{{ {text}\n}} >/dev/null 2>&1 &")
                 out.append(f'__bg="$__bg $!"; sleep 1; echo "ok    {where} (followed for 1 s)"')
             else:
+                if STOPPED.search(text):
+                    out.append("__stop_serve")  # the text says to stop the server first
                 codes = " ".join(str(c) for c in announced_codes(text))
                 out.append(text)
                 out.append(f"__check $? {shlex.quote(where)} {codes}")
