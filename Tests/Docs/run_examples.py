@@ -21,6 +21,7 @@ import argparse
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -112,10 +113,16 @@ PRELUDE = r"""
 set +e -o pipefail
 mcpctl() { "$MCPCTL_BIN" "$@"; }
 __failed=0; __ran=0; __serve=""; __bg=""
-__stop_serve() {
-  if [ -n "$__serve" ]; then kill -TERM "$__serve" 2>/dev/null; wait "$__serve" 2>/dev/null; __serve=""; fi
+# SIGTERM, then SIGKILL after 10 s: a test runner may start us with SIGTERM ignored, and an ignored
+# signal stays ignored in every child.
+__stop() {
+  local i
+  kill -TERM "$1" 2>/dev/null
+  for i in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null
 }
-__stop_bg() { for p in $__bg; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; __bg=""; }
+__stop_serve() { if [ -n "$__serve" ]; then __stop "$__serve"; __serve=""; fi; }
+__stop_bg() { for p in $__bg; do __stop "$p"; done; __bg=""; }
 trap '__stop_serve; __stop_bg' EXIT
 __check() { # RC WHERE ALLOWED... ; reads the command from $__cmd
   local rc=$1 where=$2; shift 2
@@ -154,15 +161,18 @@ def script_for(source, blocks, workdir, report):
                 text = SWIFT_RUN.sub("mcpctl", text)
                 report.append(f"note  {where}: `swift run … mcpctl` runs the binary under test")
             out.append(f"__cmd={shlex.quote(text)}")
+            # A background command runs as the process itself (exec), so stopping it stops mcpctl, not a
+            # subshell that would leave it running with the store's lock.
+            background = re.sub(r"^\s*mcpctl\b", 'exec "$MCPCTL_BIN"', text)
             if SERVE.search(text):
                 host, port = listen_address(text)
                 log = os.path.join(workdir, f"serve-{n}.log")
                 out.append("__stop_serve")
-                out.append(f"{{ {text}\n}} >{shlex.quote(log)} 2>&1 &")  # the newline ends a trailing comment
+                out.append(f"{{ {background}\n}} >{shlex.quote(log)} 2>&1 &")  # the newline ends a trailing comment
                 out.append("__serve=$!")
                 out.append(f"__wait_http {host} {port} {shlex.quote(where)} {shlex.quote(log)}")
             elif FOLLOW.search(text):
-                out.append(f"{{ {text}\n}} >/dev/null 2>&1 &")
+                out.append(f"{{ {background}\n}} >/dev/null 2>&1 &")
                 out.append(f'__bg="$__bg $!"; sleep 1; echo "ok    {where} (followed for 1 s)"')
             else:
                 if STOPPED.search(text):
@@ -185,16 +195,26 @@ def run(source, blocks, binary):
         env.update(HOME=home, MCPCTL_BIN=binary, NO_COLOR="1")
         for line in report:
             print(line)
+        # A session of its own, so whatever an example leaves running is stopped with it.
+        p = subprocess.Popen(["bash", "-c", script], cwd=work, env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
-            p = subprocess.run(["bash", "-c", script], cwd=work, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
-        except subprocess.TimeoutExpired as e:
-            print((e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""))
+            output, _ = p.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            output = None
+        finally:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if output is None:
+            p.communicate()
             print(f"FAIL  {source}: the examples did not finish within 600 s")
             return False
         # The examples' own output is interleaved; show only the harness's verdict lines and errors.
-        if os.environ.get("EXAMPLES_VERBOSE"): print(p.stdout)
-        for line in p.stdout.splitlines():
+        if os.environ.get("EXAMPLES_VERBOSE"):
+            print(output)
+        for line in output.splitlines():
             if re.match(r"^(ok|FAIL|skip|note)\s{1,4}|^\d+ commands, \d+ failed$|^Error: ", line):
                 print(line)
         return p.returncode == 0
