@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A response from `HTTPClient` whose body is read on demand, piece by piece as it arrives.
 ///
 /// Read the body with `readChunk()` (streaming, e.g. Server-Sent Events) or `readAll(limit:)`.
@@ -9,12 +7,12 @@ import Synchronization
 public final class HTTPClientResponse: Sendable {
     public let status: Int
     public let headers: HTTPHeaders
-    private let reader: Mutex<BodyReader>
+    private let reader: Locked<BodyReader>
 
     init(status: Int, headers: HTTPHeaders, reader: consuming BodyReader) {
         self.status = status
         self.headers = headers
-        self.reader = Mutex(reader)
+        self.reader = Locked(reader)
     }
 
     deinit {

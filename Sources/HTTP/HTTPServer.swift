@@ -36,10 +36,10 @@ public final class HTTPServer: Sendable {
 
     public let configuration: HTTPServerConfiguration
     private let handler: @Sendable (HTTPRequest) -> HTTPResponse
-    private let lifecycle = Mutex(Lifecycle.idle)
+    private let lifecycle = Locked(Lifecycle.idle)
     /// Live connections. A connection leaves this table before its socket is closed,
     /// so a forced shutdown never touches a descriptor that was reused.
-    private let connections = Mutex(ConnectionTable())
+    private let connections = Locked(ConnectionTable())
     private let stopping = Atomic(false)
     private let acceptLoopEnded = DispatchSemaphore(value: 0)
     private let stopped = DispatchGroup()

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Dispatch
-import Synchronization
 
 /// Turns SIGINT and SIGTERM into a callback, for graceful shutdown of a server.
 ///
@@ -16,7 +15,7 @@ public enum SignalWatcher {
         var list: [any DispatchSourceSignal] = []
     }
 
-    private static let sources = Mutex(Sources())
+    private static let sources = Locked(Sources())
 
     public static func onTermination(_ body: @escaping @Sendable (Int32) -> Void) {
         ignoreBrokenPipe()

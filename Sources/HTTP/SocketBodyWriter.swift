@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// The `HTTPBodyWriter` behind a streaming response: frames each write as one chunk
 /// (RFC 9112 §7.1) or, for HTTP/1.0 clients, writes it raw, and sends it at once.
@@ -14,7 +13,7 @@ final class SocketBodyWriter: HTTPBodyWriter {
 
     private let fd: Int32
     private let chunked: Bool
-    private let state = Mutex(State.open)
+    private let state = Locked(State.open)
 
     init(fd: Int32, chunked: Bool) {
         self.fd = fd

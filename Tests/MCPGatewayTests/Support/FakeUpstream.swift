@@ -40,8 +40,8 @@ final class FakeUpstream: Sendable {
     let port: Int
 
     final class State: Sendable {
-        let seen = Mutex<[Seen]>([])
-        let sessions = Mutex<Set<String>>([])
+        let seen = Guarded<[Seen]>([])
+        let sessions = Guarded<Set<String>>([])
         let counter = Atomic<Int>(0)
         /// Set by a `retool` call on `/changing`: read_notes is listed as destructive from then on.
         let retooled = Atomic<Bool>(false)

@@ -2,7 +2,6 @@ import Foundation
 import HTTP
 import MCPAuth
 import MCPGateway
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -187,10 +186,11 @@ func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) ret
     return try condition()
 }
 
-/// A value shared between test threads.
+/// A value shared between test threads, behind a pthread mutex that ThreadSanitizer sees (a contended
+/// `Synchronization.Mutex` is handed over inside the kernel, where it cannot).
 final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    var value: Value { mutex.withLock { $0 } }
+    private let guarded: Guarded<Value>
+    init(_ value: Value) { guarded = Guarded(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { guarded.withLock { body(&$0) } }
+    var value: Value { guarded.withLock { $0 } }
 }
