@@ -2,7 +2,7 @@
 import PackageDescription
 
 // mcpctl has no package dependencies: only the toolchain and system libraries.
-let package = Package(
+var package = Package(
     name: "mcpctl",
     products: [
         .executable(name: "mcpctl", targets: ["mcpctl"]),
@@ -27,3 +27,24 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["MCPAuth"]),
     ]
 )
+
+// libFuzzer targets (Tests/Fuzz/README.md): declared only when MCPCTL_FUZZ=1, because they link only with
+// `-sanitize=fuzzer` (libFuzzer), which Tests/Fuzz/run.sh passes in its own scratch path.
+// Each reaches internal parser types through `@testable import`, so that build also passes `-enable-testing`.
+if Context.environment["MCPCTL_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzHTTPRequest", ["HTTP"]),
+        ("FuzzChunked", ["HTTP"]),
+        ("FuzzSSE", ["HTTP"]),
+        ("FuzzJSONRPC", ["MCPGateway", "MCPAuth"]),
+        ("FuzzForm", ["HTTP"]),
+        ("FuzzArguments", ["Commands"]),
+        ("FuzzTokens", ["MCPAuth"]),
+    ]
+    package.targets.append(.target(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Tests/Fuzz/FuzzSupport"))
+    for fuzz in fuzzTargets {
+        package.products.append(.executable(name: fuzz.name, targets: [fuzz.name]))
+        package.targets.append(.executableTarget(name: fuzz.name, dependencies: fuzz.dependencies + ["FuzzSupport"], path: "Tests/Fuzz/\(fuzz.name)"))
+    }
+}

@@ -246,9 +246,9 @@ extension ArgumentParser {
             let body = word.dropFirst(2)
             let name: String
             let inlineValue: String?
-            if let equals = body.firstIndex(of: "=") {
-                name = String(body[..<equals])
-                inlineValue = String(body[body.index(after: equals)...])
+            if let split = Self.splitAtEquals(body) {
+                name = split.name
+                inlineValue = split.value
             } else {
                 name = String(body)
                 inlineValue = nil
@@ -265,9 +265,9 @@ extension ArgumentParser {
             let body = word.dropFirst()
             var cluster = Substring(body)
             var inlineValue: String?
-            if let equals = body.firstIndex(of: "=") {
-                cluster = body[..<equals]
-                inlineValue = String(body[body.index(after: equals)...])
+            if let split = Self.splitAtEquals(body) {
+                cluster = Substring(split.name)
+                inlineValue = split.value
             }
             let letters = Array(cluster)
             guard !letters.isEmpty else {
@@ -339,6 +339,14 @@ extension ArgumentParser {
             } else {
                 options[spec.long] = [value]
             }
+        }
+
+        /// `name=value` split at the first `=`, found among Unicode scalars: as a Character, `=` followed
+        /// by a combining mark (`--name=\u{301}x`) would not match.
+        static func splitAtEquals(_ text: Substring) -> (name: String, value: String)? {
+            let scalars = text.unicodeScalars
+            guard let equals = scalars.firstIndex(of: "=") else { return nil }
+            return (String(scalars[..<equals]), String(scalars[scalars.index(after: equals)...]))
         }
 
         static func looksLikeOption(_ word: String) -> Bool {

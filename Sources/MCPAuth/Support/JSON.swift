@@ -236,7 +236,8 @@ public enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleBy
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self)
             if isInteger, let i = Int64(text) { return .int(i) }
-            guard let d = Double(text) else { throw fail("invalid number") }
+            // RFC 8259 §6: a number beyond the range of a double (1e400) is refused, not read as infinity.
+            guard let d = Double(text), d.isFinite else { throw fail("number out of range") }
             return .double(d)
         }
 
