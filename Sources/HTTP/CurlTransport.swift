@@ -17,8 +17,14 @@ final class CurlTransport: @unchecked Sendable {
     private let lock = Lock()
     private var idle: [OpaquePointer] = []  // guarded by `lock`
     private static let maxIdle = 32
+    /// A CA bundle to trust instead of the system's (PEM file), from `MCPCTL_CA_BUNDLE` when this transport
+    /// (its HTTPClient) was made: for upstreams and client-metadata hosts with certificates from a private
+    /// CA. A copy (libcurl keeps the pointer), since the environment may change later.
+    private let caBundle: UnsafeMutablePointer<CChar>? =
+        getenv("MCPCTL_CA_BUNDLE").flatMap { $0.pointee == 0 ? nil : strdup($0) }
 
     deinit {
+        free(caBundle)
         guard case .success(let curl) = CurlTransport.library else { return }
         for handle in idle { curl.cleanup(handle) }
     }
@@ -82,7 +88,7 @@ final class CurlTransport: @unchecked Sendable {
                     pointer(Option.headerFunction, unsafeBitCast(CurlTransport.header, to: UnsafeRawPointer.self))
                     pointer(Option.headerData, UnsafeRawPointer(box.toOpaque()))
                     pointer(Option.httpHeader, headerList.map { UnsafeRawPointer($0) })
-                    if let caBundle = CurlTransport.caBundle { pointer(Option.caInfo, UnsafeRawPointer(caBundle)) }
+                    if let caBundle { pointer(Option.caInfo, UnsafeRawPointer(caBundle)) }
                     if let resolveList { pointer(Option.resolve, UnsafeRawPointer(resolveList)) }
                     switch request.method {
                     case "GET": long(Option.httpGet, 1)
@@ -169,11 +175,6 @@ final class CurlTransport: @unchecked Sendable {
 
     // MARK: The library
 
-    /// A CA bundle to trust instead of the system's (PEM file), from `MCPCTL_CA_BUNDLE`: for upstreams and
-    /// client-metadata hosts with certificates from a private CA.
-    /// Read once; a copy, since the environment may change later.
-    nonisolated(unsafe) private static let caBundle: UnsafePointer<CChar>? =
-        getenv("MCPCTL_CA_BUNDLE").flatMap { $0.pointee == 0 ? nil : UnsafePointer(strdup($0)) }
 
     nonisolated(unsafe) private static let emptyBody = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
 

@@ -94,7 +94,7 @@ import Testing
         }
     }
 
-    /// One server for the suite; the CA bundle is read once per process, before the first https request.
+    /// One server for the suite; its CA is trusted by every HTTPClient made after this (MCPCTL_CA_BUNDLE).
     nonisolated(unsafe) static var shared: TLSServer?
     static func server() throws -> TLSServer {
         if let shared { return shared }
