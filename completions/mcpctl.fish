@@ -28,7 +28,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'user add'
             printf '%s\n' --name
         case 'app add'
-            printf '%s\n' --env --upstream --command
+            printf '%s\n' --env --upstream --command --timeout
         case 'app remove'
             printf '%s\n' --env
         case 'tool list'
@@ -66,7 +66,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --email
+            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email
     end
     printf '%s\n' --db
 end
@@ -182,6 +182,7 @@ complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'remove' -d 'Remove an environmen
 complete -c mcpctl -n "__mcpctl_at 'app add'" -l env -x -d 'The environment name (e.g. production).'
 complete -c mcpctl -n "__mcpctl_at 'app add'" -l upstream -x -d 'The upstream\'s Streamable HTTP endpoint (http or https).'
 complete -c mcpctl -n "__mcpctl_at 'app add'" -l command -x -d 'The command line of a stdio MCP server.'
+complete -c mcpctl -n "__mcpctl_at 'app add'" -l timeout -x -d 'How long this upstream may take to answer, e.g. 30s or 2m, from 1s to 24h; slower calls are answered 504 (default: serve\'s --upstream-timeout).'
 
 # mcpctl app remove
 complete -c mcpctl -n "__mcpctl_at 'app remove'" -l env -x -d 'Remove only this environment.'
@@ -337,8 +338,11 @@ complete -c mcpctl -n "__mcpctl_at 'audit prune'" -l before -x -d 'Delete events
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l listen -x -d 'Address and port to listen on (default: 127.0.0.1:8000).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l public-url -x -d 'The URL clients use to reach this server (default: http://LISTEN).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l access-token-ttl -x -d 'Lifetime of OAuth access tokens (default: 1h).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l refresh-reuse-grace -x -d 'A refresh token used again this soon after its rotation (two client threads refreshing at once) gets another token pair instead of revoking its family; at most 5m (default: 0s, off).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l allowed-origin -x -d 'An extra allowed browser Origin (repeatable).'
-complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted (default: 4194304).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted, and longest message line a stdio upstream may write before it is ended (default: 4194304).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-buffered-bytes -x -d 'Most bytes of upstream answers held in memory at once, all requests together; an answer past it is refused with 503 (default: 268435456, 256 MiB).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l upstream-timeout -x -d 'How long an upstream may take to answer, e.g. 30s or 2m, from 1s to 24h; slower calls are answered 504 (default: 60s; an app\'s --timeout wins).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections -x -d 'Most concurrent connections (default: 1024).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections-per-address -x -d 'Most concurrent connections from one client address; more are answered 503 and closed (default: 64).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l keep-alive-timeout -x -d 'Close a connection idle this long between requests, e.g. 10s or 1m (default: 10s).'
@@ -346,7 +350,8 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l log-level -x -a 'error warn info 
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l insecure-http -d 'Allow a non-loopback listen address without an https public URL.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-introspection -d 'Let anyone call the introspection endpoint.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-user-header -x -d 'Take the logged-in user\'s email from this header set by a reverse proxy.'
-complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-proxy -x -d 'Address of the reverse proxy allowed to set the trusted user header (repeatable).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-proxy -x -d 'Address of a reverse proxy in front: its X-Forwarded-For names the client in audit rows and per-address limits, and it may set the trusted user header (repeatable).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-rate -x -d 'MCP requests without a valid credential allowed per client address per minute (default: 120); beyond it they get 429 and one audit row per address per minute.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l quickstart -d 'First create (or reuse) a user, a viewer grant on mcpctl/local and a fresh token, and print a ready-to-paste client configuration.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l email -x -d 'With --quickstart: the user to set up (default: admin@localhost).'
 

@@ -23,9 +23,12 @@ final class AnswerBudget: Sendable {
     /// A response body of `body` (already charged) that stays charged until it has been written or the
     /// response is dropped unsent.
     func heldBody(_ body: [UInt8]) -> HTTPResponse.Body {
-        let charge = Charge(budget: self, count: body.count)
+        let charge = Charge(budget: self, body: body)
         return .stream { writer in
-            try withExtendedLifetime(charge) { try writer.write(body) }
+            // Dropped and released once written: a keep-alive connection may hold the finished response
+            // (this closure) for a while, and the bytes must be freed before memory is given back.
+            defer { charge.release() }
+            try charge.write(to: writer)
         }
     }
 
@@ -36,7 +39,7 @@ final class AnswerBudget: Sendable {
         let freed = releasedSinceTrim.add(count, ordering: .relaxed).newValue
         guard bytes.usedBytes == 0, freed >= AnswerBudget.trimThreshold else { return }
         releasedSinceTrim.store(0, ordering: .relaxed)
-        trimQueue.async { AnswerBudget.returnFreeMemory() }
+        trimQueue.asyncAfter(deadline: .now() + 0.2) { AnswerBudget.returnFreeMemory() }
     }
 
     /// glibc's `malloc_trim(0)`: gives free heap pages back to the system, in every arena. Looked up at run
@@ -59,10 +62,26 @@ final class AnswerBudget: Sendable {
     private final class Charge: Sendable {
         let budget: AnswerBudget
         let count: Int
-        init(budget: AnswerBudget, count: Int) {
+        private let body: Mutex<[UInt8]>
+        private let released = Atomic(false)
+        init(budget: AnswerBudget, body: [UInt8]) {
             self.budget = budget
-            self.count = count
+            count = body.count
+            self.body = Mutex(body)
         }
-        deinit { budget.release(count) }
+        /// Writes the body, which is not kept afterwards.
+        func write(to writer: any HTTPBodyWriter) throws {
+            let bytes = body.withLock { held in
+                defer { held = [] }
+                return held
+            }
+            try writer.write(bytes)
+        }
+        /// Drops the body and gives its bytes back, once however often it is called.
+        func release() {
+            body.withLock { $0 = [] }
+            if released.exchange(true, ordering: .relaxed) == false { budget.release(count) }
+        }
+        deinit { release() }
     }
 }
