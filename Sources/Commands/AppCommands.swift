@@ -19,7 +19,14 @@ enum AppCommands {
             if let upstream = c.option("upstream"), let problem = UpstreamURL.malformation(upstream) {
                 throw CommandUsageError(message: "Invalid '--upstream': \(problem)")
             }
-            let e = try apps.add(app: c.argument(0), env: env, upstream: c.option("upstream"), command: command)
+            var timeout: Double?
+            if let v = c.option("timeout") {
+                guard let secs = DurationText.seconds(v), secs >= 1, secs <= 86_400 else {
+                    throw CommandUsageError(message: "Invalid '--timeout' '\(v)': use a duration from 1s to 24h, e.g. 30s or 2m")
+                }
+                timeout = Double(secs)
+            }
+            let e = try apps.add(app: c.argument(0), env: env, upstream: c.option("upstream"), command: command, timeoutSeconds: timeout)
             if c.json { c.out.emit(e.json) } else { c.out.line("Added \(e.app)/\(e.env) → \(describe(e)); served at /mcp/\(e.app)/\(e.env)") }
         case "list":
             let list = try apps.list()

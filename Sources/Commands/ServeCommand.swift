@@ -34,6 +34,8 @@ enum ServeCommand {
         var refreshReuseGrace: Int64 = 0
         var allowedOrigins: [String] = []
         var maxBody = 4 * 1024 * 1024
+        var maxBufferedBytes = 256 * 1024 * 1024
+        var upstreamTimeout: Int64 = 60
         var maxConnections = 1024
         var maxConnectionsPerAddress = 64
         var keepAliveTimeout: Int64 = 10
@@ -94,6 +96,18 @@ enum ServeCommand {
         if let v = value(c, "max-body") {
             guard let n = Int(v), n >= 1024, n <= 256 * 1024 * 1024 else { throw CommandUsageError(message: "Invalid '--max-body' '\(v)': use a byte count from 1024 to 268435456") }
             s.maxBody = n
+        }
+        if let v = value(c, "max-buffered-bytes") {
+            guard let n = Int(v), n >= 1024, n <= 1 << 40 else {
+                throw CommandUsageError(message: "Invalid '--max-buffered-bytes' '\(v)': use a byte count from 1024 to 1099511627776")
+            }
+            s.maxBufferedBytes = n
+        }
+        if let v = value(c, "upstream-timeout") {
+            guard let secs = DurationText.seconds(v), secs >= 1, secs <= 86_400 else {
+                throw CommandUsageError(message: "Invalid '--upstream-timeout' '\(v)': use a duration from 1s to 24h, e.g. 30s or 2m")
+            }
+            s.upstreamTimeout = secs
         }
         if let v = value(c, "max-connections") {
             guard let n = Int(v), n >= 1, n <= 100_000 else { throw CommandUsageError(message: "Invalid '--max-connections' '\(v)'") }
@@ -159,6 +173,9 @@ enum ServeCommand {
         gc.allowedOrigins = s.allowedOrigins
         gc.trustedProxies = s.trustedProxies
         gc.unauthenticatedPerMinute = s.unauthenticatedRate
+        gc.maxBufferedBytes = s.maxBufferedBytes
+        gc.upstreamTimeout = Double(s.upstreamTimeout)
+        gc.maxMessageBytes = s.maxBody
         let gateway = try Gateway(pool: pool, configuration: gc, audit: audit, verifier: TokenVerifier(lastUsed: lastUsed), log: log)
         let oauth = OAuthWiring.make(pool: pool, settings: s)
 

@@ -26,7 +26,8 @@ public final class Gateway: Sendable {
         self.verifier = verifier
         self.log = log
         owners = SessionOwners(pool: pool)
-        http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout)
+        http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout,
+                            budget: AnswerBudget(limit: configuration.maxBufferedBytes))
         stdio = StdioUpstream(configuration: configuration, log: log)
         unauthenticated = UnauthenticatedLimit(perMinute: configuration.unauthenticatedPerMinute)
         argumentKey = HMACSHA256Key(try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32))
@@ -107,6 +108,15 @@ public final class Gateway: Sendable {
         r.headers["Access-Control-Allow-Origin"] = "*"
         return r
     }
+
+    /// The audit reason of a call the upstream did not answer within its timeout.
+    static let upstreamTimeout = "upstream_timeout"
+
+    /// Bytes of upstream answers the gateway holds in memory right now.
+    public var bufferedBytes: Int { http.budget.bytes.usedBytes }
+
+    /// stdio upstream processes alive now.
+    public var stdioProcessCount: Int { stdio.count }
 
     static func jsonRPCError(status: Int, id: JSON?, code: Int, message: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         var h = headers
@@ -274,15 +284,15 @@ public final class Gateway: Sendable {
         let staleTools = self.staleTools
         let toolsChanged: @Sendable () -> Void = { staleTools.mark(app: app, env: env) }
         if let command = environment.command {
-            let outcome = stdio.handle(request, message: message, command: command, principal: principal, app: app, env: env, filter: filter,
-                                       toolsChanged: toolsChanged)
+            let outcome = stdio.handle(request, message: message, command: command, timeout: environment.timeoutSeconds, principal: principal,
+                                       app: app, env: env, filter: filter, toolsChanged: toolsChanged)
             record.event.reason = outcome.reason ?? record.event.reason
             return finish(record, outcome.response)
         }
         guard let url = environment.upstreamURL else {
             return finish(record, Gateway.jsonRPCError(status: 502, id: message?.id, code: -32603, message: "app has no upstream"), deny: "no upstream")
         }
-        let outcome = http.forward(request, to: url, filter: filter,
+        let outcome = http.forward(request, to: url, timeout: environment.timeoutSeconds, filter: filter,
                                    stillAllowed: stillAllowed(secret: secret, email: email, principal: principal, app: app, env: env,
                                                               needed: decision.needed ?? .read), toolsChanged: toolsChanged)
         do {

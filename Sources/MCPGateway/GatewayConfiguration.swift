@@ -4,8 +4,17 @@ public struct GatewayConfiguration: Sendable {
     public var publicURL: String
     /// Browser origins allowed besides the public URL's own.
     public var allowedOrigins: [String] = []
-    /// How long an upstream may take to answer (seconds).
+    /// How long an upstream may take to answer (seconds), unless its app environment sets its own; past
+    /// it the call is answered 504.
     public var upstreamTimeout: Double = 60
+    /// Most bytes of upstream answers held in memory at once, all requests together; an answer that would
+    /// go past it is refused with 503 instead of buffered.
+    public var maxBufferedBytes = 256 * 1024 * 1024
+    /// The longest message line a stdio upstream may write (the request body limit); a longer one ends
+    /// the process.
+    public var maxMessageBytes = 4 * 1024 * 1024
+    /// Lines of a stdio upstream's stderr logged per second per process; the rest are counted, not logged.
+    public var stderrLinesPerSecond = 100
     /// A stdio session with no request for this long is ended and its process killed.
     public var sessionIdleTimeout: Double = 600
     /// Most stdio processes alive at once.

@@ -7,7 +7,10 @@ import MCPAuth
 /// except that `tools/list` results are narrowed to what the caller may call.
 struct HTTPUpstream {
     let client: HTTPClient
+    /// Seconds an upstream may take, unless its app environment sets its own.
     let timeout: Double
+    /// Answers read whole are charged here while the gateway holds them.
+    let budget: AnswerBudget
     /// Upstream URLs parsed once, not on every request.
     let urls = MemoCache<URL?>()
 
@@ -28,7 +31,7 @@ struct HTTPUpstream {
     /// `stillAllowed` is asked before each piece of a streamed answer is passed on; once it says no, the
     /// stream ends (a GET stream can outlive the token that opened it).
     /// `toolsChanged` is called when an event stream relays `notifications/tools/list_changed`.
-    func forward(_ request: HTTPRequest, to url: String, filter: ToolListFilter.Apply?,
+    func forward(_ request: HTTPRequest, to url: String, timeout appTimeout: Double? = nil, filter: ToolListFilter.Apply?,
                  stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {}) -> Outcome {
         var headers = HTTPHeaders()
         for name in HTTPUpstream.forwardedRequestHeaders {
@@ -50,14 +53,13 @@ struct HTTPUpstream {
                            reason: "no event stream from an https upstream (answers are buffered)")
         }
         var upstreamRequest = HTTPClientRequest(method: request.method, url: parsed, headers: headers,
-                                                body: request.method == "POST" ? request.body : [], timeout: timeout)
+                                                body: request.method == "POST" ? request.body : [], timeout: appTimeout ?? timeout)
         upstreamRequest.responseLimit = HTTPUpstream.maxAnswerBytes  // https answers are buffered whole: bound them
         let upstream: HTTPClientResponse
         do {
             upstream = try client.send(upstreamRequest)
         } catch {
-            return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream unavailable"),
-                           status: 502, reason: "upstream unavailable: \(error)")
+            return HTTPUpstream.failed(error, doing: "upstream unavailable")
         }
         // The client's credentials are never sent upstream, so an upstream 401/403 is about
         // the gateway, not the caller: passed on as-is it would send an OAuth client into re-authorization
@@ -77,7 +79,7 @@ struct HTTPUpstream {
             if let filter {
                 // A tools/list answer is read whole before anything is sent, so that one the gateway cannot
                 // read or narrow is refused with 502 instead of reaching the client unfiltered.
-                return HTTPUpstream.filteredStream(upstream, headers: out, filter: filter, toolsChanged: toolsChanged)
+                return HTTPUpstream.filteredStream(upstream, headers: out, filter: filter, budget: budget, toolsChanged: toolsChanged)
             }
             let allowed = stillAllowed ?? { true }
             let response = HTTPResponse(status: upstream.status, headers: out, body: .stream { writer in
@@ -91,11 +93,12 @@ struct HTTPUpstream {
             return Outcome(response: response, status: upstream.status, reason: nil)
         }
         let body: [UInt8]
-        do { body = try upstream.readAll(limit: HTTPUpstream.maxAnswerBytes) } catch {
+        do { body = try upstream.readAll(limit: HTTPUpstream.maxAnswerBytes, budget: budget.bytes) } catch {
             upstream.close()
-            return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream answer unreadable"),
-                           status: 502, reason: "upstream body: \(error)")
+            return HTTPUpstream.failed(error, doing: "upstream answer unreadable")
         }
+        // The answer stays charged until it has been written to the client (or dropped unsent).
+        let held: HTTPResponse.Body = body.isEmpty ? .bytes([]) : budget.heldBody(body)
         var finalBody = body
         // Whatever the label (an upstream may send JSON as text/plain or without a type), an answer to
         // tools/list is narrowed, and one that cannot be parsed (NaN included) or narrowed is refused: an
@@ -108,13 +111,13 @@ struct HTTPUpstream {
                 return HTTPUpstream.unusableToolList(error)
             }
         }
-        return Outcome(response: HTTPResponse(status: upstream.status, headers: out, body: .bytes(finalBody)),
+        return Outcome(response: HTTPResponse(status: upstream.status, headers: out, body: filter == nil ? held : .bytes(finalBody)),
                        status: upstream.status, reason: upstream.status >= 400 ? "upstream answered \(upstream.status)" : nil)
     }
 
     /// Sends a request of the gateway's own (`message`, whose id is `id`) within the session of the client
     /// `request` (its `Mcp-Session-Id` and `MCP-Protocol-Version` go along) and returns the answer to it.
-    func ask(_ message: JSON, id: JSON, to url: String, like request: HTTPRequest) -> JSON? {
+    func ask(_ message: JSON, id: JSON, to url: String, timeout appTimeout: Double? = nil, like request: HTTPRequest) -> JSON? {
         guard let parsed = urls.value(url, { URL(string: $0) }) else { return nil }
         var headers = HTTPHeaders()
         for name in ["Mcp-Session-Id", "MCP-Protocol-Version"] {
@@ -124,24 +127,47 @@ struct HTTPUpstream {
         headers["Accept"] = "application/json, text/event-stream"
         headers["Mcp-Method"] = message["method"]?.stringValue
         headers["User-Agent"] = "mcpctl-gateway"
-        var upstreamRequest = HTTPClientRequest(method: "POST", url: parsed, headers: headers, body: message.bytes, timeout: timeout)
+        var upstreamRequest = HTTPClientRequest(method: "POST", url: parsed, headers: headers, body: message.bytes, timeout: appTimeout ?? timeout)
         upstreamRequest.responseLimit = HTTPUpstream.maxAnswerBytes
         guard let upstream = try? client.send(upstreamRequest) else { return nil }
         defer { upstream.close() }
         guard (200..<300).contains(upstream.status) else { return nil }
         let isAnswer = { (json: JSON) in json["id"] == id && json["method"] == nil }
         guard (upstream.headers["Content-Type"] ?? "").lowercased().hasPrefix("text/event-stream") else {
-            return (try? upstream.readAll(limit: HTTPUpstream.maxAnswerBytes)).flatMap { try? JSON.parse($0) }.flatMap { isAnswer($0) ? $0 : nil }
+            guard let body = try? upstream.readAll(limit: HTTPUpstream.maxAnswerBytes, budget: budget.bytes) else { return nil }
+            defer { budget.release(body.count) }
+            return (try? JSON.parse(body)).flatMap { isAnswer($0) ? $0 : nil }
         }
         var parser = SSEParser()
         var read = 0
-        while let chunk = try? upstream.readChunk(), read + chunk.count <= HTTPUpstream.maxAnswerBytes {
+        defer { budget.release(read) }
+        while let chunk = try? upstream.readChunk(), read + chunk.count <= HTTPUpstream.maxAnswerBytes, budget.bytes.tryCharge(chunk.count) {
             read += chunk.count
             for event in parser.feed(chunk) {
                 if let json = try? JSON.parse(event.data), isAnswer(json) { return json }
             }
         }
         return nil
+    }
+
+    /// The answer to a request the upstream did not serve: 504 when it did not answer in time (RFC 9110
+    /// §15.6.5), 503 when holding its answer would take the gateway past its memory budget (RFC 9110
+    /// §15.6.4), else 502 (refused, reset, closed or malformed: RFC 9110 §15.6.3).
+    static func failed(_ error: any Error, doing what: String) -> Outcome {
+        switch error as? HTTPClientError {
+        case .some(let e) where e.isTimeout:
+            return Outcome(response: Gateway.jsonRPCError(status: 504, id: nil, code: -32603, message: "upstream did not answer in time"),
+                           status: 504, reason: Gateway.upstreamTimeout)
+        case .budgetExceeded(let limit):
+            var h = HTTPHeaders()
+            h["Retry-After"] = "1"
+            return Outcome(response: Gateway.jsonRPCError(status: 503, id: nil, code: -32603,
+                                                          message: "the gateway holds too many upstream answers; retry later", headers: h),
+                           status: 503, reason: "buffered answers over --max-buffered-bytes (\(limit) bytes)")
+        default:
+            return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: what),
+                           status: 502, reason: "\(what): \(error)")
+        }
     }
 
     /// 502 for a tools/list answer the gateway could not read or narrow (RFC 9110 §15.6.3).
@@ -153,15 +179,17 @@ struct HTTPUpstream {
     /// Reads an event stream to its end (or to the first JSON-RPC response in it), bounded, narrowing every
     /// event; answers it as one buffered stream, or 502 when an event is not JSON or cannot be narrowed.
     static func filteredStream(_ upstream: HTTPClientResponse, headers: HTTPHeaders, filter: ToolListFilter.Apply,
-                               toolsChanged: @Sendable () -> Void) -> Outcome {
+                               budget: AnswerBudget, toolsChanged: @Sendable () -> Void) -> Outcome {
         defer { upstream.close() }
         var parser = SSEParser()
         var body: [UInt8] = []
         var read = 0
+        defer { budget.release(read) }
         do {
             reading: while let chunk = try upstream.readChunk() {
+                guard read + chunk.count <= maxAnswerBytes else { throw ToolListFilter.Unusable.tooLarge }
+                guard budget.bytes.tryCharge(chunk.count) else { throw HTTPClientError.budgetExceeded(limit: budget.bytes.limit) }
                 read += chunk.count
-                guard read <= maxAnswerBytes else { throw ToolListFilter.Unusable.tooLarge }
                 for event in parser.feed(chunk) {
                     var e = event
                     if !event.data.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
@@ -176,6 +204,8 @@ struct HTTPUpstream {
                     }
                 }
             }
+        } catch let error as HTTPClientError {
+            return failed(error, doing: "upstream tool list unreadable")
         } catch {
             return unusableToolList(error)
         }

@@ -16,7 +16,16 @@ final class StdioSession: @unchecked Sendable {
     private var inbox: [JSON] = []
     private var exited = false
     private var exitStatus: Int32 = 0
+    /// Why the gateway ended the process, when it did (guarded by `condition`).
+    private var failure: String?
+    private let log: RequestLog
     static let unparseableFailure = "upstream wrote a line that is not JSON"
+
+    /// Whether the gateway ended the process for what it wrote (a message line over the limit).
+    var endedByGateway: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return failure != nil
+    }
     /// Lines from the process that were not JSON (MCP stdio: the server writes only messages to stdout).
     private var unparseableLines = 0
     /// Guarded by `condition` (request threads set it, the idle reaper reads it).
@@ -25,8 +34,17 @@ final class StdioSession: @unchecked Sendable {
     /// would interleave and the process would read garbage (MCP stdio: one JSON-RPC message per line).
     private let writeLock = NSLock()
 
-    init(id: String, ownerID: Int64, app: String, env: String, command: [String], log: RequestLog) throws {
+    /// Bounds on what the process may write.
+    struct Limits {
+        /// The longest message line on stdout.
+        var maxLine: Int
+        /// Lines of stderr logged per second.
+        var stderrPerSecond: Int
+    }
+
+    init(id: String, ownerID: Int64, app: String, env: String, command: [String], limits: Limits, log: RequestLog) throws {
         self.id = id
+        self.log = log
         self.ownerID = ownerID
         self.app = app
         self.env = env
@@ -39,43 +57,97 @@ final class StdioSession: @unchecked Sendable {
         process.standardError = errors
         stdin = input.fileHandleForWriting
         try process.run()
-        let out = output.fileHandleForReading
-        let err = errors.fileHandleForReading
+        let outFD = output.fileHandleForReading.fileDescriptor
+        let errFD = errors.fileHandleForReading.fileDescriptor
+        // The pipes' read ends stay open as long as their FileHandles live: the threads keep them.
+        let keep = (output.fileHandleForReading, errors.fileHandleForReading)
         let readerThread = Thread { [weak self] in
-            var buffer: [UInt8] = []
-            while true {
-                let data = out.availableData
-                if data.isEmpty { break }
-                buffer.append(contentsOf: data)
-                while let nl = buffer.firstIndex(of: 0x0A) {
-                    let line = Array(buffer[..<nl])
-                    buffer.removeSubrange(...nl)
-                    guard !line.isEmpty else { continue }
-                    guard let json = try? JSON.parse(line) else {
-                        self?.noteUnparseable()
-                        continue
-                    }
-                    self?.deliver(json)
-                }
-            }
+            withExtendedLifetime(keep) { StdioSession.readMessages(outFD, maxLine: limits.maxLine, session: self) }
             self?.markExited()
         }
         readerThread.name = "stdio-out"
         readerThread.start()
         let errThread = Thread {
-            var buffer: [UInt8] = []
-            while true {
-                let data = err.availableData
-                if data.isEmpty { break }
-                buffer.append(contentsOf: data)
-                while let nl = buffer.firstIndex(of: 0x0A) {
-                    log.upstream(label, String(decoding: buffer[..<nl], as: UTF8.self))
-                    buffer.removeSubrange(...nl)
-                }
-            }
+            withExtendedLifetime(keep) { StdioSession.logErrors(errFD, label: label, perSecond: limits.stderrPerSecond, log: log) }
         }
         errThread.name = "stdio-err"
         errThread.start()
+    }
+
+    /// Reads message lines from the process's stdout until it closes it; a line over `maxLine` bytes ends
+    /// the process (its answer could not be passed on whole, and buffering more would be unbounded).
+    private static func readMessages(_ fd: Int32, maxLine: Int, session: StdioSession?) {
+        var lines = LineBuffer(maxLine: maxLine, overlong: .fail)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { chunk.deallocate() }
+        while let n = readSome(fd, chunk, waitMillis: -1), n > 0 {
+            lines.append(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+            do {
+                while let line = try lines.next() {
+                    guard !line.isEmpty else { continue }
+                    guard let json = try? JSON.parse(line) else {
+                        session?.noteUnparseable()
+                        continue
+                    }
+                    session?.deliver(json)
+                }
+            } catch {
+                session?.fail("upstream wrote a message line over \(error.limit) bytes (--max-body); its process was ended")
+                return
+            }
+        }
+    }
+
+    /// Copies the process's stderr to the log, at most `perSecond` lines a second, with one line a
+    /// second saying how many were dropped while any were; each line is cut to 2000 bytes.
+    private static func logErrors(_ fd: Int32, label: String, perSecond: Int, log: RequestLog) {
+        var lines = LineBuffer(maxLine: 2000, overlong: .truncate)
+        var allowance = LogAllowance(perSecond: perSecond, now: monotonicSeconds())
+        let summarize = { (count: Int) in log.write(.warn, [("msg", "stdio \(label): \(count) stderr lines dropped")]) }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { chunk.deallocate() }
+        while true {
+            let n = readSome(fd, chunk, waitMillis: 250)
+            if let dropped = allowance.endedWindow(now: monotonicSeconds()) { summarize(dropped) }
+            guard let n else { continue }
+            if n == 0 { break }
+            lines.append(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+            while let line = try? lines.next() {
+                if let dropped = allowance.endedWindow(now: monotonicSeconds()) { summarize(dropped) }
+                if allowance.admit() { log.upstream(label, String(decoding: line, as: UTF8.self)) }
+            }
+        }
+        if allowance.pendingDropped > 0 { summarize(allowance.pendingDropped) }
+    }
+
+    /// Reads what is available from `fd` into `chunk`: the byte count, 0 at the end (or on an error), nil
+    /// when nothing arrived within `waitMillis` (-1: wait as long as it takes).
+    private static func readSome(_ fd: Int32, _ chunk: UnsafeMutableRawBufferPointer, waitMillis: Int32) -> Int? {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&p, 1, waitMillis)
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 { return nil }
+            let n = read(fd, chunk.baseAddress, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            return max(n, 0)
+        }
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// Ends the process because of what it wrote; a request waiting on it gets `reason` (502).
+    private func fail(_ reason: String) {
+        condition.lock()
+        failure = reason
+        condition.broadcast()
+        condition.unlock()
+        log.write(.error, [("msg", "stdio \(app)/\(env): \(reason)")])
+        terminate()
     }
 
     private func deliver(_ json: JSON) {
@@ -155,7 +227,8 @@ final class StdioSession: @unchecked Sendable {
 
     /// Waits for the response to `id`, returning it last, after any server messages that arrived first
     /// (notifications, server-to-client requests). A dead process or a timeout yields a JSON-RPC error, and
-    /// `failure` says which (the gateway's own words, fit for the audit log).
+    /// `failure` says which (the gateway's own words, fit for the audit log; `Gateway.upstreamTimeout`
+    /// for a timeout).
     /// With `unparseableSince` (a count read before the request was sent), a line that was not JSON arriving
     /// meanwhile ends the wait with a failure: it may have been the answer, which must not be lost silently.
     func awaitResponse(id: JSON, timeout: Double, unparseableSince: Int? = nil) -> (messages: [JSON], failure: String?) {
@@ -184,13 +257,15 @@ final class StdioSession: @unchecked Sendable {
                 let text = StdioSession.unparseableFailure
                 return (collected + [MCPMessage.error(id: id, code: -32603, message: text)], text)
             }
+            if let failure {
+                return (collected + [MCPMessage.error(id: id, code: -32603, message: failure)], failure)
+            }
             if exited {
                 let text = "upstream process exited (status \(exitStatus))"
                 return (collected + [MCPMessage.error(id: id, code: -32603, message: text)], text)
             }
             if !condition.wait(until: deadline) {
-                let text = "upstream did not answer in time"
-                return (collected + [MCPMessage.error(id: id, code: -32603, message: text)], text)
+                return (collected + [MCPMessage.error(id: id, code: -32603, message: "upstream did not answer in time")], Gateway.upstreamTimeout)
             }
         }
     }

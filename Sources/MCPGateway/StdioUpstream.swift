@@ -47,7 +47,8 @@ final class StdioUpstream: Sendable {
 
     /// `filter` narrows a tools/list answer (an answer it cannot take is refused with 502, never passed on);
     /// `toolsChanged` is called when the process announces `notifications/tools/list_changed`.
-    func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], principal: Principal, app: String, env: String,
+    /// `timeout` (nil: the server's) bounds the wait for the process's answer; past it the answer is 504.
+    func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], timeout: Double?, principal: Principal, app: String, env: String,
                 filter: ToolListFilter.Apply?, toolsChanged: () -> Void) -> Outcome {
         let sessionID = request.headers["Mcp-Session-Id"]
         switch request.method {
@@ -75,7 +76,9 @@ final class StdioUpstream: Sendable {
             }
             do {
                 session = try StdioSession(id: "stdio-" + Base62.random(count: 24), ownerID: principal.userID, app: app, env: env,
-                                           command: command, log: log)
+                                           command: command,
+                                           limits: .init(maxLine: configuration.maxMessageBytes, stderrPerSecond: configuration.stderrLinesPerSecond),
+                                           log: log)
             } catch {
                 return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream could not be started"),
                                status: 502, reason: "cannot start \(command.first ?? ""): \(error)")
@@ -108,11 +111,20 @@ final class StdioUpstream: Sendable {
         if !message.isRequest {
             return Outcome(response: HTTPResponse(status: 202, headers: headers), status: 202, reason: nil)
         }
-        let answer = session.awaitResponse(id: message.id ?? .null, timeout: configuration.upstreamTimeout,
+        let answer = session.awaitResponse(id: message.id ?? .null, timeout: timeout ?? configuration.upstreamTimeout,
                                            unparseableSince: filter == nil ? nil : unparseableBefore)
         var replies = answer.messages
         let failure = answer.failure
         if replies.contains(where: { $0["method"]?.stringValue == ToolListFilter.listChanged }) { toolsChanged() }
+        if let refused = StdioUpstream.refusal(failure, session: session, id: message.id) {
+            // A session stays usable after one slow call; one that never started, or whose process the
+            // gateway ended, goes.
+            if newSession || failure != Gateway.upstreamTimeout {
+                sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+                session.terminate()
+            }
+            return refused
+        }
         if let filter {
             // A tools/list answer that cannot be read or narrowed is refused: passed on unfiltered it could
             // show tools the caller may not call.
@@ -146,6 +158,18 @@ final class StdioUpstream: Sendable {
         var body: [UInt8] = []
         for r in replies { body += SSEEvent(event: "message", data: r.encoded()).encoded() }
         return Outcome(response: HTTPResponse(status: 200, headers: headers, body: .bytes(body)), status: 200, reason: reason)
+    }
+
+    /// 504 for a process that did not answer in time (RFC 9110 §15.6.5); 502 for one the gateway ended
+    /// because of what it wrote (RFC 9110 §15.6.3); nil otherwise. The JSON-RPC error is in the body.
+    static func refusal(_ failure: String?, session: StdioSession, id: JSON?) -> Outcome? {
+        guard let failure else { return nil }
+        if failure == Gateway.upstreamTimeout {
+            return Outcome(response: Gateway.jsonRPCError(status: 504, id: id, code: -32603, message: "upstream did not answer in time"),
+                           status: 504, reason: failure)
+        }
+        guard session.endedByGateway else { return nil }
+        return Outcome(response: Gateway.jsonRPCError(status: 502, id: id, code: -32603, message: failure), status: 502, reason: failure)
     }
 
     /// The live session `id` if `user` opened it on app/env; nil otherwise, so that a session id seen or

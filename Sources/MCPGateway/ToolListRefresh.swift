@@ -67,9 +67,9 @@ extension Gateway {
         if environment.command != nil {
             guard let sessionID = request.headers["Mcp-Session-Id"],
                   let session = stdio.session(sessionID, user: principal.userID, app: app, env: env) else { return nil }
-            answer = session.request(ask, id: id, timeout: configuration.upstreamTimeout)
+            answer = session.request(ask, id: id, timeout: environment.timeoutSeconds ?? configuration.upstreamTimeout)
         } else if let url = environment.upstreamURL {
-            answer = http.ask(ask, id: id, to: url, like: request)
+            answer = http.ask(ask, id: id, to: url, timeout: environment.timeoutSeconds, like: request)
         } else {
             answer = nil
         }

@@ -4,6 +4,8 @@ public struct AppEnvironment: Sendable {
     public let env: String
     public let upstreamURL: String?
     public let command: [String]?
+    /// Seconds its upstream may take to answer; nil: the server's `--upstream-timeout`.
+    public var timeoutSeconds: Double? = nil
     public let createdAt: Int64
 
     public var isBuiltIn: Bool { app == Apps.builtInApp }
@@ -11,7 +13,7 @@ public struct AppEnvironment: Sendable {
     public var json: JSON {
         .object([("app", .string(app)), ("env", .string(env)), ("upstream", .str(upstreamURL)),
                  ("command", command.map { .array($0.map { .string($0) }) } ?? .null),
-                 ("builtin", .bool(isBuiltIn)), ("created_at", .string(Clock.rfc3339(createdAt)))])
+                 ("timeout_seconds", timeoutSeconds.map { .double($0) } ?? .null), ("builtin", .bool(isBuiltIn)), ("created_at", .string(Clock.rfc3339(createdAt)))])
     }
 }
 
@@ -25,14 +27,15 @@ public struct Apps: Sendable {
     public init(store: Store) { self.store = store }
 
     static let select = """
-        SELECT a.name AS app, e.name AS env, e.upstream_url, e.command_json, e.created_at
+        SELECT a.name AS app, e.name AS env, e.upstream_url, e.command_json, e.timeout_ms, e.created_at
         FROM environments e JOIN apps a ON a.id = e.app_id
         """
 
     static func environment(_ row: Row) -> AppEnvironment {
         let command = row.string("command_json").flatMap { try? JSON.parse($0) }?.arrayValue?.compactMap(\.stringValue)
         return AppEnvironment(app: row.string("app") ?? "", env: row.string("env") ?? "", upstreamURL: row.string("upstream_url"),
-                              command: command, createdAt: row.int("created_at") ?? 0)
+                              command: command, timeoutSeconds: row.int("timeout_ms").map { Double($0) / 1000 },
+                              createdAt: row.int("created_at") ?? 0)
     }
 
     public func environment(app: String, env: String) throws -> AppEnvironment? {
@@ -57,9 +60,10 @@ public struct Apps: Sendable {
         }
     }
 
-    /// Adds (or replaces the upstream of) an environment. Exactly one of `upstream` / `command` is given.
+    /// Adds (or replaces the upstream of) an environment. Exactly one of `upstream` / `command` is given;
+    /// `timeoutSeconds` (nil: the server's default) bounds how long its upstream may take to answer.
     @discardableResult
-    public func add(app: String, env: String, upstream: String?, command: [String]?) throws -> AppEnvironment {
+    public func add(app: String, env: String, upstream: String?, command: [String]?, timeoutSeconds: Double? = nil) throws -> AppEnvironment {
         try Apps.validateName(app, what: "app")
         try Apps.validateName(env, what: "environment")
         guard env != "*" else { throw DomainError.invalid("'*' is not an environment name") }
@@ -67,15 +71,18 @@ public struct Apps: Sendable {
         guard (upstream == nil) != (command == nil) else { throw DomainError.invalid("give exactly one of --upstream URL or --command 'CMD …'") }
         if let upstream { try UpstreamURL.validate(upstream) }
         if let command, command.isEmpty { throw DomainError.invalid("--command needs a program to run") }
+        if let t = timeoutSeconds, !(t >= 1 && t <= 86_400) { throw DomainError.invalid("--timeout must be from 1s to 24h") }
+        let timeoutMs: SQLValue = timeoutSeconds.map { .integer(Int64(($0 * 1000).rounded())) } ?? .null
         let commandJSON = command.map { JSON.array($0.map { .string($0) }).encoded() }
         return try db.write {
             let now = Clock.nowMillis()
             try db.run("INSERT OR IGNORE INTO apps (name, created_at) VALUES (?, ?)", [.text(app), .integer(now)])
             guard let id = try appID(app) else { throw DomainError.notFound("app \(app) vanished") }
             try db.run("""
-                INSERT INTO environments (app_id, name, upstream_url, command_json, created_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(app_id, name) DO UPDATE SET upstream_url = excluded.upstream_url, command_json = excluded.command_json
-                """, [.integer(id), .text(env), .text(upstream), .text(commandJSON), .integer(now)])
+                INSERT INTO environments (app_id, name, upstream_url, command_json, timeout_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(app_id, name) DO UPDATE SET upstream_url = excluded.upstream_url, command_json = excluded.command_json,
+                    timeout_ms = excluded.timeout_ms
+                """, [.integer(id), .text(env), .text(upstream), .text(commandJSON), timeoutMs, .integer(now)])
             try AuditLog.append(.cli("app.add", app: app, env: env, target: upstream ?? command?.first), to: db)
             guard let e = try environment(app: app, env: env) else { throw DomainError.notFound("environment vanished") }
             return e

@@ -223,6 +223,10 @@ public enum Migrations {
         );
         CREATE INDEX mcp_sessions_created ON mcp_sessions (created_at);
         """),
+        // How long each environment's upstream may take to answer, in milliseconds; NULL: the server's default.
+        Step(name: "0004_environment_timeout", sql: """
+        ALTER TABLE environments ADD COLUMN timeout_ms INTEGER CHECK (timeout_ms IS NULL OR timeout_ms > 0);
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store
