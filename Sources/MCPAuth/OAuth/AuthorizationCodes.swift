@@ -51,13 +51,14 @@ public struct AuthorizationCodes: Sendable {
     /// client id cannot use a stolen, spent code to kill the legitimate client's tokens.
     public func redeem(code: String, clientID: String, redirectURI: String?, verifier: String, resource: ResourceIndicator?,
                        lifetimes: OAuthTokenLifetimes, remoteAddr: String?,
-                       now: Int64 = Clock.nowMillis()) throws -> Result<IssuedTokenPair, OAuthError> {
-        try db.write {
+                       now: Int64 = Clock.nowMillis()) throws -> IssuedTokenPair {
+        // A refusal still commits: its audit row, and the revocation a replay causes.
+        try db.writeCommittingRefusal {
             func deny(_ error: OAuthError, _ reason: String, email: String? = nil, app: String? = nil, env: String? = nil,
-                      action: String = "oauth.token") throws -> Result<IssuedTokenPair, OAuthError> {
+                      action: String = "oauth.token") throws -> OAuthError {
                 try AuditLog.append(AuditEvent(source: "oauth", action: action, email: email, clientID: clientID, app: app, env: env,
                                                decision: "deny", reason: reason, remoteAddr: remoteAddr), to: db)
-                return .failure(error)
+                return error
             }
             guard code.utf8.count <= 256,
                   let row = try db.first("""
@@ -66,40 +67,40 @@ public struct AuthorizationCodes: Sendable {
                     FROM auth_codes a JOIN users u ON u.id = a.user_id WHERE a.code_hash = ?
                     """, [.blob(SHA256.hash(code))]),
                   let userID = row.int("user_id"), let app = row.string("app"), let env = row.string("env")
-            else { return try deny(.invalidGrant("the authorization code is unknown"), "unknown authorization code") }
+            else { throw try deny(.invalidGrant("the authorization code is unknown"), "unknown authorization code") }
             let email = row.string("email")
             // OAuth 2.1 §4.1.3: the code must have been issued to the client that redeems it.
             guard row.string("client_id") == clientID else {
-                return try deny(.invalidGrant("the authorization code was not issued to this client"),
+                throw try deny(.invalidGrant("the authorization code was not issued to this client"),
                                 "code of client \(row.string("client_id") ?? "?") presented by another client", email: email, app: app, env: env)
             }
             // RFC 7636 §4.6: the verifier must hash to the challenge stored with the code.
             guard PKCE.verify(verifier: verifier, challenge: row.string("code_challenge") ?? "") else {
-                return try deny(.invalidGrant("code_verifier does not match the code_challenge"), "PKCE verification failed",
+                throw try deny(.invalidGrant("code_verifier does not match the code_challenge"), "PKCE verification failed",
                                 email: email, app: app, env: env)
             }
             // OAuth 2.1 §4.1.3: redirect_uri must be identical to the one in the authorization request, if one was sent.
             let stored = row.string("redirect_uri") ?? ""
             if !stored.isEmpty && redirectURI != stored {
-                return try deny(.invalidGrant("redirect_uri does not match the authorization request"), "redirect_uri mismatch",
+                throw try deny(.invalidGrant("redirect_uri does not match the authorization request"), "redirect_uri mismatch",
                                 email: email, app: app, env: env)
             }
             let bound = ResourceIndicator(app: app, env: env)
             // RFC 8707 §2.2: the resource at the token endpoint must be one the grant was made for.
             if let resource, resource != bound {
-                return try deny(.invalidTarget("the authorization code was issued for another resource"),
+                throw try deny(.invalidTarget("the authorization code was issued for another resource"),
                                 "resource \(resource.app)/\(resource.env) does not match \(app)/\(env)", email: email, app: app, env: env)
             }
             if row.int("used_at") != nil {
                 // RFC 6749 §4.1.2: a code used more than once MUST be refused, and the tokens issued on its
                 // first use SHOULD be revoked.
                 let n = try row.string("family_id").map { try OAuthTokens(store: store).revokeFamily($0, reason: "authorization code reuse", now: now) } ?? 0
-                return try deny(.invalidGrant("the authorization code was already used"),
+                throw try deny(.invalidGrant("the authorization code was already used"),
                                 "authorization code reuse: \(n) tokens issued from it revoked", email: email, app: app, env: env,
                                 action: "oauth.code_reuse")
             }
             if let expires = row.int("expires_at"), expires <= now {
-                return try deny(.invalidGrant("the authorization code expired"), "authorization code expired", email: email, app: app, env: env)
+                throw try deny(.invalidGrant("the authorization code expired"), "authorization code expired", email: email, app: app, env: env)
             }
             let familyID = OAuthTokens.newFamilyID()
             // Consumed with a conditional UPDATE and a row-count check, so of two parallel
@@ -107,17 +108,17 @@ public struct AuthorizationCodes: Sendable {
             let consumed = try db.run("UPDATE auth_codes SET used_at = ?, family_id = ? WHERE code_hash = ? AND used_at IS NULL",
                                       [.integer(now), .text(familyID), .blob(SHA256.hash(code))])
             guard consumed == 1 else {
-                return try deny(.invalidGrant("the authorization code was already used"), "authorization code consumed concurrently",
+                throw try deny(.invalidGrant("the authorization code was already used"), "authorization code consumed concurrently",
                                 email: email, app: app, env: env, action: "oauth.code_reuse")
             }
             if row.int("disabled_at") != nil {
-                return try deny(.invalidGrant("the user is disabled"), "user disabled", email: email, app: app, env: env)
+                throw try deny(.invalidGrant("the user is disabled"), "user disabled", email: email, app: app, env: env)
             }
             let tokens = OAuthTokens(store: store)
             let approved = ScopeSet(parsing: row.string("scopes") ?? "") ?? []
             let scopes = try tokens.effectiveScopes(userID: userID, wanted: approved, resource: bound)
             guard !scopes.isEmpty else {
-                return try deny(.invalidGrant("the user no longer holds a grant on this resource"), "no grant left on \(app)/\(env)",
+                throw try deny(.invalidGrant("the user no longer holds a grant on this resource"), "no grant left on \(app)/\(env)",
                                 email: email, app: app, env: env)
             }
             let pair = try tokens.issuePair(userID: userID, clientID: clientID, scopes: scopes, resource: bound, familyID: familyID,
@@ -126,7 +127,7 @@ public struct AuthorizationCodes: Sendable {
                                            clientID: clientID, app: app, env: env, decision: "allow",
                                            reason: "grant=authorization_code scopes=\(scopes) refresh=\(pair.refresh.id)",
                                            remoteAddr: remoteAddr, target: familyID), to: db)
-            return .success(pair)
+            return pair
         }
     }
 }

@@ -32,20 +32,20 @@ public enum ClientMetadataDocument {
     }
 
     /// Validates a fetched document for the client id `url`. Errors are `invalid_client_metadata`.
-    public static func validate(_ document: JSON, url: String) -> Result<ClientMetadata, OAuthError> {
-        guard document.objectValue != nil else { return .failure(.invalidClientMetadata("the client metadata document is not a JSON object")) }
+    public static func validate(_ document: JSON, url: String) throws(OAuthError) -> ClientMetadata {
+        guard document.objectValue != nil else { throw .invalidClientMetadata("the client metadata document is not a JSON object") }
         // CIMD §4.1: client_id MUST equal the document URL by simple string comparison (RFC 3986 §6.2.1).
         guard document["client_id"]?.stringValue == url else {
-            return .failure(.invalidClientMetadata("the client metadata document's client_id does not equal its URL"))
+            throw .invalidClientMetadata("the client metadata document's client_id does not equal its URL")
         }
         // CIMD §4.1: no shared secret can exist for such a client.
         if document["client_secret"] != nil || document["client_secret_expires_at"] != nil {
-            return .failure(.invalidClientMetadata("a client metadata document must not contain a client secret"))
+            throw .invalidClientMetadata("a client metadata document must not contain a client secret")
         }
         if let m = document["token_endpoint_auth_method"]?.stringValue, m != "none" {
-            return .failure(.invalidClientMetadata("token_endpoint_auth_method '\(m)' is not supported for metadata-document clients (use none)"))
+            throw .invalidClientMetadata("token_endpoint_auth_method '\(m)' is not supported for metadata-document clients (use none)")
         }
-        return ClientMetadata.parse(document, defaultAuthMethod: "none")
+        return try ClientMetadata.parse(document, defaultAuthMethod: "none")
     }
 
     /// Records (or refreshes) the client `url` as registration `cimd`; unchanged metadata writes nothing.
