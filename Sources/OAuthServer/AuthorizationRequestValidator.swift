@@ -5,7 +5,7 @@ import MCPAuth
 /// Where an authorization request may be answered: a registered, unblocked client and a redirect URI that
 /// is verified to be one of its own.
 struct AuthorizationTarget {
-    let client: OAuthClient
+    let client: ClientRecord
     let redirectURI: String
     /// Whether `redirect_uri` was in the request (then the token request must repeat it).
     let redirectPresented: Bool
@@ -47,7 +47,7 @@ struct AuthorizationRequestValidator {
     }
 
     /// A registered client, or one described by a Client ID Metadata Document (recorded as `cimd`).
-    private func client(_ clientID: String) throws -> OAuthClient {
+    private func client(_ clientID: String) throws -> ClientRecord {
         if ClientMetadataDocument.isURL(clientID, allowInsecure: allowLoopbackClientMetadata) {
             let metadata: ClientMetadata
             do {
@@ -61,7 +61,7 @@ struct AuthorizationRequestValidator {
                 throw OAuthError.invalidClient(e.description)
             }
         }
-        guard clientID.utf8.count <= 2048, let found = try OAuthClient.find(clientID, db: store.db) else {
+        guard clientID.utf8.count <= 2048, let found = try ClientRecord.find(clientID, db: store.db) else {
             throw OAuthError.invalidClient("This application is not registered here (or its registration was removed). Connect again from the application so that it registers anew.")
         }
         return found
@@ -70,7 +70,7 @@ struct AuthorizationRequestValidator {
     /// OAuth 2.1 §4.1.1 / §7.5.3: exact string match with a registered URI; for loopback http any port
     /// (RFC 8252 §7.3). It may be omitted only when exactly one is registered (and, being compared exactly,
     /// a loopback URI needs its port in the request).
-    private func redirectURI(of client: OAuthClient) throws -> String {
+    private func redirectURI(of client: ClientRecord) throws -> String {
         if let presented = value("redirect_uri") {
             guard client.redirectURIs.contains(where: { RedirectURI.matches(presented, registered: $0) }) else {
                 throw OAuthError.invalidRedirectURI("The redirect URI is not registered for this application.")

@@ -4,7 +4,7 @@ import MCPAuth
 
 /// Who is calling the token, introspection or revocation endpoint, per RFC 6749 §2.3.
 struct AuthenticatedClient {
-    let record: OAuthClient
+    let record: ClientRecord
     /// True when the client proved a secret (a confidential client), false for a public client's bare id.
     let confidential: Bool
 }
@@ -84,11 +84,11 @@ struct ClientAuthentication {
     }
 
     /// The registered, unblocked client the credentials name.
-    private func registeredClient(_ credentials: PresentedCredentials) throws -> OAuthClient {
+    private func registeredClient(_ credentials: PresentedCredentials) throws -> ClientRecord {
         guard credentials.clientID.utf8.count <= 2048 else {
             throw try refuse(.invalidClient("unknown client"), nil, usedBasic: credentials.usedBasic)
         }
-        guard let record = try OAuthClient.find(credentials.clientID, db: store.db) else {
+        guard let record = try ClientRecord.find(credentials.clientID, db: store.db) else {
             throw try refuse(.invalidClient("unknown client; register again"), credentials)
         }
         guard record.blockedAt == nil else { throw try refuse(.invalidClient("this client is blocked; register again"), credentials) }

@@ -71,7 +71,7 @@ extension OAuthServer {
             }
             let client = try ClientAuthentication(request: request, form: form, store: store, onRefusal: refuse)
                 .authenticate(requireSecret: !configuration.unauthenticatedIntrospection)
-            if configuration.unauthenticatedIntrospection || client.record.registration == "cli" {
+            if configuration.unauthenticatedIntrospection || client.record.registration == .cli {
                 return .any("client:" + client.record.clientID)
             }
             return .ownTokens(clientID: client.record.clientID)

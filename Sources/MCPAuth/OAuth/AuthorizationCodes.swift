@@ -70,17 +70,18 @@ public struct AuthorizationCodes: Sendable {
             else { throw try deny(.invalidGrant("the authorization code is unknown"), "unknown authorization code") }
             let email = row.string("email")
             // OAuth 2.1 §4.1.3: the code must have been issued to the client that redeems it.
-            guard row.string("client_id") == clientID else {
+            let owner = try row.text("client_id", of: "auth_codes")
+            guard owner == clientID else {
                 throw try deny(.invalidGrant("the authorization code was not issued to this client"),
-                                "code of client \(row.string("client_id") ?? "?") presented by another client", email: email, app: app, env: env)
+                                "code of client \(owner) presented by another client", email: email, app: app, env: env)
             }
             // RFC 7636 §4.6: the verifier must hash to the challenge stored with the code.
-            guard PKCE.verify(verifier: verifier, challenge: row.string("code_challenge") ?? "") else {
+            guard PKCE.verify(verifier: verifier, challenge: try row.text("code_challenge", of: "auth_codes")) else {
                 throw try deny(.invalidGrant("code_verifier does not match the code_challenge"), "PKCE verification failed",
                                 email: email, app: app, env: env)
             }
             // OAuth 2.1 §4.1.3: redirect_uri must be identical to the one in the authorization request, if one was sent.
-            let stored = row.string("redirect_uri") ?? ""
+            let stored = try row.text("redirect_uri", of: "auth_codes")
             if !stored.isEmpty && redirectURI != stored {
                 throw try deny(.invalidGrant("redirect_uri does not match the authorization request"), "redirect_uri mismatch",
                                 email: email, app: app, env: env)
@@ -115,7 +116,7 @@ public struct AuthorizationCodes: Sendable {
                 throw try deny(.invalidGrant("the user is disabled"), "user disabled", email: email, app: app, env: env)
             }
             let tokens = OAuthTokens(store: store)
-            let approved = ScopeSet(parsing: row.string("scopes") ?? "") ?? []
+            let approved = try row.scopes("scopes", of: "auth_codes")
             let scopes = try tokens.effectiveScopes(userID: userID, wanted: approved, resource: bound)
             guard !scopes.isEmpty else {
                 throw try deny(.invalidGrant("the user no longer holds a grant on this resource"), "no grant left on \(app)/\(env)",

@@ -50,16 +50,16 @@ public enum ClientMetadataDocument {
 
     /// Records (or refreshes) the client `url` as registration `cimd`; unchanged metadata writes nothing.
     /// A blocked client stays blocked.
-    public static func record(_ metadata: ClientMetadata, url: String, store: Store, remoteAddr: String?) throws -> OAuthClient {
-        if let existing = try OAuthClient.find(url, db: store.db) {
-            guard existing.registration == "cimd" else { throw DomainError.conflict("client id \(url) is already registered another way") }
+    public static func record(_ metadata: ClientMetadata, url: String, store: Store, remoteAddr: String?) throws -> ClientRecord {
+        if let existing = try ClientRecord.find(url, db: store.db) {
+            guard existing.registration == .cimd else { throw DomainError.conflict("client id \(url) is already registered another way") }
             let stored = try store.db.first("SELECT metadata FROM clients WHERE client_id = ?", [.text(url)])?.string("metadata")
             if stored == metadata.json.encoded() { return existing }
         }
         _ = try Clients(store: store).register(name: metadata.name, redirectURIs: metadata.redirectURIs, confidential: false,
-                                               registration: "cimd", clientID: url, metadata: metadata.json, source: "oauth",
+                                               registration: .cimd, clientID: url, metadata: metadata.json, source: "oauth",
                                                remoteAddr: remoteAddr)
-        guard let client = try OAuthClient.find(url, db: store.db) else { throw DomainError.notFound("client \(url) vanished") }
+        guard let client = try ClientRecord.find(url, db: store.db) else { throw DomainError.notFound("client \(url) vanished") }
         return client
     }
 }

@@ -161,7 +161,7 @@ public struct ClientRegistration: Sendable {
                 return Outcome(record: record, secret: nil, deduplicated: true, reclaimed: 0)
             }
             let registered = try Clients(store: store).register(name: metadata.name, redirectURIs: metadata.redirectURIs,
-                                                                confidential: metadata.isConfidential, registration: "dcr",
+                                                                confidential: metadata.isConfidential, registration: .dcr,
                                                                 metadata: metadata.json, fingerprint: fingerprint,
                                                                 source: "oauth", remoteAddr: remoteAddr)
             if metadata.authMethod == "client_secret_post" {
@@ -180,7 +180,8 @@ public struct ClientRegistration: Sendable {
               AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.client_id = c.client_id)
               AND NOT EXISTS (SELECT 1 FROM consents s WHERE s.client_id = c.client_id)
             """
-        let count = try db.first("SELECT COUNT(*) AS n " + unused)?.int("n") ?? 0
+        guard let counted = try db.first("SELECT COUNT(*) AS n " + unused) else { return 0 }
+        let count = try counted.integer("n", of: "clients")
         guard count > Int64(keep) else { return 0 }
         let victims = try db.query("SELECT c.client_id " + unused + " AND c.client_id <> ? ORDER BY c.created_at, c.rowid LIMIT ?",
                                    [.text(sparing), .integer(count - Int64(keep))]).compactMap { $0.string("client_id") }

@@ -99,9 +99,10 @@ public struct OAuthTokens: Sendable {
             // OAuth 2.1 §4.3.1: the refresh token must have been issued to the authenticated client.
             // Checked before reuse: a foreign client replaying a spent token must not be able to
             // revoke the legitimate client's family.
-            guard row.string("client_id") == clientID else {
+            let owner = try row.text("client_id", of: "tokens")
+            guard owner == clientID else {
                 throw try deny(.invalidGrant("the refresh token was not issued to this client"),
-                                "refresh token of client \(row.string("client_id") ?? "?") presented by another client",
+                                "refresh token of client \(owner) presented by another client",
                                 email: email, tokenID: id, app: app, env: env)
             }
             let withinGrace = try isForgivableReuse(row, graceSeconds: reuseGraceSeconds, now: now)
@@ -127,7 +128,7 @@ public struct OAuthTokens: Sendable {
                 throw try deny(.invalidTarget("the refresh token is bound to another resource"), "resource \(resource.app)/\(resource.env) does not match \(app)/\(env)",
                                 email: email, tokenID: id, app: app, env: env)
             }
-            let original = ScopeSet(parsing: row.string("scopes") ?? "") ?? []
+            let original = try row.scopes("scopes", of: "tokens")
             // RFC 6749 §6: the requested scope MUST NOT include any scope not originally granted.
             if let scope, !original.isSuperset(of: scope) {
                 throw try deny(.invalidScope("the requested scope exceeds the scope originally granted (\(original.oauthString))"),
