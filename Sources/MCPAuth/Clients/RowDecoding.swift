@@ -4,6 +4,11 @@ public struct MalformedRow: Error, Sendable, Equatable, CustomStringConvertible 
     public let table: String
     public let column: String
 
+    public init(table: String, column: String) {
+        self.table = table
+        self.column = column
+    }
+
     public var description: String { "the store holds a malformed \(table) row (column \(column) is missing or unreadable)" }
 }
 
