@@ -10,7 +10,7 @@ enum ClientCommands {
             let list = try clients.list(email: c.option("email"), includeBlocked: c.flag("all"))
             if c.json { c.out.emit(.array(list.map(\.json))); break }
             c.out.table(["NAME", "CLIENT ID", "REGISTRATION", "SCOPES", "USERS", "CREATED", "LAST USED", "STATUS"], list.map {
-                [$0.name, $0.clientID, $0.registration, $0.scopes.isEmpty ? "-" : $0.scopes.description, String($0.users),
+                [$0.name, $0.clientID, $0.registration.rawValue, $0.usage.map { $0.scopes.isEmpty ? "-" : $0.scopes.description } ?? "-", String($0.usage?.users ?? 0),
                  Output.time($0.createdAt), Output.ago($0.lastUsedAt), $0.blockedAt == nil ? "active" : "blocked"]
             }, empty: "No connected applications.")
         case "show":
@@ -24,10 +24,10 @@ enum ClientCommands {
                 c.out.emit(j)
                 break
             }
-            for (k, v) in [("Name", r.name), ("Client ID", r.clientID), ("Registration", r.registration),
+            for (k, v) in [("Name", r.name), ("Client ID", r.clientID), ("Registration", r.registration.rawValue),
                            ("Auth method", r.authMethod), ("Redirect URIs", r.redirectURIs.joined(separator: " ")),
-                           ("Scopes", r.scopes.isEmpty ? "-" : r.scopes.description), ("Users", String(r.users)),
-                           ("Live tokens", String(r.liveTokens)), ("Created", Output.time(r.createdAt)),
+                           ("Scopes", r.usage.map { $0.scopes.isEmpty ? "-" : $0.scopes.description } ?? "-"), ("Users", String(r.usage?.users ?? 0)),
+                           ("Live tokens", String(r.usage?.liveTokens ?? 0)), ("Created", Output.time(r.createdAt)),
                            ("Last used", Output.time(r.lastUsedAt)), ("Status", r.blockedAt == nil ? "active" : "blocked since \(Output.time(r.blockedAt))")] {
                 c.out.line((k + ":").padding(toLength: 15, withPad: " ", startingAt: 0) + v)
             }
@@ -38,7 +38,7 @@ enum ClientCommands {
             let name = try c.require("name")
             let uris = c.parsed.values("redirect-uri")
             guard !uris.isEmpty else { throw CommandUsageError(message: "Missing expected option '--redirect-uri'") }
-            let reg = try clients.register(name: name, redirectURIs: uris, confidential: c.flag("confidential"), registration: "cli")
+            let reg = try clients.register(name: name, redirectURIs: uris, confidential: c.flag("confidential"), registration: .cli)
             if c.json {
                 var j = reg.record.json
                 if let s = reg.secret { j.set("client_secret", .string(s)) }

@@ -3,7 +3,7 @@ import MCPAuth
 
 /// A validated authorization request (OAuth 2.1 §4.1.1), kept while the user logs in and consents.
 struct AuthorizationRequest: Sendable {
-    let client: OAuthClient
+    let client: ClientRecord
     /// The redirect URI to send the user back to: the presented one, or the only registered one.
     let redirectURI: String
     /// Whether `redirect_uri` was in the request (then the token request must repeat it).

@@ -10,6 +10,7 @@ import MCPAuth
 /// targets (MCP 2025-11-25 "Authorization Server Abuse Protection": SSRF), and a cache that honours
 /// `Cache-Control`.
 final class ClientMetadataFetcher: Sendable {
+    /// A cached outcome: a document, or the refusal to repeat until the entry expires.
     private struct Entry {
         let result: Result<ClientMetadata, OAuthError>
         let expires: Double
@@ -34,16 +35,16 @@ final class ClientMetadataFetcher: Sendable {
 
     /// The validated metadata of client id `url`, from the cache or freshly fetched. `admit` is asked before
     /// a fetch (not for a cache hit), so that fetches can be rate-limited per caller.
-    func metadata(for url: String, admit: () -> Bool = { true }) -> Result<ClientMetadata, OAuthError> {
+    func metadata(for url: String, admit: () -> Bool = { true }) throws(OAuthError) -> ClientMetadata {
         let now = Date().timeIntervalSince1970
-        if let hit = cache.withLock({ $0[url] }), hit.expires > now { return hit.result }
-        guard admit() else { return .failure(.invalidClient("too many client metadata documents fetched for this address; try again later")) }
+        if let hit = cache.withLock({ $0[url] }), hit.expires > now { return try hit.result.get() }
+        guard admit() else { throw .invalidClient("too many client metadata documents fetched for this address; try again later") }
         let (result, ttl) = fetch(url)
         cache.withLock { cache in
             if cache.count >= maxEntries { cache = cache.filter { $0.value.expires > now } }
             if cache.count < maxEntries, ttl > 0 { cache[url] = Entry(result: result, expires: now + ttl) } else { cache[url] = nil }
         }
-        return result
+        return try result.get()
     }
 
     private func fail(_ message: String) -> (Result<ClientMetadata, OAuthError>, Double) {
@@ -88,7 +89,7 @@ final class ClientMetadataFetcher: Sendable {
             return fail("content type '\(type)' is not application/json")
         }
         guard let json = try? JSON.parse(body, maxDepth: 16) else { return fail("the body is not valid JSON") }
-        let result = ClientMetadataDocument.validate(json, url: url)
+        let result = Result { () throws(OAuthError) in try ClientMetadataDocument.validate(json, url: url) }
         return (result, ClientMetadataFetcher.ttl(cacheControl: headers["Cache-Control"]))
     }
 

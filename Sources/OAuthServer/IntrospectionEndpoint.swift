@@ -17,6 +17,12 @@ extension OAuthServer {
             case .ownTokens(let id): return "client:" + id
             }
         }
+
+        /// RFC 7662 §2.2: a caller limited to its own tokens learns nothing about others'.
+        func mayLearn(_ active: TokenIntrospection.Active) -> Bool {
+            guard case .ownTokens(let id) = self else { return true }
+            return active.principal.clientID == id
+        }
     }
 
     /// POST /oauth/introspect (RFC 7662). Inactive, unknown and malformed tokens all answer
@@ -24,39 +30,20 @@ extension OAuthServer {
     /// `active: false` answers are rate-limited per caller against token scanning (RFC 7662 §4).
     func introspect(_ request: HTTPRequest) throws -> HTTPResponse {
         // Repeated parameters are checked only once the caller is known (below).
-        let form: [(name: String, value: String)]
-        switch FormFields.backChannel(request, checkRepeats: false) {
-        case .success(let f): form = f
-        case .failure(let e): return OAuthResponse.error(e)
-        }
+        let form = try FormFields.backChannel(request, checkRepeats: false)
         let addressKey = "addr:" + clientAddress(request)
         if let wait = introspectionLimiter.wait(addressKey) {
-            return OAuthResponse.tooManyRequests(retryAfter: wait, what: "failed introspection requests")
+            throw OAuthError.tooManyRequests(retryAfter: wait, what: "failed introspection requests")
         }
         return try withStore { store in
-            let caller: IntrospectionCaller
-            switch try introspectionCaller(request, form: form, store: store) {
-            case .success(let c): caller = c
-            case .failure(let f):
-                _ = introspectionLimiter.take(addressKey)
-                try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.introspect", clientID: f.clientID, decision: "deny",
-                                               reason: "caller authentication failed: \(f.error.description)",
-                                               remoteAddr: clientAddress(request)), to: store.db)
-                // RFC 7662 §2.3: a failed caller authentication is a 401.
-                return OAuthResponse.error(f.error, status: 401, basicChallenge: f.usedBasic)
-            }
+            let caller = try introspectionCaller(request, form: form, store: store)
             if let wait = introspectionLimiter.wait(caller.key) {
-                return OAuthResponse.tooManyRequests(retryAfter: wait, what: "inactive-token introspections")
+                throw OAuthError.tooManyRequests(retryAfter: wait, what: "inactive-token introspections")
             }
-            if let name = FormFields.repeated(form) { return OAuthResponse.error(FormFields.repeatedError(name)) }
+            try FormFields.refuseRepeats(form)
             // RFC 7662 §2.1: token is REQUIRED; token_type_hint is only a hint (lookup is by hash, whatever the type).
-            guard let token = FormFields.value(form, "token") else { return OAuthResponse.error(.invalidRequest("token is required")) }
-            let active = try TokenIntrospection(store: store).inspect(token)
-            if let active {
-                if case .ownTokens(let id) = caller, active.principal.clientID != id {
-                    _ = introspectionLimiter.take(caller.key)
-                    return OAuthResponse.json(.object([("active", .bool(false))]), cors: false)
-                }
+            let token = try FormFields.require(form, "token")
+            if let active = try TokenIntrospection(store: store).inspect(token), caller.mayLearn(active) {
                 return OAuthResponse.json(active.json(issuer: issuer), cors: false)
             }
             _ = introspectionLimiter.take(caller.key)
@@ -64,27 +51,45 @@ extension OAuthServer {
         }
     }
 
+    /// Who is asking. RFC 7662 §2.3: a failed caller authentication is a 401; it is audited and counts
+    /// against the address.
     private func introspectionCaller(_ request: HTTPRequest, form: [(name: String, value: String)],
-                                     store: Store) throws -> Result<IntrospectionCaller, ClientAuthenticationFailure> {
-        if let header = request.headers["Authorization"], header.lowercased().hasPrefix("bearer ") {
-            let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-            guard case .success(let principal) = try TokenVerifier().verify(secret: secret, accept: [.pat], db: store.db),
-                  try TokenIntrospection(store: store).mayIntrospect(tokenID: principal.tokenID) else {
-                return .failure(.init(error: OAuthError("invalid_token", "the bearer token may not introspect (create it with --introspection)"),
-                                      usedBasic: false, clientID: nil))
+                                     store: Store) throws -> IntrospectionCaller {
+        let refuse = { (error: OAuthError, clientID: String?) throws in
+            _ = self.introspectionLimiter.take("addr:" + self.clientAddress(request))
+            try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.introspect", clientID: clientID, decision: "deny",
+                                           reason: "caller authentication failed: \(error.description)",
+                                           remoteAddr: self.clientAddress(request)), to: store.db)
+        }
+        do {
+            if let header = request.headers["Authorization"], header.lowercased().hasPrefix("bearer ") {
+                return try bearerCaller(header, store: store, refuse: refuse)
             }
-            return .success(.any("token:" + principal.tokenID))
+            let presentsClient = form.contains { $0.name == "client_id" || $0.name == "client_secret" } || ClientAuthentication.basic(request) != nil
+            if configuration.unauthenticatedIntrospection && !presentsClient {
+                return .any("addr:" + clientAddress(request))
+            }
+            let client = try ClientAuthentication(request: request, form: form, store: store, onRefusal: refuse)
+                .authenticate(requireSecret: !configuration.unauthenticatedIntrospection)
+            if configuration.unauthenticatedIntrospection || client.record.registration == .cli {
+                return .any("client:" + client.record.clientID)
+            }
+            return .ownTokens(clientID: client.record.clientID)
+        } catch let refusal as OAuthError {
+            throw refusal.with(status: 401)
         }
-        let presentsClient = form.contains { $0.name == "client_id" || $0.name == "client_secret" } || ClientAuthentication.basic(request) != nil
-        if configuration.unauthenticatedIntrospection && !presentsClient {
-            return .success(.any("addr:" + clientAddress(request)))
+    }
+
+    /// A personal token marked for introspection (`token create --introspection`).
+    private func bearerCaller(_ header: String, store: Store,
+                              refuse: (OAuthError, String?) throws -> Void) throws -> IntrospectionCaller {
+        let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard case .success(let principal) = try TokenVerifier().verify(secret: secret, accept: [.pat], db: store.db),
+              try TokenIntrospection(store: store).mayIntrospect(tokenID: principal.tokenID) else {
+            let error = OAuthError.invalidToken("the bearer token may not introspect (create it with --introspection)")
+            try refuse(error, nil)
+            throw error
         }
-        switch try ClientAuthentication.authenticate(request, form: form, store: store, requireSecret: !configuration.unauthenticatedIntrospection) {
-        case .failure(let f): return .failure(f)
-        case .success(let client):
-            if configuration.unauthenticatedIntrospection { return .success(.any("client:" + client.record.clientID)) }
-            return .success(client.record.registration == "cli" ? .any("client:" + client.record.clientID)
-                                                                 : .ownTokens(clientID: client.record.clientID))
-        }
+        return .any("token:" + principal.tokenID)
     }
 }

@@ -18,24 +18,20 @@ enum OAuthResponse {
         return r
     }
 
-    /// RFC 6749 §5.2 error: 400, or 401 for `invalid_client` (with a `WWW-Authenticate` challenge when the
-    /// client tried the Authorization header, as §5.2 requires).
-    static func error(_ error: OAuthError, status: Int? = nil, basicChallenge: Bool = false) -> HTTPResponse {
-        let code = status ?? (error.code == "invalid_client" ? 401 : 400)
-        var r = json(error.json, status: code)
-        if code == 401 { r.headers["WWW-Authenticate"] = basicChallenge ? "Basic realm=\"mcpctl\"" : "Basic realm=\"mcpctl\", Bearer realm=\"mcpctl\"" }
-        return r
-    }
-
-    /// 429 with `Retry-After` (RFC 6585 §4).
-    static func tooManyRequests(retryAfter: Int, what: String) -> HTTPResponse {
-        var r = json(OAuthError("too_many_requests", "too many \(what); retry in \(retryAfter) s").json, status: 429)
-        r.headers["Retry-After"] = String(retryAfter)
+    /// The one writer of OAuth errors (RFC 6749 §5.2): the JSON body at the error's status; a 401 carries a
+    /// `WWW-Authenticate` challenge (Basic only when the client tried Basic, as §5.2 requires) and a 429 its
+    /// `Retry-After` (RFC 6585 §4).
+    static func error(_ error: OAuthError) -> HTTPResponse {
+        var r = json(error.json, status: error.status)
+        if error.status == 401 {
+            r.headers["WWW-Authenticate"] = error.challengesBasicOnly ? "Basic realm=\"mcpctl\"" : "Basic realm=\"mcpctl\", Bearer realm=\"mcpctl\""
+        }
+        if let wait = error.retryAfter { r.headers["Retry-After"] = String(wait) }
         return r
     }
 
     static func methodNotAllowed(_ allowed: String) -> HTTPResponse {
-        var r = json(OAuthError.invalidRequest("use \(allowed)").json, status: 405)
+        var r = error(OAuthError.invalidRequest("use \(allowed)").with(status: 405))
         r.headers["Allow"] = allowed
         return r
     }
@@ -48,10 +44,6 @@ enum OAuthResponse {
         r.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, MCP-Protocol-Version"
         r.headers["Access-Control-Max-Age"] = "600"
         return r
-    }
-
-    static func serverError() -> HTTPResponse {
-        json(OAuthError("server_error", "the authorization server failed; the error is logged").json, status: 500)
     }
 
     /// A 303 See Other (POSTs are answered with 303, RFC 9110 §15.4.4).
@@ -80,23 +72,33 @@ enum FormFields {
         fields.first { $0.name == name }.map(\.value).flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// The parameters of a back-channel request (token, revocation, introspection), or the error to answer:
-    /// OAuth 2.1 §3.2.2 form encoding in the body; RFC 6749 §3.2 no parameter more than once (unless
-    /// `checkRepeats` is false, for an endpoint that must authenticate its caller first). At the token
-    /// endpoint (`resourceIsTarget`) a repeated `resource` is RFC 8707 §2's `invalid_target`.
+    /// The parameters of a back-channel request (token, revocation, introspection): OAuth 2.1 §3.2.2 form
+    /// encoding in the body; RFC 6749 §3.2 no parameter more than once (unless `checkRepeats` is false, for an
+    /// endpoint that must authenticate its caller first). At the token endpoint (`resourceIsTarget`) a
+    /// repeated `resource` is RFC 8707 §2's `invalid_target`.
     static func backChannel(_ request: HTTPRequest, checkRepeats: Bool = true,
-                            resourceIsTarget: Bool = false) -> Result<[(name: String, value: String)], OAuthError> {
+                            resourceIsTarget: Bool = false) throws(OAuthError) -> [(name: String, value: String)] {
         guard isForm(request) else {
-            return .failure(.invalidRequest("send the parameters as application/x-www-form-urlencoded in the body"))
+            throw .invalidRequest("send the parameters as application/x-www-form-urlencoded in the body")
         }
         let form = request.formFields()
-        if checkRepeats, let name = repeated(form) {
-            return .failure(name == "resource" && resourceIsTarget ? .invalidTarget("give exactly one resource") : repeatedError(name))
-        }
-        return .success(form)
+        if checkRepeats { try refuseRepeats(form, resourceIsTarget: resourceIsTarget) }
+        return form
     }
 
-    static func repeatedError(_ name: String) -> OAuthError { .invalidRequest("the parameter \(name) was sent more than once") }
+    /// RFC 6749 §3.2: no parameter more than once; RFC 8707 §2: a repeated `resource` at the token endpoint
+    /// is `invalid_target`.
+    static func refuseRepeats(_ form: [(name: String, value: String)], resourceIsTarget: Bool = false) throws(OAuthError) {
+        guard let name = repeated(form) else { return }
+        throw name == "resource" && resourceIsTarget ? .invalidTarget("give exactly one resource")
+                                                     : .invalidRequest("the parameter \(name) was sent more than once")
+    }
+
+    /// A required parameter, or `invalid_request` naming it.
+    static func require(_ fields: [(name: String, value: String)], _ name: String, _ description: String? = nil) throws(OAuthError) -> String {
+        guard let v = value(fields, name) else { throw .invalidRequest(description ?? "\(name) is required") }
+        return v
+    }
 
     /// Whether the body is a form post (`application/x-www-form-urlencoded`, parameters ignored).
     static func isForm(_ request: HTTPRequest) -> Bool {

@@ -65,12 +65,15 @@ public final class OAuthServer: Sendable {
                 default: return try revoke(request)
                 }
             default:
-                return OAuthResponse.json(OAuthError("not_found", "no such OAuth endpoint").json, status: 404)
+                throw OAuthError.notFound("no such OAuth endpoint")
             }
+        } catch let refusal as OAuthError {
+            return path == "/oauth/authorize" ? AuthorizePages.refusal(refusal) : OAuthResponse.error(refusal)
         } catch {
             FileHandle.standardError.write(Data("mcpctl serve: oauth: \(request.method) \(path) failed: \(error)\n".utf8))
             return path == "/oauth/authorize" ? Pages.response(Pages.error(title: "Something went wrong",
-                message: "The authorization server failed. The error is in the server log."), status: 500) : OAuthResponse.serverError()
+                message: "The authorization server failed. The error is in the server log."), status: 500)
+                : OAuthResponse.error(.serverError("the authorization server failed; the error is logged"))
         }
     }
 

@@ -123,12 +123,12 @@ enum Pages {
     /// The consent form: one checkbox per scope the user may grant, ticked by default.
     static func consent(_ tx: AuthorizationTransaction, email: String, offered: ScopeSet, requested: ScopeSet?) -> String {
         let client = tx.request.client
-        let unverified = client.registration == "dcr" || client.registration == "cimd"
+        let unverified = client.registration.isSelfRegistered
         var who = "<strong>\(escape(client.name))</strong>"
         if unverified { who += " <span class=\"badge\">unverified</span>" }
         let dest = destination(tx.request.redirectURI)
         var details = "<p class=\"muted\">After your decision you will be sent to <strong>\(escape(dest.text))</strong>.</p>"
-        if client.registration == "cimd", let host = URLComponents(string: client.clientID)?.host {
+        if client.registration == .cimd, let host = URLComponents(string: client.clientID)?.host {
             details += "<p class=\"muted\">Client published by <strong>\(escape(host))</strong> (<code>\(escape(client.clientID))</code>).</p>"
         } else if unverified {
             details += "<p class=\"muted\">This application registered itself; its name is not verified.</p>"

@@ -7,26 +7,10 @@ extension OAuthServer {
     /// (429 + Retry-After), deduplication of identical public registrations, and a cap on never-used clients.
     func register(_ request: HTTPRequest) throws -> HTTPResponse {
         if let wait = registrationLimiter.take("addr:" + clientAddress(request)) {
-            return OAuthResponse.tooManyRequests(retryAfter: wait, what: "registrations from this address")
+            throw OAuthError.tooManyRequests(retryAfter: wait, what: "registrations from this address")
         }
-        guard request.body.count <= configuration.maxRegistrationBodyBytes else {
-            return OAuthResponse.error(.invalidClientMetadata("the registration request is larger than \(configuration.maxRegistrationBodyBytes) bytes"), status: 413)
-        }
-        // RFC 7591 §3.1: the client metadata is sent as a JSON document.
-        let type = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard type == "application/json" else {
-            return OAuthResponse.error(.invalidClientMetadata("send the client metadata as application/json"))
-        }
-        guard let json = try? JSON.parse(request.body, maxDepth: 16) else {
-            return OAuthResponse.error(.invalidClientMetadata("the body is not valid JSON"))
-        }
-        let metadata: ClientMetadata
-        switch ClientMetadata.parse(json, defaultAuthMethod: "client_secret_basic") {
-        case .success(let m): metadata = m
-        case .failure(let e):
-            // RFC 7591 §3.2.2: invalid_redirect_uri / invalid_client_metadata, status 400.
-            return OAuthResponse.error(e)
-        }
+        // RFC 7591 §3.2.2: invalid_redirect_uri / invalid_client_metadata, status 400 (413 for an oversized body).
+        let metadata = try registrationMetadata(request)
         let outcome = try writing { store in
             try ClientRegistration(store: store).register(metadata, maxUnusedClients: configuration.maxUnusedClients,
                                                           remoteAddr: clientAddress(request))
@@ -41,5 +25,17 @@ extension OAuthServer {
         if outcome.deduplicated { echoed.name = outcome.record.name }
         body += echoed.json.objectValue ?? []
         return OAuthResponse.json(.object(body), status: 201)
+    }
+
+    /// RFC 7591 §3.1: the client metadata, sent as a JSON document within the size cap.
+    private func registrationMetadata(_ request: HTTPRequest) throws(OAuthError) -> ClientMetadata {
+        guard request.body.count <= configuration.maxRegistrationBodyBytes else {
+            throw OAuthError.invalidClientMetadata("the registration request is larger than \(configuration.maxRegistrationBodyBytes) bytes")
+                .with(status: 413)
+        }
+        let type = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else { throw .invalidClientMetadata("send the client metadata as application/json") }
+        guard let json = try? JSON.parse(request.body, maxDepth: 16) else { throw .invalidClientMetadata("the body is not valid JSON") }
+        return try ClientMetadata.parse(json, defaultAuthMethod: "client_secret_basic")
     }
 }

@@ -6,21 +6,14 @@ extension OAuthServer {
     /// `token_type_hint` only orders the search, which covers every type anyway (§2.1); revoking a
     /// refresh token revokes its family's access tokens too (§2.1).
     func revoke(_ request: HTTPRequest) throws -> HTTPResponse {
-        let form: [(name: String, value: String)]
-        switch FormFields.backChannel(request) {
-        case .success(let f): form = f
-        case .failure(let e): return OAuthResponse.error(e)
-        }
-        guard let token = FormFields.value(form, "token") else { return OAuthResponse.error(.invalidRequest("token is required")) }
+        let form = try FormFields.backChannel(request)
+        let token = try FormFields.require(form, "token")
         return try writing { store in
             // RFC 7009 §2.1: confidential clients authenticate; public clients identify themselves.
-            let client: AuthenticatedClient
-            switch try authenticateClient(request, form: form, store: store, action: "oauth.revoke") {
-            case .success(let c): client = c
-            case .failure(let refusal): return refusal.response
-            }
+            let client = try authenticateClient(request, form: form, store: store, action: "oauth.revoke")
             let db = store.db
-            return try db.write {
+            // A refusal still commits its audit row.
+            return try db.writeCommittingRefusal {
                 guard token.utf8.count <= 256, TokenSecret.kind(of: token) != nil,
                       let record = try Tokens(store: store).find(secret: token) else {
                     // RFC 7009 §2.2: an invalid token is not an error the client could handle.
@@ -31,7 +24,7 @@ extension OAuthServer {
                     try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", email: record.email, tokenID: record.id,
                                                    clientID: client.record.clientID, decision: "deny",
                                                    reason: "token was not issued to this client", remoteAddr: clientAddress(request)), to: db)
-                    return OAuthResponse.error(.unauthorizedClient("the token was not issued to this client"))
+                    throw OAuthError.unauthorizedClient("the token was not issued to this client")
                 }
                 let n = try Credentials.revokeToken(record, reason: "revoked by the client", db: db)
                 try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", email: record.email, tokenID: record.id,

@@ -68,9 +68,9 @@ final class DocumentHost: @unchecked Sendable {
         let t = try h.exchange(client, code: code, verifier: verifier)
         #expect(t.status == 200, "\(t.text)")
         let record = try h.store { try Clients(store: $0).require(docs.url()) }
-        #expect(record.registration == "cimd")
+        #expect(record.registration == .cimd)
         #expect(record.name == "Example MCP Client")
-        #expect(record.users == 1)
+        #expect(record.usage?.users == 1)
     }
 
     @Test func documentWhoseClientIDIsNotItsURLIsRefused() throws {

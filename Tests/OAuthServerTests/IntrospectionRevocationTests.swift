@@ -7,7 +7,7 @@ extension OAuthHarness {
     /// A confidential client registered by an operator (`mcpctl client register --confidential`): a resource server.
     func resourceServer() throws -> RegisteredClient {
         let r = try store { try Clients(store: $0).register(name: "gateway", redirectURIs: ["https://rs.example.com/cb"],
-                                                             confidential: true, registration: "cli") }
+                                                             confidential: true, registration: .cli) }
         return RegisteredClient(id: r.record.clientID, secret: r.secret, redirectURI: "https://rs.example.com/cb")
     }
 

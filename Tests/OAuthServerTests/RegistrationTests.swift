@@ -16,7 +16,7 @@ import Testing
         #expect(r.json["client_secret"] == nil)
         let id = try #require(r.json["client_id"]?.stringValue)
         let record = try h.store { try Clients(store: $0).require(id) }
-        #expect(record.registration == "dcr")
+        #expect(record.registration == .dcr)
         #expect(record.redirectURIs == ["http://127.0.0.1:33418/callback"])
     }
 
@@ -195,7 +195,7 @@ import Testing
         for name in RegistrationTests.hostileNames {
             #expect(ClientName.problem(name) != nil, "\(name.debugDescription)")
             #expect(throws: DomainError.self) {
-                try h.store { try Clients(store: $0).register(name: name, redirectURIs: ["https://a.example/cb"], confidential: false, registration: "cli") }
+                try h.store { try Clients(store: $0).register(name: name, redirectURIs: ["https://a.example/cb"], confidential: false, registration: .cli) }
             }
         }
         #expect(ClientName.problem("Claude Desktop") == nil)

@@ -50,7 +50,7 @@ extension OAuthHarness {
         #expect(p.app == "notes" && p.env == "dev" && p.clientID == client.id && p.scopes == .all && p.kind == .access)
         // The connected application shows up with its user and scopes (mcpctl client list).
         let record = try h.store { try Clients(store: $0).require(client.id) }
-        #expect(record.users == 1 && record.scopes == .all && record.lastUsedAt != nil)
+        #expect(record.usage?.users == 1 && record.usage?.scopes == .all && record.lastUsedAt != nil)
     }
 
     @Test func accessTokenLifetimeComesFromTheConfiguration() throws {

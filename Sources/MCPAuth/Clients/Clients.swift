@@ -15,8 +15,8 @@ public struct Clients: Sendable {
 
     static func newClientID() -> String { "client_" + Base62.random(count: 22) }
 
-    /// Registers a client. `registration` is `cli`, `dcr` or `cimd`; for `cimd` the client id is the metadata URL.
-    public func register(name: String, redirectURIs: [String], confidential: Bool, registration: String,
+    /// Registers a client; for `cimd` the client id is the metadata URL.
+    public func register(name: String, redirectURIs: [String], confidential: Bool, registration: RegistrationMethod,
                          clientID: String? = nil, metadata: JSON? = nil, fingerprint: String? = nil,
                          source: String = "cli", remoteAddr: String? = nil) throws -> Registered {
         if let problem = ClientName.problem(name) { throw DomainError.invalid(problem) }
@@ -34,16 +34,16 @@ public struct Clients: Sendable {
                     metadata = excluded.metadata
                 """, [.text(id), .text(trimmed), .text(JSON.array(redirectURIs.map { .string($0) }).encoded()),
                       .text(confidential ? "client_secret_basic" : "none"), secret.map { .blob(TokenSecret.hash($0)) } ?? .null,
-                      .text(registration), .text(metadata?.encoded()), .text(fingerprint), .integer(Clock.nowMillis())])
+                      .text(registration.rawValue), .text(metadata?.encoded()), .text(fingerprint), .integer(Clock.nowMillis())])
             try AuditLog.append(AuditEvent(source: source, action: "client.register", actor: source == "cli" ? OperatingSystemUser.name : nil,
-                                           clientID: id, decision: "allow", reason: "registration=\(registration)",
+                                           clientID: id, decision: "allow", reason: "registration=\(registration.rawValue)",
                                            remoteAddr: remoteAddr, target: trimmed), to: db)
             return Registered(record: try require(id), secret: secret)
         }
     }
 
     public func find(_ clientID: String) throws -> ClientRecord? {
-        try db.first(ClientRecord.select + " WHERE c.client_id = ?", [.text(clientID)]).map(ClientRecord.init)
+        try db.first(ClientRecord.selectWithUsage + " WHERE c.client_id = ?", [.text(clientID)]).map(ClientRecord.init(rowWithUsage:))
     }
 
     public func require(_ clientID: String) throws -> ClientRecord {
@@ -53,7 +53,7 @@ public struct Clients: Sendable {
 
     /// Connected applications, newest first; `email` narrows to clients that user consented to or holds tokens of.
     public func list(email: String?, includeBlocked: Bool) throws -> [ClientRecord] {
-        var sql = ClientRecord.select + " WHERE 1 = 1"
+        var sql = ClientRecord.selectWithUsage + " WHERE 1 = 1"
         var args: [SQLValue] = []
         if let email {
             let user = try Users(store: store).require(email)
@@ -61,7 +61,7 @@ public struct Clients: Sendable {
             args += [.integer(user.id), .integer(user.id)]
         }
         if !includeBlocked { sql += " AND c.blocked_at IS NULL" }
-        return try db.query(sql + " ORDER BY c.created_at DESC", args).map(ClientRecord.init)
+        return try db.query(sql + " ORDER BY c.created_at DESC", args).map(ClientRecord.init(rowWithUsage:))
     }
 
     /// Consents of a client: who agreed to what, on which resource.
@@ -71,9 +71,9 @@ public struct Clients: Sendable {
             WHERE c.client_id = ? ORDER BY u.email
             """, [.text(clientID)]).map {
             .object([("email", .str($0.string("email"))), ("app", .str($0.string("app"))), ("env", .str($0.string("env"))),
-                     ("scopes", .array((ScopeSet(parsing: $0.string("scopes") ?? "") ?? []).list.map { .string($0) })),
-                     ("created_at", .string(Clock.rfc3339($0.int("created_at") ?? 0))),
-                     ("updated_at", .string(Clock.rfc3339($0.int("updated_at") ?? 0)))])
+                     ("scopes", .array(try $0.scopes("scopes", of: "consents").list.map { .string($0) })),
+                     ("created_at", .string(Clock.rfc3339(try $0.integer("created_at", of: "consents")))),
+                     ("updated_at", .string(Clock.rfc3339(try $0.integer("updated_at", of: "consents"))))])
         }
     }
 
@@ -107,8 +107,8 @@ public struct Clients: Sendable {
     public func prune(unusedForSeconds: Int64, dryRun: Bool) throws -> [ClientRecord] {
         try db.write {
             let cutoff = Clock.nowMillis() - unusedForSeconds * 1000
-            let candidates = try db.query(ClientRecord.select + " WHERE COALESCE(c.last_used_at, c.created_at) < ?", [.integer(cutoff)])
-                .map(ClientRecord.init).filter { $0.liveTokens == 0 }
+            let candidates = try db.query(ClientRecord.selectWithUsage + " WHERE COALESCE(c.last_used_at, c.created_at) < ?", [.integer(cutoff)])
+                .map(ClientRecord.init(rowWithUsage:)).filter { $0.usage?.liveTokens == 0 }
             if dryRun { return candidates }
             for c in candidates {
                 try db.run("DELETE FROM tokens WHERE client_id = ?", [.text(c.clientID)])

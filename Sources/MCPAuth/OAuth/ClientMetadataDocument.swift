@@ -32,34 +32,34 @@ public enum ClientMetadataDocument {
     }
 
     /// Validates a fetched document for the client id `url`. Errors are `invalid_client_metadata`.
-    public static func validate(_ document: JSON, url: String) -> Result<ClientMetadata, OAuthError> {
-        guard document.objectValue != nil else { return .failure(.invalidClientMetadata("the client metadata document is not a JSON object")) }
+    public static func validate(_ document: JSON, url: String) throws(OAuthError) -> ClientMetadata {
+        guard document.objectValue != nil else { throw .invalidClientMetadata("the client metadata document is not a JSON object") }
         // CIMD §4.1: client_id MUST equal the document URL by simple string comparison (RFC 3986 §6.2.1).
         guard document["client_id"]?.stringValue == url else {
-            return .failure(.invalidClientMetadata("the client metadata document's client_id does not equal its URL"))
+            throw .invalidClientMetadata("the client metadata document's client_id does not equal its URL")
         }
         // CIMD §4.1: no shared secret can exist for such a client.
         if document["client_secret"] != nil || document["client_secret_expires_at"] != nil {
-            return .failure(.invalidClientMetadata("a client metadata document must not contain a client secret"))
+            throw .invalidClientMetadata("a client metadata document must not contain a client secret")
         }
         if let m = document["token_endpoint_auth_method"]?.stringValue, m != "none" {
-            return .failure(.invalidClientMetadata("token_endpoint_auth_method '\(m)' is not supported for metadata-document clients (use none)"))
+            throw .invalidClientMetadata("token_endpoint_auth_method '\(m)' is not supported for metadata-document clients (use none)")
         }
-        return ClientMetadata.parse(document, defaultAuthMethod: "none")
+        return try ClientMetadata.parse(document, defaultAuthMethod: "none")
     }
 
     /// Records (or refreshes) the client `url` as registration `cimd`; unchanged metadata writes nothing.
     /// A blocked client stays blocked.
-    public static func record(_ metadata: ClientMetadata, url: String, store: Store, remoteAddr: String?) throws -> OAuthClient {
-        if let existing = try OAuthClient.find(url, db: store.db) {
-            guard existing.registration == "cimd" else { throw DomainError.conflict("client id \(url) is already registered another way") }
+    public static func record(_ metadata: ClientMetadata, url: String, store: Store, remoteAddr: String?) throws -> ClientRecord {
+        if let existing = try ClientRecord.find(url, db: store.db) {
+            guard existing.registration == .cimd else { throw DomainError.conflict("client id \(url) is already registered another way") }
             let stored = try store.db.first("SELECT metadata FROM clients WHERE client_id = ?", [.text(url)])?.string("metadata")
             if stored == metadata.json.encoded() { return existing }
         }
         _ = try Clients(store: store).register(name: metadata.name, redirectURIs: metadata.redirectURIs, confidential: false,
-                                               registration: "cimd", clientID: url, metadata: metadata.json, source: "oauth",
+                                               registration: .cimd, clientID: url, metadata: metadata.json, source: "oauth",
                                                remoteAddr: remoteAddr)
-        guard let client = try OAuthClient.find(url, db: store.db) else { throw DomainError.notFound("client \(url) vanished") }
+        guard let client = try ClientRecord.find(url, db: store.db) else { throw DomainError.notFound("client \(url) vanished") }
         return client
     }
 }

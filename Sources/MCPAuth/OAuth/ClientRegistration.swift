@@ -43,65 +43,87 @@ public struct ClientMetadata: Sendable, Equatable {
     /// Validates RFC 7591 §2 metadata. Errors are `invalid_redirect_uri` or `invalid_client_metadata` (§3.2.2).
     /// `defaultAuthMethod` is what an omitted `token_endpoint_auth_method` means: `client_secret_basic` for
     /// registration (RFC 7591 §2), `none` for metadata documents, which cannot hold a secret.
-    public static func parse(_ json: JSON, defaultAuthMethod: String) -> Result<ClientMetadata, OAuthError> {
-        guard json.objectValue != nil else { return .failure(.invalidClientMetadata("the body must be a JSON object")) }
-        func string(_ key: String) -> Result<String?, OAuthError> {
-            guard let v = json[key], !v.isNull else { return .success(nil) }
-            guard let s = v.stringValue else { return .failure(.invalidClientMetadata("\(key) must be a string")) }
-            guard s.utf8.count <= maxStringBytes else { return .failure(.invalidClientMetadata("\(key) is longer than \(maxStringBytes) bytes")) }
-            return .success(s)
+    public static func parse(_ json: JSON, defaultAuthMethod: String) throws(OAuthError) -> ClientMetadata {
+        guard json.objectValue != nil else { throw .invalidClientMetadata("the body must be a JSON object") }
+        let fields = MetadataFields(json: json)
+        let uris = try redirectURIs(fields)
+        let method = try fields.string("token_endpoint_auth_method") ?? defaultAuthMethod
+        guard ["none", "client_secret_basic", "client_secret_post"].contains(method) else {
+            throw .invalidClientMetadata("token_endpoint_auth_method '\(method)' is not supported (none, client_secret_basic, client_secret_post)")
         }
-        func strings(_ key: String, max: Int) -> Result<[String]?, OAuthError> {
-            guard let v = json[key], !v.isNull else { return .success(nil) }
-            guard let a = v.arrayValue else { return .failure(.invalidClientMetadata("\(key) must be an array of strings")) }
-            guard a.count <= max else { return .failure(.invalidClientMetadata("\(key) has more than \(max) entries")) }
-            var out: [String] = []
-            for item in a {
-                guard let s = item.stringValue, s.utf8.count <= maxStringBytes else {
-                    return .failure(.invalidClientMetadata("\(key) must be an array of strings of at most \(maxStringBytes) bytes"))
-                }
-                out.append(s)
-            }
-            return .success(out)
+        try checkFlow(fields)
+        return ClientMetadata(name: try clientName(fields), redirectURIs: uris, authMethod: method, scope: try scope(fields),
+                              applicationType: try applicationType(fields), softwareID: try fields.string("software_id"),
+                              softwareVersion: try fields.string("software_version"))
+    }
+
+    /// OAuth 2.1 §2.3.1 / RFC 8252 §7: at least one URI, each https, http on loopback, or a private-use scheme.
+    private static func redirectURIs(_ fields: MetadataFields) throws(OAuthError) -> [String] {
+        guard let uris = try fields.strings("redirect_uris", max: maxRedirectURIs), !uris.isEmpty else {
+            throw .invalidRedirectURI("redirect_uris is required and must list at least one URI")
         }
-        do throws(OAuthError) {
-            guard let uris = try strings("redirect_uris", max: maxRedirectURIs).get(), !uris.isEmpty else {
-                return .failure(.invalidRedirectURI("redirect_uris is required and must list at least one URI"))
+        for uri in uris {
+            if let problem = RedirectURI.problem(uri) { throw .invalidRedirectURI(problem) }
+        }
+        return uris
+    }
+
+    /// RFC 7591 §2.1: grant and response types must be consistent; this server offers only the code flow.
+    private static func checkFlow(_ fields: MetadataFields) throws(OAuthError) {
+        let grants = try fields.strings("grant_types", max: 10) ?? ["authorization_code"]
+        guard grants.contains("authorization_code") else {
+            throw .invalidClientMetadata("grant_types must include authorization_code (the only flow this server offers)")
+        }
+        let responses = try fields.strings("response_types", max: 10) ?? ["code"]
+        guard responses.contains("code") else { throw .invalidClientMetadata("response_types must include code") }
+    }
+
+    /// RFC 7591 §3.2.2: a client_name that cannot be shown safely is invalid_client_metadata.
+    private static func clientName(_ fields: MetadataFields) throws(OAuthError) -> String {
+        let given = (try fields.string("client_name") ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
+        let name = given.isEmpty ? "Unnamed client" : given
+        if let problem = ClientName.problem(name, field: "client_name") { throw .invalidClientMetadata(problem) }
+        return name
+    }
+
+    /// RFC 6749 §3.3: scope is a space-separated list of scope tokens (printable ASCII except `"` and backslash).
+    private static func scope(_ fields: MetadataFields) throws(OAuthError) -> String? {
+        let scope = try fields.string("scope")
+        if let scope, !scope.split(separator: " ").allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x22 && $0 != 0x5c } }) {
+            throw .invalidClientMetadata("scope must be a space-separated list of scope tokens")
+        }
+        return scope
+    }
+
+    private static func applicationType(_ fields: MetadataFields) throws(OAuthError) -> String? {
+        let type = try fields.string("application_type")
+        if let type, type != "native" && type != "web" { throw .invalidClientMetadata("application_type must be native or web") }
+        return type
+    }
+}
+
+/// Typed, size-capped reads of client metadata members; a wrong type is `invalid_client_metadata`.
+private struct MetadataFields {
+    let json: JSON
+
+    func string(_ key: String) throws(OAuthError) -> String? {
+        guard let v = json[key], !v.isNull else { return nil }
+        guard let s = v.stringValue else { throw .invalidClientMetadata("\(key) must be a string") }
+        guard s.utf8.count <= ClientMetadata.maxStringBytes else {
+            throw .invalidClientMetadata("\(key) is longer than \(ClientMetadata.maxStringBytes) bytes")
+        }
+        return s
+    }
+
+    func strings(_ key: String, max: Int) throws(OAuthError) -> [String]? {
+        guard let v = json[key], !v.isNull else { return nil }
+        guard let a = v.arrayValue else { throw .invalidClientMetadata("\(key) must be an array of strings") }
+        guard a.count <= max else { throw .invalidClientMetadata("\(key) has more than \(max) entries") }
+        return try a.map { (item: JSON) throws(OAuthError) -> String in
+            guard let s = item.stringValue, s.utf8.count <= ClientMetadata.maxStringBytes else {
+                throw .invalidClientMetadata("\(key) must be an array of strings of at most \(ClientMetadata.maxStringBytes) bytes")
             }
-            for uri in uris {
-                // OAuth 2.1 §2.3.1 / RFC 8252 §7: https, http on loopback, or a private-use scheme.
-                if let problem = RedirectURI.problem(uri) { return .failure(.invalidRedirectURI(problem)) }
-            }
-            let method = try string("token_endpoint_auth_method").get() ?? defaultAuthMethod
-            guard ["none", "client_secret_basic", "client_secret_post"].contains(method) else {
-                return .failure(.invalidClientMetadata("token_endpoint_auth_method '\(method)' is not supported (none, client_secret_basic, client_secret_post)"))
-            }
-            // RFC 7591 §2.1: grant and response types must be consistent; this server offers only the code flow.
-            let grants = try strings("grant_types", max: 10).get() ?? ["authorization_code"]
-            guard grants.contains("authorization_code") else {
-                return .failure(.invalidClientMetadata("grant_types must include authorization_code (the only flow this server offers)"))
-            }
-            let responses = try strings("response_types", max: 10).get() ?? ["code"]
-            guard responses.contains("code") else {
-                return .failure(.invalidClientMetadata("response_types must include code"))
-            }
-            // RFC 7591 §3.2.2: a client_name that cannot be shown safely is invalid_client_metadata.
-            let given = (try string("client_name").get() ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
-            let name = given.isEmpty ? "Unnamed client" : given
-            if let problem = ClientName.problem(name, field: "client_name") { return .failure(.invalidClientMetadata(problem)) }
-            let scope = try string("scope").get()
-            if let scope, !scope.split(separator: " ").allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x22 && $0 != 0x5c } }) {
-                return .failure(.invalidClientMetadata("scope must be a space-separated list of scope tokens"))
-            }
-            let type = try string("application_type").get()
-            if let type, type != "native" && type != "web" {
-                return .failure(.invalidClientMetadata("application_type must be native or web"))
-            }
-            return .success(ClientMetadata(name: name, redirectURIs: uris, authMethod: method, scope: scope,
-                                           applicationType: type, softwareID: try string("software_id").get(),
-                                           softwareVersion: try string("software_version").get()))
-        } catch {
-            return .failure(error)
+            return s
         }
     }
 }
@@ -139,7 +161,7 @@ public struct ClientRegistration: Sendable {
                 return Outcome(record: record, secret: nil, deduplicated: true, reclaimed: 0)
             }
             let registered = try Clients(store: store).register(name: metadata.name, redirectURIs: metadata.redirectURIs,
-                                                                confidential: metadata.isConfidential, registration: "dcr",
+                                                                confidential: metadata.isConfidential, registration: .dcr,
                                                                 metadata: metadata.json, fingerprint: fingerprint,
                                                                 source: "oauth", remoteAddr: remoteAddr)
             if metadata.authMethod == "client_secret_post" {
@@ -158,7 +180,8 @@ public struct ClientRegistration: Sendable {
               AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.client_id = c.client_id)
               AND NOT EXISTS (SELECT 1 FROM consents s WHERE s.client_id = c.client_id)
             """
-        let count = try db.first("SELECT COUNT(*) AS n " + unused)?.int("n") ?? 0
+        guard let counted = try db.first("SELECT COUNT(*) AS n " + unused) else { return 0 }
+        let count = try counted.integer("n", of: "clients")
         guard count > Int64(keep) else { return 0 }
         let victims = try db.query("SELECT c.client_id " + unused + " AND c.client_id <> ? ORDER BY c.created_at, c.rowid LIMIT ?",
                                    [.text(sparing), .integer(count - Int64(keep))]).compactMap { $0.string("client_id") }

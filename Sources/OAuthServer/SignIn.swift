@@ -1,0 +1,73 @@
+import Foundation
+import HTTP
+import MCPAuth
+
+/// Signing a browser in at the authorization server: who is signed in now, and a password sign-in with
+/// its throttle and session. Knows nothing of authorization requests, so other pages can use it too.
+struct SignIn {
+    let browser: BrowserState
+    let configuration: OAuthConfiguration
+    let store: Store
+
+    /// How a sign-in attempt ended.
+    enum Outcome {
+        /// Signed in: the `Set-Cookie` value of the new session.
+        case signedIn(User, sessionCookie: String)
+        /// Refused, with the notice to show (the same for every wrong credential).
+        case refused(notice: String)
+        /// Refused by the throttle without checking the password; retry after this many seconds.
+        case throttled(retryAfterSeconds: Int64)
+    }
+
+    /// The signed-in user: from the trusted proxy header (only from configured proxy addresses), else
+    /// from the session cookie. Disabled users are never signed in.
+    func currentUser(_ request: HTTPRequest, cookies: [String: String]) throws -> User? {
+        if let header = configuration.trustedUserHeader, let value = request.headers[header]?.trimmingCharacters(in: .whitespaces),
+           !value.isEmpty, configuration.trustedProxies.contains(request.remoteAddress) {
+            if let user = try Users(store: store).find(value), user.disabledAt == nil { return user }
+            return nil
+        }
+        guard let session = browser.session(cookies[BrowserState.sessionCookie]),
+              let user = try Users(store: store).find(session.email), user.id == session.userID, user.disabledAt == nil
+        else { return nil }
+        return user
+    }
+
+    /// A password sign-in from `address`. A wrong password, an unknown email and a disabled account get the
+    /// same answer (and cost the same PBKDF2 run); failures are limited per account and per address.
+    func attempt(email: String, password: String, address: String, cookies: [String: String]) throws -> Outcome {
+        guard !email.isEmpty, !password.isEmpty else { return .refused(notice: "Enter your email and password.") }
+        let throttle = LoginThrottle(store: store, limits: configuration.loginLimits)
+        // The attempt is reserved before the password is checked, so parallel guesses cannot outrun the limit.
+        let reservation: LoginThrottle.Reservation
+        switch try throttle.reserve(email: email, address: address) {
+        case .admitted(let r): reservation = r
+        case .throttled(let wait): return .throttled(retryAfterSeconds: wait)
+        }
+        let users = Users(store: store)
+        guard password.utf8.count <= Password.maxLength, let user = try users.authenticate(email: email, password: password) else {
+            try throttle.recordFailure(email: email, address: address, reason: try failureReason(email))
+            return .refused(notice: "Incorrect email or password.")
+        }
+        try throttle.recordSuccess(user: user, reservation: reservation, address: address, method: "password")
+        // A new session id at every sign-in, so an id planted in the browser beforehand is never promoted.
+        browser.endSession(cookies[BrowserState.sessionCookie])
+        let secret = browser.createSession(userID: user.id, email: user.email)
+        return .signedIn(user, sessionCookie: cookie(BrowserState.sessionCookie, secret, maxAge: configuration.sessionTTL))
+    }
+
+    /// Why a sign-in failed, for the audit row only (the browser is told the same thing every time).
+    private func failureReason(_ email: String) throws -> String {
+        guard let known = try Users(store: store).find(email) else { return "unknown email" }
+        if known.disabledAt != nil { return "user disabled" }
+        return known.hasPassword ? "wrong password" : "no password set"
+    }
+
+    /// A cookie of the authorization pages: HttpOnly, SameSite=Lax, `Secure` behind https.
+    func cookie(_ name: String, _ value: String, maxAge: Int64?) -> String {
+        var c = "\(name)=\(value); Path=/oauth; HttpOnly; SameSite=Lax"
+        if let maxAge { c += "; Max-Age=\(maxAge)" }
+        if configuration.isSecure { c += "; Secure" }
+        return c
+    }
+}
