@@ -53,8 +53,8 @@ _mcpctl_spec() {
             cmds=(add list remove)
             ;;
         'app add')
-            opts=(--env --upstream --command)
-            value_opts=(--env --upstream --command)
+            opts=(--env --upstream --command --timeout)
+            value_opts=(--env --upstream --command --timeout)
             ;;
         'app remove')
             opts=(--env)
@@ -144,8 +144,8 @@ _mcpctl_spec() {
             value_opts=(--before)
             ;;
         'serve')
-            opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --quickstart --email --audit-sync)
-            value_opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email --audit-sync)
+            opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --quickstart --email --audit-sync)
+            value_opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email --audit-sync)
             ;;
         'store')
             cmds=(backup restore)

@@ -30,7 +30,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'user add'
             printf '%s\n' --name
         case 'app add'
-            printf '%s\n' --env --upstream --command
+            printf '%s\n' --env --upstream --command --timeout
         case 'app remove'
             printf '%s\n' --env
         case 'tool list'
@@ -68,7 +68,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email --audit-sync
+            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email --audit-sync
     end
     printf '%s\n' --db
 end
@@ -185,6 +185,7 @@ complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'remove' -d 'Remove an environmen
 complete -c mcpctl -n "__mcpctl_at 'app add'" -l env -x -d 'The environment name (e.g. production).'
 complete -c mcpctl -n "__mcpctl_at 'app add'" -l upstream -x -d 'The upstream\'s Streamable HTTP endpoint (http or https).'
 complete -c mcpctl -n "__mcpctl_at 'app add'" -l command -x -d 'The command line of a stdio MCP server.'
+complete -c mcpctl -n "__mcpctl_at 'app add'" -l timeout -x -d 'How long this upstream may take to answer, e.g. 30s or 2m, from 1s to 24h; slower calls are answered 504 (default: serve\'s --upstream-timeout).'
 
 # mcpctl app remove
 complete -c mcpctl -n "__mcpctl_at 'app remove'" -l env -x -d 'Remove only this environment.'
@@ -342,7 +343,9 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l public-url -x -d 'The URL clients
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l access-token-ttl -x -d 'Lifetime of OAuth access tokens (default: 1h).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l refresh-reuse-grace -x -d 'A refresh token used again this soon after its rotation (two client threads refreshing at once) gets another token pair instead of revoking its family; at most 5m (default: 0s, off).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l allowed-origin -x -d 'An extra allowed browser Origin (repeatable).'
-complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted, in bytes: 1024 to 268435456 (default: 4194304).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-body -x -d 'Largest request body accepted, and longest message line a stdio upstream may write before it is ended, in bytes: 1024 to 268435456 (default: 4194304).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-buffered-bytes -x -d 'Most bytes of upstream answers held in memory at once, all requests together; an answer past it is refused with 503 (default: 268435456, 256 MiB).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l upstream-timeout -x -d 'How long an upstream may take to answer, e.g. 30s or 2m, from 1s to 24h; slower calls are answered 504 (default: 60s; an app\'s --timeout wins).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections -x -d 'Most concurrent connections (default: 1024).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-connections-per-address -x -d 'Most concurrent connections from one client address; more are answered 503 and closed (default: 64).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l keep-alive-timeout -x -d 'Close a connection idle this long between requests, e.g. 10s or 1m (default: 10s).'

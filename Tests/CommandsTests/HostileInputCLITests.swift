@@ -59,7 +59,7 @@ import Testing
         try h.user()
         let token = try h.token()
         let store = try Store(path: h.dbPath)
-        _ = try Clients(store: store).register(name: "Plain", redirectURIs: ["http://127.0.0.1/cb"], confidential: false, registration: "cli")
+        _ = try Clients(store: store).register(name: "Plain", redirectURIs: ["http://127.0.0.1/cb"], confidential: false, registration: .cli)
         try store.db.run("UPDATE users SET name = ?", [.text(Self.hostile)])
         try store.db.run("UPDATE tokens SET name = ?", [.text(Self.hostile)])
         try store.db.run("UPDATE clients SET name = ?", [.text(Self.hostile)])
