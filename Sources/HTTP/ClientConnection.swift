@@ -65,6 +65,13 @@ final class ClientConnection: @unchecked Sendable {
         start += count
     }
 
+    /// Gives back the read buffer's memory before the connection waits in the pool: the buffer grows to
+    /// the largest answer read through it, and an idle connection must not keep that much memory.
+    func releaseBuffer() {
+        if buffer.capacity > 64 * 1024 { buffer = [] } else { buffer.removeAll(keepingCapacity: true) }
+        start = 0
+    }
+
     /// True if the connection looks usable: nothing to read (a close or stray bytes would be readable).
     /// A non-blocking poll(2), so an upstream's close while the connection sat idle is seen before reuse.
     var isReusable: Bool {

@@ -33,6 +33,7 @@ final class ConnectionPool: @unchecked Sendable {
             connection.close()
             return
         }
+        connection.releaseBuffer()
         let now = Deadline.now
         connection.idleSince = now
         let expiredBefore = Deadline(nanoseconds: now.nanoseconds &- UInt64(idleTimeout * 1_000_000_000))
