@@ -12,6 +12,18 @@ enum ServeCommand {
     /// Each client connection holds a socket and, while its request is forwarded, one to the upstream; the
     /// usual soft limit of 1024 open files would refuse connections long before `--max-connections`. Raises
     /// the soft limit towards what that needs (never above the hard limit) and says so if it cannot.
+    /// mallopt(3): glibc raises its mmap threshold after each large free (up to 32 MiB), after which
+    /// buffers of big upstream answers live in heap arenas that are never given back, so a burst of large
+    /// answers kept the server's memory at its peak. A fixed threshold (which also turns that adjustment
+    /// off) keeps every buffer over 128 KiB in a mapping of its own, returned to the system when freed.
+    /// (`mallopt` is looked up at run time: Glibc's module map leaves out malloc.h.)
+    static func returnLargeBuffersToTheSystem() {
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in malloc.h
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, 128 * 1024)
+    }
+
     static func raiseOpenFileLimit(for maxConnections: Int, log: RequestLog) {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
@@ -185,6 +197,7 @@ enum ServeCommand {
         hc.maxConnectionsPerAddress = s.maxConnectionsPerAddress
         hc.idleTimeout = Double(s.keepAliveTimeout)
         ServeCommand.raiseOpenFileLimit(for: s.maxConnections, log: log)
+        ServeCommand.returnLargeBuffersToTheSystem()
         let identity = pool.identity
         let server = HTTPServer(configuration: hc, onRejection: { gateway.rejected($0) }) { request in
             // Fail closed: with its store deleted or replaced the server can record nothing (every request

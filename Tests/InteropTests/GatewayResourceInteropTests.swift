@@ -103,9 +103,7 @@ import Testing
         _ = eventually(within: 10) { after = Self.memory(pid, "VmRSS"); return after < before + 64 }
         print("RSS of serve: before \(Self.mib(before)), peak \(Self.mib(peak)), right after the burst \(Self.mib(during)), settled \(Self.mib(after))")
         #expect(statuses.values == Array(repeating: 200, count: 20))
-        withKnownIssue("freed answers are not yet given back to the system (malloc_trim after the budget drains is not enough)") {
-            #expect(after < before + 64, "RSS before \(before) MiB, after \(after) MiB (peak \(peak) MiB)")
-        }
+        #expect(after < before + 64, "RSS before \(before) MiB, after \(after) MiB (peak \(peak) MiB)")
     }
 
     @Test func aStdioLineOfTwentyMegabytesWithoutANewlineEndsTheProcessAndMemoryStaysBounded() throws {
