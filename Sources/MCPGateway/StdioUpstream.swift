@@ -101,7 +101,7 @@ final class StdioUpstream: Sendable {
         let unparseableBefore = session.unparseableCount
         do { try session.send(message.json) } catch {
             sessions.withLock { _ = $0.removeValue(forKey: session.id) }
-            // Issue 4 item 5: a session that ends takes its process with it (one that closed its stdin may still run).
+            // A session that ends takes its process with it (one that closed its stdin may still run).
             session.terminate()
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream process is gone"),
                            status: 502, reason: "stdio write failed")

@@ -17,7 +17,7 @@ public struct AppEnvironment: Sendable {
     }
 }
 
-/// Apps and their environments (DESIGN.md §5). The app `mcpctl` (environment `local`) is built in.
+/// Apps and their environments: an app is one upstream MCP server family, an environment one upstream of it. The app `mcpctl` (environment `local`) is built in.
 public struct Apps: Sendable {
     public static let builtInApp = "mcpctl"
     public static let builtInEnv = "local"

@@ -25,7 +25,7 @@ public struct AuditRecord: Sendable {
 
     public var at: Int64 { value("at").int ?? 0 }
 
-    /// The keys of DESIGN.md §6 in order (keys may be added, never renamed), then `actor` and `target`.
+    /// The `--json` keys of an audit event in order (keys may be added, never renamed), then `actor`, `target` and `args_digest`.
     public static let keys = ["seq", "at", "source", "action", "email", "token_id", "client_id", "app", "env", "method", "tool",
                               "decision", "reason", "status", "duration_ms", "remote_addr", "actor", "target", "args_digest"]
 

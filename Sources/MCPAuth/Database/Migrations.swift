@@ -171,7 +171,7 @@ public enum Migrations {
         );
         CREATE INDEX login_failures_key ON login_failures (key, at);
         """),
-        // Issue 4 item 7 ("no cache outlives a change"): one counter that every change to what decides a
+        // No cache may outlive a change: one counter that every change to what decides a
         // request (users, apps, environments, grants, tools, tool scopes, clients, tokens) bumps in the
         // same transaction, from any process, including a hand-edit with the sqlite3 shell. The gateway keeps
         // those rows in memory for one value of the counter and reads only the counter per request

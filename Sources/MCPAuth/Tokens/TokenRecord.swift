@@ -62,7 +62,7 @@ public struct TokenRecord: Sendable {
         return .active
     }
 
-    /// The `--json` shape of DESIGN.md §6 (keys may be added, never renamed). Never the secret or its hash.
+    /// The `--json` shape of a token that scripts rely on (keys may be added, never renamed). Never the secret or its hash.
     public var json: JSON {
         func time(_ t: Int64?) -> JSON { t.map { .string(Clock.rfc3339($0)) } ?? .null }
         return .object([

@@ -1,4 +1,4 @@
-/// The text of a credential (DESIGN.md §4): `mcp_<kind>_` + 32 base62 random characters (190 bits) +
+/// The text of a credential: `mcp_<kind>_` + 32 base62 random characters (190 bits) +
 /// 6 base62 characters of CRC32 over everything before them, so scanners can tell a real token from noise.
 public enum TokenSecret {
     public static let randomLength = 32

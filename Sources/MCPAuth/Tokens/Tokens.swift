@@ -1,4 +1,4 @@
-/// Personal access tokens: create, list, show, rotate, revoke, scan (DESIGN.md §4, §6).
+/// Personal access tokens: create, list, show, rotate, revoke, scan.
 public struct Tokens: Sendable {
     let store: Store
     var db: Database { store.db }
