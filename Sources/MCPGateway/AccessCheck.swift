@@ -54,23 +54,19 @@ final class AccessCheck: Sendable {
     /// requirement is known (an override, or a tool the upstream listed). Call inside a read transaction.
     func authorize(_ view: AccessView, _ p: Principal, message: MCPMessage?, app: String, env: String) throws
         -> (AppEnvironment?, AccessDecision, Bool) {
-        var needed: ScopeSet = .read
-        var known = true
-        if let m = message, let method = m.method {
-            if let tool = m.toolName {
-                let requirement = try view.requirement(app: app, env: env, tool: tool)
-                (needed, known) = (requirement.scope, requirement.known)
-            } else {
-                needed = ToolScopes.forMethod(method)
-            }
-        }
-        let (environment, decision) = try decide(view, p, app: app, env: env, needed: needed)
-        return (environment, decision, known)
+        let (environment, decision) = try view.decide(AccessRequest(principal: p, app: app, env: env, action: AccessCheck.action(of: message)))
+        return (environment, decision, decision.toolKnown)
     }
 
     func decide(_ view: AccessView, _ p: Principal, app: String, env: String, needed: ScopeSet) throws -> (AppEnvironment?, AccessDecision) {
-        let binding: (String?, String?) = p.kind == .pat ? (p.app, p.env) : (nil, nil)
-        return try view.decide(userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID, binding: binding, app: app, env: env, needed: needed)
+        try view.decide(AccessRequest(principal: p, app: app, env: env, action: .scope(needed)))
+    }
+
+    /// What a message asks to do: call a tool, or what its method needs (read for anything else).
+    static func action(of message: MCPMessage?) -> AccessRequest.Action {
+        guard let m = message, let method = m.method else { return .scope(.read) }
+        if let tool = m.toolName { return .tool(tool) }
+        return .scope(ToolScopes.forMethod(method))
     }
 
     /// Whether the credential that opened a stream still reaches app/env with `needed`: asked before each

@@ -12,7 +12,10 @@ public final class Gateway: Sendable {
     let log: RequestLog
     let http: HTTPUpstream
     let stdio: StdioUpstream
-    let builtInApp: BuiltInUpstream
+    /// The three upstreams, boxed once here rather than on every request.
+    let builtInRoute: any Upstream
+    let stdioRoute: any Upstream
+    let httpRoute: any Upstream
     let check: AccessCheck
     let unauthenticated: UnauthenticatedLimit
     let staleTools = StaleToolLists()
@@ -30,8 +33,10 @@ public final class Gateway: Sendable {
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout,
                             budget: AnswerBudget(limit: configuration.maxBufferedBytes), owners: SessionOwners(pool: pool),
                             check: check, log: log)
-        builtInApp = BuiltInUpstream(pool: pool)
+        builtInRoute = BuiltInUpstream(pool: pool)
+        httpRoute = http
         stdio = StdioUpstream(configuration: configuration, log: log)
+        stdioRoute = stdio
         unauthenticated = UnauthenticatedLimit(perMinute: configuration.unauthenticatedPerMinute)
         argumentKey = HMACSHA256Key(try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32))
         // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.
@@ -304,9 +309,9 @@ public final class Gateway: Sendable {
 
     /// The upstream that serves an environment: the built-in app, its command, or its URL.
     func upstream(for environment: AppEnvironment) -> any Upstream {
-        if environment.isBuiltIn { return builtInApp }
-        if environment.command != nil { return stdio }
-        return http
+        if environment.isBuiltIn { return builtInRoute }
+        if environment.command != nil { return stdioRoute }
+        return httpRoute
     }
 
     func originAllowed(_ origin: String) -> Bool {

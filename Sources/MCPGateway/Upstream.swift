@@ -3,7 +3,7 @@ import MCPAuth
 
 /// Where an authorized request goes: the built-in app, a stdio process or an HTTP server. Each keeps its
 /// own sessions, so each says whether a presented session belongs to the caller.
-protocol Upstream {
+protocol Upstream: Sendable {
     /// Whether `session` was opened by this user on this app/env: presented by anyone else or on another
     /// endpoint it is unknown (MCP security best practices: session hijacking).
     func owns(session: String, user: Int64, app: String, env: String) throws -> Bool
