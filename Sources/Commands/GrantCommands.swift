@@ -59,8 +59,8 @@ enum CanICommand {
             var rows: [[String]] = []
             var items: [JSON] = []
             for env in try Apps(store: store).list() {
-                let d = try Policy.check(store: store, userID: user.id, tokenScopes: tokenScopes, tokenID: tokenID, binding: binding,
-                                         app: env.app, env: env.env, needed: nil)
+                let d = try Policy.answer(AccessRequest(userID: user.id, app: env.app, env: env.env, action: .anything,
+                                                        tokenScopes: tokenScopes, tokenID: tokenID, binding: binding), store: store)
                 guard d.hasAccess, !d.effective.isEmpty, tokenProblem == nil else { continue }
                 rows.append([env.app, env.env, d.effective.description, d.reason])
                 items.append(.object([("app", .string(env.app)), ("env", .string(env.env)),
@@ -76,21 +76,20 @@ enum CanICommand {
         let app = try c.require("app")
         let env = try c.require("env")
         let action = c.argument(1)
-        let needed: ScopeSet
-        var why = ""
+        let asked: AccessRequest.Action
         if action.hasPrefix("tool/") {
             let tool = String(action.dropFirst(5))
             guard !tool.isEmpty else { throw CommandUsageError(message: "Invalid action 'tool/': name the tool, e.g. tool/search") }
-            let (scope, reason) = try ToolScopes(store: store).required(app: app, env: env, tool: tool, annotations: nil)
-            needed = scope
-            why = " (\(tool) needs \(scope): \(reason))"
+            asked = .tool(tool)
         } else if let s = ScopeSet.named(action) {
-            needed = s
+            asked = .scope(s)
         } else {
             throw CommandUsageError(message: "Invalid action '\(action)': use read, write, delete or tool/NAME")
         }
-        var d = try Policy.check(store: store, userID: user.id, tokenScopes: tokenScopes, tokenID: tokenID, binding: binding,
-                                 app: app, env: env, needed: needed)
+        var d = try Policy.answer(AccessRequest(userID: user.id, app: app, env: env, action: asked, tokenScopes: tokenScopes, tokenID: tokenID,
+                                                binding: binding), store: store)
+        let needed = d.needed ?? []
+        let why = d.neededBecause.map { " (\(action.dropFirst(5)) needs \(needed): \($0))" } ?? ""
         if let tokenProblem { d = AccessDecision(allowed: false, effective: [], needed: needed, reason: tokenProblem, hasAccess: d.hasAccess) }
         let reason = d.reason + why
         if c.json {

@@ -107,15 +107,13 @@ struct BuiltInApp {
             guard let action = args["action"]?.stringValue, let app = args["app"]?.stringValue, let env = args["env"]?.stringValue else {
                 throw DomainError.invalid("can_i needs action, app and env")
             }
-            let needed: ScopeSet
+            let asked: AccessRequest.Action
             if action.hasPrefix("tool/") {
-                needed = try ToolScopes(store: store).required(app: app, env: env, tool: String(action.dropFirst(5)), annotations: nil).0
-            } else if let s = ScopeSet.named(action) { needed = s } else {
+                asked = .tool(String(action.dropFirst(5)))
+            } else if let s = ScopeSet.named(action) { asked = .scope(s) } else {
                 throw DomainError.invalid("action must be read, write, delete or tool/NAME")
             }
-            let binding: (String?, String?) = principal.kind == .pat ? (principal.app, principal.env) : (nil, nil)
-            let d = try Policy.check(store: store, userID: principal.userID, tokenScopes: principal.scopes, tokenID: principal.tokenID,
-                                     binding: binding, app: app, env: env, needed: needed)
+            let d = try Policy.answer(AccessRequest(principal: principal, app: app, env: env, action: asked), store: store)
             return .object([("allowed", .bool(d.allowed)), ("reason", .string(d.hasAccess ? d.reason : "App not found"))])
         default:
             throw BuiltInError.unknownTool

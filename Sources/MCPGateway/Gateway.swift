@@ -12,7 +12,11 @@ public final class Gateway: Sendable {
     let log: RequestLog
     let http: HTTPUpstream
     let stdio: StdioUpstream
-    let owners: SessionOwners
+    /// The three upstreams, boxed once here rather than on every request.
+    let builtInRoute: any Upstream
+    let stdioRoute: any Upstream
+    let httpRoute: any Upstream
+    let check: AccessCheck
     let unauthenticated: UnauthenticatedLimit
     let staleTools = StaleToolLists()
     let access = AccessCache()
@@ -25,10 +29,14 @@ public final class Gateway: Sendable {
         self.audit = audit
         self.verifier = verifier
         self.log = log
-        owners = SessionOwners(pool: pool)
+        check = AccessCheck(pool: pool, verifier: verifier, cache: access, log: log)
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout,
-                            budget: AnswerBudget(limit: configuration.maxBufferedBytes))
+                            budget: AnswerBudget(limit: configuration.maxBufferedBytes), owners: SessionOwners(pool: pool),
+                            check: check, log: log)
+        builtInRoute = BuiltInUpstream(pool: pool)
+        httpRoute = http
         stdio = StdioUpstream(configuration: configuration, log: log)
+        stdioRoute = stdio
         unauthenticated = UnauthenticatedLimit(perMinute: configuration.unauthenticatedPerMinute)
         argumentKey = HMACSHA256Key(try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32))
         // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.
@@ -132,264 +140,178 @@ public final class Gateway: Sendable {
 
     // MARK: The request pipeline
 
+    /// One request to `/mcp/{app}/{env}`: read → authenticate → authorize → forward, each stage throwing a
+    /// `GatewayRefusal` that is answered and audited here, in one place.
     func mcp(_ request: HTTPRequest, app: String, env: String) -> HTTPResponse {
-        let client = request.clientAddress(trustedProxies: configuration.trustedProxies)
         var record = Record(event: AuditEvent(source: "mcp", action: "mcp.\(request.method.prefix(16).lowercased())", app: app, env: env,
-                                              remoteAddr: client), started: Date())
+                                              remoteAddr: request.clientAddress(trustedProxies: configuration.trustedProxies)), started: Date())
         let metadataURL = configuration.resourceMetadataURL(app: app, env: env)
+        do {
+            try checkRouting(request, &record)
+            let envelope = try readEnvelope(request, &record)
+            guard let credentials = PresentedCredentials(request.headers) else {
+                throw GatewayRefusal.unauthorized(metadataURL: metadataURL, tokenPresented: false, reason: "no credentials")
+            }
+            var verdict = try verify(credentials, envelope: envelope, app: app, env: env)
+            let principal = try authenticate(verdict, credentials: credentials, envelope: envelope, app: app, env: env,
+                                             metadataURL: metadataURL, &record)
+            let (environment, decision) = try authorize(&verdict, request: request, message: envelope.message, principal: principal, app: app, env: env,
+                                            metadataURL: metadataURL)
+            record.event.decision = "allow"
+            record.event.reason = decision.reason
+            let call = UpstreamCall(request: request, message: envelope.message, principal: principal, credentials: credentials, app: app,
+                                    env: env, environment: environment, decision: decision,
+                                    filter: toolListFilter(message: envelope.message, app: app, env: env, effective: decision.effective),
+                                    staleTools: staleTools)
+            let outcome = try upstream(for: environment).forward(call)
+            if let reason = outcome.reason { record.event.reason = reason }
+            return finish(record, outcome.response)
+        } catch let refusal as GatewayRefusal {
+            return finish(record, refusal.response, deny: refusal.reason)
+        } catch {
+            log.error("store error in the gateway: \(error)")
+            return finish(record, GatewayRefusal.unavailable().response, deny: "store unavailable")
+        }
+    }
 
-        // MCP 2025-11-25 transport §security: validate Origin to stop DNS rebinding.
+    /// Read, before anything else: the Origin (MCP 2025-11-25 transport §security: validate Origin to
+    /// stop DNS rebinding), the HTTP method, and headers that may be given only once.
+    func checkRouting(_ request: HTTPRequest, _ record: inout Record) throws {
         if let origin = request.headers["Origin"], !originAllowed(origin) {
-            return finish(record, Gateway.jsonRPCError(status: 403, id: nil, code: -32600, message: "Origin not allowed"),
-                          deny: "origin \(Gateway.capped(origin, 200)) not allowed")
+            throw GatewayRefusal.jsonRPC(403, code: -32600, "Origin not allowed", reason: "origin \(Gateway.capped(origin, 200)) not allowed")
         }
         guard ["POST", "GET", "DELETE"].contains(request.method) else {
             var h = HTTPHeaders(); h["Allow"] = "POST, GET, DELETE"
-            return finish(record, HTTPResponse(status: 405, headers: h), deny: "method \(record.event.action.dropFirst(4)) not allowed")
+            throw GatewayRefusal(response: HTTPResponse(status: 405, headers: h), reason: "method \(record.event.action.dropFirst(4)) not allowed")
         }
         if let name = SingleValuedHeaders.repeated(in: request.headers) {
-            return finish(record, Gateway.jsonRPCError(status: 400, id: nil, code: -32600, message: "Invalid Request: \(name) header given more than once"),
-                          deny: "\(name) header given more than once")
+            throw GatewayRefusal.jsonRPC(400, code: -32600, "Invalid Request: \(name) header given more than once",
+                                         reason: "\(name) header given more than once")
         }
+    }
 
-        // Parsed before authentication so denied calls are audited with their method and tool; parse
-        // errors are answered only to authenticated callers.
+    /// A POST body read as one JSON-RPC message, or the refusal its parse error earns.
+    struct Envelope {
         var message: MCPMessage?
-        var parseError: (HTTPResponse, String)?
-        if request.method == "POST" {
-            do {
-                message = try MCPMessage.parse(request.body)
-            } catch MCPMessage.ParseError.invalidJSON {
-                parseError = (Gateway.jsonRPCError(status: 400, id: nil, code: -32700, message: "Parse error"), "invalid JSON")
-            } catch MCPMessage.ParseError.batch {
-                parseError = (Gateway.jsonRPCError(status: 400, id: nil, code: -32600, message: "JSON-RPC batches are not supported (MCP 2025-06-18 and later)"), "batch")
-            } catch {
-                parseError = (Gateway.jsonRPCError(status: 400, id: nil, code: -32600, message: "Invalid Request"), "not a JSON-RPC message")
-            }
-        }
-        if let m = message {
-            // Only capped copies of strings from the request are kept for the audit row and the log.
-            record.event.method = Gateway.capped(m.method ?? "response", 128)
-            record.event.action = record.event.method ?? "response"
-            record.event.tool = m.toolName.map { Gateway.capped($0, 128) }
-            if let args = m.arguments {
-                record.event.argsDigest = Hex.encode(argumentKey.authenticationCode(for: args.encoded().utf8))
-            }
-            // MCP 2026-07-28: headers that mirror the body must agree with it, checked before authorization.
-            if let mismatch = MirroredHeaders.mismatch(request.headers, m) {
-                return finish(record, Gateway.jsonRPCError(status: 400, id: m.id, code: MirroredHeaders.headerMismatch, message: "Header mismatch: \(mismatch)"),
-                              deny: mismatch)
-            }
-        }
+        var parseError: GatewayRefusal?
+    }
 
-        // Authentication: Authorization: Bearer, or the Email + Token pair. Never the query string.
-        var secret: String?
-        var email: String?
-        if let auth = request.headers["Authorization"] {
-            let parts = auth.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" { secret = Gateway.trimmed(parts[1]) }
-        }
-        if secret == nil, let t = request.headers["Token"] {
-            secret = Gateway.trimmed(Substring(t))
-            email = request.headers["Email"] ?? ""
-        }
-        guard let secret, !secret.isEmpty else {
-            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: false), deny: "no credentials")
-        }
-
-        // Verification and authorization read one snapshot of the store through the access cache: the
-        // policy generation always, rows only when the cache does not hold them for that generation.
-        let verified: Result<Principal, VerificationFailure>
-        var environment: AppEnvironment?
-        var decision: AccessDecision?
-        var toolKnown = true
+    /// Parsed before authentication so denied calls are audited with their method and tool; parse
+    /// errors are answered only to authenticated callers.
+    func readEnvelope(_ request: HTTPRequest, _ record: inout Record) throws -> Envelope {
+        guard request.method == "POST" else { return Envelope() }
+        let m: MCPMessage
         do {
-            (verified, environment, decision, toolKnown) = try pool.with { store in
-                try store.db.read { () throws -> (Result<Principal, VerificationFailure>, AppEnvironment?, AccessDecision?, Bool) in
-                    let view = try access.view(store)
-                    // The Email + Token pair carries a personal token of that user; Bearer also takes OAuth access tokens.
-                    let kinds: Set<TokenRecord.Kind> = email == nil ? [.pat, .access] : [.pat]
-                    let verified = try verifier.verify(secret: secret, email: email, accept: kinds) { try view.token(hash: $0) }
-                    guard case .success(let p) = verified, Gateway.audienceMatches(p, app: app, env: env), parseError == nil else {
-                        return (verified, nil, nil, true)
-                    }
-                    let (environment, decision, known) = try authorize(view, principal: p, message: message, app: app, env: env)
-                    return (verified, environment, decision, known)
-                }
-            }
+            m = try MCPMessage.parse(request.body)
+        } catch MCPMessage.ParseError.invalidJSON {
+            return Envelope(parseError: .jsonRPC(400, code: -32700, "Parse error", reason: "invalid JSON"))
+        } catch MCPMessage.ParseError.batch {
+            return Envelope(parseError: .jsonRPC(400, code: -32600, "JSON-RPC batches are not supported (MCP 2025-06-18 and later)", reason: "batch"))
+        } catch {
+            return Envelope(parseError: .jsonRPC(400, code: -32600, "Invalid Request", reason: "not a JSON-RPC message"))
+        }
+        // Only capped copies of strings from the request are kept for the audit row and the log.
+        record.event.method = Gateway.capped(m.method ?? "response", 128)
+        record.event.action = record.event.method ?? "response"
+        record.event.tool = m.toolName.map { Gateway.capped($0, 128) }
+        if let args = m.arguments {
+            record.event.argsDigest = Hex.encode(argumentKey.authenticationCode(for: args.encoded().utf8))
+        }
+        // MCP 2026-07-28: headers that mirror the body must agree with it, checked before authorization.
+        if let mismatch = MirroredHeaders.mismatch(request.headers, m) {
+            throw GatewayRefusal.jsonRPC(400, id: m.id, code: MirroredHeaders.headerMismatch, "Header mismatch: \(mismatch)", reason: mismatch)
+        }
+        return Envelope(message: m)
+    }
+
+    /// Verification and authorization from one snapshot of the store (a body that could not be read is
+    /// not authorized: it is refused once its sender is known).
+    func verify(_ credentials: PresentedCredentials, envelope: Envelope, app: String, env: String) throws -> AccessCheck.Verdict {
+        do {
+            return try check.verdict(credentials, app: app, env: env, need: envelope.parseError == nil ? .message(envelope.message) : .none)
         } catch {
             log.error("store error during verification: \(error)")
-            return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+            throw GatewayRefusal.unavailable()
         }
+    }
+
+    /// Authenticate: the credential works, for this resource, and the request could be read; the
+    /// audit row then names who sent it.
+    func authenticate(_ verdict: AccessCheck.Verdict, credentials: PresentedCredentials, envelope: Envelope, app: String, env: String,
+                      metadataURL: String, _ record: inout Record) throws -> Principal {
         let principal: Principal
-        switch verified {
+        switch verdict.verified {
         case .failure(let reason):
-            if reason == .emailMismatch || reason == .malformed || reason == .unknown { record.event.email = email.flatMap(EmailAddress.normalize) }
-            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true), deny: reason.rawValue)
+            if reason == .emailMismatch || reason == .malformed || reason == .unknown { record.event.email = credentials.email.flatMap(EmailAddress.normalize) }
+            throw GatewayRefusal.unauthorized(metadataURL: metadataURL, tokenPresented: true, reason: reason.rawValue)
         case .success(let p): principal = p
         }
         record.event.email = principal.email
         record.event.tokenID = principal.tokenID
         record.event.clientID = principal.clientID
-
         // RFC 8707 / MCP 2025-11-25: an OAuth access token is only good for the resource it was issued for.
-        if !Gateway.audienceMatches(principal, app: app, env: env) {
-            return finish(record, AuthChallenge.unauthorized(metadataURL: metadataURL, tokenPresented: true),
-                          deny: "token issued for \(principal.app ?? "?")/\(principal.env ?? "?")")
+        if !AccessCheck.audienceMatches(principal, app: app, env: env) {
+            throw GatewayRefusal.unauthorized(metadataURL: metadataURL, tokenPresented: true,
+                                              reason: "token issued for \(principal.app ?? "?")/\(principal.env ?? "?")")
         }
-        if let parseError {
-            return finish(record, parseError.0, deny: parseError.1)
-        }
-        guard var decision else {
-            return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "no decision")
-        }
-        guard let found = environment, decision.hasAccess else {
-            // Same answer whether the app is missing or merely not granted: existence is not leaked.
-            return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "App not found"), deny: decision.reason)
-        }
+        if let parseError = envelope.parseError { throw parseError }
+        return principal
+    }
+
+    /// Authorize: the caller holds a grant here, owns the session it presents, and has the scope the call
+    /// needs (decided again after a refresh of the upstream's tool list, when the tool is not known).
+    func authorize(_ verdict: inout AccessCheck.Verdict, request: HTTPRequest, message: MCPMessage?, principal: Principal,
+                   app: String, env: String, metadataURL: String) throws -> (AppEnvironment, AccessDecision) {
+        guard let decision = verdict.decision else { throw GatewayRefusal.unavailable() }
+        guard let found = verdict.environment, decision.hasAccess else { throw GatewayRefusal.appNotFound(id: message?.id, reason: decision.reason) }
         // A session belongs to the user and the app/environment that opened it; checked before anything,
         // a refresh of the tool list included, goes through it.
-        if let refusal = refuseForeignSession(request, record, environment: found, principal: principal, message: message, app: app, env: env) {
-            return refusal
-        }
+        try checkSession(request, upstream: upstream(for: found), principal: principal, message: message, app: app, env: env)
         // A tool the gateway has not seen (or whose list the upstream said changed): ask the upstream for
         // its list first, then decide; only a tool it does not list needs delete.
-        if message?.toolName != nil, !found.isBuiltIn, staleTools.isStale(app: app, env: env) || (!toolKnown && !decision.allowed) {
+        if message?.toolName != nil, !found.isBuiltIn, staleTools.isStale(app: app, env: env) || (!verdict.toolKnown && !decision.allowed) {
             refreshToolList(request, environment: found, principal: principal, app: app, env: env)
             do {
-                (environment, decision, _) = try pool.with { store in
-                    try store.db.read { try authorize(try access.view(store), principal: principal, message: message, app: app, env: env) }
+                (verdict.environment, verdict.decision, _) = try pool.with { store in
+                    try store.db.read { try check.authorize(try access.view(store), principal, message: message, app: app, env: env) }
                 }
             } catch {
                 log.error("store error during authorization: \(error)")
-                return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+                throw GatewayRefusal.unavailable()
             }
         }
-        guard let environment, decision.hasAccess else {
-            return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "App not found"), deny: decision.reason)
+        guard let environment = verdict.environment, let decision = verdict.decision, decision.hasAccess else {
+            throw GatewayRefusal.appNotFound(id: message?.id, reason: verdict.decision?.reason ?? "")
         }
         guard decision.allowed else {
             let needed = decision.needed?.description ?? "read"
-            return finish(record, AuthChallenge.insufficientScope(needed: needed, metadataURL: metadataURL, id: (message?.id ?? .null).encoded()),
-                          deny: decision.reason)
+            throw GatewayRefusal(response: AuthChallenge.insufficientScope(needed: needed, metadataURL: metadataURL, id: (message?.id ?? .null).encoded()),
+                                 reason: decision.reason)
         }
-        record.event.decision = "allow"
-        record.event.reason = decision.reason
-
-        // Forward.
-        let filter = toolListFilter(message: message, app: app, env: env, effective: decision.effective)
-        if environment.isBuiltIn {
-            return finish(record, builtIn(request, message: message, principal: principal, effective: decision.effective, filter: filter))
-        }
-        let staleTools = self.staleTools
-        let toolsChanged: @Sendable () -> Void = { staleTools.mark(app: app, env: env) }
-        if let command = environment.command {
-            let outcome = stdio.handle(request, message: message, command: command, timeout: environment.timeoutSeconds, principal: principal,
-                                       app: app, env: env, filter: filter, toolsChanged: toolsChanged)
-            record.event.reason = outcome.reason ?? record.event.reason
-            return finish(record, outcome.response)
-        }
-        guard let url = environment.upstreamURL else {
-            return finish(record, Gateway.jsonRPCError(status: 502, id: message?.id, code: -32603, message: "app has no upstream"), deny: "no upstream")
-        }
-        let outcome = http.forward(request, to: url, timeout: environment.timeoutSeconds, filter: filter,
-                                   stillAllowed: stillAllowed(secret: secret, email: email, principal: principal, app: app, env: env,
-                                                              needed: decision.needed ?? .read), toolsChanged: toolsChanged)
-        do {
-            if message?.method == "initialize", let session = outcome.response.headers["Mcp-Session-Id"] {
-                try owners.register(session, user: principal.userID, app: app, env: env)
-            }
-            if request.method == "DELETE", let session = request.headers["Mcp-Session-Id"], outcome.status < 300 {
-                try owners.remove(session, app: app, env: env)
-            }
-        } catch {
-            // Without its owner on record the session could not be used anyway (404): fail now, visibly.
-            log.error("store error while recording a session: \(error)")
-            return finish(record, Gateway.jsonRPCError(status: 503, id: message?.id, code: -32603, message: "temporarily unavailable"),
-                          deny: "store unavailable")
-        }
-        if let reason = outcome.reason { record.event.reason = reason }
-        return finish(record, outcome.response)
+        return (environment, decision)
     }
 
-    /// Authorization (effective scopes against what the method or tool needs), with whether the tool's
-    /// requirement is known (an override, or a tool the upstream listed). Call inside a read transaction.
-    func authorize(_ view: AccessView, principal p: Principal, message: MCPMessage?, app: String, env: String) throws
-        -> (AppEnvironment?, AccessDecision, Bool) {
-        var needed: ScopeSet = .read
-        var known = true
-        if let m = message, let method = m.method {
-            if let tool = m.toolName {
-                let requirement = try view.requirement(app: app, env: env, tool: tool)
-                (needed, known) = (requirement.scope, requirement.known)
-            } else {
-                needed = ToolScopes.forMethod(method)
-            }
-        }
-        let binding: (String?, String?) = p.kind == .pat ? (p.app, p.env) : (nil, nil)
-        let (environment, decision) = try view.decide(userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID,
-                                                      binding: binding, app: app, env: env, needed: needed)
-        return (environment, decision, known)
-    }
-
-    /// The 404 (audited as a denial) for a request that presents a session it does not own here; nil when
-    /// it presents none, or its own.
-    func refuseForeignSession(_ request: HTTPRequest, _ record: Record, environment: AppEnvironment, principal: Principal,
-                              message: MCPMessage?, app: String, env: String) -> HTTPResponse? {
-        guard !environment.isBuiltIn, let session = request.headers["Mcp-Session-Id"] else { return nil }
+    /// Refuses (404) a request that presents a session it does not own here (MCP security best
+    /// practices: session hijacking).
+    func checkSession(_ request: HTTPRequest, upstream: any Upstream, principal: Principal, message: MCPMessage?, app: String, env: String) throws {
+        guard let session = request.headers["Mcp-Session-Id"] else { return }
+        let owned: Bool
         do {
-            if try sessionBelongs(session, to: principal, app: app, env: env, stdio: environment.command != nil) { return nil }
+            owned = try upstream.owns(session: session, user: principal.userID, app: app, env: env)
         } catch {
             log.error("store error during session check: \(error)")
-            return finish(record, Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "temporarily unavailable"), deny: "store unavailable")
+            throw GatewayRefusal.unavailable()
         }
-        return finish(record, Gateway.jsonRPCError(status: 404, id: message?.id, code: -32001, message: "Session not found"),
-                      deny: "session unknown or opened by another user")
-    }
-
-    /// Whether `session` was opened by this user on this app/env: a session belongs to (user, app,
-    /// environment), and presented by anyone else or on another endpoint it is unknown (MCP security best
-    /// practices: session hijacking). Checked before anything reaches an upstream.
-    func sessionBelongs(_ session: String, to principal: Principal, app: String, env: String, stdio isStdio: Bool) throws -> Bool {
-        if isStdio { return stdio.session(session, user: principal.userID, app: app, env: env) != nil }
-        return try owners.mayUse(session, user: principal.userID, app: app, env: env)
-    }
-
-    /// Whether the credential that opened a stream still reaches app/env: asked before each piece of a
-    /// streamed answer, since no cache (and no open stream) may outlive a revocation.
-    /// A store error counts as no (fail closed).
-    func stillAllowed(secret: String, email: String?, principal: Principal, app: String, env: String,
-                      needed: ScopeSet) -> @Sendable () -> Bool {
-        let pool = self.pool
-        let verifier = self.verifier
-        let log = self.log
-        return {
-            let ok = (try? pool.with { store -> Bool in
-                guard case .success(let p) = try verifier.verify(secret: secret, email: email, accept: [principal.kind], db: store.db),
-                      p.tokenID == principal.tokenID else {
-                    return false
-                }
-                let binding: (String?, String?) = p.kind == .pat ? (p.app, p.env) : (nil, nil)
-                return try Policy.check(store: store, userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID,
-                                        binding: binding, app: app, env: env, needed: needed).allowed
-            }) ?? false
-            if !ok { log.write(.info, [("msg", "stream ended: credential no longer valid"), ("app", app), ("env", env), ("token", principal.tokenID)]) }
-            return ok
+        guard owned else {
+            throw GatewayRefusal.jsonRPC(404, id: message?.id, code: -32001, "Session not found", reason: "session unknown or opened by another user")
         }
     }
 
-    /// RFC 8707 / MCP 2025-11-25: an OAuth access token is only good for the resource it was issued for.
-    static func audienceMatches(_ principal: Principal, app: String, env: String) -> Bool {
-        principal.kind != .access || (principal.app == app && principal.env == env)
-    }
-
-    /// A credential without the spaces and tabs around it (header values are ASCII; no Foundation here,
-    /// this runs on every request).
-    static func trimmed(_ value: Substring) -> String {
-        var s = value
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-        return String(s)
+    /// The upstream that serves an environment: the built-in app, its command, or its URL.
+    func upstream(for environment: AppEnvironment) -> any Upstream {
+        if environment.isBuiltIn { return builtInRoute }
+        if environment.command != nil { return stdioRoute }
+        return httpRoute
     }
 
     func originAllowed(_ origin: String) -> Bool {
@@ -406,23 +328,6 @@ public final class Gateway: Sendable {
         return { json in
             guard json["id"] == requestID else { return json }
             return try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, cursor: cursor) }
-        }
-    }
-
-    func builtIn(_ request: HTTPRequest, message: MCPMessage?, principal: Principal, effective: ScopeSet,
-                 filter: ToolListFilter.Apply?) -> HTTPResponse {
-        guard request.method == "POST", let message else {
-            var h = HTTPHeaders(); h["Allow"] = "POST"
-            return HTTPResponse(status: 405, headers: h)
-        }
-        do {
-            let answer = try pool.with { BuiltInApp(store: $0, principal: principal, effective: effective).answer(message) }
-            guard let answer else { return HTTPResponse(status: 202) }
-            // tools/list shows only the tools the caller may call: the built-in list too
-            // (an operator override may put a built-in tool out of the caller's reach).
-            return .json((try filter.map { try $0(answer) } ?? answer).bytes)
-        } catch {
-            return Gateway.jsonRPCError(status: 500, id: message.id, code: -32603, message: "internal error")
         }
     }
 

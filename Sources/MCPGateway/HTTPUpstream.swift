@@ -11,6 +11,11 @@ struct HTTPUpstream {
     let timeout: Double
     /// Answers read whole are charged here while the gateway holds them.
     let budget: AnswerBudget
+    /// Who opened each MCP session of an HTTP upstream.
+    let owners: SessionOwners
+    /// Asked again before each piece of a streamed answer.
+    let check: AccessCheck
+    let log: RequestLog
     /// Upstream URLs parsed once, not on every request.
     let urls = MemoCache<URL?>()
 
@@ -21,11 +26,7 @@ struct HTTPUpstream {
     static let maxAnswerBytes = 16 * 1024 * 1024
     static let forwardedResponseHeaders = ["Content-Type", "Mcp-Session-Id", "MCP-Protocol-Version", "Cache-Control", "Allow"]
 
-    struct Outcome {
-        let response: HTTPResponse
-        let status: Int
-        let reason: String?
-    }
+    typealias Outcome = UpstreamOutcome
 
     /// `filter` rewrites a JSON-RPC message from the upstream (used for tools/list); nil passes bytes through.
     /// `stillAllowed` is asked before each piece of a streamed answer is passed on; once it says no, the
@@ -225,6 +226,40 @@ struct HTTPUpstream {
                 guard allowed() else { return nil }
                 try writer.write(SSEEvent.comment("keep-alive"))
             }
+        }
+    }
+}
+
+extension HTTPUpstream: Upstream {
+    func owns(session: String, user: Int64, app: String, env: String) throws -> Bool {
+        try owners.mayUse(session, user: user, app: app, env: env)
+    }
+
+    /// Forwards to the environment's URL, then records who opened (or ended) the MCP session.
+    func forward(_ call: UpstreamCall) throws -> UpstreamOutcome {
+        guard let url = call.environment.upstreamURL else {
+            throw GatewayRefusal.jsonRPC(502, id: call.message?.id, code: -32603, "app has no upstream", reason: "no upstream")
+        }
+        let stillAllowed = check.stillAllowed(call.credentials, principal: call.principal, app: call.app, env: call.env,
+                                              needed: call.decision.needed ?? .read)
+        let outcome = forward(call.request, to: url, timeout: call.environment.timeoutSeconds, filter: call.filter,
+                              stillAllowed: stillAllowed, toolsChanged: call.toolsChanged)
+        do {
+            try recordSession(call, outcome)
+        } catch {
+            // Without its owner on record the session could not be used anyway (404): fail now, visibly.
+            log.error("store error while recording a session: \(error)")
+            throw GatewayRefusal.unavailable(id: call.message?.id)
+        }
+        return outcome
+    }
+
+    private func recordSession(_ call: UpstreamCall, _ outcome: UpstreamOutcome) throws {
+        if call.message?.method == "initialize", let session = outcome.response.headers["Mcp-Session-Id"] {
+            try owners.register(session, user: call.principal.userID, app: call.app, env: call.env)
+        }
+        if call.request.method == "DELETE", let session = call.request.headers["Mcp-Session-Id"], outcome.status < 300 {
+            try owners.remove(session, app: call.app, env: call.env)
         }
     }
 }

@@ -39,112 +39,138 @@ final class StdioUpstream: Sendable {
 
     var count: Int { sessions.withLock { $0.count } }
 
-    struct Outcome {
-        let response: HTTPResponse
-        let status: Int
-        let reason: String?
-    }
+    typealias Outcome = UpstreamOutcome
 
     /// `filter` narrows a tools/list answer (an answer it cannot take is refused with 502, never passed on);
     /// `toolsChanged` is called when the process announces `notifications/tools/list_changed`.
     /// `timeout` (nil: the server's) bounds the wait for the process's answer; past it the answer is 504.
     func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], timeout: Double?, principal: Principal, app: String, env: String,
                 filter: ToolListFilter.Apply?, toolsChanged: () -> Void) -> Outcome {
-        let sessionID = request.headers["Mcp-Session-Id"]
         switch request.method {
         case "GET":
             // No server-initiated stream for stdio sessions; clients then rely on POST responses.
             var h = HTTPHeaders(); h["Allow"] = "POST, DELETE"
             return Outcome(response: HTTPResponse(status: 405, headers: h), status: 405, reason: "no GET stream for stdio upstreams")
         case "DELETE":
-            guard let sessionID, let s = session(sessionID, user: principal.userID, app: app, env: env) else {
-                return Outcome(response: Gateway.jsonRPCError(status: 404, id: nil, code: -32001, message: "Session not found"), status: 404, reason: "unknown session")
-            }
-            sessions.withLock { _ = $0.removeValue(forKey: s.id) }
-            s.terminate()
-            return Outcome(response: HTTPResponse(status: 204), status: 204, reason: nil)
+            return end(request.headers["Mcp-Session-Id"], user: principal.userID, app: app, env: env)
         default: break
         }
         guard let message else { return Outcome(response: HTTPResponse(status: 400), status: 400, reason: "no message") }
-        let session: StdioSession
-        var newSession = false
+        let opened: (session: StdioSession, isNew: Bool)
+        switch open(request, message: message, command: command, user: principal.userID, app: app, env: env) {
+        case .success(let found): opened = found
+        case .failure(let refusal): return refusal.outcome
+        }
+        return exchange(message, in: opened.session, isNew: opened.isNew, timeout: timeout, filter: filter, toolsChanged: toolsChanged)
+    }
+
+    /// A stdio answer other than the process's reply, as an error value for `Result`.
+    struct Refusal: Error { let outcome: Outcome }
+
+    /// DELETE: ends the caller's session and its process.
+    private func end(_ sessionID: String?, user: Int64, app: String, env: String) -> Outcome {
+        guard let sessionID, let s = session(sessionID, user: user, app: app, env: env) else {
+            return Outcome(response: Gateway.jsonRPCError(status: 404, id: nil, code: -32001, message: "Session not found"), status: 404, reason: "unknown session")
+        }
+        discard(s)
+        return Outcome(response: HTTPResponse(status: 204), status: 204, reason: nil)
+    }
+
+    /// The session a message goes to: a new process for `initialize` without a session id, else the
+    /// caller's live session.
+    private func open(_ request: HTTPRequest, message: MCPMessage, command: [String], user: Int64, app: String,
+                      env: String) -> Result<(session: StdioSession, isNew: Bool), Refusal> {
+        let sessionID = request.headers["Mcp-Session-Id"]
         if message.method == "initialize" && sessionID == nil {
-            let full = sessions.withLock { $0.count >= configuration.maxStdioSessions }
-            if full {
-                return Outcome(response: Gateway.jsonRPCError(status: 503, id: message.id, code: -32603, message: "too many upstream sessions"),
-                               status: 503, reason: "stdio session limit")
-            }
-            do {
-                session = try StdioSession(id: "stdio-" + Base62.random(count: 24), ownerID: principal.userID, app: app, env: env,
-                                           command: command,
+            return start(command, id: message.id, user: user, app: app, env: env).map { ($0, true) }
+        }
+        // MCP 2025-11-25 transport: a request without the session id it was given is a bad request;
+        // an unknown (ended) session is 404 so the client starts a new one.
+        guard let sessionID else {
+            return .failure(Refusal(outcome: Outcome(response: Gateway.jsonRPCError(status: 400, id: message.id, code: -32600, message: "Mcp-Session-Id header required"),
+                                                     status: 400, reason: "missing session id")))
+        }
+        guard let s = session(sessionID, user: user, app: app, env: env) else {
+            return .failure(Refusal(outcome: Outcome(response: Gateway.jsonRPCError(status: 404, id: message.id, code: -32001, message: "Session not found"),
+                                                     status: 404, reason: "unknown session")))
+        }
+        return .success((s, false))
+    }
+
+    /// Starts a process for a new session, within the limit on sessions.
+    private func start(_ command: [String], id: JSON?, user: Int64, app: String, env: String) -> Result<StdioSession, Refusal> {
+        let full = sessions.withLock { $0.count >= configuration.maxStdioSessions }
+        if full {
+            return .failure(Refusal(outcome: Outcome(response: Gateway.jsonRPCError(status: 503, id: id, code: -32603, message: "too many upstream sessions"),
+                                                     status: 503, reason: "stdio session limit")))
+        }
+        do {
+            let session = try StdioSession(id: "stdio-" + Base62.random(count: 24), ownerID: user, app: app, env: env, command: command,
                                            limits: .init(maxLine: configuration.maxMessageBytes, stderrPerSecond: configuration.stderrLinesPerSecond),
                                            log: log)
-            } catch {
-                return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream could not be started"),
-                               status: 502, reason: "cannot start \(command.first ?? ""): \(error)")
-            }
             sessions.withLock { $0[session.id] = session }
-            newSession = true
-        } else {
-            // MCP 2025-11-25 transport: a request without the session id it was given is a bad request;
-            // an unknown (ended) session is 404 so the client starts a new one.
-            guard let sessionID else {
-                return Outcome(response: Gateway.jsonRPCError(status: 400, id: message.id, code: -32600, message: "Mcp-Session-Id header required"),
-                               status: 400, reason: "missing session id")
-            }
-            guard let s = self.session(sessionID, user: principal.userID, app: app, env: env) else {
-                return Outcome(response: Gateway.jsonRPCError(status: 404, id: message.id, code: -32001, message: "Session not found"),
-                               status: 404, reason: "unknown session")
-            }
-            session = s
+            return .success(session)
+        } catch {
+            return .failure(Refusal(outcome: Outcome(response: Gateway.jsonRPCError(status: 502, id: id, code: -32603, message: "upstream could not be started"),
+                                                     status: 502, reason: "cannot start \(command.first ?? ""): \(error)")))
         }
+    }
+
+    /// Writes `message` to the process and, for a request, waits for its answer.
+    private func exchange(_ message: MCPMessage, in session: StdioSession, isNew: Bool, timeout: Double?, filter: ToolListFilter.Apply?,
+                          toolsChanged: () -> Void) -> Outcome {
         let unparseableBefore = session.unparseableCount
         do { try session.send(message.json) } catch {
-            sessions.withLock { _ = $0.removeValue(forKey: session.id) }
             // A session that ends takes its process with it (one that closed its stdin may still run).
-            session.terminate()
+            discard(session)
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream process is gone"),
                            status: 502, reason: "stdio write failed")
         }
-        var headers = HTTPHeaders()
-        headers["Mcp-Session-Id"] = session.id
-        if !message.isRequest {
+        guard message.isRequest else {
+            var headers = HTTPHeaders()
+            headers["Mcp-Session-Id"] = session.id
             return Outcome(response: HTTPResponse(status: 202, headers: headers), status: 202, reason: nil)
         }
         let answer = session.awaitResponse(id: message.id ?? .null, timeout: timeout ?? configuration.upstreamTimeout,
                                            unparseableSince: filter == nil ? nil : unparseableBefore)
-        var replies = answer.messages
-        let failure = answer.failure
-        if replies.contains(where: { $0["method"]?.stringValue == ToolListFilter.listChanged }) { toolsChanged() }
-        if let refused = StdioUpstream.refusal(failure, session: session, id: message.id) {
+        if answer.messages.contains(where: { $0["method"]?.stringValue == ToolListFilter.listChanged }) { toolsChanged() }
+        if let refused = StdioUpstream.refusal(answer.failure, session: session, id: message.id) {
             // A session stays usable after one slow call; one that never started, or whose process the
             // gateway ended, goes.
-            if newSession || failure != Gateway.upstreamTimeout {
-                sessions.withLock { _ = $0.removeValue(forKey: session.id) }
-                session.terminate()
-            }
+            if isNew || answer.failure != Gateway.upstreamTimeout { discard(session) }
             return refused
         }
-        if let filter {
-            // A tools/list answer that cannot be read or narrowed is refused: passed on unfiltered it could
-            // show tools the caller may not call.
-            let unusable = failure == StdioSession.unparseableFailure ? failure : nil
-            do {
-                guard unusable == nil else { throw ToolListFilter.Unusable.unparseable }
-                replies = try replies.map(filter)
-            } catch {
-                return Outcome(response: Gateway.jsonRPCError(status: 502, id: message.id, code: -32603, message: "upstream tool list unusable"),
-                               status: 502, reason: "tool list unusable: \(unusable ?? "\(error)")")
-            }
+        switch StdioUpstream.narrowed(answer.messages, failure: answer.failure, filter: filter, id: message.id) {
+        case .failure(let refusal): return refusal.outcome
+        case .success(let replies): return reply(replies, failure: answer.failure, session: session, isNew: isNew)
         }
+    }
+
+    /// A tools/list answer that cannot be read or narrowed is refused: passed on unfiltered it could
+    /// show tools the caller may not call.
+    private static func narrowed(_ replies: [JSON], failure: String?, filter: ToolListFilter.Apply?, id: JSON?) -> Result<[JSON], Refusal> {
+        guard let filter else { return .success(replies) }
+        let unusable = failure == StdioSession.unparseableFailure ? failure : nil
+        do {
+            guard unusable == nil else { throw ToolListFilter.Unusable.unparseable }
+            return .success(try replies.map(filter))
+        } catch {
+            return .failure(Refusal(outcome: Outcome(response: Gateway.jsonRPCError(status: 502, id: id, code: -32603, message: "upstream tool list unusable"),
+                                                     status: 502, reason: "tool list unusable: \(unusable ?? "\(error)")")))
+        }
+    }
+
+    /// The process's replies as one JSON answer or an event stream; a new session whose first answer is
+    /// an error ends with it.
+    private func reply(_ replies: [JSON], failure: String?, session: StdioSession, isNew: Bool) -> Outcome {
         if !session.isAlive {
             sessions.withLock { _ = $0.removeValue(forKey: session.id) }
         }
+        var headers = HTTPHeaders()
+        headers["Mcp-Session-Id"] = session.id
         let last = replies.last
-        let failed = last?["error"] != nil && newSession
-        if failed {
-            sessions.withLock { _ = $0.removeValue(forKey: session.id) }
-            session.terminate()
+        if last?["error"] != nil && isNew {
+            discard(session)
             headers.remove("Mcp-Session-Id")
         }
         // Tool arguments are never stored: an upstream's error message often quotes the arguments
@@ -158,6 +184,12 @@ final class StdioUpstream: Sendable {
         var body: [UInt8] = []
         for r in replies { body += SSEEvent(event: "message", data: r.encoded()).encoded() }
         return Outcome(response: HTTPResponse(status: 200, headers: headers, body: .bytes(body)), status: 200, reason: reason)
+    }
+
+    /// Forgets a session and ends its process.
+    private func discard(_ session: StdioSession) {
+        sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+        session.terminate()
     }
 
     /// 504 for a process that did not answer in time (RFC 9110 §15.6.5); 502 for one the gateway ended
@@ -180,5 +212,16 @@ final class StdioUpstream: Sendable {
             guard let found = s[id], found.belongs(to: user, app: app, env: env), found.isAlive else { return nil }
             return found
         }
+    }
+}
+
+extension StdioUpstream: Upstream {
+    func owns(session id: String, user: Int64, app: String, env: String) throws -> Bool {
+        session(id, user: user, app: app, env: env) != nil
+    }
+
+    func forward(_ call: UpstreamCall) throws -> UpstreamOutcome {
+        handle(call.request, message: call.message, command: call.environment.command ?? [], timeout: call.environment.timeoutSeconds,
+               principal: call.principal, app: call.app, env: call.env, filter: call.filter, toolsChanged: call.toolsChanged)
     }
 }

@@ -11,8 +11,8 @@ struct ConsentStep {
     /// What the user may grant on the requested resource: nil when they hold no grant there (or it does
     /// not exist: the same answer, so existence is not leaked).
     func grantable(_ user: User, _ tx: AuthorizationTransaction) throws -> ScopeSet? {
-        let decision = try Policy.check(store: store, userID: user.id, tokenScopes: nil, binding: (nil, nil),
-                                        app: tx.request.resource.app, env: tx.request.resource.env, needed: nil)
+        let decision = try Policy.answer(AccessRequest(userID: user.id, app: tx.request.resource.app, env: tx.request.resource.env,
+                                                       action: .anything), store: store)
         guard decision.hasAccess else { return nil }
         return decision.effective
     }

@@ -80,6 +80,23 @@ import Testing
         }
     }
 
+    @Test func theCacheAndTheStoreGiveOneAnswerNamingTheGrantThatDecided() throws {
+        let f = try Fixture()
+        try ToolScopes(store: f.cli).setOverride(app: "notes", tool: "edit", scope: .write)
+        guard case .success(let p) = try f.request().0 else { Issue.record("token did not verify"); return }
+        let asked = AccessRequest(principal: p, app: "notes", env: "prod", action: .tool("edit"))
+        let fromStore = try Policy.answer(asked, store: f.cli)
+        let fromCache = try f.server.db.read { try f.cache.view(f.server).decide(asked).1 }
+        for d in [fromStore, fromCache] {
+            #expect(d.allowed && d.decidedBy == "grant notes/prod (editor)" && d.needed == .write)
+            #expect(d.neededBecause == "set by 'mcpctl tool scope'" && d.toolKnown)
+        }
+        let delete = try Policy.answer(AccessRequest(principal: p, app: "notes", env: "prod", action: .scope(.delete)), store: f.cli)
+        #expect(!delete.allowed && delete.decidedBy == "grant notes/prod (editor)")
+        let elsewhere = try Policy.answer(AccessRequest(principal: p, app: "notes", env: "staging", action: .anything), store: f.cli)
+        #expect(!elsewhere.hasAccess && elsewhere.decidedBy == nil)
+    }
+
     @Test func lastUsedBookkeepingDoesNotDropTheCache() throws {
         let f = try Fixture()
         let before = try f.generation()

@@ -113,6 +113,24 @@ public struct AccessView {
         return found
     }
 
+    /// `Policy.answer` through the cache: the tool's requirement and the decision both come from memory
+    /// when the copy is current.
+    public func decide(_ request: AccessRequest) throws -> (AppEnvironment?, AccessDecision) {
+        var needed: ScopeSet?
+        var because: (why: String, known: Bool)?
+        switch request.action {
+        case .scope(let s): needed = s
+        case .anything: needed = nil
+        case .tool(let tool):
+            let r = try requirement(app: request.app, env: request.env, tool: tool)
+            (needed, because) = (r.scope, (r.why, r.known))
+        }
+        var (environment, decision) = try decide(userID: request.userID, tokenScopes: request.tokenScopes, tokenID: request.tokenID,
+                                                 binding: request.binding, app: request.app, env: request.env, needed: needed)
+        if let because { (decision.neededBecause, decision.toolKnown) = because }
+        return (environment, decision)
+    }
+
     /// `Policy.check` through the cache (the decision itself is kept too: it is a pure function of the
     /// key and of rows that only change with the generation).
     public func decide(userID: Int64, tokenScopes: ScopeSet?, tokenID: String?, binding: (app: String?, env: String?),

@@ -13,6 +13,9 @@ public struct Grant: Sendable {
     /// "editor on notes/production" — how reasons name a grant.
     public var label: String { "\(Grant.roleName(scopes)) on \(app)/\(env)" }
 
+    /// "grant notes/production (viewer)" — how an answer names the grant that decided it.
+    public var decider: String { "grant \(app)/\(env) (\(Grant.roleName(scopes)))" }
+
     public static func roleName(_ scopes: ScopeSet) -> String {
         switch scopes {
         case .read: return "viewer"

@@ -7,6 +7,13 @@ public struct AccessDecision: Sendable {
     public let reason: String
     /// False when the caller has no grant at all on the app/env (answered as "App not found").
     public let hasAccess: Bool
+    /// The grant (or grants) that decided, e.g. "grant notes/production (viewer)"; nil when none did
+    /// (no grant, no such environment, or a token bound elsewhere).
+    public var decidedBy: String?
+    /// For a tool: why it needs the scope it needs (`ToolScopes.requirement`).
+    public var neededBecause: String?
+    /// For a tool: whether its requirement is known (an override, or a tool the upstream listed).
+    public var toolKnown = true
 
     public init(allowed: Bool, effective: ScopeSet, needed: ScopeSet?, reason: String, hasAccess: Bool) {
         self.allowed = allowed; self.effective = effective; self.needed = needed; self.reason = reason; self.hasAccess = hasAccess
@@ -29,14 +36,19 @@ public enum Policy {
         let granted = grants.reduce(ScopeSet()) { $0.union($1.scopes) }
         let effective = tokenScopes.map { granted.intersection($0) } ?? granted
         let grantNames = grants.map(\.label).joined(separator: " + ")
+        let allGrants = grants.map(\.decider).joined(separator: " + ")
         guard let needed else {
-            return AccessDecision(allowed: !effective.isEmpty, effective: effective, needed: nil,
-                                  reason: "grant \(grantNames)" + (tokenScopes.map { ", token scopes \($0)" } ?? ""), hasAccess: true)
+            var d = AccessDecision(allowed: !effective.isEmpty, effective: effective, needed: nil,
+                                   reason: "grant \(grantNames)" + (tokenScopes.map { ", token scopes \($0)" } ?? ""), hasAccess: true)
+            d.decidedBy = allGrants
+            return d
         }
         if effective.isSuperset(of: needed) {
-            let neededGrant = grants.first(where: { $0.scopes.isSuperset(of: needed) })?.label ?? grantNames
-            return AccessDecision(allowed: true, effective: effective, needed: needed,
-                                  reason: "grant \(neededGrant) allows \(needed)", hasAccess: true)
+            let deciding = grants.first(where: { $0.scopes.isSuperset(of: needed) })
+            var d = AccessDecision(allowed: true, effective: effective, needed: needed,
+                                   reason: "grant \(deciding?.label ?? grantNames) allows \(needed)", hasAccess: true)
+            d.decidedBy = deciding?.decider ?? allGrants
+            return d
         }
         let missing = needed.subtracting(effective)
         let reason: String
@@ -45,11 +57,30 @@ public enum Policy {
         } else {
             reason = "token \(tokenID ?? "") lacks scope \(missing) (token scopes: \(tokenScopes?.description ?? ""))"
         }
-        return AccessDecision(allowed: false, effective: effective, needed: needed, reason: reason, hasAccess: true)
+        var d = AccessDecision(allowed: false, effective: effective, needed: needed, reason: reason, hasAccess: true)
+        d.decidedBy = allGrants
+        return d
     }
 }
 
 extension Policy {
+    /// The answer to one access question, read from the store: a tool's scope first, then the decision.
+    public static func answer(_ request: AccessRequest, store: Store) throws -> AccessDecision {
+        var needed: ScopeSet?
+        var because: (why: String, known: Bool)?
+        switch request.action {
+        case .scope(let s): needed = s
+        case .anything: needed = nil
+        case .tool(let tool):
+            let r = try ToolScopes(store: store).requirement(app: request.app, env: request.env, tool: tool, annotations: nil)
+            (needed, because) = (r.scope, (r.why, r.known))
+        }
+        var d = try check(store: store, userID: request.userID, tokenScopes: request.tokenScopes, tokenID: request.tokenID,
+                          binding: request.binding, app: request.app, env: request.env, needed: needed)
+        if let because { (d.neededBecause, d.toolKnown) = because }
+        return d
+    }
+
     /// Full check against the store: the environment must exist and the user must hold a grant on it;
     /// then token scopes and binding narrow what the grants allow.
     public static func check(store: Store, userID: Int64, tokenScopes: ScopeSet?, tokenID: String? = nil,

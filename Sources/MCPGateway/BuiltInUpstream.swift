@@ -1,0 +1,30 @@
+import HTTP
+import MCPAuth
+
+/// The built-in app as an upstream: answered in process, with no sessions to own.
+struct BuiltInUpstream: Upstream {
+    let pool: StorePool
+
+    func owns(session: String, user: Int64, app: String, env: String) throws -> Bool { true }
+
+    func forward(_ call: UpstreamCall) throws -> UpstreamOutcome {
+        let response = answer(call)
+        return UpstreamOutcome(response: response, status: response.status, reason: nil)
+    }
+
+    private func answer(_ call: UpstreamCall) -> HTTPResponse {
+        guard call.request.method == "POST", let message = call.message else {
+            var h = HTTPHeaders(); h["Allow"] = "POST"
+            return HTTPResponse(status: 405, headers: h)
+        }
+        do {
+            let answer = try pool.with { BuiltInApp(store: $0, principal: call.principal, effective: call.decision.effective).answer(message) }
+            guard let answer else { return HTTPResponse(status: 202) }
+            // tools/list shows only the tools the caller may call: the built-in list too
+            // (an operator override may put a built-in tool out of the caller's reach).
+            return .json((try call.filter.map { try $0(answer) } ?? answer).bytes)
+        } catch {
+            return Gateway.jsonRPCError(status: 500, id: message.id, code: -32603, message: "internal error")
+        }
+    }
+}

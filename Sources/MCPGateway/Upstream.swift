@@ -1,0 +1,41 @@
+import HTTP
+import MCPAuth
+
+/// Where an authorized request goes: the built-in app, a stdio process or an HTTP server. Each keeps its
+/// own sessions, so each says whether a presented session belongs to the caller.
+protocol Upstream: Sendable {
+    /// Whether `session` was opened by this user on this app/env: presented by anyone else or on another
+    /// endpoint it is unknown (MCP security best practices: session hijacking).
+    func owns(session: String, user: Int64, app: String, env: String) throws -> Bool
+
+    /// Passes the call on and returns the answer; throws `GatewayRefusal` when it cannot.
+    func forward(_ call: UpstreamCall) throws -> UpstreamOutcome
+}
+
+/// An authorized request on its way to an upstream, with what the upstream needs to know about it.
+struct UpstreamCall {
+    let request: HTTPRequest
+    let message: MCPMessage?
+    let principal: Principal
+    let credentials: PresentedCredentials
+    let app: String
+    let env: String
+    let environment: AppEnvironment
+    let decision: AccessDecision
+    /// Narrows a tools/list answer; nil for any other call.
+    let filter: ToolListFilter.Apply?
+    let staleTools: StaleToolLists
+
+    /// Called when the upstream announces `notifications/tools/list_changed`.
+    var toolsChanged: @Sendable () -> Void {
+        let (staleTools, app, env) = (self.staleTools, self.app, self.env)
+        return { staleTools.mark(app: app, env: env) }
+    }
+}
+
+/// An upstream's answer, with what its audit row should say instead of the authorization reason (nil: keep it).
+struct UpstreamOutcome {
+    let response: HTTPResponse
+    let status: Int
+    let reason: String?
+}
