@@ -18,7 +18,8 @@ import Testing
         struct Want { let method: String?; let tool: String?; let decision: String; let status: Int; let email: String?; let token: String? }
         func check(_ reply: Reply, _ want: Want, reason: (String) -> Bool = { _ in true }, sourceLocation: SourceLocation = #_sourceLocation) throws {
             #expect(reply.status == want.status, "\(reply.text)", sourceLocation: sourceLocation)
-            let row = try #require(try h.lastRow(), sourceLocation: sourceLocation)
+            let last = try h.lastRow()
+            let row = try #require(last, sourceLocation: sourceLocation)
             #expect(row.string("method") == want.method, sourceLocation: sourceLocation)
             #expect(row.string("tool") == want.tool, sourceLocation: sourceLocation)
             #expect(row.string("decision") == want.decision, sourceLocation: sourceLocation)
