@@ -15,6 +15,9 @@ public enum CommandTable {
     static let emailOption = OptionSpec("email", value: "EMAIL", help: "The user's email address.")
     static let appOption = OptionSpec("app", value: "APP", help: "The app (one upstream MCP server family).")
     static let envOption = OptionSpec("env", value: "ENV", help: "The environment of the app (e.g. production).")
+    static let optionalEmail = ArgumentSpec("EMAIL", help: "The user's email address (case-insensitive); omit it with --group.", optional: true)
+    static let groupName = ArgumentSpec("NAME", help: "The group's name: printable text, at most 64 characters, compared ignoring ASCII case.")
+    static func groupOption(_ help: String) -> OptionSpec { OptionSpec("group", value: "NAME", help: help) }
 
     static let auditFilters: [OptionSpec] = [
         OptionSpec("since", value: "WHEN", help: "Only events at or after WHEN: \(durationHelp) ago, or an RFC 3339 time."),
@@ -75,16 +78,41 @@ public enum CommandTable {
                             arguments: [ArgumentSpec("APP", help: "The app name."), ArgumentSpec("TOOL", help: "The tool name."),
                                         ArgumentSpec("SCOPE", help: "read, write, delete or auto.", completion: .values(["read", "write", "delete", "auto"]))]),
             ]),
-            CommandSpec("grant", abstract: "Grant users scopes on apps.", subcommands: [
-                CommandSpec("add", abstract: "Grant a user a role or scopes on an app (one environment or all).", arguments: [email], options: [
+            CommandSpec("grant", abstract: "Grant users or groups scopes on apps.", subcommands: [
+                CommandSpec("add", abstract: "Grant a user, or every member of a group, a role or scopes on an app (one environment or all).",
+                            discussion: "Give the user's EMAIL or --group NAME. A user's effective access is the union of their own grants and those of every group they belong to; an existing grant of the same user or group on the same environment is replaced.",
+                            arguments: [optionalEmail], options: [
+                    groupOption("Grant to every member of this group instead of to one user."),
                     OptionSpec("app", value: "APP", help: "The app.", required: true),
                     OptionSpec("env", value: "ENV", help: "The environment, or '*' for all (default: *)."),
                     OptionSpec("role", value: "ROLE", help: "viewer (read), editor (read,write) or admin (read,write,delete).", completion: .values(["viewer", "editor", "admin"])),
                     OptionSpec("scopes", value: "SCOPES", help: "Comma-separated scopes instead of a role.", completion: scopeValues),
-                ], examples: ["mcpctl grant add alice@example.com --app notes --env production --role viewer"]),
-                CommandSpec("list", abstract: "List grants.", options: [emailOption, appOption]),
-                CommandSpec("revoke", abstract: "Revoke a user's grant on an app (all environments unless --env).", arguments: [email],
-                            options: [OptionSpec("app", value: "APP", help: "The app.", required: true), OptionSpec("env", value: "ENV", help: "Only the grant on this environment ('*' for the all-environments grant).")]),
+                ], examples: ["mcpctl grant add alice@example.com --app notes --env production --role viewer",
+                              "mcpctl grant add --group eng --app notes --env '*' --role editor"]),
+                CommandSpec("list", abstract: "List grants: users' own, then groups'.",
+                            options: [OptionSpec("email", value: "EMAIL", help: "Only grants that apply to this user: their own and their groups'."),
+                                      appOption, groupOption("Only this group's grants.")]),
+                CommandSpec("revoke", abstract: "Revoke a user's or a group's grant on an app (all environments unless --env).",
+                            discussion: "Give the user's EMAIL or --group NAME. Takes effect on the server's next request.",
+                            arguments: [optionalEmail],
+                            options: [groupOption("Revoke the grant of this group instead of a user's."),
+                                      OptionSpec("app", value: "APP", help: "The app.", required: true), OptionSpec("env", value: "ENV", help: "Only the grant on this environment ('*' for the all-environments grant).")]),
+            ]),
+            CommandSpec("group", abstract: "Manage groups of users; a grant to a group applies to every member.",
+                        discussion: "A member's effective access is the union of their own grants and their groups' ('mcpctl grant add --group'). Adding or removing a member, or changing a group's grants, takes effect on the server's next request. A disabled user gets nothing through a group.",
+                        subcommands: [
+                CommandSpec("add", abstract: "Add a group.", arguments: [groupName], options: [
+                    OptionSpec("idp-group", value: "VALUE", help: "The value of the identity provider's groups claim this group follows: at each single sign-on its members are added or removed to match."),
+                ], examples: ["mcpctl group add eng", "mcpctl group add ops --idp-group 'platform-operators'"]),
+                CommandSpec("list", abstract: "List groups with their number of members and grants."),
+                CommandSpec("show", abstract: "Show one group with its members and grants.", arguments: [groupName]),
+                CommandSpec("remove", abstract: "Remove a group with its memberships and grants.", arguments: [groupName]),
+                CommandSpec("member", abstract: "Add users to a group or remove them.", subcommands: [
+                    CommandSpec("add", abstract: "Make a user a member of a group.", arguments: [groupName, email],
+                                examples: ["mcpctl group member add eng alice@example.com"]),
+                    CommandSpec("remove", abstract: "End a user's membership of a group; what the group granted is gone on the next request.",
+                                arguments: [groupName, email]),
+                ]),
             ]),
             CommandSpec("can-i", abstract: "Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.",
                         arguments: [email, ArgumentSpec("ACTION", help: "read, write, delete or tool/NAME.", optional: true, completion: .values(["read", "write", "delete"]))],

@@ -1,11 +1,11 @@
 /// The gateway's in-memory copy of what decides a request — token rows (with their user and client),
-/// environments, grants and the scope each tool needs — kept for one value of the store's policy
-/// generation (migration `0002_policy_generation`).
+/// environments, grants (a user's own and their groups') and the scope each tool needs — kept for one
+/// value of the store's policy generation (migrations `0002_policy_generation` and `0007_groups`).
 ///
 /// Every change to those tables bumps the generation in the same transaction, from any process, so a
 /// request reads one integer in its read transaction and either finds the copy current or drops it: a
-/// token revoked, a user disabled or a grant removed from the shell is seen by the very next request,
-/// and no entry read under one generation is ever served under another.
+/// token revoked, a user disabled, a grant or a group membership removed from the shell is seen by the
+/// very next request, and no entry read under one generation is ever served under another.
 /// Only tokens that exist are held (an unknown secret always goes to the store), and the whole copy is
 /// dropped when it reaches `limit` entries, so hostile input cannot grow it without bound.
 public final class AccessCache: Sendable {

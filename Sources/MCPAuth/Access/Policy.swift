@@ -10,6 +10,9 @@ public struct AccessDecision: Sendable {
     /// The grant (or grants) that decided, e.g. "grant notes/production (viewer)"; nil when none did
     /// (no grant, no such environment, or a token bound elsewhere).
     public var decidedBy: String?
+    /// Where the deciding grant came from when it is not the user's own, e.g. "group eng" (groups joined
+    /// with " + " when several grants decided together); nil for the user's own grants or no grant.
+    public var via: String?
     /// For a tool: why it needs the scope it needs (`ToolScopes.requirement`).
     public var neededBecause: String?
     /// For a tool: whether its requirement is known (an override, or a tool the upstream listed).
@@ -21,7 +24,8 @@ public struct AccessDecision: Sendable {
 }
 
 /// Effective scopes of a request = token scopes ∩ grant scopes for that app/env (∩ the
-/// token's binding or resource). Grants add up: an environment's own grant and the `*` grant both count.
+/// token's binding or resource). Grants add up: an environment's own grant and the `*` grant both count,
+/// and so do the grants of every group the user belongs to.
 public enum Policy {
     /// Effective scopes for a user (and optionally a token) on app/env, with the explanation.
     public static func evaluate(grants: [Grant], tokenScopes: ScopeSet?, tokenID: String? = nil, binding: (app: String?, env: String?),
@@ -37,17 +41,18 @@ public enum Policy {
         let effective = tokenScopes.map { granted.intersection($0) } ?? granted
         let grantNames = grants.map(\.label).joined(separator: " + ")
         let allGrants = grants.map(\.decider).joined(separator: " + ")
+        let allVia = Policy.via(grants)
         guard let needed else {
             var d = AccessDecision(allowed: !effective.isEmpty, effective: effective, needed: nil,
                                    reason: "grant \(grantNames)" + (tokenScopes.map { ", token scopes \($0)" } ?? ""), hasAccess: true)
-            d.decidedBy = allGrants
+            (d.decidedBy, d.via) = (allGrants, allVia)
             return d
         }
         if effective.isSuperset(of: needed) {
             let deciding = grants.first(where: { $0.scopes.isSuperset(of: needed) })
             var d = AccessDecision(allowed: true, effective: effective, needed: needed,
                                    reason: "grant \(deciding?.label ?? grantNames) allows \(needed)", hasAccess: true)
-            d.decidedBy = deciding?.decider ?? allGrants
+            (d.decidedBy, d.via) = deciding.map { ($0.decider, $0.via) } ?? (allGrants, allVia)
             return d
         }
         let missing = needed.subtracting(effective)
@@ -58,8 +63,15 @@ public enum Policy {
             reason = "token \(tokenID ?? "") lacks scope \(missing) (token scopes: \(tokenScopes?.description ?? ""))"
         }
         var d = AccessDecision(allowed: false, effective: effective, needed: needed, reason: reason, hasAccess: true)
-        d.decidedBy = allGrants
+        (d.decidedBy, d.via) = (allGrants, allVia)
         return d
+    }
+
+    /// The distinct groups among `grants`, as "group eng + group ops"; nil when all are the user's own.
+    static func via(_ grants: [Grant]) -> String? {
+        var seen: [String] = []
+        for v in grants.compactMap(\.via) where !seen.contains(v) { seen.append(v) }
+        return seen.isEmpty ? nil : seen.joined(separator: " + ")
     }
 }
 

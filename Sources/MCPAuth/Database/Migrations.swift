@@ -227,6 +227,43 @@ public enum Migrations {
         Step(name: "0004_environment_timeout", sql: """
         ALTER TABLE environments ADD COLUMN timeout_ms INTEGER CHECK (timeout_ms IS NULL OR timeout_ms > 0);
         """),
+        // Groups of users, their members, and grants to a group: a member's effective grants are their own
+        // and their groups'. Every change bumps the policy generation (0002) like a change to `grants`, so a
+        // membership removed from the shell is honoured on the gateway's next request. `idp_group` is the
+        // value of an identity provider's groups claim that the group follows (NULL: managed by hand).
+        Step(name: "0007_groups", sql: """
+        CREATE TABLE user_groups (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            idp_group TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE group_members (
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            group_id INTEGER NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,
+            added_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, group_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX group_members_group ON group_members (group_id);
+        CREATE TABLE group_grants (
+            id INTEGER PRIMARY KEY,
+            group_id INTEGER NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,
+            app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            env TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (group_id, app_id, env)
+        );
+        CREATE TRIGGER user_groups_policy_insert AFTER INSERT ON user_groups BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER user_groups_policy_delete AFTER DELETE ON user_groups BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER user_groups_policy_update AFTER UPDATE ON user_groups BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER group_members_policy_insert AFTER INSERT ON group_members BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER group_members_policy_delete AFTER DELETE ON group_members BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER group_members_policy_update AFTER UPDATE ON group_members BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER group_grants_policy_insert AFTER INSERT ON group_grants BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER group_grants_policy_delete AFTER DELETE ON group_grants BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER group_grants_policy_update AFTER UPDATE ON group_grants BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store
