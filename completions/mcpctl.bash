@@ -37,7 +37,7 @@ _mcpctl_spec() {
     cmds=() opts=() value_opts=()
     case "$1" in
         '')
-            cmds=(init user app tool grant can-i token client audit serve store completion help)
+            cmds=(init user app tool grant group can-i token client audit serve store completion help)
             ;;
         'user')
             cmds=(add list show disable enable remove passwd)
@@ -71,16 +71,26 @@ _mcpctl_spec() {
             cmds=(add list revoke)
             ;;
         'grant add')
-            opts=(--app --env --role --scopes)
-            value_opts=(--app --env --role --scopes)
+            opts=(--group --app --env --role --scopes)
+            value_opts=(--group --app --env --role --scopes)
             ;;
         'grant list')
-            opts=(--email --app)
-            value_opts=(--email --app)
+            opts=(--email --app --group)
+            value_opts=(--email --app --group)
             ;;
         'grant revoke')
-            opts=(--app --env)
-            value_opts=(--app --env)
+            opts=(--group --app --env)
+            value_opts=(--group --app --env)
+            ;;
+        'group')
+            cmds=(add list show remove member)
+            ;;
+        'group add')
+            opts=(--idp-group)
+            value_opts=(--idp-group)
+            ;;
+        'group member')
+            cmds=(add remove)
             ;;
         'can-i')
             opts=(--app --env --token --list)

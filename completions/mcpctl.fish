@@ -5,7 +5,7 @@
 function __mcpctl_subcommands --argument-names cmdpath --description 'Print the subcommands of a command path'
     switch $cmdpath
         case ''
-            printf '%s\n' init user app tool grant can-i token client audit serve store completion help
+            printf '%s\n' init user app tool grant group can-i token client audit serve store completion help
         case 'user'
             printf '%s\n' add list show disable enable remove passwd
         case 'app'
@@ -14,6 +14,10 @@ function __mcpctl_subcommands --argument-names cmdpath --description 'Print the 
             printf '%s\n' list scope
         case 'grant'
             printf '%s\n' add list revoke
+        case 'group'
+            printf '%s\n' add list show remove member
+        case 'group member'
+            printf '%s\n' add remove
         case 'token'
             printf '%s\n' create list show rotate revoke scan
         case 'client'
@@ -36,11 +40,13 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'tool list'
             printf '%s\n' --env
         case 'grant add'
-            printf '%s\n' --app --env --role --scopes
+            printf '%s\n' --group --app --env --role --scopes
         case 'grant list'
-            printf '%s\n' --email --app
+            printf '%s\n' --email --app --group
         case 'grant revoke'
-            printf '%s\n' --app --env
+            printf '%s\n' --group --app --env
+        case 'group add'
+            printf '%s\n' --idp-group
         case 'can-i'
             printf '%s\n' --app --env --token
         case 'token create'
@@ -150,7 +156,8 @@ complete -c mcpctl -n "__mcpctl_at '' 0" -a 'init' -d 'Create the store and prin
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
-complete -c mcpctl -n "__mcpctl_at '' 0" -a 'grant' -d 'Grant users scopes on apps.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'token' -d 'Manage personal access tokens.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
@@ -201,23 +208,40 @@ complete -c mcpctl -n "__mcpctl_at 'tool list'" -l env -x -d 'The environment of
 complete -c mcpctl -n "__mcpctl_at 'tool scope' 2" -a 'read write delete auto' -d 'read, write, delete or auto.'
 
 # mcpctl grant
-complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'add' -d 'Grant a user a role or scopes on an app (one environment or all).'
-complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'list' -d 'List grants.'
-complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'revoke' -d 'Revoke a user\'s grant on an app (all environments unless --env).'
+complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
+complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'list' -d 'List grants: users\' own, then groups\'.'
+complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'revoke' -d 'Revoke a user\'s or a group\'s grant on an app (all environments unless --env).'
 
 # mcpctl grant add
+complete -c mcpctl -n "__mcpctl_at 'grant add'" -l group -x -d 'Grant to every member of this group instead of to one user.'
 complete -c mcpctl -n "__mcpctl_at 'grant add'" -l app -x -d 'The app.'
 complete -c mcpctl -n "__mcpctl_at 'grant add'" -l env -x -d 'The environment, or \'*\' for all (default: *).'
 complete -c mcpctl -n "__mcpctl_at 'grant add'" -l role -x -a 'viewer editor admin' -d 'viewer (read), editor (read,write) or admin (read,write,delete).'
 complete -c mcpctl -n "__mcpctl_at 'grant add'" -l scopes -x -a 'read write delete read,write read,write,delete' -d 'Comma-separated scopes instead of a role.'
 
 # mcpctl grant list
-complete -c mcpctl -n "__mcpctl_at 'grant list'" -l email -x -d 'The user\'s email address.'
+complete -c mcpctl -n "__mcpctl_at 'grant list'" -l email -x -d 'Only grants that apply to this user: their own and their groups\'.'
 complete -c mcpctl -n "__mcpctl_at 'grant list'" -l app -x -d 'The app (one upstream MCP server family).'
+complete -c mcpctl -n "__mcpctl_at 'grant list'" -l group -x -d 'Only this group\'s grants.'
 
 # mcpctl grant revoke
+complete -c mcpctl -n "__mcpctl_at 'grant revoke'" -l group -x -d 'Revoke the grant of this group instead of a user\'s.'
 complete -c mcpctl -n "__mcpctl_at 'grant revoke'" -l app -x -d 'The app.'
 complete -c mcpctl -n "__mcpctl_at 'grant revoke'" -l env -x -d 'Only the grant on this environment (\'*\' for the all-environments grant).'
+
+# mcpctl group
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'add' -d 'Add a group.'
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'list' -d 'List groups with their number of members and grants.'
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'show' -d 'Show one group with its members and grants.'
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'remove' -d 'Remove a group with its memberships and grants.'
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'member' -d 'Add users to a group or remove them.'
+
+# mcpctl group add
+complete -c mcpctl -n "__mcpctl_at 'group add'" -l idp-group -x -d 'The value of the identity provider\'s groups claim this group follows: at each single sign-on its members are added or removed to match.'
+
+# mcpctl group member
+complete -c mcpctl -n "__mcpctl_at 'group member' 0" -a 'add' -d 'Make a user a member of a group.'
+complete -c mcpctl -n "__mcpctl_at 'group member' 0" -a 'remove' -d 'End a user\'s membership of a group; what the group granted is gone on the next request.'
 
 # mcpctl can-i
 complete -c mcpctl -n "__mcpctl_at 'can-i'" -l app -x -d 'The app (one upstream MCP server family).'
@@ -379,7 +403,8 @@ complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'init' -d 'Create the store and 
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
-complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'grant' -d 'Grant users scopes on apps.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'token' -d 'Manage personal access tokens.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
@@ -399,9 +424,16 @@ complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'list' -d 'List apps and env
 complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'remove' -d 'Remove an environment, or a whole app.'
 complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'list' -d 'List the tools the gateway has seen, with the scope each needs and why.'
 complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'scope' -d 'Set the scope a tool needs (auto: follow its annotations).'
-complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'add' -d 'Grant a user a role or scopes on an app (one environment or all).'
-complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'list' -d 'List grants.'
-complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'revoke' -d 'Revoke a user\'s grant on an app (all environments unless --env).'
+complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
+complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'list' -d 'List grants: users\' own, then groups\'.'
+complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'revoke' -d 'Revoke a user\'s or a group\'s grant on an app (all environments unless --env).'
+complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'add' -d 'Add a group.'
+complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'list' -d 'List groups with their number of members and grants.'
+complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'show' -d 'Show one group with its members and grants.'
+complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'remove' -d 'Remove a group with its memberships and grants.'
+complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'member' -d 'Add users to a group or remove them.'
+complete -c mcpctl -n "__mcpctl_at 'help group member' 0" -a 'add' -d 'Make a user a member of a group.'
+complete -c mcpctl -n "__mcpctl_at 'help group member' 0" -a 'remove' -d 'End a user\'s membership of a group; what the group granted is gone on the next request.'
 complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'create' -d 'Create a personal token; prints only the secret on stdout.'
 complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'list' -d 'List tokens (live ones unless --all).'
 complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'show' -d 'Show one token.'
