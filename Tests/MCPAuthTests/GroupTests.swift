@@ -168,6 +168,15 @@ import Testing
         #expect(rows.filter { $0.string("action")?.hasPrefix("group.member") == true }.allSatisfy { $0.string("email") == "ada@example.com" })
     }
 
+    @Test func aGroupGrantOnARemovedEnvironmentDoesNotComeBackWithTheEnvironment() throws {
+        let f = try Fixture()
+        try Grants(store: f.cli).add(group: "eng", app: "notes", env: "staging", scopes: .all)
+        try Apps(store: f.cli).remove(app: "notes", env: "staging")
+        try Apps(store: f.cli).add(app: "notes", env: "staging", upstream: "http://127.0.0.1:9/", command: nil)
+        #expect(try !f.answer(.scope(.read), env: "staging").hasAccess)
+        #expect(try Grants(store: f.cli).list(group: "eng").isEmpty)
+    }
+
     @Test func aMalformedGroupGrantRowIsRefusedNotReadAsNoScopes() throws {
         let f = try Fixture()
         try Grants(store: f.cli).add(group: "eng", app: "notes", env: "*", scopes: .read)

@@ -98,6 +98,7 @@ public struct Apps: Sendable {
                 let n = try db.run("DELETE FROM environments WHERE app_id = ? AND name = ?", [.integer(id), .text(env)])
                 guard n > 0 else { throw DomainError.notFound("app '\(app)' has no environment '\(env)'") }
                 try db.run("DELETE FROM grants WHERE app_id = ? AND env = ?", [.integer(id), .text(env)])
+                try db.run("DELETE FROM group_grants WHERE app_id = ? AND env = ?", [.integer(id), .text(env)])
                 try db.run("DELETE FROM tools WHERE app = ? AND env = ?", [.text(app), .text(env)])
             } else {
                 try db.run("DELETE FROM apps WHERE id = ?", [.integer(id)])
