@@ -37,7 +37,7 @@ _mcpctl_spec() {
     cmds=() opts=() value_opts=()
     case "$1" in
         '')
-            cmds=(init user app tool grant group can-i token client audit serve store completion help)
+            cmds=(init user app tool group grant can-i token client audit serve store completion help)
             ;;
         'user')
             cmds=(add list show disable enable remove passwd)
@@ -67,6 +67,16 @@ _mcpctl_spec() {
             opts=(--env)
             value_opts=(--env)
             ;;
+        'group')
+            cmds=(add list show remove member)
+            ;;
+        'group add')
+            opts=(--idp-group)
+            value_opts=(--idp-group)
+            ;;
+        'group member')
+            cmds=(add remove)
+            ;;
         'grant')
             cmds=(add list revoke)
             ;;
@@ -81,16 +91,6 @@ _mcpctl_spec() {
         'grant revoke')
             opts=(--group --app --env)
             value_opts=(--group --app --env)
-            ;;
-        'group')
-            cmds=(add list show remove member)
-            ;;
-        'group add')
-            opts=(--idp-group)
-            value_opts=(--idp-group)
-            ;;
-        'group member')
-            cmds=(add remove)
             ;;
         'can-i')
             opts=(--app --env --token --list)

@@ -5,19 +5,19 @@
 function __mcpctl_subcommands --argument-names cmdpath --description 'Print the subcommands of a command path'
     switch $cmdpath
         case ''
-            printf '%s\n' init user app tool grant group can-i token client audit serve store completion help
+            printf '%s\n' init user app tool group grant can-i token client audit serve store completion help
         case 'user'
             printf '%s\n' add list show disable enable remove passwd
         case 'app'
             printf '%s\n' add list remove
         case 'tool'
             printf '%s\n' list scope
-        case 'grant'
-            printf '%s\n' add list revoke
         case 'group'
             printf '%s\n' add list show remove member
         case 'group member'
             printf '%s\n' add remove
+        case 'grant'
+            printf '%s\n' add list revoke
         case 'token'
             printf '%s\n' create list show rotate revoke scan
         case 'client'
@@ -39,14 +39,14 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
             printf '%s\n' --env
         case 'tool list'
             printf '%s\n' --env
+        case 'group add'
+            printf '%s\n' --idp-group
         case 'grant add'
             printf '%s\n' --group --app --env --role --scopes
         case 'grant list'
             printf '%s\n' --email --app --group
         case 'grant revoke'
             printf '%s\n' --group --app --env
-        case 'group add'
-            printf '%s\n' --idp-group
         case 'can-i'
             printf '%s\n' --app --env --token
         case 'token create'
@@ -156,8 +156,8 @@ complete -c mcpctl -n "__mcpctl_at '' 0" -a 'init' -d 'Create the store and prin
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
-complete -c mcpctl -n "__mcpctl_at '' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'token' -d 'Manage personal access tokens.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
@@ -207,6 +207,20 @@ complete -c mcpctl -n "__mcpctl_at 'tool list'" -l env -x -d 'The environment of
 # mcpctl tool scope
 complete -c mcpctl -n "__mcpctl_at 'tool scope' 2" -a 'read write delete auto' -d 'read, write, delete or auto.'
 
+# mcpctl group
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'add' -d 'Add a group.'
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'list' -d 'List groups with their number of members and grants.'
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'show' -d 'Show one group with its members and grants.'
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'remove' -d 'Remove a group with its memberships and grants.'
+complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'member' -d 'Add users to a group or remove them.'
+
+# mcpctl group add
+complete -c mcpctl -n "__mcpctl_at 'group add'" -l idp-group -x -d 'The value of the identity provider\'s groups claim this group follows: at each single sign-on its members are added or removed to match.'
+
+# mcpctl group member
+complete -c mcpctl -n "__mcpctl_at 'group member' 0" -a 'add' -d 'Make a user a member of a group.'
+complete -c mcpctl -n "__mcpctl_at 'group member' 0" -a 'remove' -d 'End a user\'s membership of a group; what the group granted is gone on the next request.'
+
 # mcpctl grant
 complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
 complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'list' -d 'List grants: users\' own, then groups\'.'
@@ -228,20 +242,6 @@ complete -c mcpctl -n "__mcpctl_at 'grant list'" -l group -x -d 'Only this group
 complete -c mcpctl -n "__mcpctl_at 'grant revoke'" -l group -x -d 'Revoke the grant of this group instead of a user\'s.'
 complete -c mcpctl -n "__mcpctl_at 'grant revoke'" -l app -x -d 'The app.'
 complete -c mcpctl -n "__mcpctl_at 'grant revoke'" -l env -x -d 'Only the grant on this environment (\'*\' for the all-environments grant).'
-
-# mcpctl group
-complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'add' -d 'Add a group.'
-complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'list' -d 'List groups with their number of members and grants.'
-complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'show' -d 'Show one group with its members and grants.'
-complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'remove' -d 'Remove a group with its memberships and grants.'
-complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'member' -d 'Add users to a group or remove them.'
-
-# mcpctl group add
-complete -c mcpctl -n "__mcpctl_at 'group add'" -l idp-group -x -d 'The value of the identity provider\'s groups claim this group follows: at each single sign-on its members are added or removed to match.'
-
-# mcpctl group member
-complete -c mcpctl -n "__mcpctl_at 'group member' 0" -a 'add' -d 'Make a user a member of a group.'
-complete -c mcpctl -n "__mcpctl_at 'group member' 0" -a 'remove' -d 'End a user\'s membership of a group; what the group granted is gone on the next request.'
 
 # mcpctl can-i
 complete -c mcpctl -n "__mcpctl_at 'can-i'" -l app -x -d 'The app (one upstream MCP server family).'
@@ -403,8 +403,8 @@ complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'init' -d 'Create the store and 
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
-complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'token' -d 'Manage personal access tokens.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
@@ -424,9 +424,6 @@ complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'list' -d 'List apps and env
 complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'remove' -d 'Remove an environment, or a whole app.'
 complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'list' -d 'List the tools the gateway has seen, with the scope each needs and why.'
 complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'scope' -d 'Set the scope a tool needs (auto: follow its annotations).'
-complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
-complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'list' -d 'List grants: users\' own, then groups\'.'
-complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'revoke' -d 'Revoke a user\'s or a group\'s grant on an app (all environments unless --env).'
 complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'add' -d 'Add a group.'
 complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'list' -d 'List groups with their number of members and grants.'
 complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'show' -d 'Show one group with its members and grants.'
@@ -434,6 +431,9 @@ complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'remove' -d 'Remove a grou
 complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'member' -d 'Add users to a group or remove them.'
 complete -c mcpctl -n "__mcpctl_at 'help group member' 0" -a 'add' -d 'Make a user a member of a group.'
 complete -c mcpctl -n "__mcpctl_at 'help group member' 0" -a 'remove' -d 'End a user\'s membership of a group; what the group granted is gone on the next request.'
+complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
+complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'list' -d 'List grants: users\' own, then groups\'.'
+complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'revoke' -d 'Revoke a user\'s or a group\'s grant on an app (all environments unless --env).'
 complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'create' -d 'Create a personal token; prints only the secret on stdout.'
 complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'list' -d 'List tokens (live ones unless --all).'
 complete -c mcpctl -n "__mcpctl_at 'help token' 0" -a 'show' -d 'Show one token.'

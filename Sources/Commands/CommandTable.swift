@@ -78,6 +78,22 @@ public enum CommandTable {
                             arguments: [ArgumentSpec("APP", help: "The app name."), ArgumentSpec("TOOL", help: "The tool name."),
                                         ArgumentSpec("SCOPE", help: "read, write, delete or auto.", completion: .values(["read", "write", "delete", "auto"]))]),
             ]),
+            CommandSpec("group", abstract: "Manage groups of users; a grant to a group applies to every member.",
+                        discussion: "A member's effective access is the union of their own grants and their groups' ('mcpctl grant add --group'). Adding or removing a member, or changing a group's grants, takes effect on the server's next request. A disabled user gets nothing through a group.",
+                        subcommands: [
+                CommandSpec("add", abstract: "Add a group.", arguments: [groupName], options: [
+                    OptionSpec("idp-group", value: "VALUE", help: "The value of the identity provider's groups claim this group follows: at each single sign-on its members are added or removed to match."),
+                ], examples: ["mcpctl group add eng", "mcpctl group add ops --idp-group 'platform-operators'"]),
+                CommandSpec("list", abstract: "List groups with their number of members and grants."),
+                CommandSpec("show", abstract: "Show one group with its members and grants.", arguments: [groupName]),
+                CommandSpec("remove", abstract: "Remove a group with its memberships and grants.", arguments: [groupName]),
+                CommandSpec("member", abstract: "Add users to a group or remove them.", subcommands: [
+                    CommandSpec("add", abstract: "Make a user a member of a group.", arguments: [groupName, email],
+                                examples: ["mcpctl group member add eng alice@example.com"]),
+                    CommandSpec("remove", abstract: "End a user's membership of a group; what the group granted is gone on the next request.",
+                                arguments: [groupName, email]),
+                ]),
+            ]),
             CommandSpec("grant", abstract: "Grant users or groups scopes on apps.", subcommands: [
                 CommandSpec("add", abstract: "Grant a user, or every member of a group, a role or scopes on an app (one environment or all).",
                             discussion: "Give the user's EMAIL or --group NAME. A user's effective access is the union of their own grants and those of every group they belong to; an existing grant of the same user or group on the same environment is replaced.",
@@ -97,22 +113,6 @@ public enum CommandTable {
                             arguments: [optionalEmail],
                             options: [groupOption("Revoke the grant of this group instead of a user's."),
                                       OptionSpec("app", value: "APP", help: "The app.", required: true), OptionSpec("env", value: "ENV", help: "Only the grant on this environment ('*' for the all-environments grant).")]),
-            ]),
-            CommandSpec("group", abstract: "Manage groups of users; a grant to a group applies to every member.",
-                        discussion: "A member's effective access is the union of their own grants and their groups' ('mcpctl grant add --group'). Adding or removing a member, or changing a group's grants, takes effect on the server's next request. A disabled user gets nothing through a group.",
-                        subcommands: [
-                CommandSpec("add", abstract: "Add a group.", arguments: [groupName], options: [
-                    OptionSpec("idp-group", value: "VALUE", help: "The value of the identity provider's groups claim this group follows: at each single sign-on its members are added or removed to match."),
-                ], examples: ["mcpctl group add eng", "mcpctl group add ops --idp-group 'platform-operators'"]),
-                CommandSpec("list", abstract: "List groups with their number of members and grants."),
-                CommandSpec("show", abstract: "Show one group with its members and grants.", arguments: [groupName]),
-                CommandSpec("remove", abstract: "Remove a group with its memberships and grants.", arguments: [groupName]),
-                CommandSpec("member", abstract: "Add users to a group or remove them.", subcommands: [
-                    CommandSpec("add", abstract: "Make a user a member of a group.", arguments: [groupName, email],
-                                examples: ["mcpctl group member add eng alice@example.com"]),
-                    CommandSpec("remove", abstract: "End a user's membership of a group; what the group granted is gone on the next request.",
-                                arguments: [groupName, email]),
-                ]),
             ]),
             CommandSpec("can-i", abstract: "Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.",
                         arguments: [email, ArgumentSpec("ACTION", help: "read, write, delete or tool/NAME.", optional: true, completion: .values(["read", "write", "delete"]))],
