@@ -70,24 +70,16 @@ enum GrantCommands {
         let grantee = try Grantee(c)
         let app = try c.require("app")
         let env = c.option("env")
-        let n: Int
-        let who: String
+        let (n, email, group): (Int, String?, String?)
         switch grantee {
-        case .user(let email):
-            n = try grants.revoke(email: email, app: app, env: env)
-            who = email.lowercased()
-            if c.json {
-                c.out.emit(.object([("email", .string(who)), ("group", .null), ("app", .string(app)), ("env", .str(env)), ("revoked", .int(Int64(n)))]))
-                return
-            }
-        case .group(let name):
-            n = try grants.revoke(group: name, app: app, env: env)
-            who = "group \(name)"
-            if c.json {
-                c.out.emit(.object([("email", .null), ("group", .string(name)), ("app", .string(app)), ("env", .str(env)), ("revoked", .int(Int64(n)))]))
-                return
-            }
+        case .user(let e): (n, email, group) = (try grants.revoke(email: e, app: app, env: env), e.lowercased(), nil)
+        case .group(let g): (n, email, group) = (try grants.revoke(group: g, app: app, env: env), nil, g)
         }
+        if c.json {
+            c.out.emit(.object([("email", .str(email)), ("group", .str(group)), ("app", .string(app)), ("env", .str(env)), ("revoked", .int(Int64(n)))]))
+            return
+        }
+        let who = email ?? "group \(group ?? "")"
         c.out.line("Revoked \(n) grant\(n == 1 ? "" : "s") of \(who) on \(app)\(env.map { "/\($0)" } ?? "")")
     }
 }
