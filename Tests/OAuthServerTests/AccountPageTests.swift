@@ -60,4 +60,45 @@ import Testing
         let audit = try h.store { try AuditQuery.list({ var f = AuditFilter(); f.action = "token.create"; return f }(), limit: 1, db: $0.db) }
         #expect(audit.first?.text("source") == "account")
     }
+
+    @Test func oneSessionServesTheAccountPagesAndTheAuthorizationFlow() throws {
+        let h = try OAuthHarness()
+        try h.user()
+        let client = try h.registerClient()
+        let browser = SiteBrowser(h)
+        try browser.signIn()
+        // Signed in at /login, the authorization request goes straight to the consent page.
+        let consent = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+        #expect(consent.status == 200)
+        #expect(consent.text.contains("name=\"decision\" value=\"approve\""))
+        #expect(!consent.text.contains("name=\"password\""))
+        // And signed in during the authorization flow, the account page knows the user.
+        let oauthBrowser = Browser(h)
+        _ = try oauthBrowser.login(try oauthBrowser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier())))
+        let account = try h.get("/account", headers: [("Cookie", "mcpctl_session=\(oauthBrowser.cookies["mcpctl_session"] ?? "")")])
+        #expect(account.status == 200)
+    }
+
+    @Test func timesShowRelativeWithTheExactTimeOnHoverAndEmptySectionsSayWhatToDo() throws {
+        let h = try OAuthHarness()
+        try h.user()
+        _ = try h.store { try Tokens(store: $0).create(email: "alice@example.com", name: "ci", scopes: .read, app: nil, env: nil, lifetimeSeconds: 3 * 86_400) }
+        let browser = SiteBrowser(h)
+        try browser.signIn()
+        let page = try browser.get("/account")
+        #expect(page.text.contains(">in 3 days</time>"))
+        #expect(page.text.range(of: #"<time datetime="\d{4}-\d\d-\d\dT[^"]+Z" title="\d{4}-"#, options: .regularExpression) != nil)
+        #expect(page.text.contains("No application is connected to your account."))
+        #expect(page.text.contains("<label for=\"token-name\">"))
+    }
+
+    @Test func theStylesheetAndScriptAreServedFromThisServer() throws {
+        let h = try OAuthHarness()
+        let css = try h.get("/assets/mcpctl.css")
+        #expect(css.status == 200)
+        #expect(css.headers["Content-Type"]?.hasPrefix("text/css") == true)
+        let js = try h.get("/assets/copy.js")
+        #expect(js.status == 200)
+        #expect(js.headers["Content-Type"]?.hasPrefix("text/javascript") == true)
+    }
 }
