@@ -101,4 +101,18 @@ import Testing
         #expect(js.status == 200)
         #expect(js.headers["Content-Type"]?.hasPrefix("text/javascript") == true)
     }
+
+    @Test func aUserNamedByTheTrustedProxyGetsASessionWhoseFormsWork() throws {
+        let h = try OAuthHarness { $0.trustedUserHeader = "X-Remote-User"; $0.trustedProxies = ["127.0.0.1"] }
+        try h.user()
+        let page = try h.get("/account", headers: [("X-Remote-User", "alice@example.com")])
+        #expect(page.status == 200)
+        let cookie = try #require(page.headers.values(for: "Set-Cookie").first { $0.hasPrefix("mcpctl_session=") })
+        let value = String(cookie.dropFirst("mcpctl_session=".count).prefix { $0 != ";" })
+        let csrf = try #require(Browser.hidden("csrf", in: page.text))
+        let r = try h.postForm("/account/tokens", [("csrf", csrf), ("scope", "read"), ("action", "create")],
+                               headers: [("X-Remote-User", "alice@example.com"), ("Cookie", "mcpctl_session=\(value)")])
+        #expect(r.status == 200)
+        #expect(SiteBrowser.element("new-token", in: r.text) != nil)
+    }
 }
