@@ -28,6 +28,13 @@ enum ResultTypeStamp {
             }
         case .stream(let produce) where isStream:
             out.body = .stream { writer in try produce(StampingWriter(writer)) }
+        case .stream(let produce):
+            // A JSON answer the gateway already holds whole (charged to its memory budget until written).
+            out.body = .stream { writer in
+                let whole = WholeBody()
+                try produce(whole)
+                try writer.write((try? JSON.parse(whole.bytes)).map { stamped($0).bytes } ?? whole.bytes)
+            }
         default: break
         }
         return out
@@ -38,6 +45,12 @@ enum ResultTypeStamp {
         var e = event
         e.data = stamped(json).encoded()
         return e
+    }
+
+    /// Takes a body whole.
+    private final class WholeBody: HTTPBodyWriter, @unchecked Sendable {
+        var bytes: [UInt8] = []
+        func write(_ chunk: [UInt8]) throws { bytes += chunk }
     }
 
     /// Passes an event stream on event by event, each stamped.

@@ -13,9 +13,10 @@ extension Gateway {
         var outbound = request
         var message = envelope.message
         if envelope.revision.isModern { outbound.headers.remove("Mcp-Session-Id") }
+        // Only a valid trace goes on, and always under the gateway's own span.
+        outbound.headers.remove("traceparent")
+        outbound.headers.remove("tracestate")
         if let trace {
-            outbound.headers.remove("traceparent")
-            outbound.headers.remove("tracestate")
             outbound.headers["traceparent"] = trace.traceparent
             if let state = trace.state { outbound.headers["tracestate"] = state }
             // In `_meta` for 2026-07-28 requests, for stdio (which has no headers), and wherever the caller put it.
