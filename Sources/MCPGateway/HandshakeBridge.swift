@@ -43,7 +43,8 @@ extension Gateway {
 
     /// MCP 2025-11-25 lifecycle: `initialize`, then `notifications/initialized`, on the gateway's account.
     private func openSession(_ call: UpstreamCall, _ upstream: any Upstream) throws -> UpstreamSessionPool.Session {
-        let id: JSON = .string("mcpctl-init-" + Base62.random(count: 12))
+        // One id is enough: each initialize opens a session of its own (JSON-RPC ids are unique per session).
+        let id: JSON = "mcpctl-initialize"
         let clientInfo = call.message?.json["params"]?["_meta"]?[ProtocolRevision.clientInfoKey]
         let initialize: JSON = .object([("jsonrpc", "2.0"), ("id", id), ("method", "initialize"), ("params", .object([
             ("protocolVersion", .string(ProtocolRevision.latestHandshake)),
@@ -90,6 +91,7 @@ extension Gateway {
         var h = HTTPHeaders()
         h["Content-Type"] = "application/json"
         h["Accept"] = "application/json, text/event-stream"
+        h["Mcp-Method"] = message["method"]?.stringValue
         for (name, value) in headers { h[name] = value }
         let request = HTTPRequest(method: "POST", target: call.request.target, headers: h, body: message.bytes,
                                   remoteAddress: call.request.remoteAddress)
@@ -98,15 +100,10 @@ extension Gateway {
                             staleTools: call.staleTools, revision: .handshake, trace: call.trace)
     }
 
-    /// `call` as a request within the handshake-era session: the envelope keys leave `params._meta`
-    /// (other `_meta`, a trace or progress token, stays), the session's headers replace the 2026-07-28 ones.
+    /// `call` as a request within the handshake-era session: the session's headers replace the 2026-07-28
+    /// ones; the body goes as sent (MCP 2025-11-25 basic: `_meta` keys a receiver does not know are
+    /// ignored, so the envelope's keys do no harm, and the bytes need not be encoded again).
     private func legacyCall(_ call: UpstreamCall, session: UpstreamSessionPool.Session) -> UpstreamCall {
-        var json = call.message?.json ?? .null
-        if var params = json["params"], let meta = params["_meta"]?.objectValue {
-            let kept = meta.filter { !ProtocolRevision.envelopeKeys.contains($0.0) }
-            if kept.isEmpty { params.remove("_meta") } else { params.set("_meta", .object(kept)) }
-            json.set("params", params)
-        }
         var h = HTTPHeaders()
         h["Content-Type"] = "application/json"
         h["Accept"] = "application/json, text/event-stream"
@@ -115,17 +112,10 @@ extension Gateway {
         for name in ["traceparent", "tracestate", "Last-Event-ID"] {
             if let value = call.request.headers[name] { h[name] = value }
         }
-        let request = HTTPRequest(method: "POST", target: call.request.target, headers: h, body: json.bytes, remoteAddress: call.request.remoteAddress)
-        return UpstreamCall(request: request, message: MCPMessage(json: json), principal: call.principal, credentials: call.credentials,
+        let request = HTTPRequest(method: "POST", target: call.request.target, headers: h, body: call.request.body,
+                                  remoteAddress: call.request.remoteAddress)
+        return UpstreamCall(request: request, message: call.message, principal: call.principal, credentials: call.credentials,
                             app: call.app, env: call.env, environment: call.environment, decision: call.decision, filter: call.filter,
                             staleTools: call.staleTools, revision: .handshake, trace: call.trace)
-    }
-}
-
-extension JSON {
-    /// Removes a key of an object.
-    mutating func remove(_ key: String) {
-        guard case .object(let pairs) = self else { return }
-        self = .object(pairs.filter { $0.0 != key })
     }
 }

@@ -23,7 +23,6 @@ enum ProtocolRevision: Equatable, Sendable {
     static let clientInfoKey = "io.modelcontextprotocol/clientInfo"
     static let clientCapabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
     static let serverInfoKey = "io.modelcontextprotocol/serverInfo"
-    static let envelopeKeys: Set<String> = [protocolVersionKey, clientInfoKey, clientCapabilitiesKey]
 
     /// MCP 2026-07-28 (transports): a `MCP-Protocol-Version` header that names no handshake-era revision
     /// routes the request to the per-request path, as does an envelope in the body.

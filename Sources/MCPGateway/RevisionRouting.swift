@@ -12,10 +12,10 @@ extension Gateway {
         let trace = TraceContext.child(of: request.headers, envelope.message)
         var outbound = request
         var message = envelope.message
-        if envelope.revision.isModern { outbound.headers.remove("Mcp-Session-Id") }
+        // Headers are removed only when present: a removal copies them.
+        if envelope.revision.isModern, outbound.headers.contains("Mcp-Session-Id") { outbound.headers.remove("Mcp-Session-Id") }
         // Only a valid trace goes on, and always under the gateway's own span.
-        outbound.headers.remove("traceparent")
-        outbound.headers.remove("tracestate")
+        for name in ["traceparent", "tracestate"] where outbound.headers.contains(name) { outbound.headers.remove(name) }
         if let trace {
             outbound.headers["traceparent"] = trace.traceparent
             if let state = trace.state { outbound.headers["tracestate"] = state }

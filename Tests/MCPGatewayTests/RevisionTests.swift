@@ -98,7 +98,6 @@ import Testing
         #expect(called.header("Mcp-Session-Id") == nil)
         let forwarded = try #require(h.upstream.requests.last { $0.json?["method"] == "tools/call" })
         let aliceSession = try #require(forwarded.headers["Mcp-Session-Id"])
-        #expect(forwarded.json?["params"]?["_meta"] == nil)
         #expect(forwarded.headers["MCP-Protocol-Version"] == "2025-11-25")
 
         // Another user gets a session of their own; the same user keeps theirs.
