@@ -46,6 +46,13 @@ extension HTTPUpstream {
         let outcome = forward(request, to: url, timeout: timeout, filter: nil)
         let answer = ResponseBody.answer(outcome.response, id: id)  // read whole, so the connection is released
         if outcome.status >= 500 { return nil }
+        // A 2025-11-25 server may open a session even for the request it refuses: end it (MCP 2025-11-25
+        // transport, session management: DELETE).
+        if !(200..<300).contains(outcome.status), let session = outcome.response.headers["Mcp-Session-Id"] {
+            var h = HTTPHeaders()
+            h["Mcp-Session-Id"] = session
+            _ = ResponseBody.bytes(forward(HTTPRequest(method: "DELETE", target: "/", headers: h), to: url, timeout: timeout, filter: nil).response)
+        }
         guard (200..<300).contains(outcome.status), let versions = answer?["result"]?["supportedVersions"]?.arrayValue else {
             return false
         }

@@ -179,3 +179,31 @@ import Testing
         #expect(h.upstream.requests.last { $0.json?["method"] == "tools/call" }?.headers["traceparent"] == nil)
     }
 }
+
+/// A 2026-07-28 upstream: 2026-07-28 requests pass through as sent (no handshake, no session), list cache
+/// hints are narrowed with the list.
+@Suite struct ModernUpstreamTests {
+    @Test func modernRequestsToAModernUpstreamPassThroughWithoutASessionAndKeepTheirHeaders() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let upstream = try ModernUpstream()
+        defer { upstream.close() }
+        try Apps(store: h.admin).add(app: h.app, env: "modern", upstream: "http://127.0.0.1:\(upstream.port)/mcp", command: nil)
+        let reader = try h.token(scopes: .read)
+        let discover = try h.rpc("modern", token: reader, RevisionTests.body("server/discover"), headers: RevisionTests.headers("server/discover"))
+        #expect(discover.status == 200 && discover.message?["result"]?["supportedVersions"] == .array(["2026-07-28"]))
+        let called = try RevisionTests.call(h, "modern", token: reader, tool: "read_notes",
+                                            headers: [("Mcp-Session-Id", "not-a-session"), ("Mcp-Param-Region", "eu")])
+        #expect(called.status == 200)
+        let call = try #require(upstream.requests.last { $0.json?["method"] == "tools/call" })
+        #expect(call.headers["MCP-Protocol-Version"] == "2026-07-28" && call.headers["Mcp-Method"] == "tools/call" && call.headers["Mcp-Name"] == "read_notes")
+        #expect(call.headers["Mcp-Param-Region"] == "eu" && call.headers["Mcp-Session-Id"] == nil && call.headers["Authorization"] == nil)
+        #expect(call.json?["params"]?["_meta"]?["io.modelcontextprotocol/protocolVersion"] == "2026-07-28")
+        #expect(!upstream.requests.contains { $0.json?["method"] == "initialize" })
+        // The upstream said its list may be shared for five minutes; narrowed for this caller it may not.
+        let listed = try h.rpc("modern", token: reader, RevisionTests.body("tools/list"), headers: RevisionTests.headers("tools/list"))
+        #expect(listed.toolNames == ["read_notes"])
+        #expect(listed.message?["result"]?["cacheScope"] == "private" && listed.message?["result"]?["ttlMs"] == .int(60_000))
+        #expect(listed.header("Cache-Control") == "private")
+    }
+}
