@@ -36,12 +36,10 @@ enum MirroredHeaders {
             return Problem(code: headerMismatch, reason: "MCP-Protocol-Version header does not match the body")
         }
         if headers["Mcp-Method"] != message.method { return Problem(code: headerMismatch, reason: "Mcp-Method header does not match the body") }
-        if let mirrored = mirroredName(message), headers["Mcp-Name"].flatMap(decode) != mirrored {
+        if requiredNameMethods.contains(message.method ?? ""), let mirrored = mirroredName(message), headers["Mcp-Name"].flatMap(decode) != mirrored {
             return Problem(code: headerMismatch, reason: "Mcp-Name header does not match the body")
         }
-        if let name = headers["Mcp-Name"], mirroredName(message) == nil || decode(name) == nil {
-            return Problem(code: headerMismatch, reason: "Mcp-Name header does not match the body")
-        }
+        if let present = mismatch(headers, message) { return Problem(code: headerMismatch, reason: present) }
         if !ProtocolRevision.modernVersions.contains(version) {
             return Problem(code: unsupportedProtocolVersion, reason: "unsupported protocol version")
         }
@@ -84,6 +82,10 @@ enum MirroredHeaders {
         default: return "Invalid params: \(problem.reason)"
         }
     }
+
+    /// MCP 2026-07-28: the methods whose requests must carry `Mcp-Name` (the resource subscription methods
+    /// of 2025-11-25 are gone from that revision; their header is still checked when present).
+    static let requiredNameMethods: Set<String> = ["tools/call", "prompts/get", "resources/read"]
 
     /// The body field `Mcp-Name` mirrors for this method; nil when the method has none.
     static func mirroredName(_ message: MCPMessage) -> String? {
