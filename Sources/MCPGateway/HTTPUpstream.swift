@@ -126,20 +126,7 @@ struct HTTPUpstream {
     /// `request` (its `Mcp-Session-Id` and `MCP-Protocol-Version` go along) and returns the answer to it.
     func ask(_ message: JSON, id: JSON, to url: String, timeout appTimeout: Double? = nil, like request: HTTPRequest) -> JSON? {
         guard let parsed = urls.value(url, { URL(string: $0) }) else { return nil }
-        var headers = HTTPHeaders()
-        var message = message
-        if case .modern(let version) = ProtocolRevision.of(request.headers, nil) {
-            // MCP 2026-07-28: no session; the request carries its own envelope.
-            headers["MCP-Protocol-Version"] = version
-            var params = message["params"] ?? .object([])
-            params.set("_meta", .object([(ProtocolRevision.protocolVersionKey, .string(version)),
-                                         (ProtocolRevision.clientCapabilitiesKey, .object([]))]))
-            message.set("params", params)
-        } else {
-            for name in ["Mcp-Session-Id", "MCP-Protocol-Version"] {
-                if let value = request.headers[name] { headers[name] = value }
-            }
-        }
+        var (headers, message) = HTTPUpstream.asked(message, like: request)
         headers["Content-Type"] = "application/json"
         headers["Accept"] = "application/json, text/event-stream"
         headers["Mcp-Method"] = message["method"]?.stringValue

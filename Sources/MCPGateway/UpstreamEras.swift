@@ -58,4 +58,23 @@ extension HTTPUpstream {
         }
         return versions.contains { $0.stringValue.map(ProtocolRevision.modernVersions.contains) ?? false }
     }
+
+    /// A request of the gateway's own as the caller's `request` is sent: within its session (its
+    /// `Mcp-Session-Id` and `MCP-Protocol-Version`), or, for a 2026-07-28 caller, with its own envelope
+    /// (that revision has no session).
+    static func asked(_ message: JSON, like request: HTTPRequest) -> (HTTPHeaders, JSON) {
+        var headers = HTTPHeaders()
+        guard case .modern(let version) = ProtocolRevision.of(request.headers, nil) else {
+            for name in ["Mcp-Session-Id", "MCP-Protocol-Version"] {
+                if let value = request.headers[name] { headers[name] = value }
+            }
+            return (headers, message)
+        }
+        headers["MCP-Protocol-Version"] = version
+        var out = message
+        var params = message["params"] ?? .object([])
+        params.set("_meta", .object([(ProtocolRevision.protocolVersionKey, .string(version)), (ProtocolRevision.clientCapabilitiesKey, .object([]))]))
+        out.set("params", params)
+        return (headers, out)
+    }
 }

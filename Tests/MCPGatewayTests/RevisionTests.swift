@@ -200,6 +200,9 @@ import Testing
         #expect(call.headers["Mcp-Param-Region"] == "eu" && call.headers["Mcp-Session-Id"] == nil && call.headers["Authorization"] == nil)
         #expect(call.json?["params"]?["_meta"]?["io.modelcontextprotocol/protocolVersion"] == "2026-07-28")
         #expect(!upstream.requests.contains { $0.json?["method"] == "initialize" })
+        // The tool was unknown: the gateway asked for the list first, as a 2026-07-28 request of its own.
+        let refresh = try #require(upstream.requests.first { $0.json?["method"] == "tools/list" })
+        #expect(refresh.headers["MCP-Protocol-Version"] == "2026-07-28" && refresh.json?["params"]?["_meta"]?["io.modelcontextprotocol/protocolVersion"] == "2026-07-28")
         // The upstream said its list may be shared for five minutes; narrowed for this caller it may not.
         let listed = try h.rpc("modern", token: reader, RevisionTests.body("tools/list"), headers: RevisionTests.headers("tools/list"))
         #expect(listed.toolNames == ["read_notes"])
