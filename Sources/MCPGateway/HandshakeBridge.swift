@@ -54,6 +54,8 @@ extension Gateway {
         ]))])
         let opened = try upstream.forward(internalCall(call, initialize, headers: [:]))
         let answer = ResponseBody.answer(opened.response, id: id)
+        // The upstream's own refusal (too many sessions, a timeout, unreachable) is the caller's answer.
+        if opened.status >= 400 { throw GatewayRefusal(response: opened.response, reason: opened.reason ?? "upstream initialize failed") }
         guard let sessionID = opened.response.headers["Mcp-Session-Id"], (200..<300).contains(opened.status),
               let result = answer?["result"], result.objectValue != nil else {
             throw GatewayRefusal.jsonRPC(502, id: call.message?.id, code: -32603, "upstream session could not be opened",

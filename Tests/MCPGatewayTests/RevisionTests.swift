@@ -210,3 +210,17 @@ import Testing
         #expect(listed.header("Cache-Control") == "private")
     }
 }
+
+/// The sessions the gateway holds for 2026-07-28 clients stay within the upstream's own limits.
+@Suite struct UpstreamSessionLimitTests {
+    @Test func aModernClientBeyondTheStdioSessionLimitGetsTheLimitsAnswerNotAnotherProcess() throws {
+        let h = try GatewayHarness(stdio: true, gatewayConfig: { $0.maxStdioSessions = 1 })
+        defer { h.close() }
+        #expect(try RevisionTests.call(h, "stdio", token: try h.token(), tool: "read_notes").status == 200)
+        let bob = try RevisionTests.call(h, "stdio", token: try h.token("bob@example.com"), tool: "read_notes")
+        #expect(bob.status == 503)
+        #expect(h.gateway.stdioProcessCount == 1)
+        let row = try #require(try h.lastRow())
+        #expect(row.string("email") == "bob@example.com" && row.string("decision") == "deny" && row.int("status") == 503)
+    }
+}
