@@ -18,7 +18,10 @@ struct BuiltInUpstream: Upstream {
             return HTTPResponse(status: 405, headers: h)
         }
         do {
-            let answer = try pool.with { BuiltInApp(store: $0, principal: call.principal, effective: call.decision.effective).answer(message) }
+            let answer = try pool.with { store -> JSON? in
+                let app = BuiltInApp(store: store, principal: call.principal, effective: call.decision.effective)
+                return BuiltInUpstream.isDiscover(message) ? discover(app, message) : app.answer(message)
+            }
             guard let answer else { return HTTPResponse(status: 202) }
             // tools/list shows only the tools the caller may call: the built-in list too
             // (an operator override may put a built-in tool out of the caller's reach).
@@ -26,5 +29,14 @@ struct BuiltInUpstream: Upstream {
         } catch {
             return Gateway.jsonRPCError(status: 500, id: message.id, code: -32603, message: "internal error")
         }
+    }
+
+    static func isDiscover(_ message: MCPMessage) -> Bool { message.method == "server/discover" && message.isRequest }
+
+    /// MCP 2026-07-28: the built-in app answers `server/discover` with what its `initialize` says.
+    private func discover(_ app: BuiltInApp, _ message: MCPMessage) -> JSON {
+        let initialize = MCPMessage(json: .object([("jsonrpc", "2.0"), ("id", "discover"), ("method", "initialize"),
+                                                  ("params", .object([("protocolVersion", .string(ProtocolRevision.latestHandshake))]))]))
+        return DiscoverAnswer.response(id: message.id, fromInitialize: app.answer(initialize)?["result"] ?? .object([]))
     }
 }

@@ -19,6 +19,10 @@ public final class Gateway: Sendable {
     let check: AccessCheck
     let unauthenticated: UnauthenticatedLimit
     let staleTools = StaleToolLists()
+    /// Upstream sessions held for 2026-07-28 clients in front of handshake-era upstreams.
+    let sessions: UpstreamSessionPool
+    /// Which HTTP upstreams serve 2026-07-28 requests themselves.
+    let eras = UpstreamEras()
     let access = AccessCache()
     /// The per-store key of the tool-argument digests, with its HMAC pads compressed once.
     let argumentKey: HMACSHA256Key
@@ -38,6 +42,7 @@ public final class Gateway: Sendable {
         stdio = StdioUpstream(configuration: configuration, log: log)
         stdioRoute = stdio
         unauthenticated = UnauthenticatedLimit(perMinute: configuration.unauthenticatedPerMinute)
+        sessions = UpstreamSessionPool(idleTimeout: configuration.sessionIdleTimeout)
         argumentKey = HMACSHA256Key(try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32))
         // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.
         // Compared with the store, not a per-process cache, so every store this process serves gets them.
@@ -50,6 +55,7 @@ public final class Gateway: Sendable {
             while let self {
                 Thread.sleep(forTimeInterval: 5)
                 self.writeSummaries(self.unauthenticated.due(all: false))
+                self.sessions.closeIdle()
             }
         }
         flusher.name = "rate-limit-summaries"
@@ -58,6 +64,7 @@ public final class Gateway: Sendable {
 
     /// Ends every stdio session and writes the pending rate-limit summaries (on shutdown).
     public func close() {
+        sessions.closeAll()
         stdio.closeAll()
         writeSummaries(unauthenticated.due(all: true))
     }
@@ -155,15 +162,13 @@ public final class Gateway: Sendable {
             var verdict = try verify(credentials, envelope: envelope, app: app, env: env)
             let principal = try authenticate(verdict, credentials: credentials, envelope: envelope, app: app, env: env,
                                              metadataURL: metadataURL, &record)
-            let (environment, decision) = try authorize(&verdict, request: request, message: envelope.message, principal: principal, app: app, env: env,
-                                            metadataURL: metadataURL)
+            let (environment, decision) = try authorize(&verdict, request: request, envelope: envelope, principal: principal,
+                                                         credentials: credentials, app: app, env: env, metadataURL: metadataURL)
             record.event.decision = "allow"
             record.event.reason = decision.reason
-            let call = UpstreamCall(request: request, message: envelope.message, principal: principal, credentials: credentials, app: app,
-                                    env: env, environment: environment, decision: decision,
-                                    filter: toolListFilter(message: envelope.message, app: app, env: env, effective: decision.effective),
-                                    staleTools: staleTools)
-            let outcome = try upstream(for: environment).forward(call)
+            let call = upstreamCall(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
+                                    environment: environment, decision: decision)
+            let outcome = try route(call)
             if let reason = outcome.reason { record.event.reason = reason }
             return finish(record, outcome.response)
         } catch let refusal as GatewayRefusal {
@@ -194,12 +199,13 @@ public final class Gateway: Sendable {
     struct Envelope {
         var message: MCPMessage?
         var parseError: GatewayRefusal?
+        var revision: ProtocolRevision = .handshake
     }
 
     /// Parsed before authentication so denied calls are audited with their method and tool; parse
     /// errors are answered only to authenticated callers.
     func readEnvelope(_ request: HTTPRequest, _ record: inout Record) throws -> Envelope {
-        guard request.method == "POST" else { return Envelope() }
+        guard request.method == "POST" else { return Envelope(revision: ProtocolRevision.of(request.headers, nil)) }
         let m: MCPMessage
         do {
             m = try MCPMessage.parse(request.body)
@@ -218,10 +224,11 @@ public final class Gateway: Sendable {
             record.event.argsDigest = Hex.encode(argumentKey.authenticationCode(for: args.encoded().utf8))
         }
         // MCP 2026-07-28: headers that mirror the body must agree with it, checked before authorization.
-        if let mismatch = MirroredHeaders.mismatch(request.headers, m) {
-            throw GatewayRefusal.jsonRPC(400, id: m.id, code: MirroredHeaders.headerMismatch, "Header mismatch: \(mismatch)", reason: mismatch)
+        let revision = ProtocolRevision.of(request.headers, m)
+        if let problem = MirroredHeaders.problem(request.headers, m, revision: revision) {
+            throw MirroredHeaders.refusal(problem, id: m.id, requested: m.envelopeVersion)
         }
-        return Envelope(message: m)
+        return Envelope(message: m, revision: revision)
     }
 
     /// Verification and authorization from one snapshot of the store (a body that could not be read is
@@ -260,17 +267,23 @@ public final class Gateway: Sendable {
 
     /// Authorize: the caller holds a grant here, owns the session it presents, and has the scope the call
     /// needs (decided again after a refresh of the upstream's tool list, when the tool is not known).
-    func authorize(_ verdict: inout AccessCheck.Verdict, request: HTTPRequest, message: MCPMessage?, principal: Principal,
-                   app: String, env: String, metadataURL: String) throws -> (AppEnvironment, AccessDecision) {
+    func authorize(_ verdict: inout AccessCheck.Verdict, request: HTTPRequest, envelope: Envelope, principal: Principal,
+                   credentials: PresentedCredentials, app: String, env: String, metadataURL: String) throws -> (AppEnvironment, AccessDecision) {
+        let message = envelope.message
         guard let decision = verdict.decision else { throw GatewayRefusal.unavailable() }
         guard let found = verdict.environment, decision.hasAccess else { throw GatewayRefusal.appNotFound(id: message?.id, reason: decision.reason) }
         // A session belongs to the user and the app/environment that opened it; checked before anything,
-        // a refresh of the tool list included, goes through it.
-        try checkSession(request, upstream: upstream(for: found), principal: principal, message: message, app: app, env: env)
+        // a refresh of the tool list included, goes through it. MCP 2026-07-28 has no sessions: a
+        // session id on such a request is ignored (neither checked nor forwarded).
+        if !envelope.revision.isModern {
+            try checkSession(request, upstream: upstream(for: found), principal: principal, message: message, app: app, env: env)
+        }
         // A tool the gateway has not seen (or whose list the upstream said changed): ask the upstream for
         // its list first, then decide; only a tool it does not list needs delete.
         if message?.toolName != nil, !found.isBuiltIn, staleTools.isStale(app: app, env: env) || (!verdict.toolKnown && !decision.allowed) {
-            refreshToolList(request, environment: found, principal: principal, app: app, env: env)
+            let asking = try refreshRequest(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
+                                            environment: found, decision: decision)
+            refreshToolList(asking, environment: found, principal: principal, app: app, env: env)
             do {
                 (verdict.environment, verdict.decision, _) = try pool.with { store in
                     try store.db.read { try check.authorize(try access.view(store), principal, message: message, app: app, env: env) }
@@ -320,14 +333,17 @@ public final class Gateway: Sendable {
         return configuration.allowedOrigins.contains { $0.lowercased() == o || $0 == "*" }
     }
 
-    /// Narrows the answer to a tools/list request; throws (and the answer is refused) when it cannot.
-    func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet) -> ToolListFilter.Apply? {
+    /// Narrows the answer to a tools/list request; throws (and the answer is refused) when it cannot. The
+    /// narrowed list is the caller's own: marked private for caching (MCP 2026-07-28, caching).
+    func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet, revision: ProtocolRevision) -> ToolListFilter.Apply? {
         guard let m = message, m.method == "tools/list", let requestID = m.id else { return nil }
         let cursor = !(m.json["params"]?["cursor"]?.isNull ?? true)
         let pool = self.pool
+        let modern = revision.isModern
         return { json in
             guard json["id"] == requestID else { return json }
-            return try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, cursor: cursor) }
+            let narrowed = try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, cursor: cursor) }
+            return CacheHints.narrowed(narrowed, modern: modern)
         }
     }
 

@@ -21,7 +21,10 @@ struct HTTPUpstream {
 
     /// Request headers passed to the upstream (MCP 2025-11-25 transport and the 2026-07-28 additions).
     static let forwardedRequestHeaders = ["Content-Type", "Accept", "Mcp-Session-Id", "MCP-Protocol-Version",
-                                          "Last-Event-ID", "Mcp-Method", "Mcp-Name"]
+                                          "Last-Event-ID", "Mcp-Method", "Mcp-Name", "traceparent", "tracestate"]
+    /// MCP 2026-07-28 (transports, custom headers): `Mcp-Param-{name}` mirrors a tool argument; the
+    /// upstream checks it against the body, so it goes along.
+    static let forwardedRequestHeaderPrefix = "mcp-param-"
     /// The largest JSON answer taken from an upstream (SSE streams pass through piece by piece).
     static let maxAnswerBytes = 16 * 1024 * 1024
     static let forwardedResponseHeaders = ["Content-Type", "Mcp-Session-Id", "MCP-Protocol-Version", "Cache-Control", "Allow"]
@@ -37,6 +40,9 @@ struct HTTPUpstream {
         var headers = HTTPHeaders()
         for name in HTTPUpstream.forwardedRequestHeaders {
             for value in request.headers.values(for: name) { headers.add(name, value) }
+        }
+        for field in request.headers where field.name.lowercased().hasPrefix(HTTPUpstream.forwardedRequestHeaderPrefix) {
+            headers.add(field.name, field.value)
         }
         if request.method == "POST", headers["Accept"] == nil { headers["Accept"] = "application/json, text/event-stream" }
         headers["User-Agent"] = "mcpctl-gateway"
@@ -120,10 +126,7 @@ struct HTTPUpstream {
     /// `request` (its `Mcp-Session-Id` and `MCP-Protocol-Version` go along) and returns the answer to it.
     func ask(_ message: JSON, id: JSON, to url: String, timeout appTimeout: Double? = nil, like request: HTTPRequest) -> JSON? {
         guard let parsed = urls.value(url, { URL(string: $0) }) else { return nil }
-        var headers = HTTPHeaders()
-        for name in ["Mcp-Session-Id", "MCP-Protocol-Version"] {
-            if let value = request.headers[name] { headers[name] = value }
-        }
+        var (headers, message) = HTTPUpstream.asked(message, like: request)
         headers["Content-Type"] = "application/json"
         headers["Accept"] = "application/json, text/event-stream"
         headers["Mcp-Method"] = message["method"]?.stringValue

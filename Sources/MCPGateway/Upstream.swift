@@ -25,6 +25,10 @@ struct UpstreamCall {
     /// Narrows a tools/list answer; nil for any other call.
     let filter: ToolListFilter.Apply?
     let staleTools: StaleToolLists
+    /// The MCP revision the request speaks (2026-07-28 requests have no session).
+    var revision: ProtocolRevision = .handshake
+    /// The gateway's span under the caller's trace, when the caller sent one.
+    var trace: TraceContext?
 
     /// Called when the upstream announces `notifications/tools/list_changed`.
     var toolsChanged: @Sendable () -> Void {

@@ -1,0 +1,76 @@
+import HTTP
+import MCPAuth
+
+/// Which way an authorized request goes, by MCP revision: a 2025-11-25 request, and a 2026-07-28 one to an
+/// upstream of that revision, pass through; a 2026-07-28 request to a handshake-era upstream (stdio
+/// always, HTTP when its `server/discover` probe says so) is served through the gateway's own session.
+extension Gateway {
+    /// The authorized request as it goes upstream: without a session id when it is a 2026-07-28 request,
+    /// and carrying the gateway's span when the caller sent a trace.
+    func upstreamCall(_ request: HTTPRequest, envelope: Envelope, principal: Principal, credentials: PresentedCredentials,
+                      app: String, env: String, environment: AppEnvironment, decision: AccessDecision) -> UpstreamCall {
+        let trace = TraceContext.child(of: request.headers, envelope.message)
+        var outbound = request
+        var message = envelope.message
+        // Headers are removed only when present: a removal copies them.
+        if envelope.revision.isModern, outbound.headers.contains("Mcp-Session-Id") { outbound.headers.remove("Mcp-Session-Id") }
+        // Only a valid trace goes on, and always under the gateway's own span.
+        for name in ["traceparent", "tracestate"] where outbound.headers.contains(name) { outbound.headers.remove(name) }
+        if let trace {
+            outbound.headers["traceparent"] = trace.traceparent
+            if let state = trace.state { outbound.headers["tracestate"] = state }
+            // In `_meta` for 2026-07-28 requests, for stdio (which has no headers), and wherever the caller put it.
+            if let m = message, envelope.revision.isModern || environment.command != nil || m.json["params"]?["_meta"]?["traceparent"] != nil {
+                let stamped = trace.stamped(m.json)
+                message = MCPMessage(json: stamped)
+                outbound.body = stamped.bytes
+            }
+        }
+        return UpstreamCall(request: outbound, message: message, principal: principal, credentials: credentials, app: app, env: env,
+                            environment: environment, decision: decision,
+                            filter: toolListFilter(message: message, app: app, env: env, effective: decision.effective, revision: envelope.revision),
+                            staleTools: staleTools, revision: envelope.revision, trace: trace)
+    }
+
+    /// Forwards `call` the way its revision and its upstream's need; a narrowed list is marked private.
+    func route(_ call: UpstreamCall) throws -> UpstreamOutcome {
+        let upstream = upstream(for: call.environment)
+        let standsIn = call.environment.isBuiltIn || bridges(call)
+        var outcome = try call.revision.isModern && !call.environment.isBuiltIn && standsIn ? bridged(call, to: upstream) : upstream.forward(call)
+        if call.revision.isModern && standsIn {
+            outcome = UpstreamOutcome(response: ResultTypeStamp.stamped(outcome.response), status: outcome.status, reason: outcome.reason)
+        }
+        if call.filter != nil, outcome.status < 300 {
+            var response = outcome.response
+            CacheHints.markPrivate(&response)
+            outcome = UpstreamOutcome(response: response, status: outcome.status, reason: outcome.reason)
+        }
+        return outcome
+    }
+
+    /// Whether the gateway stands in for a 2026-07-28 server: the request is of that revision and the
+    /// upstream (not the built-in app, which answers both) does not serve it.
+    func bridges(_ call: UpstreamCall) -> Bool {
+        call.revision.isModern && !call.environment.isBuiltIn && !speaksModern(call.environment)
+    }
+
+    /// Whether an environment's upstream serves 2026-07-28 requests itself (stdio upstreams: never).
+    func speaksModern(_ environment: AppEnvironment) -> Bool {
+        guard environment.command == nil, let url = environment.upstreamURL else { return false }
+        return eras.isModern(url) { http.answersModern(url, timeout: environment.timeoutSeconds) }
+    }
+
+    /// The request a tool-list refresh is sent like: the caller's own, except that for a 2026-07-28
+    /// caller of a handshake-era upstream it is the gateway's session with that upstream.
+    func refreshRequest(_ request: HTTPRequest, envelope: Envelope, principal: Principal, credentials: PresentedCredentials, app: String,
+                        env: String, environment: AppEnvironment, decision: AccessDecision) throws -> HTTPRequest {
+        let call = upstreamCall(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
+                                environment: environment, decision: decision)
+        guard bridges(call) else { return request }
+        let session = try upstreamSession(UpstreamSessionPool.Key(user: principal.userID, app: app, env: env), call, upstream(for: environment))
+        var h = HTTPHeaders()
+        h["Mcp-Session-Id"] = session.id
+        h["MCP-Protocol-Version"] = session.protocolVersion
+        return HTTPRequest(method: "POST", target: request.target, headers: h, remoteAddress: request.remoteAddress)
+    }
+}
