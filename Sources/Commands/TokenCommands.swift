@@ -70,7 +70,7 @@ enum TokenCommands {
     /// usage error naming them when there are several. Nil when `--app/--env` decide.
     static func configTarget(_ c: Context, store: Store, email: String) throws -> (app: String, env: String)? {
         guard c.option("app") == nil else { return nil }
-        let candidates = try grantedEnvironments(store: store, email: email)
+        let candidates = try ClientConfiguration.grantedEnvironments(store: store, email: email)
         switch candidates.count {
         case 0: return nil
         case 1: return candidates[0]
@@ -80,33 +80,13 @@ enum TokenCommands {
         }
     }
 
-    /// The environments (other than the built-in app's) that the user's grants cover, in name order.
-    static func grantedEnvironments(store: Store, email: String) throws -> [(app: String, env: String)] {
-        guard EmailAddress.normalize(email) != nil else { return [] }
-        let grants = try Grants(store: store).list(email: email)
-        return try Apps(store: store).list().filter { e in
-            !e.isBuiltIn && grants.contains { $0.app == e.app && ($0.env == "*" || $0.env == e.env) }
-        }.map { ($0.app, $0.env) }
-    }
-
     /// The MCP client configuration block: the endpoint URL plus the `Email` / `Token` header pair.
     static func clientConfig(_ c: Context, store: Store, record: TokenRecord, target: (app: String, env: String)?,
                              secret: String) throws -> JSON {
         let stored = try store.setting("public_url")?.string
         let base = c.option("url") ?? stored ?? "http://127.0.0.1:8000"
-        let app = record.app ?? target?.app ?? Apps.builtInApp
-        let env = record.env ?? target?.env ?? Apps.builtInEnv
-        var url = base
-        if !url.contains("/mcp/") {
-            while url.hasSuffix("/") { url.removeLast() }
-            url += "/mcp/\(app)/\(env)"
-        }
-        return .object([("mcpServers", .object([
-            ("\(app)-\(env)", .object([
-                ("type", "http"), ("url", .string(url)),
-                ("headers", .object([("Email", .string(record.email)), ("Token", .string(secret))])),
-            ])),
-        ]))])
+        return ClientConfiguration.block(baseURL: base, email: record.email, app: record.app ?? target?.app ?? Apps.builtInApp,
+                                         env: record.env ?? target?.env ?? Apps.builtInEnv, secret: secret)
     }
 
     static func list(_ c: Context) throws -> Int32 {

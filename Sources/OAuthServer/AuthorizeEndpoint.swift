@@ -48,7 +48,7 @@ extension OAuthServer {
         return redirect(to: target.redirectURI, [("error", error.code), ("error_description", error.description)], state: state)
     }
 
-    private func signIn(_ store: Store) -> SignIn { SignIn(browser: browser, configuration: configuration, store: store) }
+    func signIn(_ store: Store) -> SignIn { SignIn(configuration: configuration, store: store) }
 
     /// Renders the page a transaction is at: sign-in, consent, or "App not found".
     private func show(_ tx: AuthorizationTransaction, _ request: HTTPRequest, cookies: [String: String], setCookies: [String] = [],
@@ -139,7 +139,8 @@ extension OAuthServer {
                             cookies: [String: String], back: String, store: Store) throws -> HTTPResponse {
         let outcome = try signIn(store).attempt(email: FormFields.value(form, "email") ?? "",
                                                 password: form.first { $0.name == "password" }?.value ?? "",
-                                                address: clientAddress(request), cookies: cookies)
+                                                address: clientAddress(request), userAgent: request.headers["User-Agent"],
+                                                cookies: cookies)
         switch outcome {
         case .signedIn(_, let sessionCookie):
             browser.setNotice(tx.id, nil)

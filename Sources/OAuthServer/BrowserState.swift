@@ -26,63 +26,20 @@ struct AuthorizationTransaction: Sendable {
     var notice: String?
 }
 
-/// A signed-in browser at the authorization server.
-struct BrowserSession: Sendable {
-    let userID: Int64
-    let email: String
-    let expires: Double
-}
-
-/// Browser sessions and authorization transactions, in memory (a restart only asks users to log in
-/// again). Sessions are keyed by the SHA-256 of the cookie value: the secret itself is never stored.
+/// Authorization transactions in progress, in memory (a restart only asks users to start the connection
+/// again). Signed-in sessions live in the store (`BrowserSessions`).
 final class BrowserState: Sendable {
-    static let sessionCookie = "mcpctl_session"
     static let browserCookie = "mcpctl_browser"
 
-    private let sessions = Guarded<[String: BrowserSession]>([:])
     private let transactions = Guarded<[String: AuthorizationTransaction]>([:])
-    let sessionTTL: Double
     let transactionTTL: Double
-    private let maxSessions = 100_000
     private let maxTransactions = 20_000
 
-    init(sessionTTL: Int64, transactionTTL: Int64) {
-        self.sessionTTL = Double(sessionTTL)
+    init(transactionTTL: Int64) {
         self.transactionTTL = Double(transactionTTL)
     }
 
     private static func now() -> Double { Date().timeIntervalSince1970 }
-    static func key(_ secret: String) -> String { Hex.encode(SHA256.hash(secret)) }
-
-    // MARK: Sessions
-
-    /// Creates a session and returns the cookie value (shown to the browser only).
-    func createSession(userID: Int64, email: String) -> String {
-        let secret = Base62.random(count: 43)
-        let now = BrowserState.now()
-        sessions.withLock { s in
-            if s.count >= maxSessions { s = s.filter { $0.value.expires > now } }
-            if s.count >= maxSessions, let oldest = s.min(by: { $0.value.expires < $1.value.expires })?.key { s[oldest] = nil }
-            s[BrowserState.key(secret)] = BrowserSession(userID: userID, email: email, expires: now + sessionTTL)
-        }
-        return secret
-    }
-
-    func session(_ cookie: String?) -> BrowserSession? {
-        guard let cookie, cookie.utf8.count <= 128 else { return nil }
-        let now = BrowserState.now()
-        return sessions.withLock { s in
-            let k = BrowserState.key(cookie)
-            guard let session = s[k] else { return nil }
-            if session.expires <= now { s[k] = nil; return nil }
-            return session
-        }
-    }
-
-    func endSession(_ cookie: String?) {
-        guard let cookie else { return }
-        _ = sessions.withLock { $0.removeValue(forKey: BrowserState.key(cookie)) }
-    }
 
     // MARK: Transactions
 

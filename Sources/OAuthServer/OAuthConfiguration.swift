@@ -23,8 +23,12 @@ public struct OAuthConfiguration: Sendable {
 
     /// Authorization code lifetime in seconds (at most 5 minutes).
     public var authorizationCodeTTL: Int64 = AuthorizationCodes.defaultLifetimeSeconds
-    /// How long a browser stays signed in at the authorization server, in seconds.
-    public var sessionTTL: Int64 = 8 * 3600
+    /// How long a browser stays signed in: since its last request, and at most since it signed in.
+    public var sessionLimits = BrowserSessions.Limits()
+    /// Longest lifetime of a personal token made on the account page, in seconds (`serve --max-token-ttl`).
+    public var maxTokenTTL: Int64 = Tokens.defaultLifetimeSeconds
+    /// Whether users may create personal tokens on the account page (`serve --no-self-service-tokens`: no).
+    public var selfServiceTokens = true
     /// Seconds an unfinished authorization (login and consent pages) stays usable.
     public var transactionTTL: Int64 = 15 * 60
     /// Failed-login limits per account and per remote address.
@@ -56,4 +60,8 @@ public struct OAuthConfiguration: Sendable {
 
     /// Cookies get `Secure` when the public URL is https (behind a TLS-terminating proxy).
     var isSecure: Bool { publicURL.lowercased().hasPrefix("https://") }
+
+    /// The session cookie's name. RFC 6265bis §4.1.3.2: the `__Host-` prefix (on https only, where the
+    /// cookie is `Secure`) pins it to this host and `Path=/`, so a sibling domain cannot plant or shadow it.
+    var sessionCookieName: String { isSecure ? "__Host-mcpctl_session" : "mcpctl_session" }
 }

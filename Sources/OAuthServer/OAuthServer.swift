@@ -19,7 +19,7 @@ public final class OAuthServer: Sendable {
     public init(pool: StorePool, configuration: OAuthConfiguration) {
         self.pool = pool
         self.configuration = configuration
-        browser = BrowserState(sessionTTL: configuration.sessionTTL, transactionTTL: configuration.transactionTTL)
+        browser = BrowserState(transactionTTL: configuration.transactionTTL)
         metadataFetcher = ClientMetadataFetcher(allowInsecure: configuration.allowLoopbackClientMetadata,
                                                 timeout: configuration.clientMetadataTimeout,
                                                 maxBytes: configuration.clientMetadataMaxBytes)
@@ -46,6 +46,9 @@ public final class OAuthServer: Sendable {
             guard request.method == "GET" || request.method == "HEAD" else { return OAuthResponse.methodNotAllowed("GET") }
             return discovery()
         }
+        if let asset = Stylesheet.asset(path) { return asset }
+        if path == "/login" || path == "/logout" || path == "/account" || path.hasPrefix("/account/") { return site(request) }
+        if path == "/admin" || path.hasPrefix("/admin/") { return admin(request) }
         guard path == "/oauth" || path.hasPrefix("/oauth/") else { return nil }
         do {
             switch path {
@@ -75,6 +78,40 @@ public final class OAuthServer: Sendable {
                 message: "The authorization server failed. The error is in the server log."), status: 500)
                 : OAuthResponse.error(.serverError("the authorization server failed; the error is logged"))
         }
+    }
+
+    /// The sign-in and account pages: GET shows a page, POST runs a form. Failures are pages, never a stack.
+    private func site(_ request: HTTPRequest) -> HTTPResponse {
+        let path = request.path
+        let allowed = path == "/login" ? "GET, POST" : path == "/account" ? "GET" : "POST"
+        do {
+            switch (request.method, path) {
+            case ("GET", "/login"), ("HEAD", "/login"): return try loginGET(request)
+            case ("POST", "/login"): return try loginPOST(request)
+            case ("POST", "/logout"): return try logoutPOST(request)
+            case ("GET", "/account"), ("HEAD", "/account"): return try accountGET(request)
+            case ("POST", _) where path.hasPrefix("/account/"): return try accountPOST(request)
+            default: return SitePage.methodNotAllowed(allowed)
+            }
+        } catch {
+            return failed(request, error)
+        }
+    }
+
+    /// The admin pages: for operators only; to anyone else they do not exist (nil: the server's 404).
+    private func admin(_ request: HTTPRequest) -> HTTPResponse? {
+        do {
+            return try adminRoute(request)
+        } catch {
+            return failed(request, error)
+        }
+    }
+
+    /// A page for an unexpected failure: the error goes to the server log, not to the browser.
+    private func failed(_ request: HTTPRequest, _ error: Error) -> HTTPResponse {
+        if let refusal = error as? DomainError { return SitePage.refusal(refusal, header: nil) }
+        FileHandle.standardError.write(Data("mcpctl serve: \(request.method) \(request.path) failed: \(error)\n".utf8))
+        return SitePage.error(status: 500, title: "Something went wrong", message: "The server failed. The error is in the server log.")
     }
 
     /// The client's address, from `X-Forwarded-For` when the peer is a trusted proxy (shared with the gateway).

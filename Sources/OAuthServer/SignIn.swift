@@ -2,12 +2,14 @@ import Foundation
 import HTTP
 import MCPAuth
 
-/// Signing a browser in at the authorization server: who is signed in now, and a password sign-in with
-/// its throttle and session. Knows nothing of authorization requests, so other pages can use it too.
+/// Signing a browser in: who is signed in now, and a password sign-in with its throttle and session.
+/// Knows nothing of authorization requests: the authorization flow and the account pages share it, and one
+/// session cookie serves both.
 struct SignIn {
-    let browser: BrowserState
     let configuration: OAuthConfiguration
     let store: Store
+
+    var sessions: BrowserSessions { BrowserSessions(store: store, limits: configuration.sessionLimits) }
 
     /// How a sign-in attempt ended.
     enum Outcome {
@@ -27,7 +29,7 @@ struct SignIn {
             if let user = try Users(store: store).find(value), user.disabledAt == nil { return user }
             return nil
         }
-        guard let session = browser.session(cookies[BrowserState.sessionCookie]),
+        guard let session = try sessions.find(cookie: cookies[configuration.sessionCookieName]),
               let user = try Users(store: store).find(session.email), user.id == session.userID, user.disabledAt == nil
         else { return nil }
         return user
@@ -35,7 +37,7 @@ struct SignIn {
 
     /// A password sign-in from `address`. A wrong password, an unknown email and a disabled account get the
     /// same answer (and cost the same PBKDF2 run); failures are limited per account and per address.
-    func attempt(email: String, password: String, address: String, cookies: [String: String]) throws -> Outcome {
+    func attempt(email: String, password: String, address: String, userAgent: String?, cookies: [String: String]) throws -> Outcome {
         guard !email.isEmpty, !password.isEmpty else { return .refused(notice: "Enter your email and password.") }
         let throttle = LoginThrottle(store: store, limits: configuration.loginLimits)
         // The attempt is reserved before the password is checked, so parallel guesses cannot outrun the limit.
@@ -51,9 +53,10 @@ struct SignIn {
         }
         try throttle.recordSuccess(user: user, reservation: reservation, address: address, method: "password")
         // A new session id at every sign-in, so an id planted in the browser beforehand is never promoted.
-        browser.endSession(cookies[BrowserState.sessionCookie])
-        let secret = browser.createSession(userID: user.id, email: user.email)
-        return .signedIn(user, sessionCookie: cookie(BrowserState.sessionCookie, secret, maxAge: configuration.sessionTTL))
+        try sessions.end(cookie: cookies[configuration.sessionCookieName], by: .account(email: user.email, remoteAddr: address),
+                         reason: "replaced at sign-in")
+        let started = try sessions.start(userID: user.id, remoteAddr: address, userAgent: userAgent)
+        return .signedIn(user, sessionCookie: sessionCookie(started.cookie))
     }
 
     /// Why a sign-in failed, for the audit row only (the browser is told the same thing every time).
@@ -63,7 +66,22 @@ struct SignIn {
         return known.hasPassword ? "wrong password" : "no password set"
     }
 
-    /// A cookie of the authorization pages: HttpOnly, SameSite=Lax, `Secure` behind https.
+    /// The session cookie: for the whole site (`Path=/`), HttpOnly, SameSite=Lax, `Secure` and `__Host-`
+    /// behind https; kept by the browser as long as the session may live.
+    func sessionCookie(_ value: String) -> String {
+        var c = "\(configuration.sessionCookieName)=\(value); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(configuration.sessionLimits.maxAgeSeconds)"
+        if configuration.isSecure { c += "; Secure" }
+        return c
+    }
+
+    /// Tells the browser to forget the session cookie (RFC 6265 §3.1: an expiry in the past deletes it).
+    var clearedSessionCookie: String {
+        var c = "\(configuration.sessionCookieName)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        if configuration.isSecure { c += "; Secure" }
+        return c
+    }
+
+    /// A cookie of the authorization pages only: HttpOnly, SameSite=Lax, `Secure` behind https.
     func cookie(_ name: String, _ value: String, maxAge: Int64?) -> String {
         var c = "\(name)=\(value); Path=/oauth; HttpOnly; SameSite=Lax"
         if let maxAge { c += "; Max-Age=\(maxAge)" }

@@ -205,13 +205,20 @@ func withoutSecrets(_ html: String) -> String {
             let tx = try #require(Browser.hidden("tx", in: page.text))
             let csrf = try #require(Browser.hidden("csrf", in: page.text))
             let r = try browser.post([("tx", tx), ("csrf", csrf), ("email", "alice@example.com"), ("password", OAuthHarness.password)])
-            let cookie = try #require(r.headers.values(for: "Set-Cookie").first { $0.hasPrefix("mcpctl_session=") })
+            // RFC 6265bis §4.1.3.2: behind https the cookie is `__Host-` prefixed, which needs Secure and Path=/.
+            let name = secure ? "__Host-mcpctl_session=" : "mcpctl_session="
+            let cookie = try #require(r.headers.values(for: "Set-Cookie").first { $0.hasPrefix(name) })
             #expect(cookie.contains("HttpOnly"))
             #expect(cookie.contains("SameSite=Lax"))
+            #expect(cookie.contains("Path=/;"))
             #expect(cookie.contains("Secure") == secure)
             // Only a hash of the session id is kept: the cookie value appears nowhere in the store.
-            let value = String(cookie.dropFirst("mcpctl_session=".count).prefix { $0 != ";" })
-            let dump = try h.store { try $0.db.query("SELECT * FROM audit").map { $0.values.map { "\($0)" }.joined() }.joined() }
+            let value = String(cookie.dropFirst(name.count).prefix { $0 != ";" })
+            let dump = try h.store { store in
+                try ["audit", "browser_sessions"].map { table in
+                    try store.db.query("SELECT * FROM \(table)").map { $0.values.map { "\($0)" }.joined() }.joined()
+                }.joined()
+            }
             #expect(!dump.contains(value))
         }
     }

@@ -78,12 +78,12 @@ public struct Clients: Sendable {
     }
 
     /// Deletes the client with its consents, codes and every token issued to it.
-    public func revoke(_ clientID: String, source: String = "cli") throws -> ClientRecord {
+    public func revoke(_ clientID: String, by initiator: Initiator = .cli) throws -> ClientRecord {
         try db.write {
             let record = try require(clientID)
             let n = try db.run("DELETE FROM tokens WHERE client_id = ?", [.text(clientID)])
             try db.run("DELETE FROM clients WHERE client_id = ?", [.text(clientID)])
-            try AuditLog.append(.cli("client.revoke", clientID: clientID, target: record.name, reason: "\(n) tokens deleted"), to: db)
+            try AuditLog.append(initiator.event("client.revoke", clientID: clientID, target: record.name, reason: "\(n) tokens deleted"), to: db)
             return record
         }
     }

@@ -227,6 +227,21 @@ public enum Migrations {
         Step(name: "0004_environment_timeout", sql: """
         ALTER TABLE environments ADD COLUMN timeout_ms INTEGER CHECK (timeout_ms IS NULL OR timeout_ms > 0);
         """),
+        // Signed-in browsers, kept across restarts. Only the SHA-256 of the cookie is stored; `id` is the
+        // public name operators see and end sessions by. Idle and absolute limits are checked at lookup.
+        Step(name: "0005_browser_sessions", sql: """
+        CREATE TABLE browser_sessions (
+            id TEXT PRIMARY KEY,
+            secret_hash BLOB NOT NULL UNIQUE,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL,
+            remote_addr TEXT,
+            user_agent TEXT
+        );
+        CREATE INDEX browser_sessions_user ON browser_sessions (user_id);
+        CREATE INDEX browser_sessions_last_seen ON browser_sessions (last_seen_at);
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store

@@ -1,7 +1,8 @@
 /// Revocation that spans credential kinds: one token with what hangs off it, or everything a user holds.
 public enum Credentials {
-    /// Revokes every live token of the user, deletes their consents and unused authorization codes.
-    /// Returns how many tokens were revoked. Runs inside the caller's write transaction.
+    /// Revokes every live token of the user, deletes their consents and unused authorization codes, and
+    /// ends their browser sessions. Returns how many tokens were revoked. Runs inside the caller's write
+    /// transaction.
     @discardableResult
     public static func revokeAll(userID: Int64, reason: String, db: Database) throws -> Int {
         let now = Clock.nowMillis()
@@ -9,6 +10,7 @@ public enum Credentials {
                            [.integer(now), .text(reason), .integer(userID)])
         try db.run("DELETE FROM consents WHERE user_id = ?", [.integer(userID)])
         try db.run("UPDATE auth_codes SET used_at = ? WHERE user_id = ? AND used_at IS NULL", [.integer(now), .integer(userID)])
+        try BrowserSessions.endAll(userID: userID, db: db)
         return n
     }
 

@@ -17,7 +17,7 @@ public struct Tokens: Sendable {
 
     /// Creates a personal token. `lifetimeSeconds` nil means it never expires (asked for explicitly).
     public func create(email: String, name: String?, scopes: ScopeSet, app: String?, env: String?,
-                       lifetimeSeconds: Int64?, introspection: Bool = false) throws -> Issued {
+                       lifetimeSeconds: Int64?, introspection: Bool = false, by initiator: Initiator = .cli) throws -> Issued {
         guard !scopes.isEmpty else { throw DomainError.invalid("a token needs at least one scope") }
         guard (app == nil) == (env == nil) else { throw DomainError.invalid("--app and --env must be given together") }
         if let name, name.count > 200 { throw DomainError.invalid("token name is longer than 200 characters") }
@@ -34,7 +34,7 @@ public struct Tokens: Sendable {
             if introspection {
                 try db.run("UPDATE tokens SET introspection = 1 WHERE id = ?", [.text(issued.record.id)])
             }
-            try AuditLog.append(.cli("token.create", email: user.email, tokenID: issued.record.id, app: app, env: env,
+            try AuditLog.append(initiator.event("token.create", email: user.email, tokenID: issued.record.id, app: app, env: env,
                                      reason: "scopes=\(scopes)" + (introspection ? " introspection" : "")), to: db)
             return introspection ? Issued(record: try find(id: issued.record.id) ?? issued.record, secret: issued.secret) : issued
         }
@@ -109,7 +109,7 @@ public struct Tokens: Sendable {
 
     /// Issues a new secret with the same name, scopes, binding and lifetime policy; the old one stays valid
     /// for `graceSeconds` (0: dead at once).
-    public func rotate(_ reference: String, graceSeconds: Int64) throws -> Issued {
+    public func rotate(_ reference: String, graceSeconds: Int64, by initiator: Initiator = .cli) throws -> Issued {
         try db.write {
             let old = try resolve(reference)
             guard old.kind == .pat else { throw DomainError.invalid("only personal tokens can be rotated; OAuth tokens rotate through refresh") }
@@ -128,7 +128,7 @@ public struct Tokens: Sendable {
                 try db.run("UPDATE tokens SET expires_at = MIN(COALESCE(expires_at, ?), ?) WHERE id = ?",
                            [.integer(graceEnd), .integer(graceEnd), .text(old.id)])
             }
-            try AuditLog.append(.cli("token.rotate", email: old.email, tokenID: issued.record.id, target: old.id,
+            try AuditLog.append(initiator.event("token.rotate", email: old.email, tokenID: issued.record.id, target: old.id,
                                      reason: graceSeconds > 0 ? "grace=\(DurationText.format(graceSeconds))" : "grace=0"), to: db)
             return issued
         }
@@ -136,14 +136,14 @@ public struct Tokens: Sendable {
 
     /// Revokes tokens named by ID or secret. All references are resolved first: if any is unknown nothing changes.
     /// Returns each token with whether this call revoked it (false: it was already dead).
-    public func revoke(_ references: [String]) throws -> [(TokenRecord, Bool)] {
+    public func revoke(_ references: [String], by initiator: Initiator = .cli) throws -> [(TokenRecord, Bool)] {
         try db.write {
             let records = try references.map { try resolve($0) }
             var out: [(TokenRecord, Bool)] = []
             var seen = Set<String>()
             for record in records where seen.insert(record.id).inserted {
-                let changed = try Credentials.revokeToken(record, reason: "revoked by operator", db: db)
-                try AuditLog.append(.cli("token.revoke", email: record.email, tokenID: record.id, clientID: record.clientID,
+                let changed = try Credentials.revokeToken(record, reason: initiator.source == "account" ? "revoked by its user" : "revoked by operator", db: db)
+                try AuditLog.append(initiator.event("token.revoke", email: record.email, tokenID: record.id, clientID: record.clientID,
                                          reason: changed > 0 ? "\(changed) credentials revoked" : "already revoked"), to: db)
                 out.append((record, changed > 0))
             }
@@ -152,11 +152,11 @@ public struct Tokens: Sendable {
     }
 
     /// Cancels every credential of a user: personal tokens, OAuth access and refresh tokens, consents.
-    public func revokeAll(email: String) throws -> Int {
+    public func revokeAll(email: String, by initiator: Initiator = .cli) throws -> Int {
         try db.write {
             let user = try Users(store: store).require(email)
-            let n = try Credentials.revokeAll(userID: user.id, reason: "revoked by operator (--all)", db: db)
-            try AuditLog.append(.cli("token.revoke_all", email: user.email, reason: "\(n) credentials revoked"), to: db)
+            let n = try Credentials.revokeAll(userID: user.id, reason: initiator.source == "account" ? "revoked by its user (all)" : "revoked by operator (--all)", db: db)
+            try AuditLog.append(initiator.event("token.revoke_all", email: user.email, reason: "\(n) credentials revoked"), to: db)
             return n
         }
     }

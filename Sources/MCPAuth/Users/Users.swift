@@ -55,23 +55,23 @@ public struct Users: Sendable {
     }
 
     /// Disables the user and revokes every credential they hold (tokens, OAuth tokens, consents).
-    public func disable(email: String) throws -> Int {
+    public func disable(email: String, by initiator: Initiator = .cli) throws -> Int {
         try db.write {
             let user = try require(email)
             if user.disabledAt == nil {
                 try db.run("UPDATE users SET disabled_at = ? WHERE id = ?", [.integer(Clock.nowMillis()), .integer(user.id)])
             }
             let killed = try Credentials.revokeAll(userID: user.id, reason: "user disabled", db: db)
-            try AuditLog.append(.cli("user.disable", email: user.email, reason: "\(killed) credentials revoked"), to: db)
+            try AuditLog.append(initiator.event("user.disable", email: user.email, reason: "\(killed) credentials revoked"), to: db)
             return killed
         }
     }
 
-    public func enable(email: String) throws {
+    public func enable(email: String, by initiator: Initiator = .cli) throws {
         try db.write {
             let user = try require(email)
             try db.run("UPDATE users SET disabled_at = NULL WHERE id = ?", [.integer(user.id)])
-            try AuditLog.append(.cli("user.enable", email: user.email), to: db)
+            try AuditLog.append(initiator.event("user.enable", email: user.email), to: db)
         }
     }
 

@@ -1,0 +1,18 @@
+/// Where a page may send the browser after sign-in: only a path on this server. RFC 9700 §4.11.2 (no open
+/// redirector): `//host`, `/\host`, absolute URLs and anything with control characters would let a link to
+/// this server's sign-in page forward the user to another site.
+enum LocalRedirect {
+    static let fallback = "/account"
+
+    /// `next` when it is a local path, else nil.
+    static func validated(_ next: String?) -> String? {
+        guard let next, next.hasPrefix("/"), next.utf8.count <= 2048 else { return nil }
+        let second = next.dropFirst().first
+        guard second != "/", second != "\\" else { return nil }
+        let safe = next.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\\" }
+        return safe ? next : nil
+    }
+
+    /// `next` when it is a local path, else the account page.
+    static func target(_ next: String?) -> String { validated(next) ?? fallback }
+}
