@@ -142,8 +142,11 @@ class Client:
         return self._keep(http("POST", self.base + path, urllib.parse.urlencode(fields).encode(), h))
 
     def sign_in(self, email: str, password: str, next_path: str | None = None) -> Response:
-        page = self.get("/login" + ("?next=" + urllib.parse.quote(next_path, safe="") if next_path else ""))
-        fields = [f for f in form_fields(page.text, "/login") if f[0] not in ("email", "password")]
+        """Posts the sign-in form; `next_path` replaces the form's `next` as a forged link or form would."""
+        page = self.get("/login")
+        fields = [f for f in form_fields(page.text, "/login") if f[0] not in ("email", "password", "next")]
+        if next_path is not None:
+            fields.append(("next", next_path))
         return self.post("/login", fields + [("email", email), ("password", password)])
 
     def csrf(self, path: str = "/account") -> str:
@@ -406,20 +409,29 @@ def scenario_tokens(args: argparse.Namespace) -> None:
     OUT["read_token_write"] = mcp_client(args.mcp_url, t1, "call", "add_note", "--args", '{"text": "must not be written"}')
 
     # Rotate without grace: the new secret works, the old one is dead at once.
+    known = set(before) | {t1_id}
     submit_action(d, f"/account/tokens/{t1_id}/rotate", "rotate")
     t2 = new_token(d)
     OUT["rotated_format_ok"] = bool(t2 and PAT.match(t2)) and t2 != t1
     OUT["rotate_new_status"] = gateway_status(args.mcp_url, t2 or "")
     OUT["rotate_old_status"] = gateway_status(args.mcp_url, t1)
+    d.get(args.base + "/account")
+    fresh = [t for t in rows(d, "data-token-id") if t not in known]
+    t2_id = fresh[0] if fresh else t1_id
+    OUT["rotate_listing"] = {"old_listed": t1_id in rows(d, "data-token-id"), "new_rows": len(fresh)}
+    known |= set(fresh)
 
     # Rotate with a grace: both work for now.
-    d.get(args.base + "/account")
-    t2_id = next((t for t in rows(d, "data-token-id") if t not in before and t != t1_id), t1_id)
     submit_action(d, f"/account/tokens/{t2_id}/rotate", "rotate", {"grace": "1h"})
     t3 = new_token(d)
     OUT["grace_rotated_format_ok"] = bool(t3 and PAT.match(t3)) and t3 not in (t1, t2)
     OUT["grace_new_status"] = gateway_status(args.mcp_url, t3 or "")
     OUT["grace_old_status"] = gateway_status(args.mcp_url, t2 or "")
+    d.get(args.base + "/account")
+    fresh = [t for t in rows(d, "data-token-id") if t not in known]
+    t3_id = fresh[0] if fresh else t2_id
+    known |= set(fresh)
+    OUT["token_ids_distinct"] = len({t1_id, t2_id, t3_id}) == 3
 
     # A token created by a plain form POST (no JavaScript anywhere): 200, no-store, the secret in #new-token.
     plain = session_client(d, args.base)
@@ -429,10 +441,8 @@ def scenario_tokens(args: argparse.Namespace) -> None:
     OUT["form_post_create"] = {"status": made.status, "cache_control": made.header("Cache-Control"),
                                "has_new_token": 'id="new-token"' in made.text}
 
-    # Revoke the newest: the next gateway call is 401.
+    # Revoke the newest rotation: the next gateway call is 401.
     d.get(args.base + "/account")
-    t3_id = next((t for t in rows(d, "data-token-id") if t not in before and t not in (t1_id, t2_id)), t2_id)
-    OUT["token_ids_distinct"] = len({t1_id, t2_id, t3_id}) == 3
     submit_action(d, f"/account/tokens/{t3_id}/revoke", "revoke")
     OUT["revoke_landed_path"] = path_of(d)
     OUT["revoked_status"] = gateway_status(args.mcp_url, t3 or "")

@@ -43,9 +43,11 @@ import Testing
         return (out["token"] as? String ?? "", out["id"] as? String ?? "")
     }
 
+    /// The audit rows written with `source`, read with the CLI.
     private func auditActions(_ h: InteropHarness, source: String) throws -> [[String: Any]] {
-        let out = try h.mcpctl(["audit", "list", "--source", source, "--json", "--limit", "500"]).stdout
-        return (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [[String: Any]] ?? []
+        let out = try h.mcpctl(["audit", "list", "--json", "--limit", "1000"]).stdout
+        let rows = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [[String: Any]] ?? []
+        return rows.filter { $0["source"] as? String == source }
     }
 
     @Test func signingInReturnsToTheAccountPageWhereAReadOnlyTokenIsMadeRotatedAndRevoked() throws {
