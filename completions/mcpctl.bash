@@ -144,8 +144,8 @@ _mcpctl_spec() {
             value_opts=(--before)
             ;;
         'serve')
-            opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --quickstart --email --audit-sync)
-            value_opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email --audit-sync)
+            opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --no-self-service-tokens --quickstart --email --audit-sync)
+            value_opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --audit-sync)
             ;;
         'store')
             cmds=(backup restore)

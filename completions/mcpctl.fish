@@ -68,7 +68,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --email --audit-sync
+            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --audit-sync
     end
     printf '%s\n' --db
 end
@@ -355,6 +355,10 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-introspection -d 
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-user-header -x -d 'Take the logged-in user\'s email from this header set by a reverse proxy.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l trusted-proxy -x -d 'Address of a reverse proxy in front: its X-Forwarded-For names the client in audit rows and per-address limits, and it may set the trusted user header (repeatable).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l unauthenticated-rate -x -d 'MCP requests without a valid credential allowed per client address per minute (default: 120); beyond it they get 429 and one audit row per address per minute.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l session-idle -x -d 'Sign a browser out after this long without a request to the account pages or the authorization flow, from 5m to 30d (default: 12h).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l session-max-age -x -d 'Sign a browser out this long after it signed in, however active, from 5m to 90d and not shorter than --session-idle (default: 7d).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-token-ttl -x -d 'Longest lifetime of a personal token that users create for themselves on the account page, from 1h to 10y (default: 90d).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l no-self-service-tokens -d 'Hide token creation on the account page (users can still see, rotate and revoke their tokens; operators create tokens with \'mcpctl token create\').'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l quickstart -d 'First create (or reuse) a user, a viewer grant on mcpctl/local and a fresh token, and print a ready-to-paste client configuration.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l email -x -d 'With --quickstart: the user to set up (default: admin@localhost).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-sync -x -a 'full normal' -d 'full (default): every acknowledged request\'s audit row is synced to disk before the answer (one sync per group commit), surviving power loss and a file system going read-only. normal: rows survive a crash of the server but the last ones before a power loss or OS failure can be lost, while the requests were answered.'

@@ -59,6 +59,9 @@ enum ServeCommand {
         var unauthenticatedRate = 120
         var quickstartEmail: String?
         var auditSync = AuditSync.full
+        var sessionLimits = BrowserSessions.Limits()
+        var maxTokenTTL: Int64 = Tokens.defaultLifetimeSeconds
+        var selfServiceTokens = true
     }
 
     static func value(_ c: Context, _ name: String) -> String? {
@@ -160,7 +163,26 @@ enum ServeCommand {
             s.auditSync = mode
         }
         if flag(c, "quickstart") { s.quickstartEmail = value(c, "email") ?? "admin@localhost" }
+        try accountSettings(c, &s)
         return s
+    }
+
+    /// The account pages' options: browser session limits and self-service tokens.
+    static func accountSettings(_ c: Context, _ s: inout Settings) throws {
+        func duration(_ name: String, from low: Int64, to high: Int64, example: String) throws -> Int64? {
+            guard let v = value(c, name) else { return nil }
+            guard let secs = DurationText.seconds(v), secs >= low, secs <= high else {
+                throw CommandUsageError(message: "Invalid '--\(name)' '\(v)': use a duration from \(DurationText.format(low)) to \(DurationText.format(high)), e.g. \(example)")
+            }
+            return secs
+        }
+        if let idle = try duration("session-idle", from: 300, to: 30 * 86_400, example: "12h") { s.sessionLimits.idleSeconds = idle }
+        if let age = try duration("session-max-age", from: 300, to: 90 * 86_400, example: "7d") { s.sessionLimits.maxAgeSeconds = age }
+        guard s.sessionLimits.maxAgeSeconds >= s.sessionLimits.idleSeconds else {
+            throw CommandUsageError(message: "'--session-max-age' (\(DurationText.format(s.sessionLimits.maxAgeSeconds))) is shorter than '--session-idle' (\(DurationText.format(s.sessionLimits.idleSeconds)))")
+        }
+        if let ttl = try duration("max-token-ttl", from: 3600, to: 10 * 31_536_000, example: "30d") { s.maxTokenTTL = ttl }
+        s.selfServiceTokens = !flag(c, "no-self-service-tokens")
     }
 
     static func run(_ c: Context) throws -> Int32 {
@@ -288,6 +310,9 @@ enum OAuthWiring {
         c.unauthenticatedIntrospection = s.unauthenticatedIntrospection
         c.trustedUserHeader = s.trustedUserHeader
         c.trustedProxies = s.trustedProxies
+        c.sessionLimits = s.sessionLimits
+        c.maxTokenTTL = s.maxTokenTTL
+        c.selfServiceTokens = s.selfServiceTokens
         let server = OAuthServer(pool: pool, configuration: c)
         return { server.handle($0) }
     }

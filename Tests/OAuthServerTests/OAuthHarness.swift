@@ -36,8 +36,13 @@ final class OAuthHarness: @unchecked Sendable {
     let client = HTTPClient(maxIdleConnectionsPerHost: 8, idleConnectionTimeout: 5)
     static let password = "correct horse battery"
 
-    init(_ configure: (inout OAuthConfiguration) -> Void = { _ in }) throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpctl-oauth-" + UUID().uuidString)
+    /// Whether this harness made its directory (and removes it at the end).
+    private let ownsDirectory: Bool
+
+    /// A server on a fresh store, or with `reopening` on the store of another harness (a restart).
+    init(reopening other: OAuthHarness? = nil, _ configure: (inout OAuthConfiguration) -> Void = { _ in }) throws {
+        ownsDirectory = other == nil
+        dir = other?.dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("mcpctl-oauth-" + UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         pool = try StorePool(path: dir.appendingPathComponent("store/mcpctl.db").path)
         // The issuer names the port, which is only known once the server listens.
@@ -56,7 +61,7 @@ final class OAuthHarness: @unchecked Sendable {
 
     deinit {
         http.shutdown(gracePeriod: 1)
-        try? FileManager.default.removeItem(at: dir)
+        if ownsDirectory { try? FileManager.default.removeItem(at: dir) }
     }
 
     @discardableResult
