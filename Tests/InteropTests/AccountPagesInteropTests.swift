@@ -38,8 +38,8 @@ import Testing
         return (r.status, r.json(), r.stderr)
     }
 
-    private func token(_ h: InteropHarness, _ email: String, scopes: String) throws -> (secret: String, id: String) {
-        let out = try h.mcpctl(["token", "create", "--email", email, "--scopes", scopes, "--app", "notes", "--env", "dev", "--json"]).json()
+    private func token(_ h: InteropHarness, _ email: String, scopes: String, name: String = "made by the operator") throws -> (secret: String, id: String) {
+        let out = try h.mcpctl(["token", "create", "--email", email, "--name", name, "--scopes", scopes, "--app", "notes", "--env", "dev", "--json"]).json()
         return (out["token"] as? String ?? "", out["id"] as? String ?? "")
     }
 
@@ -111,6 +111,10 @@ import Testing
         let audit = try auditActions(w.h, source: "account")
         for action in ["token.create", "token.rotate", "token.revoke"] {
             #expect(audit.contains { $0["action"] as? String == action && $0["email"] as? String == Self.alice }, "no \(action) in \(audit)")
+        }
+        withKnownIssue("`audit list --source account` is refused by the CLI (Sources/Commands/AuditCommands.swift:71, CommandTable.swift:22 accept only mcp, oauth, cli)") {
+            let bySource = try w.h.run(InteropHarness.binary, ["audit", "list", "--source", "account", "--json"])
+            #expect(bySource.status == 0 && bySource.stdout.contains("token.create"), "\(bySource.stderr)")
         }
     }
 
@@ -212,6 +216,7 @@ import Testing
         let (status, out, err) = try browse(w, "admin", ["--operator-email", "ops@example.com", "--operator-password", Self.password,
                                                          "--user-token", alices.secret])
         try #require(status == 0, "\(out) \(err.suffix(2000))")
+        #expect(out["anonymous_admin"] as? Int == 404, "without a session /admin does not exist either")
         #expect(out["user_admin_status"] as? Int == 404, "an ordinary user is kept out of /admin")
         #expect(out["user_admin_users_status"] as? Int == 404, "and out of the pages under it")
         #expect(out["user_account_before"] as? Int == 200 && out["user_token_before"] as? Int == 200)
@@ -263,7 +268,7 @@ import Testing
 
     @Test func theAccountPageFitsAPhoneAndADesktopAndIsPhotographedOnRequest() throws {
         let w = try world()
-        _ = try token(w.h, Self.alice, scopes: "read")
+        _ = try token(w.h, Self.alice, scopes: "read", name: "laptop IDE")
         let state = w.h.dir.appendingPathComponent("oauth-state.json").path
         let connect = try w.h.run(w.python, [InteropHarness.scripts.appendingPathComponent("oauth_client.py").path, "--url", w.url,
                                              "--state", state, "--email", Self.alice, "--password", Self.password,
