@@ -23,6 +23,7 @@ Scenarios (each prints one JSON object of observations, keys sorted; the caller 
     session-check load --cookies FILE into a fresh Chromium and open /account
     hostile       connect an OAuth client registered with an HTML client name; look at /account (and /admin)
     screenshot    /account at desktop and phone widths, composed into one PNG at --out
+    limits        the expiries offered, and create POSTs past the expiry cap, beyond the grant, or without an env
 
 Exit 0 when the scenario ran to the end, 4 with {"error": …, "url": …, "page": …} otherwise.
 Secrets are never printed: observations say whether a secret had the right form, not what it was.
@@ -611,6 +612,17 @@ def scenario_admin(args: argparse.Namespace) -> None:
     OUT["admin_shows_user"] = args.email in seen["text"]
     OUT["admin_has_audit_search"] = bool(d.find_elements(B.CSS_SELECTOR, 'form[method="get"], form:not([method])'))
 
+    # The user's browser sessions are listed; the operator ends them there.
+    d.get(args.base + "/admin/sessions")
+    theirs = [e.get_attribute("data-session-id") for e in d.find_elements(B.CSS_SELECTOR, "[data-session-id]") if args.email in e.text]
+    OUT["admin_user_sessions"] = len(theirs)
+    for sid in theirs:
+        d.get(args.base + "/admin/sessions")
+        click_and_wait(d, action_button(d, f"/admin/sessions/{urllib.parse.quote(sid, safe='')}/revoke", "revoke"))
+    OUT["user_account_after_session_end"] = alice.get("/account").status
+    alice = Client(args.base)
+    alice.sign_in(args.email, args.password)
+
     # Disable the user from the pages: the button in the user's row or form.
     disabled = False
     for p in seen["pages"]:
@@ -722,9 +734,33 @@ def scenario_screenshot(args: argparse.Namespace) -> None:
     OUT["bytes"] = len(png)
 
 
+def scenario_limits(args: argparse.Namespace) -> None:
+    """What the server allows, whatever the form is made to send (serve --max-token-ttl, grants)."""
+    B = by()
+    d = browser()
+    sign_in(d, args.base, args.email, args.password)
+    offered = d.find_elements(B.CSS_SELECTOR, 'form[action$="/account/tokens"] [name="action"][value="create"]')
+    OUT["create_offered"] = bool(offered)
+    OUT["expires_options"] = [o.get_attribute("value") for o in d.find_elements(B.CSS_SELECTOR, 'select[name="expires"] option')]
+    plain = session_client(d, args.base)
+    good = plain.csrf()
+
+    def create(name: str, extra: list[tuple[str, str]]) -> dict[str, Any]:
+        r = plain.post("/account/tokens", [("csrf", good), ("name", name), ("action", "create")] + extra)
+        return {"status": r.status, "new_token": 'id="new-token"' in r.text}
+
+    OUT["forged_create"] = {
+        "expires_past_the_cap": create("too long", [("scope", "read"), ("app", "notes"), ("env", "dev"), ("expires", "365d")]),
+        "expires_never": create("forever", [("scope", "read"), ("app", "notes"), ("env", "dev"), ("expires", "never")]),
+        "scope_beyond_the_grant": create("more than granted", [("scope", "read"), ("scope", "delete"), ("app", "notes"), ("env", "dev"), ("expires", "1d")]),
+        "app_without_env": create("half a target", [("scope", "read"), ("app", "notes"), ("expires", "1d")]),
+    }
+
+
 SCENARIOS = {"tokens": scenario_tokens, "applications": scenario_applications, "revoke-all": scenario_revoke_all,
              "csrf": scenario_csrf, "admin": scenario_admin, "session-save": scenario_session_save,
-             "session-check": scenario_session_check, "hostile": scenario_hostile, "screenshot": scenario_screenshot}
+             "session-check": scenario_session_check, "hostile": scenario_hostile, "screenshot": scenario_screenshot,
+             "limits": scenario_limits}
 
 
 def main() -> None:

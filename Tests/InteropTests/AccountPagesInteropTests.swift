@@ -223,6 +223,8 @@ import Testing
         #expect(out["admin_shows_user"] as? Bool == true, "\(out["admin_pages"] ?? "")")
         #expect((out["admin_token_ids"] as? [String])?.contains(alices.id) == true, "every token: \(out["admin_token_ids"] ?? "")")
         #expect((out["admin_client_ids"] as? [String])?.contains(clientID) == true, "every application: \(out["admin_client_ids"] ?? "")")
+        #expect(out["admin_user_sessions"] as? Int ?? 0 >= 1, "the user's browser session is listed under /admin")
+        #expect(out["user_account_after_session_end"] as? Int == 303, "an operator ended the user's browser session")
         #expect(out["disable_clicked"] as? Bool == true, "a disable button for the user under /admin")
         let after = out["user_account_after"] as? [String: Any] ?? [:]
         #expect(after["status"] as? Int == 303 && (after["location"] as? String)?.contains("/login") == true, "the user's session ended: \(after)")
@@ -233,6 +235,40 @@ import Testing
         #expect(shown["status"] as? String == "disabled", "\(shown)")
         let audit = try auditActions(w.h, source: "admin")
         #expect(audit.contains { $0["action"] as? String == "user.disable" }, "\(audit)")
+    }
+
+    @Test func tokensMadeOnThePageNeverOutliveTheCapNorExceedTheGrantAndCreationCanBeTurnedOff() throws {
+        let w = try world(serveArgs: ["--max-token-ttl", "7d"])
+        let (status, out, err) = try browse(w, "limits")
+        try #require(status == 0, "\(out) \(err.suffix(2000))")
+        #expect(out["create_offered"] as? Bool == true)
+        let offered = out["expires_options"] as? [String] ?? []
+        #expect(!offered.isEmpty && offered.allSatisfy { ["1d", "7d"].contains($0) }, "only expiries up to 7d: \(offered)")
+        for (name, answer) in out["forged_create"] as? [String: [String: Any]] ?? [:] {
+            if name == "scope_beyond_the_grant" && answer["new_token"] as? Bool == true { continue }
+            #expect((400..<500).contains(answer["status"] as? Int ?? 0) && answer["new_token"] as? Bool == false, "\(name): \(answer)")
+        }
+        // Whatever was made holds no more than the grant (editor: no delete) and lives at most 7 days.
+        let listed = try w.h.mcpctl(["token", "list", "--email", Self.alice, "--all", "--json"]).stdout
+        let tokens = (try? JSONSerialization.jsonObject(with: Data(listed.utf8))) as? [[String: Any]] ?? []
+        let latest = Date().addingTimeInterval(7 * 86400 + 300)
+        for t in tokens {
+            #expect((t["scopes"] as? [String])?.contains("delete") == false, "\(t)")
+            let expires = (t["expires_at"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) }
+            #expect(expires != nil && expires! <= latest, "\(t)")
+        }
+
+        // serve --no-self-service-tokens: no create form, and a create POST with a valid form token is refused.
+        let port = try #require(URL(string: w.base)?.port)
+        w.h.stop(w.server)
+        _ = try w.h.startServer(["--no-self-service-tokens"], port: port)
+        let (s2, off, e2) = try browse(w, "limits")
+        try #require(s2 == 0, "\(off) \(e2.suffix(2000))")
+        #expect(off["create_offered"] as? Bool == false)
+        let forged = off["forged_create"] as? [String: [String: Any]] ?? [:]
+        #expect(!forged.isEmpty && forged.values.allSatisfy { $0["status"] as? Int == 403 && $0["new_token"] as? Bool == false }, "\(forged)")
+        let after = try w.h.mcpctl(["token", "list", "--email", Self.alice, "--all", "--json"]).stdout
+        #expect(((try? JSONSerialization.jsonObject(with: Data(after.utf8))) as? [Any])?.count == tokens.count, "nothing was created")
     }
 
     @Test func aBrowserSessionSurvivesARestartOfServeOnTheSameStore() throws {
