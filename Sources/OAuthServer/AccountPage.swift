@@ -47,7 +47,8 @@ struct AccountPage {
         let table = tokens.isEmpty
             ? "<p class=\"empty\">You have no personal tokens. Create one below to let an MCP client use your access.</p>"
             : """
-              <div class="table"><table><caption class="muted">Personal tokens that are live now</caption>
+              <p class="muted">Your personal tokens that are live now.</p>
+              <div class="table"><table>
               <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Scopes</th><th scope="col">App/env</th>
               <th scope="col" class="opt">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col">Actions</th></tr></thead>
               <tbody>
@@ -69,8 +70,8 @@ struct AccountPage {
             <tr data-token-id="\(id)"><td>\(Pages.escape(t.name ?? "(unnamed)"))</td><td><code>\(id)</code> <span class="muted">…\(Pages.escape(String(t.hint.suffix(4))))</span></td>
             <td>\(Pages.escape(t.scopes.description))</td><td>\(Pages.escape(t.app.map { "\($0)/\(t.env ?? "")" } ?? "any (grants decide)"))</td>
             <td class="opt">\(RelativeTime.html(t.createdAt, now: now))</td><td>\(RelativeTime.html(t.expiresAt, now: now))</td><td>\(RelativeTime.html(t.lastUsedAt, now: now))</td>
-            <td><form method="post" action="\(base)/rotate">\(CSRF.hiddenField(visitor.csrf))<label class="check">Old one valid
-            <select name="grace" aria-label="How long the old secret stays valid"><option value="0">no longer</option><option value="1h">1 more hour</option><option value="24h">1 more day</option></select></label>
+            <td><form method="post" action="\(base)/rotate">\(CSRF.hiddenField(visitor.csrf))<label class="check">Old secret works
+            <select name="grace"><option value="0">no longer</option><option value="1h">1 more hour</option><option value="24h">1 more day</option></select></label>
             <button type="submit" name="action" value="rotate" class="secondary">Rotate</button></form>
             <form method="post" action="\(base)/revoke">\(CSRF.hiddenField(visitor.csrf))<button type="submit" name="action" value="revoke" class="danger">Revoke</button></form></td></tr>
             """

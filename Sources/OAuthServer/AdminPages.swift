@@ -22,7 +22,7 @@ extension OAuthServer {
             let page = AdminPage(visitor: visitor, store: store, notice: request.queryValue("done").flatMap { AdminActions.notices[$0] })
             switch request.path {
             case "/admin": return try page.users()
-            case "/admin/tokens": return try page.tokens()
+            case "/admin/tokens": return try page.tokens(email: request.queryValue("email").flatMap { $0.isEmpty ? nil : $0 })
             case "/admin/applications": return try page.applications()
             case "/admin/sessions": return try page.sessions()
             case "/admin/audit":
@@ -116,8 +116,12 @@ struct AdminPage {
                                    empty: "No users. Add one with: mcpctl user add EMAIL"))
     }
 
-    func tokens() throws -> HTTPResponse {
-        let rows = try Tokens(store: store).list(email: nil, includeInactive: false).map { t -> String in
+    /// How many tokens the tokens page lists at most (OAuth access tokens pile up; narrow by user).
+    static let tokenRows = 500
+
+    func tokens(email: String?) throws -> HTTPResponse {
+        let all = try Tokens(store: store).list(email: email, includeInactive: false)
+        let rows = all.prefix(AdminPage.tokenRows).map { t -> String in
             """
             <tr data-token-id="\(Pages.escape(t.id))"><td><code>\(Pages.escape(t.id))</code></td><td>\(Pages.escape(t.email))</td><td>\(Pages.escape(t.kind.rawValue))</td>
             <td>\(Pages.escape(t.name ?? "—"))</td><td>\(Pages.escape(t.scopes.description))</td><td>\(Pages.escape(t.app.map { "\($0)/\(t.env ?? "")" } ?? "any"))</td>
@@ -125,8 +129,14 @@ struct AdminPage {
             <td>\(button("/admin/tokens/" + SitePage.segment(t.id) + "/revoke", value: "revoke", label: "Revoke"))</td></tr>
             """
         }
-        return page("Tokens", table(["Id", "User", "Kind", "Name", "Scopes", "App/env", "Client", "Expires", "Last used", "Actions"], rows,
-                                    empty: "No live tokens. Users create them on their account page, or: mcpctl token create --email EMAIL"))
+        let search = """
+            <form method="get" action="/admin/tokens" aria-label="Narrow tokens"><div class="field"><label for="f-email">User's email</label>
+            <input type="email" id="f-email" name="email" value="\(Pages.escape(email ?? ""))"></div><button type="submit">Show</button></form>
+            """
+        let more = all.count > AdminPage.tokenRows
+            ? "<p class=\"muted\">Showing the newest \(AdminPage.tokenRows) of \(all.count) live tokens; narrow by user to see the rest.</p>" : ""
+        return page("Tokens", search + more + table(["Id", "User", "Kind", "Name", "Scopes", "App/env", "Client", "Expires", "Last used", "Actions"], Array(rows),
+                                                    empty: "No live tokens. Users create them on their account page, or: mcpctl token create --email EMAIL"))
     }
 
     func applications() throws -> HTTPResponse {

@@ -142,10 +142,10 @@ extension OAuthServer {
                                                 address: clientAddress(request), userAgent: request.headers["User-Agent"],
                                                 cookies: cookies)
         switch outcome {
-        case .signedIn(_, let sessionCookie):
+        case .signedIn(_, let sessionCookies):
             browser.setNotice(tx.id, nil)
             var headers = HTTPHeaders()
-            headers.add("Set-Cookie", sessionCookie)
+            for cookie in sessionCookies { headers.add("Set-Cookie", cookie) }
             return OAuthResponse.seeOther(back, headers: headers)
         case .refused(let notice):
             browser.setNotice(tx.id, notice)

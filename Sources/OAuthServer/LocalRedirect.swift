@@ -10,7 +10,9 @@ enum LocalRedirect {
         let second = next.dropFirst().first
         guard second != "/", second != "\\" else { return nil }
         let safe = next.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\\" }
-        return safe ? next : nil
+        // The sign-in page itself would send a signed-in browser round in circles.
+        let path = next.prefix { $0 != "?" && $0 != "#" }
+        return safe && path != "/login" && path != "/logout" ? next : nil
     }
 
     /// `next` when it is a local path, else the account page.

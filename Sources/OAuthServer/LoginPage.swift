@@ -67,8 +67,8 @@ extension OAuthServer {
                                                     address: clientAddress(request), userAgent: request.headers["User-Agent"],
                                                     cookies: FormFields.cookies(request))
             switch outcome {
-            case .signedIn(_, let cookie):
-                return SitePage.seeOther(next, cookies: [cookie])
+            case .signedIn(_, let cookies):
+                return SitePage.seeOther(next, cookies: cookies)
             case .refused(let notice):
                 return SitePage.seeOther(back + "&notice=" + (notice == OAuthServer.loginNotices["missing"] ? "missing" : "incorrect"))
             case .throttled(let wait):

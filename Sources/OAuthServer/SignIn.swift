@@ -13,8 +13,8 @@ struct SignIn {
 
     /// How a sign-in attempt ended.
     enum Outcome {
-        /// Signed in: the `Set-Cookie` value of the new session.
-        case signedIn(User, sessionCookie: String)
+        /// Signed in: the `Set-Cookie` values that give the browser its new session.
+        case signedIn(User, sessionCookies: [String])
         /// Refused, with the notice to show (the same for every wrong credential).
         case refused(notice: String)
         /// Refused by the throttle without checking the password; retry after this many seconds.
@@ -56,7 +56,7 @@ struct SignIn {
         try sessions.end(cookie: cookies[configuration.sessionCookieName], by: .account(email: user.email, remoteAddr: address),
                          reason: "replaced at sign-in")
         let started = try sessions.start(userID: user.id, remoteAddr: address, userAgent: userAgent)
-        return .signedIn(user, sessionCookie: sessionCookie(started.cookie))
+        return .signedIn(user, sessionCookies: [sessionCookie(started.cookie)] + (configuration.isSecure ? [] : [legacyCookieRemoval]))
     }
 
     /// Why a sign-in failed, for the audit row only (the browser is told the same thing every time).
@@ -80,6 +80,10 @@ struct SignIn {
         if configuration.isSecure { c += "; Secure" }
         return c
     }
+
+    /// Earlier versions kept the session cookie, under the same name, at `Path=/oauth`; a browser would send
+    /// that stale one first there (RFC 6265 §5.4: longer paths first) and never look signed in.
+    private var legacyCookieRemoval: String { "mcpctl_session=; Path=/oauth; HttpOnly; SameSite=Lax; Max-Age=0" }
 
     /// A cookie of the authorization pages only: HttpOnly, SameSite=Lax, `Secure` behind https.
     func cookie(_ name: String, _ value: String, maxAge: Int64?) -> String {

@@ -42,7 +42,7 @@ enum SitePage {
         """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-        <title>\(Pages.escape(title)) · mcpctl</title><link rel="stylesheet" href="\(Stylesheet.path)">
+        <title>\(Pages.escape(title)) · mcpctl</title><link rel="stylesheet" href="\(Stylesheet.path)"><link rel="icon" href="\(Stylesheet.iconPath)">
         <script src="\(Stylesheet.scriptPath)" defer></script></head>
         <body>
         \(siteHeader(header))

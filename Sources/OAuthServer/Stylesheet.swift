@@ -1,17 +1,22 @@
 import HTTP
 
-/// The site's one stylesheet and its one script, served by the server itself (no third-party resources).
+/// The site's one stylesheet, its one script and its icon, served by the server itself (no third-party resources).
 /// The script only adds copy buttons: every page works without it.
 enum Stylesheet {
     static let path = "/assets/mcpctl.css"
     static let scriptPath = "/assets/copy.js"
+    static let iconPath = "/assets/icon.svg"
+
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d2433"/><path d="M7 23V10h3l6 7 6-7h3v13h-3v-8l-6 7-6-7v8z" fill="#fff"/></svg>
+        """
 
     static let css = """
         :root{--fg:#1d1f23;--muted:#50555e;--bg:#f4f5f7;--card:#fff;--line:#d5d8de;--accent:#1f5fd6;--danger:#b3261e;--ok:#1e6b35}
         *{box-sizing:border-box}
         body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:var(--bg);color:var(--fg);margin:0;line-height:1.45}
         header.site{background:#1d2433;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.6rem 1.2rem;align-items:center}
-        header.site a{color:#fff}header.site .who{margin-left:auto;font-size:.9rem}
+        header.site a{color:#fff;margin-right:.8rem}header.site .who{margin-left:auto;font-size:.9rem}
         header.site form{margin:0}header.site button{margin:0;padding:.3rem .7rem;font-size:.9rem}
         main{max-width:68rem;margin:1.2rem auto;padding:0 1rem}
         main.narrow{max-width:26rem;margin-top:3rem}
@@ -64,6 +69,7 @@ enum Stylesheet {
         switch path {
         case Stylesheet.path: (body, type) = (css, "text/css; charset=utf-8")
         case Stylesheet.scriptPath: (body, type) = (script, "text/javascript; charset=utf-8")
+        case Stylesheet.iconPath: (body, type) = (icon, "image/svg+xml")
         default: return nil
         }
         var r = HTTPResponse.text(body)

@@ -60,4 +60,59 @@ import Testing
         let audit = try h.store { try AuditQuery.list({ var f = AuditFilter(); f.action = "token.create"; return f }(), limit: 1, db: $0.db) }
         #expect(audit.first?.text("source") == "account")
     }
+
+    @Test func oneSessionServesTheAccountPagesAndTheAuthorizationFlow() throws {
+        let h = try OAuthHarness()
+        try h.user()
+        let client = try h.registerClient()
+        let browser = SiteBrowser(h)
+        try browser.signIn()
+        // Signed in at /login, the authorization request goes straight to the consent page.
+        let consent = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+        #expect(consent.status == 200)
+        #expect(consent.text.contains("name=\"decision\" value=\"approve\""))
+        #expect(!consent.text.contains("name=\"password\""))
+        // And signed in during the authorization flow, the account page knows the user.
+        let oauthBrowser = Browser(h)
+        _ = try oauthBrowser.login(try oauthBrowser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier())))
+        let account = try h.get("/account", headers: [("Cookie", "mcpctl_session=\(oauthBrowser.cookies["mcpctl_session"] ?? "")")])
+        #expect(account.status == 200)
+    }
+
+    @Test func timesShowRelativeWithTheExactTimeOnHoverAndEmptySectionsSayWhatToDo() throws {
+        let h = try OAuthHarness()
+        try h.user()
+        _ = try h.store { try Tokens(store: $0).create(email: "alice@example.com", name: "ci", scopes: .read, app: nil, env: nil, lifetimeSeconds: 3 * 86_400) }
+        let browser = SiteBrowser(h)
+        try browser.signIn()
+        let page = try browser.get("/account")
+        #expect(page.text.contains(">in 3 days</time>"))
+        #expect(page.text.range(of: #"<time datetime="\d{4}-\d\d-\d\dT[^"]+Z" title="\d{4}-"#, options: .regularExpression) != nil)
+        #expect(page.text.contains("No application is connected to your account."))
+        #expect(page.text.contains("<label for=\"token-name\">"))
+    }
+
+    @Test func theStylesheetAndScriptAreServedFromThisServer() throws {
+        let h = try OAuthHarness()
+        let css = try h.get("/assets/mcpctl.css")
+        #expect(css.status == 200)
+        #expect(css.headers["Content-Type"]?.hasPrefix("text/css") == true)
+        let js = try h.get("/assets/copy.js")
+        #expect(js.status == 200)
+        #expect(js.headers["Content-Type"]?.hasPrefix("text/javascript") == true)
+    }
+
+    @Test func aUserNamedByTheTrustedProxyGetsASessionWhoseFormsWork() throws {
+        let h = try OAuthHarness { $0.trustedUserHeader = "X-Remote-User"; $0.trustedProxies = ["127.0.0.1"] }
+        try h.user()
+        let page = try h.get("/account", headers: [("X-Remote-User", "alice@example.com")])
+        #expect(page.status == 200)
+        let cookie = try #require(page.headers.values(for: "Set-Cookie").first { $0.hasPrefix("mcpctl_session=") })
+        let value = String(cookie.dropFirst("mcpctl_session=".count).prefix { $0 != ";" })
+        let csrf = try #require(Browser.hidden("csrf", in: page.text))
+        let r = try h.postForm("/account/tokens", [("csrf", csrf), ("scope", "read"), ("action", "create")],
+                               headers: [("X-Remote-User", "alice@example.com"), ("Cookie", "mcpctl_session=\(value)")])
+        #expect(r.status == 200)
+        #expect(SiteBrowser.element("new-token", in: r.text) != nil)
+    }
 }

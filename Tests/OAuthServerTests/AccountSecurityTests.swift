@@ -104,7 +104,8 @@ import Testing
         #expect(try !AccountSecurityTests.isLive(h, token.id))
     }
 
-    @Test(arguments: ["//evil.example", "https://evil.example/", "/\\evil.example", "//evil.example/account", "javascript:alert(1)"])
+    @Test(arguments: ["//evil.example", "https://evil.example/", "/\\evil.example", "//evil.example/account", "javascript:alert(1)",
+                      "/login?next=/login", "/\tevil.example"])
     func signInNeverRedirectsOffTheSite(next: String) throws {
         let h = try OAuthHarness()
         try h.user()

@@ -11,7 +11,8 @@ final class SiteBrowser {
     init(_ h: OAuthHarness) { self.h = h }
 
     private func remember(_ reply: Reply) {
-        for header in reply.headers.values(for: "Set-Cookie") {
+        // The jar keeps cookies for the whole site only (`Path=/`), which is all these pages set.
+        for header in reply.headers.values(for: "Set-Cookie") where !header.contains("Path=/oauth") {
             let pair = header.split(separator: ";").first.map(String.init) ?? ""
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard kv.count == 2 else { continue }
