@@ -23,6 +23,7 @@ Scenarios (each prints one JSON object of observations, keys sorted; the caller 
     session-check load --cookies FILE into a fresh Chromium and open /account
     hostile       connect an OAuth client registered with an HTML client name; look at /account (and /admin)
     screenshot    /account at desktop and phone widths, composed into one PNG at --out
+    cookie        the session cookie a sign-in sets (no browser)
     limits        the expiries offered, and create POSTs past the expiry cap, beyond the grant, or without an env
 
 Exit 0 when the scenario ran to the end, 4 with {"error": …, "url": …, "page": …} otherwise.
@@ -116,31 +117,39 @@ def form_fields(page: str, action_suffix: str | None = None) -> list[tuple[str, 
 
 
 class Client:
-    """A second, script-only browser: a cookie jar over plain HTTP (what a forging page could send)."""
+    """A second, script-only browser: a cookie jar over plain HTTP (what a forging page could send).
+
+    Cookies are kept per name and path and sent on the paths they cover (RFC 6265 §5.1.4, §5.4)."""
 
     def __init__(self, base: str):
         self.base = base
-        self.cookies: dict[str, str] = {}
+        self.cookies: dict[tuple[str, str], str] = {}
 
-    def _cookie_header(self) -> dict[str, str]:
-        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+    def _cookie_header(self, path: str) -> dict[str, str]:
+        def covers(p: str) -> bool:
+            return path == p or path.startswith(p.rstrip("/") + "/")
+        sent = sorted(((n, p, v) for (n, p), v in self.cookies.items() if covers(p)), key=lambda c: -len(c[1]))
+        return {"Cookie": "; ".join(f"{n}={v}" for n, _, v in sent)} if sent else {}
 
-    def _keep(self, r: Response) -> Response:
+    def _keep(self, r: Response, path: str) -> Response:
         for c in r.headers("Set-Cookie"):
             name, _, rest = c.partition("=")
             value = rest.split(";", 1)[0]
+            m = re.search(r";\s*path=([^;]*)", c, re.I)
+            key = (name.strip(), m.group(1).strip() if m else path.rsplit("/", 1)[0] or "/")
             if re.search(r";\s*max-age=0\b", c, re.I) or value == "":
-                self.cookies.pop(name.strip(), None)
+                self.cookies.pop(key, None)
             else:
-                self.cookies[name.strip()] = value
+                self.cookies[key] = value
         return r
 
     def get(self, path: str) -> Response:
-        return self._keep(http("GET", self.base + path, headers=self._cookie_header()))
+        bare = path.split("?", 1)[0]
+        return self._keep(http("GET", self.base + path, headers=self._cookie_header(bare)), bare)
 
     def post(self, path: str, fields: list[tuple[str, str]]) -> Response:
-        h = {"Content-Type": "application/x-www-form-urlencoded", **self._cookie_header()}
-        return self._keep(http("POST", self.base + path, urllib.parse.urlencode(fields).encode(), h))
+        h = {"Content-Type": "application/x-www-form-urlencoded", **self._cookie_header(path)}
+        return self._keep(http("POST", self.base + path, urllib.parse.urlencode(fields).encode(), h), path)
 
     def sign_in(self, email: str, password: str, next_path: str | None = None) -> Response:
         """Posts the sign-in form; `next_path` replaces the form's `next` as a forged link or form would."""
@@ -341,7 +350,7 @@ def session_client(driver: Any, base: str) -> Client:
     """A plain HTTP client carrying the browser's cookies (HttpOnly ones included, as WebDriver sees them)."""
     c = Client(base)
     for ck in driver.get_cookies():
-        c.cookies[ck["name"]] = ck["value"]
+        c.cookies[(ck["name"], ck.get("path") or "/")] = ck["value"]
     return c
 
 
@@ -757,10 +766,17 @@ def scenario_limits(args: argparse.Namespace) -> None:
     }
 
 
+def scenario_cookie(args: argparse.Namespace) -> None:
+    """The Set-Cookie of a password sign-in, as a plain HTTP client sees it."""
+    r = Client(args.base).sign_in(args.email, args.password)
+    OUT["status"], OUT["location"] = r.status, r.header("Location")
+    OUT["set_cookie"] = [c for c in r.headers("Set-Cookie") if "max-age=0" not in c.lower()]
+
+
 SCENARIOS = {"tokens": scenario_tokens, "applications": scenario_applications, "revoke-all": scenario_revoke_all,
              "csrf": scenario_csrf, "admin": scenario_admin, "session-save": scenario_session_save,
              "session-check": scenario_session_check, "hostile": scenario_hostile, "screenshot": scenario_screenshot,
-             "limits": scenario_limits}
+             "limits": scenario_limits, "cookie": scenario_cookie}
 
 
 def main() -> None:

@@ -271,6 +271,20 @@ import Testing
         #expect(((try? JSONSerialization.jsonObject(with: Data(after.utf8))) as? [Any])?.count == tokens.count, "nothing was created")
     }
 
+    @Test func behindHttpsTheSessionCookieIsHostPrefixedAndSecure() throws {
+        let w = try world(serveArgs: ["--public-url", "https://mcp.example.test"])
+        let (status, out, err) = try browse(w, "cookie")
+        try #require(status == 0, "\(out) \(err.suffix(2000))")
+        #expect(out["status"] as? Int == 303, "\(out)")
+        let cookies = out["set_cookie"] as? [String] ?? []
+        let session = cookies.first { $0.hasPrefix("__Host-") }
+        #expect(session != nil, "RFC 6265bis §4.1.3.2 __Host- prefix on https: \(cookies)")
+        for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            #expect(session?.contains(attribute) == true, "\(attribute): \(cookies)")
+        }
+        #expect(session?.lowercased().contains("domain=") == false, "a __Host- cookie has no Domain: \(cookies)")
+    }
+
     @Test func aBrowserSessionSurvivesARestartOfServeOnTheSameStore() throws {
         let w = try world()
         let cookies = w.h.dir.appendingPathComponent("cookies.json").path
