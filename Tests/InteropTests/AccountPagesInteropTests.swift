@@ -137,8 +137,10 @@ import Testing
         let refreshed = out["refresh_after"] as? [String: Any] ?? [:]
         #expect(refreshed["status"] as? Int == 400 && refreshed["error"] as? String == "invalid_grant", "\(refreshed)")
         // Only this user's tokens and consent: the client stays registered.
-        let clients = try w.h.mcpctl(["client", "list", "--all", "--json"]).stdout
-        #expect(clients.contains(clientID), "the client stays registered: \(clients)")
+        let listed = try w.h.mcpctl(["client", "list", "--json"]).stdout
+        let clients = (try? JSONSerialization.jsonObject(with: Data(listed.utf8))) as? [[String: Any]] ?? []
+        let client = clients.first { $0["client_id"] as? String == clientID }
+        #expect(client?["status"] as? String == "active" && client?["revoked_at"] is NSNull, "the client stays registered: \(listed)")
     }
 
     @Test func revokeEverythingEndsEveryTokenAndEveryBrowserSessionOfTheUser() throws {
