@@ -571,6 +571,11 @@ def scenario_csrf(args: argparse.Namespace) -> None:
     other_app = alice.post("/account/applications/nonexistent-client/revoke", [("csrf", good), ("action", "revoke")])
     OUT["revoke_unknown_application"] = {"status": other_app.status}
 
+    # A wrong password: back to the form, no session.
+    wrong = Client(args.base)
+    r = wrong.sign_in(args.email, "not the password")
+    OUT["wrong_password"] = {"status": r.status, "location": r.header("Location"), "account": wrong.get("/account").status}
+
     # next= only ever sends the browser to a local path.
     for name, target_next in (("absolute", "https://evil.example/"), ("scheme_relative", "//evil.example/x"),
                               ("backslash", "/\\evil.example")):
@@ -620,6 +625,14 @@ def scenario_admin(args: argparse.Namespace) -> None:
     OUT["admin_client_ids"] = seen["client_ids"]
     OUT["admin_shows_user"] = args.email in seen["text"]
     OUT["admin_has_audit_search"] = bool(d.find_elements(B.CSS_SELECTOR, 'form[method="get"], form:not([method])'))
+
+    # Revoke one of the user's tokens from /admin/tokens.
+    if args.other_token_id:
+        OUT["second_token_before"] = gateway_status(args.mcp_url, args.other_token)
+        d.get(args.base + "/admin/tokens")
+        click_and_wait(d, action_button(d, f"/admin/tokens/{args.other_token_id}/revoke", "revoke"))
+        OUT["second_token_after"] = gateway_status(args.mcp_url, args.other_token)
+        OUT["first_token_untouched"] = gateway_status(args.mcp_url, args.user_token)
 
     # The user's browser sessions are listed; the operator ends them there.
     d.get(args.base + "/admin/sessions")

@@ -130,7 +130,7 @@ import Testing
         #expect((out["listed_clients"] as? [String])?.contains(clientID) == true, "\(out)")
         let row = out["row_text"] as? String ?? ""
         #expect(row.contains("Notes desktop") && row.contains("dcr") && row.contains("read"), "name, registration, scopes: \(row)")
-        #expect(row.contains(clientID), "the client id is shown: \(row)")
+        #expect(row.contains(clientID) && row.contains("notes/dev"), "the client id and the resource are shown: \(row)")
         #expect(out["revoke_landed_path"] as? String == "/account")
         #expect((out["listed_after"] as? [String])?.contains(clientID) == false, "\(out)")
         #expect(out["access_after"] as? Int == 401)
@@ -194,6 +194,9 @@ import Testing
         #expect(out["other_users_token_after"] as? Int == 200, "bob's token is alive")
         #expect((400..<500).contains((out["revoke_unknown_application"] as? [String: Any])?["status"] as? Int ?? 0), "\(out)")
 
+        let wrong = out["wrong_password"] as? [String: Any] ?? [:]
+        #expect((wrong["location"] as? String)?.hasPrefix("/login") == true && wrong["account"] as? Int == 303, "a wrong password signs nobody in: \(wrong)")
+
         // next= only leads to a local path; the session cookie is HttpOnly and SameSite=Lax, Path=/.
         for (name, answer) in out["next"] as? [String: [String: Any]] ?? [:] {
             #expect(answer["status"] as? Int == 303 && answer["stays_local"] as? Bool == true, "next=\(name): \(answer)")
@@ -208,6 +211,7 @@ import Testing
         try w.h.addUser("ops@example.com", password: Self.password)
         try w.h.mcpctl(["grant", "add", "ops@example.com", "--app", "mcpctl", "--env", "local", "--role", "admin"])
         let alices = try token(w.h, Self.alice, scopes: "read")
+        let second = try token(w.h, Self.alice, scopes: "read", name: "second")
         let state = w.h.dir.appendingPathComponent("oauth-state.json").path
         let connect = try w.h.run(w.python, [InteropHarness.scripts.appendingPathComponent("oauth_client.py").path, "--url", w.url,
                                              "--state", state, "--email", Self.alice, "--password", Self.password,
@@ -216,7 +220,8 @@ import Testing
         let clientID = try #require(connect.json()["client_id"] as? String)
 
         let (status, out, err) = try browse(w, "admin", ["--operator-email", "ops@example.com", "--operator-password", Self.password,
-                                                         "--user-token", alices.secret])
+                                                         "--user-token", alices.secret, "--other-token", second.secret,
+                                                         "--other-token-id", second.id])
         try #require(status == 0, "\(out) \(err.suffix(2000))")
         #expect(out["anonymous_admin"] as? Int == 404, "without a session /admin does not exist either")
         #expect(out["user_admin_status"] as? Int == 404, "an ordinary user is kept out of /admin")
@@ -225,6 +230,8 @@ import Testing
         #expect(out["admin_shows_user"] as? Bool == true, "\(out["admin_pages"] ?? "")")
         #expect((out["admin_token_ids"] as? [String])?.contains(alices.id) == true, "every token: \(out["admin_token_ids"] ?? "")")
         #expect((out["admin_client_ids"] as? [String])?.contains(clientID) == true, "every application: \(out["admin_client_ids"] ?? "")")
+        #expect(out["second_token_before"] as? Int == 200 && out["second_token_after"] as? Int == 401, "revoked from /admin/tokens: \(out)")
+        #expect(out["first_token_untouched"] as? Int == 200, "only that token")
         #expect(out["admin_user_sessions"] as? Int ?? 0 >= 1, "the user's browser session is listed under /admin")
         #expect(out["user_account_after_session_end"] as? Int == 303, "an operator ended the user's browser session")
         #expect(out["disable_clicked"] as? Bool == true, "a disable button for the user under /admin")
