@@ -18,7 +18,8 @@ Scenarios (each prints one JSON object of observations, keys sorted; the caller 
     csrf          forged POSTs from a plain HTTP client carrying the session cookie; other users' and unknown
                   token ids; ``next=`` pointing off-site
     admin         an ordinary user at /admin; an operator (--operator-email/--operator-password) finds the
-                  user's token and application under /admin and disables the user there
+                  user's token and application under /admin, revokes --other-token-id, ends the user's
+                  browser sessions and disables the user there
     session-save  sign in and write the browser's cookies to --cookies FILE
     session-check load --cookies FILE into a fresh Chromium and open /account
     hostile       connect an OAuth client registered with an HTML client name; look at /account (and /admin)
@@ -354,7 +355,7 @@ def session_client(driver: Any, base: str) -> Client:
     return c
 
 
-def page_facts(driver: Any, base: str) -> dict[str, Any]:
+def page_facts(driver: Any) -> dict[str, Any]:
     """Accessibility and self-containment of the page on screen."""
     script = """
       const own = location.origin;
@@ -385,7 +386,7 @@ def scenario_tokens(args: argparse.Namespace) -> None:
     sign_in_on_page(d, args.email, args.password)
     OUT["signed_in_path"] = path_of(d)
     OUT["shows_email"] = args.email in d.page_source
-    OUT["page"] = page_facts(d, args.base)
+    OUT["page"] = page_facts(d)
 
     plain = session_client(d, args.base)
     account = plain.get("/account")
@@ -469,7 +470,6 @@ def scenario_tokens(args: argparse.Namespace) -> None:
 
 
 def scenario_applications(args: argparse.Namespace) -> None:
-    B = by()
     OUT["connect"] = connect_oauth_client(args, args.state, args.client_name)
     stored = stored_tokens(args.state)
     client_id = stored["client_id"]
