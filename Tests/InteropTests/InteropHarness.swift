@@ -127,9 +127,10 @@ final class InteropHarness: @unchecked Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    /// Starts `mcpctl serve` on a free loopback port and waits for /healthz; returns the base URL.
-    func startServer(_ extra: [String] = []) throws -> (url: String, process: Process, log: URL) {
-        let port = InteropHarness.freePort()
+    /// Starts `mcpctl serve` on a free loopback port (or `port`, to restart on the same address) and waits
+    /// for /healthz; returns the base URL.
+    func startServer(_ extra: [String] = [], port chosen: Int? = nil) throws -> (url: String, process: Process, log: URL) {
+        let port = chosen ?? InteropHarness.freePort()
         let (p, _, err) = try spawn(InteropHarness.binary, ["serve", "--listen", "127.0.0.1:\(port)"] + extra)
         let base = "http://127.0.0.1:\(port)"
         let deadline = Date().addingTimeInterval(30)
@@ -141,6 +142,18 @@ final class InteropHarness: @unchecked Sendable {
             usleep(50_000)
         }
         throw HarnessError("serve did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+    }
+
+    /// Adds a user with a password (given on stdin, as a person would type it).
+    func addUser(_ email: String, password: String) throws {
+        let add = try run("/bin/sh", ["-c", "printf '%s\\n' \"$1\" | \"$0\" user add \"$2\" --password-stdin", InteropHarness.binary, password, email])
+        if add.status != 0 { throw HarnessError("user add \(email) failed: \(add.stderr)") }
+    }
+
+    /// Stops a child with SIGTERM and waits for it (a server restart keeps the store).
+    func stop(_ p: Process) {
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
     }
 
     /// Runs Tests/Interop/client_check.py (the MCP SDK's own client) and returns exit code and its JSON line.
