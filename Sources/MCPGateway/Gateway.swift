@@ -351,7 +351,7 @@ public final class Gateway: Sendable {
             log.write(.info, [
                 ("msg", "request"), ("remote", event.remoteAddr), ("app", event.app), ("env", event.env), ("method", event.method ?? event.action),
                 ("tool", event.tool), ("email", event.email), ("token", event.tokenID), ("client", event.clientID),
-                ("decision", event.decision), ("status", String(written ? response.status : 503)), ("duration_ms", event.durationMs.map { String($0) }),
+                ("decision", event.decision?.rawValue), ("status", String(written ? response.status : 503)), ("duration_ms", event.durationMs.map { String($0) }),
                 ("reason", event.decision == "deny" ? event.reason : nil),
             ])
         }

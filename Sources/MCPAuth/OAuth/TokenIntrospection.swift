@@ -44,7 +44,7 @@ public struct TokenIntrospection: Sendable {
     }
 
     /// Marks a personal token as allowed to call `/oauth/introspect` (for `token create --introspection`).
-    public func allow(tokenID: String, source: String = "cli") throws {
+    public func allow(tokenID: String, source: AuditSource = .cli) throws {
         try db.write {
             guard let record = try Tokens(store: store).find(id: tokenID), record.kind == .pat else {
                 throw DomainError.notFound("no personal token with id '\(tokenID)'")
