@@ -187,13 +187,13 @@ _mcpctl_value() {
             _mcpctl_add "$3" 30d 90d never
             ;;
         'audit list|--source')
-            _mcpctl_add "$3" mcp oauth cli
+            _mcpctl_add "$3" cli mcp oauth account admin sso
             ;;
         'audit list|--decision')
             _mcpctl_add "$3" allow deny
             ;;
         'audit tail|--source')
-            _mcpctl_add "$3" mcp oauth cli
+            _mcpctl_add "$3" cli mcp oauth account admin sso
             ;;
         'audit tail|--decision')
             _mcpctl_add "$3" allow deny
@@ -202,7 +202,7 @@ _mcpctl_value() {
             _mcpctl_add "$3" jsonl csv
             ;;
         'audit export|--source')
-            _mcpctl_add "$3" mcp oauth cli
+            _mcpctl_add "$3" cli mcp oauth account admin sso
             ;;
         'audit export|--decision')
             _mcpctl_add "$3" allow deny

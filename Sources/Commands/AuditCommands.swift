@@ -68,12 +68,12 @@ enum AuditCommands {
         f.since = try when(c, "since")
         f.until = try when(c, "until")
         if let s = c.option("source") {
-            guard ["mcp", "oauth", "cli"].contains(s) else { throw CommandUsageError(message: "Invalid source '\(s)': use mcp, oauth or cli") }
-            f.source = s
+            guard let source = AuditSource(rawValue: s) else { throw CommandUsageError(message: "Invalid source '\(s)': use \(AuditSource.names)") }
+            f.source = source
         }
         if let d = c.option("decision") {
-            guard ["allow", "deny"].contains(d) else { throw CommandUsageError(message: "Invalid decision '\(d)': use allow or deny") }
-            f.decision = d
+            guard let decision = AuditDecision(rawValue: d) else { throw CommandUsageError(message: "Invalid decision '\(d)': use \(AuditDecision.names)") }
+            f.decision = decision
         }
         f.email = c.option("email")
         f.clientID = c.option("client")

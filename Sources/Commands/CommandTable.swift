@@ -1,3 +1,5 @@
+import MCPAuth
+
 /// The one table of every command, option and argument. The parser, `--help`, completions and the man
 /// page are all rendered from it, so they cannot disagree.
 public enum CommandTable {
@@ -22,7 +24,7 @@ public enum CommandTable {
     static let auditFilters: [OptionSpec] = [
         OptionSpec("since", value: "WHEN", help: "Only events at or after WHEN: \(durationHelp) ago, or an RFC 3339 time."),
         OptionSpec("until", value: "WHEN", help: "Only events before WHEN: \(durationHelp) ago, or an RFC 3339 time."),
-        OptionSpec("source", value: "SOURCE", help: "Only events from mcp, oauth or cli.", completion: .values(["mcp", "oauth", "cli"])),
+        OptionSpec("source", value: "SOURCE", help: "Only events from \(AuditSource.names).", completion: .values(AuditSource.allCases.map(\.rawValue))),
         OptionSpec("email", value: "EMAIL", help: "Only events of this user."),
         OptionSpec("client", value: "CLIENT_ID", help: "Only events of this OAuth client."),
         OptionSpec("token", value: "ID", help: "Only events of this token."),
@@ -30,7 +32,7 @@ public enum CommandTable {
         OptionSpec("env", value: "ENV", help: "Only events on this environment."),
         OptionSpec("tool", value: "TOOL", help: "Only calls of this tool."),
         OptionSpec("action", value: "ACTION", help: "Only this action (e.g. tools/call, token.revoke)."),
-        OptionSpec("decision", value: "DECISION", help: "Only events with this decision: allow or deny.", completion: .values(["allow", "deny"])),
+        OptionSpec("decision", value: "DECISION", help: "Only events with this decision: \(AuditDecision.names).", completion: .values(AuditDecision.allCases.map(\.rawValue))),
     ]
 
     public static let root = CommandSpec(

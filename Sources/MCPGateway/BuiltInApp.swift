@@ -94,8 +94,8 @@ struct BuiltInApp {
             }
             f.tool = args["tool"]?.stringValue
             if let d = args["decision"]?.stringValue {
-                guard d == "allow" || d == "deny" else { throw DomainError.invalid("decision must be allow or deny") }
-                f.decision = d
+                guard let decision = AuditDecision(rawValue: d) else { throw DomainError.invalid("decision must be allow or deny") }
+                f.decision = decision
             }
             let limit = min(200, max(1, Int(args["limit"]?.intValue ?? 20)))
             return .array(try AuditQuery.list(f, limit: limit, db: store.db).map(\.json))

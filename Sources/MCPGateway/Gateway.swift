@@ -82,9 +82,9 @@ public final class Gateway: Sendable {
     public func rejected(_ rejection: HTTPRejection) {
         guard let path = rejection.path, let (app, env) = Gateway.endpoint(path) else { return }
         let method = (rejection.method ?? "").prefix(16).lowercased()
-        var event = AuditEvent(source: "mcp", action: "mcp.\(method)", app: String(app.prefix(128)), env: String(env.prefix(128)),
+        var event = AuditEvent(source: .mcp, action: "mcp.\(method)", app: String(app.prefix(128)), env: String(env.prefix(128)),
                                remoteAddr: rejection.remoteAddress)
-        event.decision = "deny"
+        event.decision = .deny
         event.reason = "refused by the HTTP layer: \(rejection.reason)"
         event.status = rejection.status
         var due: [UnauthenticatedLimit.Summary] = []
@@ -150,7 +150,7 @@ public final class Gateway: Sendable {
     /// One request to `/mcp/{app}/{env}`: read → authenticate → authorize → forward, each stage throwing a
     /// `GatewayRefusal` that is answered and audited here, in one place.
     func mcp(_ request: HTTPRequest, app: String, env: String) -> HTTPResponse {
-        var record = Record(event: AuditEvent(source: "mcp", action: "mcp.\(request.method.prefix(16).lowercased())", app: app, env: env,
+        var record = Record(event: AuditEvent(source: .mcp, action: "mcp.\(request.method.prefix(16).lowercased())", app: app, env: env,
                                               remoteAddr: request.clientAddress(trustedProxies: configuration.trustedProxies)), started: Date())
         let metadataURL = configuration.resourceMetadataURL(app: app, env: env)
         do {
@@ -164,7 +164,7 @@ public final class Gateway: Sendable {
                                              metadataURL: metadataURL, &record)
             let (environment, decision) = try authorize(&verdict, request: request, envelope: envelope, principal: principal,
                                                          credentials: credentials, app: app, env: env, metadataURL: metadataURL)
-            record.event.decision = "allow"
+            record.event.decision = .allow
             record.event.reason = decision.reason
             let call = upstreamCall(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
                                     environment: environment, decision: decision)
@@ -353,13 +353,13 @@ public final class Gateway: Sendable {
     func finish(_ record: Record, _ response: HTTPResponse, deny reason: String? = nil) -> HTTPResponse {
         var event = record.event
         if let reason {
-            event.decision = "deny"
+            event.decision = .deny
             event.reason = reason
             if event.tokenID == nil, let wait = overLimit(event) {
                 return Gateway.tooManyRequests(retryAfter: wait)
             }
         }
-        if event.decision == nil { event.decision = "allow" }
+        if event.decision == nil { event.decision = .allow }
         event.status = response.status
         event.durationMs = (Date().timeIntervalSince(record.started) * 1_000_000).rounded() / 1000
         let written = audit.write(event)
@@ -367,8 +367,8 @@ public final class Gateway: Sendable {
             log.write(.info, [
                 ("msg", "request"), ("remote", event.remoteAddr), ("app", event.app), ("env", event.env), ("method", event.method ?? event.action),
                 ("tool", event.tool), ("email", event.email), ("token", event.tokenID), ("client", event.clientID),
-                ("decision", event.decision), ("status", String(written ? response.status : 503)), ("duration_ms", event.durationMs.map { String($0) }),
-                ("reason", event.decision == "deny" ? event.reason : nil),
+                ("decision", event.decision?.rawValue), ("status", String(written ? response.status : 503)), ("duration_ms", event.durationMs.map { String($0) }),
+                ("reason", event.decision == .deny ? event.reason : nil),
             ])
         }
         guard written else {
@@ -389,8 +389,8 @@ public final class Gateway: Sendable {
     /// One audit row per address and minute for the requests refused over the limit.
     func writeSummaries(_ summaries: [UnauthenticatedLimit.Summary]) {
         for s in summaries {
-            var event = AuditEvent(source: "mcp", action: "mcp.rate_limited", app: s.app, env: s.env, remoteAddr: s.address)
-            event.decision = "deny"
+            var event = AuditEvent(source: .mcp, action: "mcp.rate_limited", app: s.app, env: s.env, remoteAddr: s.address)
+            event.decision = .deny
             event.status = 429
             event.reason = "rate limited: \(s.count) requests"
             if !audit.write(event) { log.error("audit log unavailable; rate-limit summary for \(s.address) not recorded") }

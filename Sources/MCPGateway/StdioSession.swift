@@ -32,7 +32,7 @@ final class StdioSession: @unchecked Sendable {
     private var lastUsedAt = Date()
     /// One message line at a time: lines longer than PIPE_BUF written by two request threads at once
     /// would interleave and the process would read garbage (MCP stdio: one JSON-RPC message per line).
-    private let writeLock = NSLock()
+    private let writeLock = Guarded<Void>()
 
     /// Bounds on what the process may write.
     struct Limits {
@@ -220,9 +220,7 @@ final class StdioSession: @unchecked Sendable {
         touch()
         var line = message.bytes
         line.append(0x0A)
-        writeLock.lock()
-        defer { writeLock.unlock() }
-        try stdin.write(contentsOf: Data(line))
+        try writeLock.withLock { try stdin.write(contentsOf: Data(line)) }
     }
 
     /// Waits for the response to `id`, returning it last, after any server messages that arrived first

@@ -185,7 +185,7 @@ struct AdminPage {
         let form = """
             <form method="get" action="/admin/audit" aria-label="Audit filters">
             \(field("since", "Since", hint: "1h, 7d or an RFC 3339 time"))\(field("until", "Until", hint: "1h, 7d or an RFC 3339 time"))
-            \(choice("source", "Source", AuditFilter.sources))\(field("email", "Email"))\(field("client", "Client id"))\(field("token", "Token id"))
+            \(choice("source", "Source", AuditSource.allCases.map(\.rawValue)))\(field("email", "Email"))\(field("client", "Client id"))\(field("token", "Token id"))
             \(field("app", "App"))\(field("env", "Environment"))\(field("tool", "Tool"))\(field("action", "Action", hint: "e.g. token.create"))
             \(choice("decision", "Decision", ["allow", "deny"]))\(field("limit", "Limit", hint: "100"))
             <button type="submit">Search</button></form>

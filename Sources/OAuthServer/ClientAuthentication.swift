@@ -113,7 +113,7 @@ extension OAuthServer {
     func authenticateClient(_ request: HTTPRequest, form: [(name: String, value: String)], store: Store,
                             action: String) throws -> AuthenticatedClient {
         try ClientAuthentication(request: request, form: form, store: store) { error, clientID in
-            try AuditLog.append(AuditEvent(source: "oauth", action: action, clientID: clientID, decision: "deny",
+            try AuditLog.append(AuditEvent(source: .oauth, action: action, clientID: clientID, decision: .deny,
                                            reason: "client authentication failed: \(error.description)",
                                            remoteAddr: self.clientAddress(request)), to: store.db)
         }.authenticate()

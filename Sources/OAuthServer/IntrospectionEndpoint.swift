@@ -57,7 +57,7 @@ extension OAuthServer {
                                      store: Store) throws -> IntrospectionCaller {
         let refuse = { (error: OAuthError, clientID: String?) throws in
             _ = self.introspectionLimiter.take("addr:" + self.clientAddress(request))
-            try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.introspect", clientID: clientID, decision: "deny",
+            try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.introspect", clientID: clientID, decision: .deny,
                                            reason: "caller authentication failed: \(error.description)",
                                            remoteAddr: self.clientAddress(request)), to: store.db)
         }

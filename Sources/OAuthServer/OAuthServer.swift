@@ -14,7 +14,7 @@ public final class OAuthServer: Sendable {
     let introspectionLimiter: RateLimiter
     /// Serialises this server's write transactions: threads of one process queue here instead of in
     /// SQLite's busy handler, whose sleeps (up to 100 ms each) would dominate latency under load.
-    private let writeLock = NSLock()
+    private let writeLock = Guarded<Void>()
 
     public init(pool: StorePool, configuration: OAuthConfiguration) {
         self.pool = pool
@@ -125,9 +125,7 @@ public final class OAuthServer: Sendable {
     /// Runs `body`, which writes, with a pooled connection while holding this server's write lock.
     func writing<T>(_ body: (Store) throws -> T) throws -> T {
         try pool.with { store in
-            writeLock.lock()
-            defer { writeLock.unlock() }
-            return try body(store)
+            try writeLock.withLock { try body(store) }
         }
     }
 }

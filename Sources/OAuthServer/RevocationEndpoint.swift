@@ -21,14 +21,14 @@ extension OAuthServer {
                 }
                 // RFC 7009 §2.1: the token must have been issued to the client asking; otherwise refuse.
                 guard record.clientID == client.record.clientID else {
-                    try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", email: record.email, tokenID: record.id,
-                                                   clientID: client.record.clientID, decision: "deny",
+                    try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.revoke", email: record.email, tokenID: record.id,
+                                                   clientID: client.record.clientID, decision: .deny,
                                                    reason: "token was not issued to this client", remoteAddr: clientAddress(request)), to: db)
                     throw OAuthError.unauthorizedClient("the token was not issued to this client")
                 }
                 let n = try Credentials.revokeToken(record, reason: "revoked by the client", db: db)
-                try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.revoke", email: record.email, tokenID: record.id,
-                                               clientID: client.record.clientID, app: record.app, env: record.env, decision: "allow",
+                try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.revoke", email: record.email, tokenID: record.id,
+                                               clientID: client.record.clientID, app: record.app, env: record.env, decision: .allow,
                                                reason: "\(record.kind.rawValue) token: \(n) tokens revoked", remoteAddr: clientAddress(request)), to: db)
                 return OAuthResponse.json(.object([]))
             }

@@ -144,7 +144,7 @@ import Testing
 
     @Test func valuesWithANULByteRoundTripWhole() throws {
         let store = try DomainTestsStore.make()
-        try AuditLog.append(AuditEvent(source: "mcp", action: "tools/call", tool: "a\u{0}b"), to: store.db)
+        try AuditLog.append(AuditEvent(source: .mcp, action: "tools/call", tool: "a\u{0}b"), to: store.db)
         let row = try #require(try store.db.first("SELECT tool, length(CAST(tool AS BLOB)) AS n FROM audit"))
         #expect(row["tool"].string == "a\u{0}b" && row["n"].int == 3)
         #expect(try AuditVerifier.verify(db: store.db).ok)

@@ -27,9 +27,9 @@ import Testing
     func hostileAuditRow(_ h: CLIHarness) throws {
         try h.ok(["init"])
         let store = try Store(path: h.dbPath)
-        try AuditLog.append(AuditEvent(source: "mcp", action: "tools/call", email: "eve@example.com", clientID: Self.hostile,
+        try AuditLog.append(AuditEvent(source: .mcp, action: "tools/call", email: "eve@example.com", clientID: Self.hostile,
                                        app: "notes", env: "prod", method: "tools/call" + Self.hostile, tool: Self.hostile,
-                                       decision: "deny", reason: Self.hostile, status: 403), to: store.db)
+                                       decision: .deny, reason: Self.hostile, status: 403), to: store.db)
     }
 
     @Test func auditListAndTailShowControlCharactersAndBidiOverridesAsVisibleEscapes() throws {

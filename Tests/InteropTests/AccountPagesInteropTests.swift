@@ -112,10 +112,8 @@ import Testing
         for action in ["token.create", "token.rotate", "token.revoke"] {
             #expect(audit.contains { $0["action"] as? String == action && $0["email"] as? String == Self.alice }, "no \(action) in \(audit)")
         }
-        withKnownIssue("`audit list --source account` is refused by the CLI (Sources/Commands/AuditCommands.swift:71, CommandTable.swift:22 accept only mcp, oauth, cli)") {
-            let bySource = try w.h.run(InteropHarness.binary, ["audit", "list", "--source", "account", "--json"])
-            #expect(bySource.status == 0 && bySource.stdout.contains("token.create"), "\(bySource.stderr)")
-        }
+        let bySource = try w.h.run(InteropHarness.binary, ["audit", "list", "--source", "account", "--json"])
+        #expect(bySource.status == 0 && bySource.stdout.contains("token.create"), "\(bySource.stderr)")
     }
 
     @Test func anOAuthClientConnectedThroughTheSDKIsListedAndRevokingItKillsItsAccessAndRefreshTokens() throws {

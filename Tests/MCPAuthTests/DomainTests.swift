@@ -110,7 +110,7 @@ import Testing
 
     @Test func auditChainLinksRowsAndVerifierFindsTampering() throws {
         let store = try DomainTests.tempStore()
-        for i in 0..<10 { try AuditLog.append(AuditEvent(source: "mcp", action: "tools/call", email: "a@x.io", tool: "t\(i)", durationMs: Double(i) / 3), to: store.db) }
+        for i in 0..<10 { try AuditLog.append(AuditEvent(source: .mcp, action: "tools/call", email: "a@x.io", tool: "t\(i)", durationMs: Double(i) / 3), to: store.db) }
         var report = try AuditVerifier.verify(db: store.db)
         #expect(report.ok && report.rows == 10)
         try store.db.run("UPDATE audit SET duration_ms = 99 WHERE seq = 7")

@@ -14,8 +14,8 @@ import Testing
 
     /// An event as a hostile client would make it: every field from outside a megabyte long.
     static func hugeEvent() -> AuditEvent {
-        AuditEvent(source: "mcp", action: megabyte, email: megabyte, clientID: megabyte, app: "notes", env: "prod",
-                   method: megabyte, tool: megabyte, decision: "deny", reason: megabyte, remoteAddr: megabyte, target: megabyte)
+        AuditEvent(source: .mcp, action: megabyte, email: megabyte, clientID: megabyte, app: "notes", env: "prod",
+                   method: megabyte, tool: megabyte, decision: .deny, reason: megabyte, remoteAddr: megabyte, target: megabyte)
     }
 
     static func expectCapped(_ r: AuditRecord, sourceLocation: SourceLocation = #_sourceLocation) {

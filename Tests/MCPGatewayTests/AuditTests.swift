@@ -15,14 +15,14 @@ import Testing
         let readID = try h.tokenID(read)
         let carol = try h.token("carol@example.com")
 
-        struct Want { let method: String?; let tool: String?; let decision: String; let status: Int; let email: String?; let token: String? }
+        struct Want { let method: String?; let tool: String?; let decision: AuditDecision; let status: Int; let email: String?; let token: String? }
         func check(_ reply: Reply, _ want: Want, reason: (String) -> Bool = { _ in true }, sourceLocation: SourceLocation = #_sourceLocation) throws {
             #expect(reply.status == want.status, "\(reply.text)", sourceLocation: sourceLocation)
             let last = try h.lastRow()
             let row = try #require(last, sourceLocation: sourceLocation)
             #expect(row.string("method") == want.method, sourceLocation: sourceLocation)
             #expect(row.string("tool") == want.tool, sourceLocation: sourceLocation)
-            #expect(row.string("decision") == want.decision, sourceLocation: sourceLocation)
+            #expect(row.string("decision") == want.decision.rawValue, sourceLocation: sourceLocation)
             #expect(row.int("status") == Int64(want.status), sourceLocation: sourceLocation)
             #expect(row.string("email") == want.email, sourceLocation: sourceLocation)
             #expect(row.string("token_id") == want.token, sourceLocation: sourceLocation)
@@ -41,26 +41,26 @@ import Testing
         }
 
         try next(try h.rpc("json", token: nil, #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
-                 Want(method: "ping", tool: nil, decision: "deny", status: 401, email: nil, token: nil), reason: { $0 == "no credentials" })
+                 Want(method: "ping", tool: nil, decision: .deny, status: 401, email: nil, token: nil), reason: { $0 == "no credentials" })
         try next(try h.call("json", token: read, "not_listed"),
-                 Want(method: "tools/call", tool: "not_listed", decision: "deny", status: 403, email: "alice@example.com", token: readID),
+                 Want(method: "tools/call", tool: "not_listed", decision: .deny, status: 403, email: "alice@example.com", token: readID),
                  reason: { $0.contains("delete") })
         try next(try h.listTools("json", token: read),
-                 Want(method: "tools/list", tool: nil, decision: "allow", status: 200, email: "alice@example.com", token: readID))
+                 Want(method: "tools/list", tool: nil, decision: .allow, status: 200, email: "alice@example.com", token: readID))
         try next(try h.call("json", token: read, "read_notes"),
-                 Want(method: "tools/call", tool: "read_notes", decision: "allow", status: 200, email: "alice@example.com", token: readID),
+                 Want(method: "tools/call", tool: "read_notes", decision: .allow, status: 200, email: "alice@example.com", token: readID),
                  reason: { $0.contains("grant") })
         try next(try h.call("json", token: read, "add_note"),
-                 Want(method: "tools/call", tool: "add_note", decision: "deny", status: 403, email: "alice@example.com", token: readID))
+                 Want(method: "tools/call", tool: "add_note", decision: .deny, status: 403, email: "alice@example.com", token: readID))
         try next(try h.send("PUT", h.path("json"), headers: [("Authorization", "Bearer \(read)")]),
-                 Want(method: nil, tool: nil, decision: "deny", status: 405, email: nil, token: nil))
+                 Want(method: nil, tool: nil, decision: .deny, status: 405, email: nil, token: nil))
         try next(try h.rpc("json", token: carol, #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
-                 Want(method: "ping", tool: nil, decision: "deny", status: 404, email: "carol@example.com", token: try h.tokenID(carol)),
+                 Want(method: "ping", tool: nil, decision: .deny, status: 404, email: "carol@example.com", token: try h.tokenID(carol)),
                  reason: { $0.contains("no grant") })
         try next(try h.rpc("json", token: read, #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
-                 Want(method: "notifications/initialized", tool: nil, decision: "allow", status: 202, email: "alice@example.com", token: readID))
+                 Want(method: "notifications/initialized", tool: nil, decision: .allow, status: 202, email: "alice@example.com", token: readID))
         try next(try h.rpc("json", token: read, "{oops"),
-                 Want(method: nil, tool: nil, decision: "deny", status: 400, email: "alice@example.com", token: readID))
+                 Want(method: nil, tool: nil, decision: .deny, status: 400, email: "alice@example.com", token: readID))
         #expect(try AuditVerifier.verify(db: h.admin.db).ok)
     }
 
@@ -157,7 +157,7 @@ import Testing
             group.enter()
             let t = Thread {
                 defer { group.leave() }
-                let ok = h.audit.write(AuditEvent(source: "mcp", action: "test.close", app: h.app, env: "json", reason: "event \(i)"))
+                let ok = h.audit.write(AuditEvent(source: .mcp, action: "test.close", app: h.app, env: "json", reason: "event \(i)"))
                 results.withLock { $0.append(ok) }
             }
             t.stackSize = 1 << 20
@@ -167,7 +167,7 @@ import Testing
         #expect(group.wait(timeout: .now() + 30) == .success)
         let accepted = results.value.filter { $0 }.count
         #expect(try h.mcpRows().filter { $0.string("action") == "test.close" }.count == accepted, "every acknowledged event is committed")
-        #expect(!h.audit.write(AuditEvent(source: "mcp", action: "test.late")))
+        #expect(!h.audit.write(AuditEvent(source: .mcp, action: "test.late")))
         h.audit.close()  // a second close is harmless
         #expect(try AuditVerifier.verify(db: h.admin.db).ok)
     }

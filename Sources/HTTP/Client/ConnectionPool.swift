@@ -3,7 +3,7 @@
 /// Work under the lock is O(1) amortized (append, pop, drop expired ones from the old end), since
 /// every upstream call of every connection thread passes through it. `idle` is only touched under `lock`.
 final class ConnectionPool: @unchecked Sendable {
-    private let lock = Lock()
+    private let lock = Guarded<Void>()
     private var idle: [String: [ClientConnection]] = [:]
     let maxIdlePerHost: Int
     let idleTimeout: Double

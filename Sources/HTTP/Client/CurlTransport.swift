@@ -14,7 +14,7 @@ import Glibc
 /// followed, only https is spoken, and the request's timeout bounds the whole exchange. Easy handles are
 /// kept for reuse so that keep-alive TLS connections survive between requests.
 final class CurlTransport: @unchecked Sendable {
-    private let lock = Lock()
+    private let lock = Guarded<Void>()
     private var idle: [OpaquePointer] = []  // guarded by `lock`
     private static let maxIdle = 32
     /// A CA bundle to trust instead of the system's (PEM file), from `MCPCTL_CA_BUNDLE` when this transport

@@ -7,12 +7,12 @@
 public final class HTTPClientResponse: Sendable {
     public let status: Int
     public let headers: HTTPHeaders
-    private let reader: Locked<BodyReader>
+    private let reader: Guarded<BodyReader>
 
     init(status: Int, headers: HTTPHeaders, reader: consuming BodyReader) {
         self.status = status
         self.headers = headers
-        self.reader = Locked(reader)
+        self.reader = Guarded(reader)
     }
 
     deinit {

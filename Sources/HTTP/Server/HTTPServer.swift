@@ -36,10 +36,10 @@ public final class HTTPServer: Sendable {
 
     public let configuration: HTTPServerConfiguration
     private let handler: @Sendable (HTTPRequest) -> HTTPResponse
-    private let lifecycle = Locked(Lifecycle.idle)
+    private let lifecycle = Guarded(Lifecycle.idle)
     /// Live connections. A connection leaves this table before its socket is closed,
     /// so a forced shutdown never touches a descriptor that was reused.
-    private let connections = Locked(ConnectionTable())
+    private let connections = Guarded(ConnectionTable())
     private let stopping = Atomic(false)
     private let acceptLoopEnded = DispatchSemaphore(value: 0)
     private let stopped = DispatchGroup()

@@ -15,7 +15,7 @@ public enum SignalWatcher {
         var list: [any DispatchSourceSignal] = []
     }
 
-    private static let sources = Locked(Sources())
+    private static let sources = Guarded(Sources())
 
     public static func onTermination(_ body: @escaping @Sendable (Int32) -> Void) {
         ignoreBrokenPipe()

@@ -13,7 +13,7 @@ final class SocketBodyWriter: HTTPBodyWriter {
 
     private let fd: Int32
     private let chunked: Bool
-    private let state = Locked(State.open)
+    private let state = Guarded(State.open)
 
     init(fd: Int32, chunked: Bool) {
         self.fd = fd

@@ -31,11 +31,22 @@ public struct Apps: Sendable {
         FROM environments e JOIN apps a ON a.id = e.app_id
         """
 
-    static func environment(_ row: Row) -> AppEnvironment {
-        let command = row.string("command_json").flatMap { try? JSON.parse($0) }?.arrayValue?.compactMap(\.stringValue)
-        return AppEnvironment(app: row.string("app") ?? "", env: row.string("env") ?? "", upstreamURL: row.string("upstream_url"),
-                              command: command, timeoutSeconds: row.int("timeout_ms").map { Double($0) / 1000 },
-                              createdAt: row.int("created_at") ?? 0)
+    static func environment(_ row: Row) throws -> AppEnvironment {
+        let table = "environments"
+        return AppEnvironment(app: try row.text("app", of: "apps"), env: try row.text("env", of: table),
+                              upstreamURL: try row.optionalText("upstream_url", of: table),
+                              command: try command(row), timeoutSeconds: try row.optionalInteger("timeout_ms", of: table).map { Double($0) / 1000 },
+                              createdAt: try row.integer("created_at", of: table))
+    }
+
+    /// The stored command line (a JSON array of strings) of a stdio environment; nil for a URL upstream.
+    static func command(_ row: Row) throws -> [String]? {
+        guard let text = try row.optionalText("command_json", of: "environments") else { return nil }
+        guard let array = (try? JSON.parse(text))?.arrayValue else { throw MalformedRow(table: "environments", column: "command_json") }
+        return try array.map {
+            guard let word = $0.stringValue else { throw MalformedRow(table: "environments", column: "command_json") }
+            return word
+        }
     }
 
     public func environment(app: String, env: String) throws -> AppEnvironment? {

@@ -37,8 +37,9 @@ public struct ToolScopes: Sendable {
     }
 
     public func override(app: String, tool: String) throws -> ScopeSet? {
-        try db.first("SELECT scope FROM tool_scopes WHERE app = ? AND tool = ?", [.text(app), .text(tool)])?
-            .string("scope").flatMap(ScopeSet.named)
+        guard let row = try db.first("SELECT scope FROM tool_scopes WHERE app = ? AND tool = ?", [.text(app), .text(tool)]) else { return nil }
+        guard let scope = ScopeSet.named(try row.text("scope", of: "tool_scopes")) else { throw MalformedRow(table: "tool_scopes", column: "scope") }
+        return scope
     }
 
     /// The scope a call of `tool` needs: the operator's override first, else the annotations last seen.
@@ -57,7 +58,7 @@ public struct ToolScopes: Sendable {
             return (scope, why, true)
         }
         let row = try db.first("SELECT annotations FROM tools WHERE app = ? AND env = ? AND name = ?", [.text(app), .text(env), .text(tool)])
-        let (scope, why) = ToolScopes.fromAnnotations(row?.string("annotations").flatMap { try? JSON.parse($0) })
+        let (scope, why) = ToolScopes.fromAnnotations(try row.flatMap(ToolScopes.annotations))
         return (scope, why, row != nil)
     }
 
@@ -98,19 +99,27 @@ public struct ToolScopes: Sendable {
         var out: [(tool: SeenTool, scope: ScopeSet, why: String)] = []
         var names = Set<String>()
         for row in try db.query(sql + " ORDER BY env, name", args) {
-            let t = SeenTool(app: app, env: row.string("env") ?? "", name: row.string("name") ?? "",
-                             annotations: row.string("annotations").flatMap { try? JSON.parse($0) },
-                             description: row.string("description"), seenAt: row.int("seen_at") ?? 0)
+            let t = SeenTool(app: app, env: try row.text("env", of: "tools"), name: try row.text("name", of: "tools"),
+                             annotations: try ToolScopes.annotations(row), description: try row.optionalText("description", of: "tools"),
+                             seenAt: try row.integer("seen_at", of: "tools"))
             let (scope, why) = try required(app: app, env: t.env, tool: t.name, annotations: t.annotations ?? .object([]))
             names.insert(t.name)
             out.append((t, scope, why))
         }
         for row in try db.query("SELECT tool, scope, set_at FROM tool_scopes WHERE app = ? ORDER BY tool", [.text(app)]) {
-            let name = row.string("tool") ?? ""
-            guard !names.contains(name), let scope = row.string("scope").flatMap(ScopeSet.named) else { continue }
+            let name = try row.text("tool", of: "tool_scopes")
+            guard !names.contains(name) else { continue }
+            guard let scope = ScopeSet.named(try row.text("scope", of: "tool_scopes")) else { throw MalformedRow(table: "tool_scopes", column: "scope") }
             out.append((SeenTool(app: app, env: env ?? "-", name: name, annotations: nil, description: nil, seenAt: 0),
                         scope, "set by 'mcpctl tool scope' (not seen yet)"))
         }
         return out
+    }
+
+    /// The annotations an upstream listed for a tool (a JSON object); nil when it listed none.
+    static func annotations(_ row: Row) throws -> JSON? {
+        guard let text = try row.optionalText("annotations", of: "tools") else { return nil }
+        guard let json = try? JSON.parse(text) else { throw MalformedRow(table: "tools", column: "annotations") }
+        return json
     }
 }

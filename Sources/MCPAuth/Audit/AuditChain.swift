@@ -18,8 +18,8 @@ public enum AuditChain {
                                  "target", "args_digest"]
 
     static func values(of e: AuditEvent) -> [SQLValue] {
-        [.integer(e.at), .text(e.source), .text(e.action), .text(e.actor), .text(e.email), .text(e.tokenID),
-         .text(e.clientID), .text(e.app), .text(e.env), .text(e.method), .text(e.tool), .text(e.decision),
+        [.integer(e.at), .text(e.source.rawValue), .text(e.action), .text(e.actor), .text(e.email), .text(e.tokenID),
+         .text(e.clientID), .text(e.app), .text(e.env), .text(e.method), .text(e.tool), .text(e.decision?.rawValue),
          .text(e.reason), .int(e.status), e.durationMs.map { .real($0) } ?? .null, .text(e.remoteAddr),
          .text(e.target), .text(e.argsDigest)]
     }

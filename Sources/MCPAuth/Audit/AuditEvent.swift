@@ -1,7 +1,7 @@
 /// One audit-log entry before it is written: who did what, to what, with which outcome. Never a secret.
 public struct AuditEvent: Sendable {
     public var at: Int64
-    public var source: String          // mcp | oauth | cli
+    public var source: AuditSource
     public var action: String          // e.g. token.create, tools/call, oauth.token
     public var actor: String?          // operating-system user for cli events
     public var email: String?
@@ -11,7 +11,7 @@ public struct AuditEvent: Sendable {
     public var env: String?
     public var method: String?
     public var tool: String?
-    public var decision: String?       // allow | deny
+    public var decision: AuditDecision?
     public var reason: String?
     public var status: Int?
     public var durationMs: Double?
@@ -19,9 +19,9 @@ public struct AuditEvent: Sendable {
     public var target: String?
     public var argsDigest: String?
 
-    public init(source: String, action: String, actor: String? = nil, email: String? = nil, tokenID: String? = nil,
+    public init(source: AuditSource, action: String, actor: String? = nil, email: String? = nil, tokenID: String? = nil,
                 clientID: String? = nil, app: String? = nil, env: String? = nil, method: String? = nil, tool: String? = nil,
-                decision: String? = nil, reason: String? = nil, status: Int? = nil, durationMs: Double? = nil,
+                decision: AuditDecision? = nil, reason: String? = nil, status: Int? = nil, durationMs: Double? = nil,
                 remoteAddr: String? = nil, target: String? = nil, argsDigest: String? = nil, at: Int64 = Clock.nowMillis()) {
         self.at = at; self.source = source; self.action = action; self.actor = actor; self.email = email
         self.tokenID = tokenID; self.clientID = clientID; self.app = app; self.env = env; self.method = method
@@ -32,8 +32,8 @@ public struct AuditEvent: Sendable {
     /// An administrative event from the CLI, attributed to the operating-system user.
     public static func cli(_ action: String, email: String? = nil, tokenID: String? = nil, clientID: String? = nil,
                            app: String? = nil, env: String? = nil, target: String? = nil, reason: String? = nil) -> AuditEvent {
-        AuditEvent(source: "cli", action: action, actor: OperatingSystemUser.name, email: email, tokenID: tokenID,
-                   clientID: clientID, app: app, env: env, decision: "allow", reason: reason, target: target)
+        AuditEvent(source: .cli, action: action, actor: OperatingSystemUser.name, email: email, tokenID: tokenID,
+                   clientID: clientID, app: app, env: env, decision: .allow, reason: reason, target: target)
     }
 }
 

@@ -22,13 +22,12 @@ public enum AuditFieldLimits {
 }
 
 extension AuditEvent {
-    /// This event with every text field cut to its cap; the one step every audit write passes through.
+    /// This event with every free-text field cut to its cap (source and decision are short words); the one step every audit write passes through.
     func capped() -> AuditEvent {
         var e = self
         let short = AuditFieldLimits.nameBytes, long = AuditFieldLimits.textBytes
         e.method = AuditFieldLimits.cap(method, short)
         e.tool = AuditFieldLimits.cap(tool, short)
-        e.source = AuditFieldLimits.truncate(source, toBytes: long)
         e.action = AuditFieldLimits.truncate(action, toBytes: long)
         e.actor = AuditFieldLimits.cap(actor, long)
         e.email = AuditFieldLimits.cap(email, long)
@@ -36,7 +35,6 @@ extension AuditEvent {
         e.clientID = AuditFieldLimits.cap(clientID, long)
         e.app = AuditFieldLimits.cap(app, long)
         e.env = AuditFieldLimits.cap(env, long)
-        e.decision = AuditFieldLimits.cap(decision, long)
         e.reason = AuditFieldLimits.cap(reason, long)
         e.remoteAddr = AuditFieldLimits.cap(remoteAddr, long)
         e.target = AuditFieldLimits.cap(target, long)

@@ -2,8 +2,6 @@ import Foundation
 
 /// Audit filters written as text, as `audit list` options and the admin search form give them.
 extension AuditFilter {
-    /// Every audit source: the gateway, the authorization server, the CLI, the account and admin pages, SSO.
-    public static let sources = ["mcp", "oauth", "cli", "account", "admin", "sso"]
 
     /// A time filter: a duration back from now (`1h`, `7d`) or an RFC 3339 time.
     public static func time(_ text: String) -> Int64? {
@@ -26,14 +24,12 @@ extension AuditFilter {
             if name == "since" { since = t } else { until = t }
         }
         if let s = value("source") {
-            guard AuditFilter.sources.contains(s) else {
-                throw DomainError.invalid("invalid source '\(s)': use \(AuditFilter.sources.joined(separator: ", "))")
-            }
-            source = s
+            guard let word = AuditSource(rawValue: s) else { throw DomainError.invalid("invalid source '\(s)': use \(AuditSource.names)") }
+            source = word
         }
         if let d = value("decision") {
-            guard d == "allow" || d == "deny" else { throw DomainError.invalid("invalid decision '\(d)': use allow or deny") }
-            decision = d
+            guard let word = AuditDecision(rawValue: d) else { throw DomainError.invalid("invalid decision '\(d)': use \(AuditDecision.names)") }
+            decision = word
         }
         email = value("email")
         clientID = value("client")

@@ -7,11 +7,29 @@ public enum AuditLog {
         public init(seq: Int64, hash: [UInt8]) { self.seq = seq; self.hash = hash }
     }
 
+    /// The head; `MalformedRow` when its row holds what mcpctl never writes (a chain continued from a
+    /// guessed head would hide the damage).
     public static func head(_ db: Database) throws -> Head {
         guard let row = try db.first("SELECT seq, hash FROM audit_head WHERE id = 1") else {
             return Head(seq: 0, hash: AuditChain.genesis)
         }
-        return Head(seq: row["seq"].int ?? 0, hash: row["hash"].bytes ?? AuditChain.genesis)
+        return Head(seq: try row.integer("seq", of: "audit_head"), hash: try row.blob("hash", of: "audit_head"))
+    }
+
+    /// Where pruning last cut the log: the first row kept and the hash it links to. A log never pruned
+    /// records 0 and NULL, which mean row 1 and the genesis hash.
+    struct Cut {
+        let seq: Int64
+        let prevHash: [UInt8]
+    }
+
+    static func cut(_ db: Database) throws -> Cut {
+        guard let row = try db.first("SELECT pruned_before_seq, pruned_prev_hash FROM audit_head WHERE id = 1") else {
+            return Cut(seq: 1, prevHash: AuditChain.genesis)
+        }
+        let seq = max(1, try row.integer("pruned_before_seq", of: "audit_head"))
+        if case .null = row["pruned_prev_hash"] { return Cut(seq: seq, prevHash: AuditChain.genesis) }
+        return Cut(seq: seq, prevHash: try row.blob("pruned_prev_hash", of: "audit_head"))
     }
 
     private static let insertSQL = "INSERT INTO audit (seq, " + AuditChain.columns.joined(separator: ", ") +

@@ -14,10 +14,7 @@ extension AuditVerifier {
 
     /// Cuts before the row `cut` (its `seq` and `prev_hash`); a row without them is refused, not guessed at.
     private static func cutAt(_ cut: Row, before: Int64, db: Database) throws -> Int {
-        guard let seq = cut["seq"].int, let prevHash = cut["prev_hash"].bytes else {
-            throw DomainError.invalid("the audit row to prune at has no seq or prev_hash; run audit verify")
-        }
-        return try cutAt(seq: seq, prevHash: prevHash, before: before, db: db)
+        try cutAt(seq: cut.integer("seq", of: "audit"), prevHash: cut.blob("prev_hash", of: "audit"), before: before, db: db)
     }
 
     private static func cutAt(seq: Int64, prevHash: [UInt8], before: Int64, db: Database) throws -> Int {

@@ -2,7 +2,7 @@
 public struct AuditFilter: Sendable {
     public var since: Int64?
     public var until: Int64?
-    public var source: String?
+    public var source: AuditSource?
     public var email: String?
     public var clientID: String?
     public var tokenID: String?
@@ -10,7 +10,7 @@ public struct AuditFilter: Sendable {
     public var env: String?
     public var tool: String?
     public var action: String?
-    public var decision: String?
+    public var decision: AuditDecision?
     public var afterSeq: Int64?
 
     public init() {}
@@ -21,7 +21,7 @@ public struct AuditFilter: Sendable {
         func add(_ sql: String, _ v: SQLValue) { parts.append(sql); args.append(v) }
         if let since { add("at >= ?", .integer(since)) }
         if let until { add("at < ?", .integer(until)) }
-        if let source { add("source = ?", .text(source)) }
+        if let source { add("source = ?", .text(source.rawValue)) }
         if let email { add("email = ?", .text(EmailAddress.normalize(email) ?? email.lowercased())) }
         if let clientID { add("client_id = ?", .text(clientID)) }
         if let tokenID { add("token_id = ?", .text(tokenID)) }
@@ -29,7 +29,7 @@ public struct AuditFilter: Sendable {
         if let env { add("env = ?", .text(env)) }
         if let tool { add("tool = ?", .text(tool)) }
         if let action { add("action = ?", .text(action)) }
-        if let decision { add("decision = ?", .text(decision)) }
+        if let decision { add("decision = ?", .text(decision.rawValue)) }
         if let afterSeq { add("seq > ?", .integer(afterSeq)) }
         return (parts.isEmpty ? "" : " WHERE " + parts.joined(separator: " AND "), args)
     }
@@ -40,7 +40,7 @@ public enum AuditQuery {
     /// Newest first, at most `limit` rows. Ordered by time then sequence so the (column, at) indexes serve it.
     public static func list(_ filter: AuditFilter, limit: Int, db: Database) throws -> [AuditRecord] {
         let (w, args) = filter.whereClause()
-        return try db.query(AuditRecord.select + w + " ORDER BY at DESC, seq DESC LIMIT ?", args + [.integer(Int64(limit))]).map(AuditRecord.init)
+        return try db.query(AuditRecord.select + w + " ORDER BY at DESC, seq DESC LIMIT ?", args + [.integer(Int64(limit))]).map { try AuditRecord(row: $0) }
     }
 
     /// Oldest first, one row at a time, without loading the result into memory.

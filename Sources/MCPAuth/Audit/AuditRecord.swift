@@ -1,17 +1,30 @@
 /// One stored audit row as queries return it.
 public struct AuditRecord: Sendable {
     public let seq: Int64
-    public let values: [SQLValue]   // AuditChain.columns order
+    public let values: [SQLValue]   // AuditChain.columns order, exactly as stored
     public let prevHash: [UInt8]
     public let hash: [UInt8]
+    public let at: Int64
+    public let source: AuditSource
+    public let decision: AuditDecision?
 
     static let select = "SELECT seq, " + AuditChain.columns.joined(separator: ", ") + ", prev_hash, hash FROM audit"
 
-    init(row: Row) {
-        seq = row[0].int ?? 0
-        values = Array(row.values[1...AuditChain.columns.count])
-        prevHash = row[AuditChain.columns.count + 1].bytes ?? []
-        hash = row[AuditChain.columns.count + 2].bytes ?? []
+    /// `MalformedRow` for a row mcpctl cannot have written: no seq, time or hashes, or a source or decision
+    /// that names no case. `audit verify` does not come here: it hashes `storedValues`, whatever they hold.
+    init(row: Row) throws {
+        seq = try row.integer("seq", of: "audit")
+        values = AuditRecord.storedValues(row)
+        prevHash = try row.blob("prev_hash", of: "audit")
+        hash = try row.blob("hash", of: "audit")
+        at = try row.integer("at", of: "audit")
+        source = try row.word("source", of: "audit")
+        decision = try row.optionalWord("decision", of: "audit")
+    }
+
+    /// The hashed columns of a row read with `select`, untyped: what the chain covers.
+    static func storedValues(_ row: Row) -> [SQLValue] {
+        Array(row.values[1...AuditChain.columns.count])
     }
 
     /// Column name → position in `values` (the first, should a name ever repeat), so lookups are O(1).
@@ -22,8 +35,6 @@ public struct AuditRecord: Sendable {
         guard let i = AuditRecord.columnIndex[column] else { return .null }
         return values[i]
     }
-
-    public var at: Int64 { value("at").int ?? 0 }
 
     /// The `--json` keys of an audit event in order (keys may be added, never renamed), then `actor`, `target` and `args_digest`.
     public static let keys = ["seq", "at", "source", "action", "email", "token_id", "client_id", "app", "env", "method", "tool",

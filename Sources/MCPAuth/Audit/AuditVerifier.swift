@@ -15,10 +15,14 @@ public enum AuditVerifier {
 
     public static func verify(db: Database, expectHead: AuditLog.Head? = nil) throws -> Report {
         try db.read {
-            let anchor = try db.first("SELECT seq, hash, pruned_before_seq, pruned_prev_hash FROM audit_head WHERE id = 1")
-            let head = AuditLog.Head(seq: anchor?["seq"].int ?? 0, hash: anchor?["hash"].bytes ?? AuditChain.genesis)
-            let startSeq = max(1, anchor?["pruned_before_seq"].int ?? 1)
-            let startPrev = anchor?["pruned_prev_hash"].bytes ?? AuditChain.genesis
+            let head: AuditLog.Head, cut: AuditLog.Cut
+            do {
+                (head, cut) = (try AuditLog.head(db), try AuditLog.cut(db))
+            } catch let malformed as MalformedRow {
+                // A head mcpctl cannot have written is a broken chain to report, not a reason to stop.
+                return Report(ok: false, rows: 0, firstSeq: 1, lastSeq: 0, headHash: AuditChain.genesis, badSeq: nil, problem: "\(malformed)")
+            }
+            let startSeq = cut.seq, startPrev = cut.prevHash
             // The parallel walk only ever answers "the whole chain is intact"; on anything unusual it gives up
             // and the exact walk (one row at a time, naming the first bad row) runs over the same snapshot.
             let walk = try ParallelChainWalk.run(db: db, startSeq: startSeq, prev: startPrev, expectSeq: expectHead?.seq)
@@ -73,9 +77,9 @@ public enum AuditVerifier {
             }
             var hash = hasher.hash(prev: w.prev, seq: seq, stmt: stmt)
             if !CanonicalEncoding.column(stmt, CanonicalEncoding.hashColumn, equals: hash) {
-                let r = AuditRecord(row: db.row(of: stmt))
-                hash = AuditChain.hash(prev: w.prev, seq: r.seq, values: r.values)
-                if hash != r.hash {
+                let row = db.row(of: stmt)
+                hash = AuditChain.hash(prev: w.prev, seq: seq, values: AuditRecord.storedValues(row))
+                guard row["hash"].bytes == hash else {
                     w.failure = (seq, "row \(seq) was changed after it was written (hash mismatch)")
                     return false
                 }

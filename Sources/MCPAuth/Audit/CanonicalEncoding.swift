@@ -103,7 +103,8 @@ final class CanonicalEncoding {
         }
     }
 
-    /// Whether column `i` holds `expected`, compared as `SQLValue.bytes ?? []` of the value `forEach` reads.
+    /// Whether column `i` holds `expected`, compared as the bytes `SQLValue.bytes` gives for the value `forEach`
+    /// reads (none for NULL, which equals only an empty `expected`).
     static func column(_ stmt: OpaquePointer, _ i: Int32, equals expected: [UInt8]) -> Bool {
         switch sqlite3_column_type(stmt, i) {
         case SQLITE_BLOB:

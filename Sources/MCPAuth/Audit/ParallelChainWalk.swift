@@ -109,10 +109,10 @@ enum ParallelChainWalk {
                 let seq = expected
                 if !checkedEncoding {
                     // Reading the columns in place must agree with reading them as values; if it ever does not, use the exact walk.
-                    let r = AuditRecord(row: db.row(of: stmt))
+                    let values = AuditRecord.storedValues(db.row(of: stmt))
                     let probe = CanonicalEncoding()
                     probe.append(seq: seq, stmt: stmt)
-                    guard probe.bytes(0, probe.count).elementsEqual(AuditChain.canonical(seq: r.seq, values: r.values)) else {
+                    guard probe.bytes(0, probe.count).elementsEqual(AuditChain.canonical(seq: seq, values: values)) else {
                         intact = false
                         return false
                     }

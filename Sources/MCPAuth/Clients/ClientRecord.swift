@@ -39,15 +39,12 @@ public struct ClientRecord: Sendable {
     private init(row: Row, usage: ClientUsage?) throws {
         clientID = try row.text("client_id", of: "clients")
         name = try row.text("name", of: "clients")
-        guard let registration = RegistrationMethod(rawValue: try row.text("registration", of: "clients")) else {
-            throw MalformedRow(table: "clients", column: "registration")
-        }
-        self.registration = registration
+        registration = try row.word("registration", of: "clients")
         redirectURIs = try ClientRecord.redirectURIs(row.text("redirect_uris", of: "clients"))
         authMethod = try row.text("auth_method", of: "clients")
         createdAt = try row.integer("created_at", of: "clients")
-        lastUsedAt = row.int("last_used_at")
-        blockedAt = row.int("blocked_at")
+        lastUsedAt = try row.optionalInteger("last_used_at", of: "clients")
+        blockedAt = try row.optionalInteger("blocked_at", of: "clients")
         self.usage = usage
     }
 
@@ -83,7 +80,8 @@ public struct ClientUsage: Sendable {
     public let liveTokens: Int
 
     init(row: Row) throws {
-        scopes = try row.scopes("consent_scopes", of: "clients")
+        // group_concat over a client nobody consented to is NULL: no scope, not a malformed row.
+        scopes = row["consent_scopes"] == .null ? [] : try row.scopes("consent_scopes", of: "clients")
         users = Int(try row.integer("user_count", of: "clients"))
         liveTokens = Int(try row.integer("live_tokens", of: "clients"))
     }

@@ -18,7 +18,7 @@ public struct Clients: Sendable {
     /// Registers a client; for `cimd` the client id is the metadata URL.
     public func register(name: String, redirectURIs: [String], confidential: Bool, registration: RegistrationMethod,
                          clientID: String? = nil, metadata: JSON? = nil, fingerprint: String? = nil,
-                         source: String = "cli", remoteAddr: String? = nil) throws -> Registered {
+                         source: AuditSource = .cli, remoteAddr: String? = nil) throws -> Registered {
         if let problem = ClientName.problem(name) { throw DomainError.invalid(problem) }
         let trimmed = name.trimmingCharacters(in: CharacterSet(charactersIn: " "))
         guard !redirectURIs.isEmpty else { throw DomainError.invalid("a client needs at least one redirect URI") }
@@ -35,8 +35,8 @@ public struct Clients: Sendable {
                 """, [.text(id), .text(trimmed), .text(JSON.array(redirectURIs.map { .string($0) }).encoded()),
                       .text(confidential ? "client_secret_basic" : "none"), secret.map { .blob(TokenSecret.hash($0)) } ?? .null,
                       .text(registration.rawValue), .text(metadata?.encoded()), .text(fingerprint), .integer(Clock.nowMillis())])
-            try AuditLog.append(AuditEvent(source: source, action: "client.register", actor: source == "cli" ? OperatingSystemUser.name : nil,
-                                           clientID: id, decision: "allow", reason: "registration=\(registration.rawValue)",
+            try AuditLog.append(AuditEvent(source: source, action: "client.register", actor: source == .cli ? OperatingSystemUser.name : nil,
+                                           clientID: id, decision: .allow, reason: "registration=\(registration.rawValue)",
                                            remoteAddr: remoteAddr, target: trimmed), to: db)
             return Registered(record: try require(id), secret: secret)
         }
@@ -70,7 +70,8 @@ public struct Clients: Sendable {
             SELECT u.email, c.app, c.env, c.scopes, c.created_at, c.updated_at FROM consents c JOIN users u ON u.id = c.user_id
             WHERE c.client_id = ? ORDER BY u.email
             """, [.text(clientID)]).map {
-            .object([("email", .str($0.string("email"))), ("app", .str($0.string("app"))), ("env", .str($0.string("env"))),
+            .object([("email", .string(try $0.text("email", of: "users"))), ("app", .string(try $0.text("app", of: "consents"))),
+                     ("env", .string(try $0.text("env", of: "consents"))),
                      ("scopes", .array(try $0.scopes("scopes", of: "consents").list.map { .string($0) })),
                      ("created_at", .string(Clock.rfc3339(try $0.integer("created_at", of: "consents")))),
                      ("updated_at", .string(Clock.rfc3339(try $0.integer("updated_at", of: "consents"))))])

@@ -281,7 +281,10 @@ public final class Database: @unchecked Sendable {
 
     /// SQLite's `PRAGMA data_version`: changes whenever another connection commits to the file.
     public func dataVersion() throws -> Int64 {
-        try first("PRAGMA data_version")?[0].int ?? 0
+        guard let version = try first("PRAGMA data_version")?[0].int else {
+            throw DatabaseError(code: SQLITE_ERROR, message: "PRAGMA data_version gave no integer", sql: "PRAGMA data_version")
+        }
+        return version
     }
 
     /// Copies this whole database into `destination` as one consistent snapshot with SQLite's online backup

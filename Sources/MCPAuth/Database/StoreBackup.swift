@@ -93,13 +93,14 @@ public enum StoreBackup {
         guard Store.exists(at: storePath) else { return [] }
         let current = try Store(path: storePath, create: false)
         var stillLive = Set<String>()
-        try current.db.forEach("SELECT id FROM tokens WHERE revoked_at IS NULL") { stillLive.insert($0.string("id") ?? ""); return true }
+        try current.db.forEach("SELECT id FROM tokens WHERE revoked_at IS NULL") { stillLive.insert(try $0.text("id", of: "tokens")); return true }
         return try backup.query("""
             SELECT t.id, t.name, u.email FROM tokens t LEFT JOIN users u ON u.id = t.user_id
             WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) ORDER BY t.created_at, t.id
             """, [.integer(Clock.nowMillis())])
-            .filter { !stillLive.contains($0.string("id") ?? "") }
-            .map { RevivedToken(id: $0.string("id") ?? "", name: $0.string("name"), email: $0.string("email")) }
+            .map { RevivedToken(id: try $0.text("id", of: "tokens"), name: try $0.optionalText("name", of: "tokens"),
+                                email: try $0.optionalText("email", of: "users")) }
+            .filter { !stillLive.contains($0.id) }
     }
 
     /// Replaces the store at `storePath` with the backup at `file`, which is never changed itself: it is
@@ -148,7 +149,9 @@ public enum StoreBackup {
         let last = try db.first("SELECT seq, at FROM audit ORDER BY seq DESC LIMIT 1")
         var st = stat()
         stat(path, &st)
-        return Summary(path: path, bytes: Int64(st.st_size), lastAuditSeq: last?.int("seq") ?? 0, lastAuditAt: last?.int("at"))
+        // An empty log: no last row, reported as seq 0 and no time.
+        return Summary(path: path, bytes: Int64(st.st_size), lastAuditSeq: try last.map { try $0.integer("seq", of: "audit") } ?? 0,
+                       lastAuditAt: try last.map { try $0.integer("at", of: "audit") })
     }
 
     /// A new empty file beside `path`, mode 0600 whatever the umask.

@@ -73,8 +73,8 @@ public struct AuthorizationCodes: Sendable {
             }
             let pair = try tokens.issuePair(userID: presented.userID, clientID: clientID, scopes: scopes, resource: bound,
                                             familyID: familyID, parentID: nil, lifetimes: lifetimes, now: now)
-            try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.token", email: presented.email, tokenID: pair.access.id,
-                                           clientID: clientID, app: bound.app, env: bound.env, decision: "allow",
+            try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.token", email: presented.email, tokenID: pair.access.id,
+                                           clientID: clientID, app: bound.app, env: bound.env, decision: .allow,
                                            reason: "grant=authorization_code scopes=\(scopes) refresh=\(pair.refresh.id)",
                                            remoteAddr: remoteAddr, target: familyID), to: db)
             return pair

@@ -57,7 +57,7 @@ public enum ClientMetadataDocument {
             if stored == metadata.json.encoded() { return existing }
         }
         _ = try Clients(store: store).register(name: metadata.name, redirectURIs: metadata.redirectURIs, confidential: false,
-                                               registration: .cimd, clientID: url, metadata: metadata.json, source: "oauth",
+                                               registration: .cimd, clientID: url, metadata: metadata.json, source: .oauth,
                                                remoteAddr: remoteAddr)
         guard let client = try ClientRecord.find(url, db: store.db) else { throw DomainError.notFound("client \(url) vanished") }
         return client

@@ -80,7 +80,8 @@ public struct ClientMetadata: Sendable, Equatable {
 
     /// RFC 7591 §3.2.2: a client_name that cannot be shown safely is invalid_client_metadata.
     private static func clientName(_ fields: MetadataFields) throws(OAuthError) -> String {
-        let given = (try fields.string("client_name") ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
+        // RFC 7591 §2: client_name is OPTIONAL; without one the client is shown as unnamed.
+        let given = try fields.string("client_name")?.trimmingCharacters(in: CharacterSet(charactersIn: " ")) ?? ""
         let name = given.isEmpty ? "Unnamed client" : given
         if let problem = ClientName.problem(name, field: "client_name") { throw .invalidClientMetadata(problem) }
         return name
@@ -155,7 +156,7 @@ public struct ClientRegistration: Sendable {
                 SELECT client_id FROM clients WHERE fingerprint = ? AND registration = 'dcr' AND auth_method = 'none' AND blocked_at IS NULL
                 ORDER BY created_at LIMIT 1
                 """, [.text(fingerprint)])?.string("client_id"), let record = try Clients(store: store).find(existing) {
-                try AuditLog.append(AuditEvent(source: "oauth", action: "client.register", clientID: existing, decision: "allow",
+                try AuditLog.append(AuditEvent(source: .oauth, action: "client.register", clientID: existing, decision: .allow,
                                                reason: "registration=dcr deduplicated: identical public registration",
                                                remoteAddr: remoteAddr, target: record.name), to: db)
                 return Outcome(record: record, secret: nil, deduplicated: true, reclaimed: 0)
@@ -163,7 +164,7 @@ public struct ClientRegistration: Sendable {
             let registered = try Clients(store: store).register(name: metadata.name, redirectURIs: metadata.redirectURIs,
                                                                 confidential: metadata.isConfidential, registration: .dcr,
                                                                 metadata: metadata.json, fingerprint: fingerprint,
-                                                                source: "oauth", remoteAddr: remoteAddr)
+                                                                source: .oauth, remoteAddr: remoteAddr)
             if metadata.authMethod == "client_secret_post" {
                 try db.run("UPDATE clients SET auth_method = 'client_secret_post' WHERE client_id = ?", [.text(registered.record.clientID)])
             }
@@ -184,13 +185,13 @@ public struct ClientRegistration: Sendable {
         let count = try counted.integer("n", of: "clients")
         guard count > Int64(keep) else { return 0 }
         let victims = try db.query("SELECT c.client_id " + unused + " AND c.client_id <> ? ORDER BY c.created_at, c.rowid LIMIT ?",
-                                   [.text(sparing), .integer(count - Int64(keep))]).compactMap { $0.string("client_id") }
+                                   [.text(sparing), .integer(count - Int64(keep))]).map { try $0.text("client_id", of: "clients") }
         for id in victims {
             try db.run("DELETE FROM auth_codes WHERE client_id = ?", [.text(id)])
             try db.run("DELETE FROM clients WHERE client_id = ?", [.text(id)])
         }
         if !victims.isEmpty {
-            try AuditLog.append(AuditEvent(source: "oauth", action: "client.reclaim", decision: "allow",
+            try AuditLog.append(AuditEvent(source: .oauth, action: "client.reclaim", decision: .allow,
                                            reason: "\(victims.count) never-used clients deleted (cap \(keep)): " + victims.prefix(20).joined(separator: ","),
                                            remoteAddr: remoteAddr), to: db)
         }

@@ -16,8 +16,8 @@ public struct Consents: Sendable {
                 ON CONFLICT(user_id, client_id, app, env) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at
                 """, [.integer(userID), .text(clientID), .text(resource.app), .text(resource.env), .text(scopes.description),
                       .integer(now), .integer(now)])
-            try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.consent", email: email, clientID: clientID,
-                                           app: resource.app, env: resource.env, decision: "allow", reason: "scopes=\(scopes)",
+            try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.consent", email: email, clientID: clientID,
+                                           app: resource.app, env: resource.env, decision: .allow, reason: "scopes=\(scopes)",
                                            remoteAddr: remoteAddr), to: db)
         }
     }
@@ -29,8 +29,8 @@ public struct Consents: Sendable {
 
     /// Audits a refused consent (the user pressed "deny", or had nothing to grant).
     public func recordDenial(email: String, clientID: String, resource: ResourceIndicator?, reason: String, remoteAddr: String?) throws {
-        try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.consent", email: email, clientID: clientID,
-                                       app: resource?.app, env: resource?.env, decision: "deny", reason: reason,
+        try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.consent", email: email, clientID: clientID,
+                                       app: resource?.app, env: resource?.env, decision: .deny, reason: reason,
                                        remoteAddr: remoteAddr), to: db)
     }
 }

@@ -18,8 +18,8 @@ struct GrantDenial {
 
     /// Audits the refusal (under `action` when given) and returns `error`.
     func callAsFunction(_ error: OAuthError, _ reason: String, action: String? = nil) throws -> OAuthError {
-        try AuditLog.append(AuditEvent(source: "oauth", action: action ?? self.action, email: email, tokenID: tokenID,
-                                       clientID: clientID, app: resource?.app, env: resource?.env, decision: "deny",
+        try AuditLog.append(AuditEvent(source: .oauth, action: action ?? self.action, email: email, tokenID: tokenID,
+                                       clientID: clientID, app: resource?.app, env: resource?.env, decision: .deny,
                                        reason: reason, remoteAddr: remoteAddr), to: db)
         return error
     }

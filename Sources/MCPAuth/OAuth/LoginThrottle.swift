@@ -51,7 +51,7 @@ public struct LoginThrottle: Sendable {
             let waits = try [retryAfter(account, limits.perAccount, now: now), retryAfter(addr, limits.perAddress, now: now)]
             if let wait = waits.compactMap({ $0 }).max() {
                 let known = try Users(store: store).find(email)
-                try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.login", email: known?.email, decision: "deny",
+                try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.login", email: known?.email, decision: .deny,
                                                reason: "throttled: too many failed attempts", remoteAddr: address), to: db)
                 return .throttled(retryAfterSeconds: wait)
             }
@@ -72,7 +72,7 @@ public struct LoginThrottle: Sendable {
     /// Audits a failed check; its reservation stays counted. `reason` names the failure for operators.
     public func recordFailure(email: String, address: String, reason: String) throws {
         let known = try Users(store: store).find(email)
-        try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.login", email: known?.email, decision: "deny",
+        try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.login", email: known?.email, decision: .deny,
                                        reason: reason, remoteAddr: address), to: db)
     }
 
@@ -82,7 +82,7 @@ public struct LoginThrottle: Sendable {
         try db.write {
             try db.run("DELETE FROM login_failures WHERE key = ? OR rowid = ?",
                        [.text(LoginThrottle.accountKey(user.email)), .integer(reservation.addressRow)])
-            try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.login", email: user.email, decision: "allow",
+            try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.login", email: user.email, decision: .allow,
                                            reason: method, remoteAddr: address), to: db)
         }
     }

@@ -64,8 +64,8 @@ extension OAuthTokens {
             let family = token.familyID ?? OAuthTokens.newFamilyID()
             let pair = try issuePair(userID: token.userID, clientID: clientID, scopes: scopes, resource: token.resource,
                                      familyID: family, parentID: token.id, lifetimes: lifetimes, now: now)
-            try AuditLog.append(AuditEvent(source: "oauth", action: "oauth.refresh", email: token.email, tokenID: pair.access.id,
-                                           clientID: clientID, app: token.resource.app, env: token.resource.env, decision: "allow",
+            try AuditLog.append(AuditEvent(source: .oauth, action: "oauth.refresh", email: token.email, tokenID: pair.access.id,
+                                           clientID: clientID, app: token.resource.app, env: token.resource.env, decision: .allow,
                                            reason: (withinGrace ? "reused within the \(reuseGraceSeconds)s grace: " : "")
                                                + "rotated \(token.id) -> \(pair.refresh.id), scopes=\(scopes)", remoteAddr: remoteAddr,
                                            target: family), to: db)

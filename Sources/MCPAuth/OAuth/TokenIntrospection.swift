@@ -44,14 +44,14 @@ public struct TokenIntrospection: Sendable {
     }
 
     /// Marks a personal token as allowed to call `/oauth/introspect` (for `token create --introspection`).
-    public func allow(tokenID: String, source: String = "cli") throws {
+    public func allow(tokenID: String, source: AuditSource = .cli) throws {
         try db.write {
             guard let record = try Tokens(store: store).find(id: tokenID), record.kind == .pat else {
                 throw DomainError.notFound("no personal token with id '\(tokenID)'")
             }
             try db.run("UPDATE tokens SET introspection = 1 WHERE id = ?", [.text(tokenID)])
-            try AuditLog.append(AuditEvent(source: source, action: "token.introspection", actor: source == "cli" ? OperatingSystemUser.name : nil,
-                                           email: record.email, tokenID: tokenID, decision: "allow",
+            try AuditLog.append(AuditEvent(source: source, action: "token.introspection", actor: source == .cli ? OperatingSystemUser.name : nil,
+                                           email: record.email, tokenID: tokenID, decision: .allow,
                                            reason: "may call the introspection endpoint"), to: db)
         }
     }

@@ -31,27 +31,29 @@ public struct TokenRecord: Sendable {
         FROM tokens t JOIN users u ON u.id = t.user_id
         """
 
-    init(row: Row) {
-        id = row.string("id") ?? ""
-        kind = Kind(rawValue: row.string("kind") ?? "") ?? .pat
-        userID = row.int("user_id") ?? 0
-        email = row.string("email") ?? ""
-        clientID = row.string("client_id")
-        name = row.string("name")
-        hint = row.string("hint") ?? ""
-        scopes = ScopeSet(parsing: row.string("scopes") ?? "") ?? []
-        app = row.string("app")
-        env = row.string("env")
-        ttlSeconds = row.int("ttl_seconds")
-        createdAt = row.int("created_at") ?? 0
-        expiresAt = row.int("expires_at")
-        lastUsedAt = row.int("last_used_at")
-        revokedAt = row.int("revoked_at")
-        revokedReason = row.string("revoked_reason")
-        rotatedFrom = row.string("rotated_from")
-        familyID = row.string("family_id")
-        userDisabled = row.int("user_disabled_at") != nil
-        introspection = row.int("introspection") == 1
+    /// `MalformedRow` for a row without what the schema promises; the nullable columns may be NULL.
+    init(row: Row) throws {
+        let table = "tokens"
+        id = try row.text("id", of: table)
+        kind = try row.word("kind", of: table)
+        userID = try row.integer("user_id", of: table)
+        email = try row.text("email", of: "users")
+        clientID = try row.optionalText("client_id", of: table)
+        name = try row.optionalText("name", of: table)
+        hint = try row.text("hint", of: table)
+        scopes = try row.scopes("scopes", of: table)
+        app = try row.optionalText("app", of: table)
+        env = try row.optionalText("env", of: table)
+        ttlSeconds = try row.optionalInteger("ttl_seconds", of: table)
+        createdAt = try row.integer("created_at", of: table)
+        expiresAt = try row.optionalInteger("expires_at", of: table)
+        lastUsedAt = try row.optionalInteger("last_used_at", of: table)
+        revokedAt = try row.optionalInteger("revoked_at", of: table)
+        revokedReason = try row.optionalText("revoked_reason", of: table)
+        rotatedFrom = try row.optionalText("rotated_from", of: table)
+        familyID = try row.optionalText("family_id", of: table)
+        userDisabled = try row.optionalInteger("user_disabled_at", of: "users") != nil
+        introspection = try row.integer("introspection", of: table) == 1
     }
 
     public enum Status: String, Sendable { case active, revoked, expired }

@@ -28,7 +28,7 @@ public enum VerificationFailure: String, Error, Sendable {
 public struct TokenState: Sendable {
     let secretHash: [UInt8]
     let id: String
-    let kind: TokenRecord.Kind?
+    let kind: TokenRecord.Kind
     let userID: Int64
     let email: String
     let scopes: ScopeSet
@@ -61,7 +61,8 @@ public final class TokenVerifier: Sendable {
         guard let prefix = TokenSecret.kind(of: secret) else { return .failure(.malformed) }
         let hash = TokenSecret.hash(secret)
         guard let row = try lookup(hash), ConstantTime.equals(row.secretHash, hash) else { return .failure(.unknown) }
-        guard let kind = row.kind, accept.contains(kind),
+        let kind = row.kind
+        guard accept.contains(kind),
               (prefix == "pat" && kind == .pat) || (prefix == "at" && kind == .access) || (prefix == "rt" && kind == .refresh)
         else { return .failure(.wrongKind) }
         if row.revoked { return .failure(.revoked) }
@@ -86,12 +87,16 @@ public final class TokenVerifier: Sendable {
             FROM tokens t JOIN users u ON u.id = t.user_id LEFT JOIN clients c ON c.client_id = t.client_id
             WHERE t.secret_hash = ?
             """, [.blob(hash)]) else { return nil }
-        return TokenState(secretHash: row["secret_hash"].bytes ?? [], id: row.string("id") ?? "",
-                          kind: TokenRecord.Kind(rawValue: row.string("kind") ?? ""), userID: row.int("user_id") ?? 0,
-                          email: row.string("email") ?? "", scopes: ScopeSet(parsing: row.string("scopes") ?? "") ?? [],
-                          app: row.string("app"), env: row.string("env"), clientID: row.string("client_id"),
-                          expiresAt: row.int("expires_at"), revoked: row.int("revoked_at") != nil,
-                          userDisabled: row.int("disabled_at") != nil, clientBlocked: row.int("client_blocked_at") != nil)
+        let table = "tokens"
+        return TokenState(secretHash: try row.blob("secret_hash", of: table), id: try row.text("id", of: table),
+                          kind: try row.word("kind", of: table), userID: try row.integer("user_id", of: table),
+                          email: try row.text("email", of: "users"), scopes: try row.scopes("scopes", of: table),
+                          app: try row.optionalText("app", of: table), env: try row.optionalText("env", of: table),
+                          clientID: try row.optionalText("client_id", of: table),
+                          expiresAt: try row.optionalInteger("expires_at", of: table),
+                          revoked: try row.optionalInteger("revoked_at", of: table) != nil,
+                          userDisabled: try row.optionalInteger("disabled_at", of: "users") != nil,
+                          clientBlocked: try row.optionalInteger("client_blocked_at", of: "clients") != nil)
     }
 }
 

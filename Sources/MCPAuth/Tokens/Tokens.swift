@@ -142,7 +142,7 @@ public struct Tokens: Sendable {
             var out: [(TokenRecord, Bool)] = []
             var seen = Set<String>()
             for record in records where seen.insert(record.id).inserted {
-                let changed = try Credentials.revokeToken(record, reason: initiator.source == "account" ? "revoked by its user" : "revoked by operator", db: db)
+                let changed = try Credentials.revokeToken(record, reason: initiator.source == .account ? "revoked by its user" : "revoked by operator", db: db)
                 try AuditLog.append(initiator.event("token.revoke", email: record.email, tokenID: record.id, clientID: record.clientID,
                                          reason: changed > 0 ? "\(changed) credentials revoked" : "already revoked"), to: db)
                 out.append((record, changed > 0))
@@ -155,7 +155,7 @@ public struct Tokens: Sendable {
     public func revokeAll(email: String, by initiator: Initiator = .cli) throws -> Int {
         try db.write {
             let user = try Users(store: store).require(email)
-            let n = try Credentials.revokeAll(userID: user.id, reason: initiator.source == "account" ? "revoked by its user (all)" : "revoked by operator (--all)", db: db)
+            let n = try Credentials.revokeAll(userID: user.id, reason: initiator.source == .account ? "revoked by its user (all)" : "revoked by operator (--all)", db: db)
             try AuditLog.append(initiator.event("token.revoke_all", email: user.email, reason: "\(n) credentials revoked"), to: db)
             return n
         }

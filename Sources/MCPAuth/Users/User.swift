@@ -7,12 +7,14 @@ public struct User: Sendable {
     public let disabledAt: Int64?
     public let hasPassword: Bool
 
-    init(row: Row) {
-        id = row.int("id") ?? 0
-        email = row.string("email") ?? ""
-        name = row.string("name")
-        createdAt = row.int("created_at") ?? 0
-        disabledAt = row.int("disabled_at")
+    /// `MalformedRow` for a row without what the schema promises; name and disabled_at may be NULL, and a
+    /// NULL password hash means the user signs in only with tokens.
+    init(row: Row) throws {
+        id = try row.integer("id", of: "users")
+        email = try row.text("email", of: "users")
+        name = try row.optionalText("name", of: "users")
+        createdAt = try row.integer("created_at", of: "users")
+        disabledAt = try row.optionalInteger("disabled_at", of: "users")
         hasPassword = row["password_hash"] != .null
     }
 

@@ -97,7 +97,7 @@ public struct Users: Sendable {
             return nil
         }
         guard Password.verify(password, against: Password.Hashed(hash: hash, salt: salt, iterations: Int(iterations))) else { return nil }
-        let user = User(row: row)
+        let user = try User(row: row)
         return user.disabledAt == nil ? user : nil
     }
 }

@@ -162,7 +162,7 @@ final class GatewayHarness: @unchecked Sendable {
     /// Every gateway audit row, oldest first.
     func mcpRows() throws -> [AuditRecord] {
         var f = AuditFilter()
-        f.source = "mcp"
+        f.source = .mcp
         var rows: [AuditRecord] = []
         try AuditQuery.stream(f, db: admin.db) { rows.append($0) }
         return rows
