@@ -34,16 +34,21 @@ extension Gateway {
     @discardableResult
     func refreshToolList(_ request: HTTPRequest, environment: AppEnvironment, principal: Principal, app: String, env: String) -> Bool {
         var tools: [ToolListFilter.SeenTool] = []
+        var definitions: [JSON] = []
         var cursor: String?
         for _ in 0..<Gateway.maxRefreshPages {
             guard let result = listPage(request, environment: environment, principal: principal, app: app, env: env, cursor: cursor),
                   let page = result["tools"]?.arrayValue else { return false }
+            definitions += page
             for tool in page {
                 if let name = tool["name"]?.stringValue { tools.append((name, tool["annotations"], tool["description"]?.stringValue)) }
             }
             guard let next = result["nextCursor"]?.stringValue, !next.isEmpty else {
                 do {
-                    try pool.with { try ToolListFilter.remember(store: $0, app: app, env: env, tools: tools, replacing: true) }
+                    try pool.with {
+                        try ToolListFilter.pin(store: $0, app: app, env: env, tools: definitions, approval: configuration.toolApproval)
+                        try ToolListFilter.remember(store: $0, app: app, env: env, tools: tools, replacing: true)
+                    }
                 } catch {
                     log.error("store error while recording a refreshed tool list: \(error)")
                     return false
@@ -69,7 +74,8 @@ extension Gateway {
                   let session = stdio.session(sessionID, user: principal.userID, app: app, env: env) else { return nil }
             answer = session.request(ask, id: id, timeout: environment.timeoutSeconds ?? configuration.upstreamTimeout)
         } else if let url = environment.upstreamURL {
-            answer = http.ask(ask, id: id, to: url, timeout: environment.timeoutSeconds, like: request)
+            guard let headers = try? configuration.upstreamCredentials.resolved(environment, kind: .header) else { return nil }
+            answer = http.ask(ask, id: id, to: url, timeout: environment.timeoutSeconds, like: request, upstreamHeaders: headers)
         } else {
             answer = nil
         }
