@@ -50,7 +50,7 @@ import Testing
         let s = try ToolPinningInteropTests.setUp(h)
         let description = try h.file("description.txt", "Report on the notes.")
         var upstream = try ToolPinningInteropTests.upstream(s, ["--description-file", description])
-        let server = try h.startServer()
+        var server = try h.startServer()
 
         // First start: every tool is pinned and served.
         #expect(try tools(s, server.url, token: s.admin) == ["env_report", "purge", "report"])
@@ -65,6 +65,11 @@ import Testing
             + String(repeating: "A", count: 100_000)
         _ = try h.file("description.txt", hostile)
         upstream = try ToolPinningInteropTests.upstream(s, ["--description-file", description, "--purge-read-only"])
+        h.stop(server.process)
+        server = try h.startServer()
+        // A call with no listing before it is caught too: the gateway reads the list before deciding.
+        let (direct, directAnswer) = try call(s, server.url, "report", token: s.admin)
+        #expect(direct != 0 && directAnswer["status"] as? Int == 403, "\(directAnswer)")
         #expect(try tools(s, server.url, token: s.admin) == ["env_report"], "changed tools are hidden")
         let (refusedStatus, refused) = try call(s, server.url, "report", token: s.admin)
         #expect(refusedStatus != 0 && refused["status"] as? Int == 403, "\(refused)")
