@@ -94,8 +94,23 @@ import Testing
         let names = Set(report["names"] as? [String] ?? [])
         #expect(names.contains("NOTES_API_KEY") && names.contains("PATH"))
         #expect(!names.contains("SERVE_ONLY_SECRET") && !names.contains("MCPCTL_DB"), "serve's own environment leaked: \(names)")
+
+        // A rotated key file is read again on SIGHUP; new processes get the new key.
+        let rotated = UpstreamCredentialInteropTests.secret()
+        _ = try h.file("notes-key", rotated)
+        kill(server.process.processIdentifier, SIGHUP)
+        var latest = ""
+        for _ in 0..<50 where latest != Data(rotated.utf8).sha256Hex {
+            usleep(100_000)
+            let (_, again) = try h.client(python, url: "\(server.url)/mcp/notes/local", headers: ["Authorization: Bearer \(token)"], ["call", "env_report"])
+            let json = (again["content"] as? [String])?.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any]
+            latest = json?["key_sha256"] as? String ?? ""
+        }
+        #expect(latest == Data(rotated.utf8).sha256Hex)
+        #expect(server.process.isRunning, "SIGHUP does not stop the server")
         h.stop(server.process)
-        #expect(!(try h.everythingWritten(also: [server.log])).contains(key))
+        let written = try h.everythingWritten(also: [server.log])
+        #expect(!written.contains(key) && !written.contains(rotated))
     }
 }
 
