@@ -50,20 +50,36 @@ _mcpctl_spec() {
             opts=(--password-stdin)
             ;;
         'app')
-            cmds=(add list remove)
+            cmds=(add update show list remove)
             ;;
         'app add')
-            opts=(--env --upstream --command --timeout)
-            value_opts=(--env --upstream --command --timeout)
+            opts=(--env --upstream --command --timeout --upstream-header --env-var)
+            value_opts=(--env --upstream --command --timeout --upstream-header --env-var)
+            ;;
+        'app update')
+            opts=(--env --upstream --command --timeout --upstream-header --env-var)
+            value_opts=(--env --upstream --command --timeout --upstream-header --env-var)
+            ;;
+        'app show')
+            opts=(--env)
+            value_opts=(--env)
             ;;
         'app remove')
             opts=(--env)
             value_opts=(--env)
             ;;
         'tool')
-            cmds=(list scope)
+            cmds=(list scope approve diff)
             ;;
         'tool list')
+            opts=(--env)
+            value_opts=(--env)
+            ;;
+        'tool approve')
+            opts=(--env)
+            value_opts=(--env)
+            ;;
+        'tool diff')
             opts=(--env)
             value_opts=(--env)
             ;;
@@ -154,8 +170,8 @@ _mcpctl_spec() {
             value_opts=(--before)
             ;;
         'serve')
-            opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --no-self-service-tokens --quickstart --email --audit-sync)
-            value_opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --audit-sync)
+            opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --no-self-service-tokens --quickstart --email --tool-approval --audit-sync)
+            value_opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --tool-approval --audit-sync)
             ;;
         'store')
             cmds=(backup restore)
@@ -209,6 +225,9 @@ _mcpctl_value() {
             ;;
         'serve|--log-level')
             _mcpctl_add "$3" error warn info debug
+            ;;
+        'serve|--tool-approval')
+            _mcpctl_add "$3" changed new off
             ;;
         'serve|--audit-sync')
             _mcpctl_add "$3" full normal

@@ -9,9 +9,9 @@ function __mcpctl_subcommands --argument-names cmdpath --description 'Print the 
         case 'user'
             printf '%s\n' add list show disable enable remove passwd
         case 'app'
-            printf '%s\n' add list remove
+            printf '%s\n' add update show list remove
         case 'tool'
-            printf '%s\n' list scope
+            printf '%s\n' list scope approve diff
         case 'group'
             printf '%s\n' add list show remove member
         case 'group member'
@@ -34,10 +34,18 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'user add'
             printf '%s\n' --name
         case 'app add'
-            printf '%s\n' --env --upstream --command --timeout
+            printf '%s\n' --env --upstream --command --timeout --upstream-header --env-var
+        case 'app update'
+            printf '%s\n' --env --upstream --command --timeout --upstream-header --env-var
+        case 'app show'
+            printf '%s\n' --env
         case 'app remove'
             printf '%s\n' --env
         case 'tool list'
+            printf '%s\n' --env
+        case 'tool approve'
+            printf '%s\n' --env
+        case 'tool diff'
             printf '%s\n' --env
         case 'group add'
             printf '%s\n' --idp-group
@@ -74,7 +82,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --audit-sync
+            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --tool-approval --audit-sync
     end
     printf '%s\n' --db
 end
@@ -155,7 +163,7 @@ complete -c mcpctl -s h -l help -d 'Show help information.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'init' -d 'Create the store and print where it is; on an existing store, change nothing and say so.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
-complete -c mcpctl -n "__mcpctl_at '' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'tool' -d 'Inspect tools, set the scope each needs, and approve changed tools.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
@@ -185,6 +193,8 @@ complete -c mcpctl -n "__mcpctl_at 'user passwd'" -l password-stdin -d 'Read the
 
 # mcpctl app
 complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'add' -d 'Add an environment of an app, served at /mcp/APP/ENV.'
+complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'update' -d 'Change an environment\'s upstream, timeout or credential references.'
+complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'show' -d 'Show an app\'s environments: upstream, timeout and credential references (never their values).'
 complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'list' -d 'List apps and environments.'
 complete -c mcpctl -n "__mcpctl_at 'app' 0" -a 'remove' -d 'Remove an environment, or a whole app.'
 
@@ -193,19 +203,40 @@ complete -c mcpctl -n "__mcpctl_at 'app add'" -l env -x -d 'The environment name
 complete -c mcpctl -n "__mcpctl_at 'app add'" -l upstream -x -d 'The upstream\'s Streamable HTTP endpoint (http or https).'
 complete -c mcpctl -n "__mcpctl_at 'app add'" -l command -x -d 'The command line of a stdio MCP server.'
 complete -c mcpctl -n "__mcpctl_at 'app add'" -l timeout -x -d 'How long this upstream may take to answer, e.g. 30s or 2m, from 1s to 24h; slower calls are answered 504 (default: serve\'s --upstream-timeout).'
+complete -c mcpctl -n "__mcpctl_at 'app add'" -l upstream-header -x -d 'Send header NAME to this HTTP upstream, its value read by serve from REF: env:VAR (serve\'s environment) or file:PATH (mode 0600 or stricter). Repeatable. Host, Content-Length, Transfer-Encoding, Connection, Cookie and Mcp-* are refused.'
+complete -c mcpctl -n "__mcpctl_at 'app add'" -l env-var -x -d 'Set environment variable NAME for this stdio upstream\'s processes, its value read by serve from REF: env:VAR or file:PATH. Repeatable.'
+
+# mcpctl app update
+complete -c mcpctl -n "__mcpctl_at 'app update'" -l env -x -d 'The environment to change.'
+complete -c mcpctl -n "__mcpctl_at 'app update'" -l upstream -x -d 'A new Streamable HTTP endpoint (replaces a command).'
+complete -c mcpctl -n "__mcpctl_at 'app update'" -l command -x -d 'A new stdio server command line (replaces a URL).'
+complete -c mcpctl -n "__mcpctl_at 'app update'" -l timeout -x -d 'A new answer timeout, from 1s to 24h.'
+complete -c mcpctl -n "__mcpctl_at 'app update'" -l upstream-header -x -d 'Send header NAME to this HTTP upstream, its value read by serve from REF: env:VAR (serve\'s environment) or file:PATH (mode 0600 or stricter). Repeatable; NAME= removes it. Host, Content-Length, Transfer-Encoding, Connection, Cookie and Mcp-* are refused.'
+complete -c mcpctl -n "__mcpctl_at 'app update'" -l env-var -x -d 'Set environment variable NAME for this stdio upstream\'s processes, its value read by serve from REF: env:VAR or file:PATH. Repeatable; NAME= removes it.'
+
+# mcpctl app show
+complete -c mcpctl -n "__mcpctl_at 'app show'" -l env -x -d 'Only this environment.'
 
 # mcpctl app remove
 complete -c mcpctl -n "__mcpctl_at 'app remove'" -l env -x -d 'Remove only this environment.'
 
 # mcpctl tool
-complete -c mcpctl -n "__mcpctl_at 'tool' 0" -a 'list' -d 'List the tools the gateway has seen, with the scope each needs and why.'
+complete -c mcpctl -n "__mcpctl_at 'tool' 0" -a 'list' -d 'List the tools the gateway has seen, with the scope each needs and why, and its pin state.'
 complete -c mcpctl -n "__mcpctl_at 'tool' 0" -a 'scope' -d 'Set the scope a tool needs (auto: follow its annotations).'
+complete -c mcpctl -n "__mcpctl_at 'tool' 0" -a 'approve' -d 'Accept a held tool\'s new definition; it is listed and callable again.'
+complete -c mcpctl -n "__mcpctl_at 'tool' 0" -a 'diff' -d 'Show how a held tool\'s definition changed, as a unified diff; exit 0 if a change is pending, 1 if none.'
 
 # mcpctl tool list
 complete -c mcpctl -n "__mcpctl_at 'tool list'" -l env -x -d 'The environment of the app (e.g. production).'
 
 # mcpctl tool scope
 complete -c mcpctl -n "__mcpctl_at 'tool scope' 2" -a 'read write delete auto' -d 'read, write, delete or auto.'
+
+# mcpctl tool approve
+complete -c mcpctl -n "__mcpctl_at 'tool approve'" -l env -x -d 'Only this environment (default: every environment where the tool is held).'
+
+# mcpctl tool diff
+complete -c mcpctl -n "__mcpctl_at 'tool diff'" -l env -x -d 'Only this environment.'
 
 # mcpctl group
 complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'add' -d 'Add a group.'
@@ -385,6 +416,7 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l max-token-ttl -x -d 'Longest life
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l no-self-service-tokens -d 'Hide token creation on the account page (users can still see, rotate and revoke their tokens; operators create tokens with \'mcpctl token create\').'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l quickstart -d 'First create (or reuse) a user, a viewer grant on mcpctl/local and a fresh token, and print a ready-to-paste client configuration.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l email -x -d 'With --quickstart: the user to set up (default: admin@localhost).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l tool-approval -x -a 'changed new off' -d 'Which tools wait for \'mcpctl tool approve\': changed (default: a tool is trusted when first seen, and held when its definition later changes), new (also every tool never seen before; tools already pinned stay approved) or off (no pinning).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-sync -x -a 'full normal' -d 'full (default): every acknowledged request\'s audit row is synced to disk before the answer (one sync per group commit), surviving power loss and a file system going read-only. normal: rows survive a crash of the server but the last ones before a power loss or OS failure can be lost, while the requests were answered.'
 
 # mcpctl store
@@ -406,7 +438,7 @@ complete -c mcpctl -n "__mcpctl_at 'completion' 0" -a 'bash zsh fish' -d 'bash, 
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'init' -d 'Create the store and print where it is; on an existing store, change nothing and say so.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
-complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'tool' -d 'Inspect tools, set the scope each needs, and approve changed tools.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
@@ -424,10 +456,14 @@ complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'enable' -d 'Enable a disab
 complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'remove' -d 'Remove a user with their tokens, grants and consents.'
 complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'passwd' -d 'Set a user\'s password.'
 complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'add' -d 'Add an environment of an app, served at /mcp/APP/ENV.'
+complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'update' -d 'Change an environment\'s upstream, timeout or credential references.'
+complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'show' -d 'Show an app\'s environments: upstream, timeout and credential references (never their values).'
 complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'list' -d 'List apps and environments.'
 complete -c mcpctl -n "__mcpctl_at 'help app' 0" -a 'remove' -d 'Remove an environment, or a whole app.'
-complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'list' -d 'List the tools the gateway has seen, with the scope each needs and why.'
+complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'list' -d 'List the tools the gateway has seen, with the scope each needs and why, and its pin state.'
 complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'scope' -d 'Set the scope a tool needs (auto: follow its annotations).'
+complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'approve' -d 'Accept a held tool\'s new definition; it is listed and callable again.'
+complete -c mcpctl -n "__mcpctl_at 'help tool' 0" -a 'diff' -d 'Show how a held tool\'s definition changed, as a unified diff; exit 0 if a change is pending, 1 if none.'
 complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'add' -d 'Add a group.'
 complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'list' -d 'List groups with their number of members and grants.'
 complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'show' -d 'Show one group with its members and grants.'

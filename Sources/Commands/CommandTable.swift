@@ -21,6 +21,15 @@ public enum CommandTable {
     static let groupName = ArgumentSpec("NAME", help: "The group's name: printable text, at most 64 characters, compared ignoring ASCII case.")
     static func groupOption(_ help: String) -> OptionSpec { OptionSpec("group", value: "NAME", help: help) }
 
+    /// `--upstream-header` and `--env-var`, on `app add` and `app update`.
+    static func credentialOptions(update: Bool) -> [OptionSpec] {
+        let removal = update ? "; NAME= removes it" : ""
+        return [
+            OptionSpec("upstream-header", value: "NAME=REF", help: "Send header NAME to this HTTP upstream, its value read by serve from REF: env:VAR (serve's environment) or file:PATH (mode 0600 or stricter). Repeatable\(removal). Host, Content-Length, Transfer-Encoding, Connection, Cookie and Mcp-* are refused.", repeating: true),
+            OptionSpec("env-var", value: "NAME=REF", help: "Set environment variable NAME for this stdio upstream's processes, its value read by serve from REF: env:VAR or file:PATH. Repeatable\(removal).", repeating: true),
+        ]
+    }
+
     static let auditFilters: [OptionSpec] = [
         OptionSpec("since", value: "WHEN", help: "Only events at or after WHEN: \(durationHelp) ago, or an RFC 3339 time."),
         OptionSpec("until", value: "WHEN", help: "Only events before WHEN: \(durationHelp) ago, or an RFC 3339 time."),
@@ -62,23 +71,44 @@ public enum CommandTable {
             ]),
             CommandSpec("app", abstract: "Manage apps and their environments (upstream MCP servers).", subcommands: [
                 CommandSpec("add", abstract: "Add an environment of an app, served at /mcp/APP/ENV.",
-                            discussion: "Give exactly one of --upstream (a Streamable HTTP MCP server) or --command (a stdio MCP server, started per session; the command line is split with shell-like quoting but never run through a shell).",
+                            discussion: "Give exactly one of --upstream (a Streamable HTTP MCP server) or --command (a stdio MCP server, started per session; the command line is split with shell-like quoting but never run through a shell). An upstream that needs its own key gets it by reference: --upstream-header (HTTP) or --env-var (stdio) names an environment variable of 'serve' (env:VAR) or a file only its owner can read (file:PATH, one trailing newline stripped). Only the reference is stored and shown; 'serve' reads the values when it starts (a missing one stops it, naming the reference) and again on SIGHUP, and sends each only to this upstream. A stdio server starts with a clean environment: PATH, HOME, LANG and TZ, plus its --env-var values.",
                             arguments: [ArgumentSpec("APP", help: "The app name.")], options: [
                     OptionSpec("env", value: "ENV", help: "The environment name (e.g. production).", required: true),
                     OptionSpec("upstream", value: "URL", help: "The upstream's Streamable HTTP endpoint (http or https)."),
                     OptionSpec("command", value: "CMD", help: "The command line of a stdio MCP server."),
                     OptionSpec("timeout", value: "DURATION", help: "How long this upstream may take to answer, e.g. 30s or 2m, from 1s to 24h; slower calls are answered 504 (default: serve's --upstream-timeout)."),
-                ], examples: ["mcpctl app add notes --env production --upstream http://127.0.0.1:9000/mcp", "mcpctl app add files --env local --command 'python3 server.py --root /srv'"]),
+                ] + credentialOptions(update: false), examples: ["mcpctl app add notes --env production --upstream http://127.0.0.1:9000/mcp", "mcpctl app add files --env local --command 'python3 server.py --root /srv'"]),
+                CommandSpec("update", abstract: "Change an environment's upstream, timeout or credential references.",
+                            discussion: "Only what is given changes. --upstream-header and --env-var add or replace one reference by name; NAME= with no reference removes it. Switching between --upstream and --command needs the other kind's references removed first. A running 'serve' uses new references after a restart or SIGHUP.",
+                            arguments: [ArgumentSpec("APP", help: "The app name.")], options: [
+                    OptionSpec("env", value: "ENV", help: "The environment to change.", required: true),
+                    OptionSpec("upstream", value: "URL", help: "A new Streamable HTTP endpoint (replaces a command)."),
+                    OptionSpec("command", value: "CMD", help: "A new stdio server command line (replaces a URL)."),
+                    OptionSpec("timeout", value: "DURATION", help: "A new answer timeout, from 1s to 24h."),
+                ] + credentialOptions(update: true), examples: ["mcpctl app update notes --env production --upstream-header 'Authorization=env:NOTES_UPSTREAM_AUTHORIZATION'",
+                                 "mcpctl app update notes --env production --upstream-header 'Authorization='   # remove it again"]),
+                CommandSpec("show", abstract: "Show an app's environments: upstream, timeout and credential references (never their values).",
+                            arguments: [ArgumentSpec("APP", help: "The app name.")], options: [OptionSpec("env", value: "ENV", help: "Only this environment.")]),
                 CommandSpec("list", abstract: "List apps and environments."),
                 CommandSpec("remove", abstract: "Remove an environment, or a whole app.", arguments: [ArgumentSpec("APP", help: "The app name.")],
                             options: [OptionSpec("env", value: "ENV", help: "Remove only this environment.")]),
             ]),
-            CommandSpec("tool", abstract: "Inspect tools and set the scope each needs.", subcommands: [
-                CommandSpec("list", abstract: "List the tools the gateway has seen, with the scope each needs and why.",
+            CommandSpec("tool", abstract: "Inspect tools, set the scope each needs, and approve changed tools.", subcommands: [
+                CommandSpec("list", abstract: "List the tools the gateway has seen, with the scope each needs and why, and its pin state.",
                             arguments: [ArgumentSpec("APP", help: "The app name.")], options: [envOption]),
                 CommandSpec("scope", abstract: "Set the scope a tool needs (auto: follow its annotations).",
                             arguments: [ArgumentSpec("APP", help: "The app name."), ArgumentSpec("TOOL", help: "The tool name."),
                                         ArgumentSpec("SCOPE", help: "read, write, delete or auto.", completion: .values(["read", "write", "delete", "auto"]))]),
+                CommandSpec("approve", abstract: "Accept a held tool's new definition; it is listed and callable again.",
+                            discussion: "The gateway pins each tool's definition (name, title, description, schemas, annotations) the first time it sees it. When an upstream later offers a different definition, the tool is held: hidden from tools/list and refused on tools/call (audited as tool_changed) until approved here. Review the change with 'mcpctl tool diff' first. Approving an unknown or unchanged tool is an error.",
+                            arguments: [ArgumentSpec("APP", help: "The app name."), ArgumentSpec("TOOL", help: "The tool name.")],
+                            options: [OptionSpec("env", value: "ENV", help: "Only this environment (default: every environment where the tool is held).")],
+                            examples: ["mcpctl tool diff notes search_notes   # exit 0 when a change waits for approval, 1 when none",
+                                       "mcpctl tool approve notes search_notes --env production   # exit 1 when nothing is held"]),
+                CommandSpec("diff", abstract: "Show how a held tool's definition changed, as a unified diff; exit 0 if a change is pending, 1 if none.",
+                            discussion: "Compares the approved canonical definition with the one the upstream offers now. Text from the upstream is shown with control characters and escape sequences made visible, and long lines are cut.",
+                            arguments: [ArgumentSpec("APP", help: "The app name."), ArgumentSpec("TOOL", help: "The tool name.")],
+                            options: [OptionSpec("env", value: "ENV", help: "Only this environment.")]),
             ]),
             CommandSpec("group", abstract: "Manage groups of users; a grant to a group applies to every member.",
                         discussion: "A member's effective access is the union of their own grants and their groups' ('mcpctl grant add --group'). Adding or removing a member, or changing a group's grants, takes effect on the server's next request. A disabled user gets nothing through a group.",
@@ -208,6 +238,8 @@ public enum CommandTable {
                 OptionSpec("no-self-service-tokens", help: "Hide token creation on the account page (users can still see, rotate and revoke their tokens; operators create tokens with 'mcpctl token create')."),
                 OptionSpec("quickstart", help: "First create (or reuse) a user, a viewer grant on mcpctl/local and a fresh token, and print a ready-to-paste client configuration."),
                 OptionSpec("email", value: "EMAIL", help: "With --quickstart: the user to set up (default: admin@localhost)."),
+                OptionSpec("tool-approval", value: "MODE", help: "Which tools wait for 'mcpctl tool approve': changed (default: a tool is trusted when first seen, and held when its definition later changes), new (also every tool never seen before; tools already pinned stay approved) or off (no pinning).",
+                           completion: .values(ToolApproval.allCases.map(\.rawValue))),
                 OptionSpec("audit-sync", value: "MODE", help: "full (default): every acknowledged request's audit row is synced to disk before the answer (one sync per group commit), surviving power loss and a file system going read-only. normal: rows survive a crash of the server but the last ones before a power loss or OS failure can be lost, while the requests were answered.",
                            completion: .values(["full", "normal"])),
             ], examples: ["mcpctl serve --quickstart", "mcpctl serve --listen 0.0.0.0:8000 --public-url https://mcp.example.com"]),

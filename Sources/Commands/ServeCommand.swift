@@ -62,6 +62,7 @@ enum ServeCommand {
         var sessionLimits = BrowserSessions.Limits()
         var maxTokenTTL: Int64 = Tokens.defaultLifetimeSeconds
         var selfServiceTokens = true
+        var toolApproval = ToolApproval.changed
     }
 
     static func value(_ c: Context, _ name: String) -> String? {
@@ -162,6 +163,10 @@ enum ServeCommand {
             guard let mode = AuditSync(rawValue: v) else { throw CommandUsageError(message: "Invalid '--audit-sync' '\(v)': use full or normal") }
             s.auditSync = mode
         }
+        if let v = value(c, "tool-approval") {
+            guard let mode = ToolApproval(rawValue: v) else { throw CommandUsageError(message: "Invalid '--tool-approval' '\(v)': use changed, new or off") }
+            s.toolApproval = mode
+        }
         if flag(c, "quickstart") { s.quickstartEmail = value(c, "email") ?? "admin@localhost" }
         try accountSettings(c, &s)
         return s
@@ -210,6 +215,8 @@ enum ServeCommand {
         gc.maxBufferedBytes = s.maxBufferedBytes
         gc.upstreamTimeout = Double(s.upstreamTimeout)
         gc.maxMessageBytes = s.maxBody
+        gc.toolApproval = s.toolApproval
+        gc.upstreamCredentials = try upstreamCredentials(store: store, environment: c.environment, log: log)
         let gateway = try Gateway(pool: pool, configuration: gc, audit: audit, verifier: TokenVerifier(lastUsed: lastUsed), log: log)
         let oauth = OAuthWiring.make(pool: pool, settings: s)
 
@@ -256,6 +263,34 @@ enum ServeCommand {
         withExtendedLifetime(lock) {}
         return ExitCode.success
     }
+
+    /// Reads the value behind every upstream credential reference now, so that a missing variable or an
+    /// unreadable file stops the server at start (naming the app/env and the reference, never a value),
+    /// and again on SIGHUP (a rotated key file is picked up; if a reference fails then, the values read
+    /// before stay in use and the failure is logged).
+    static func upstreamCredentials(store: Store, environment: [String: String], log: RequestLog) throws -> UpstreamCredentials {
+        let credentials = UpstreamCredentials(environment: environment)
+        do { try credentials.resolveAll(try Apps(store: store).list()) } catch let e as UpstreamCredential.ResolutionError {
+            throw CommandFailure(message: e.description, code: ExitCode.failure)
+        }
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let path = store.path
+        source.setEventHandler {
+            do {
+                try credentials.resolveAll(try Apps(store: try Store(path: path, create: false)).list())
+                log.info("SIGHUP: upstream credentials read again")
+            } catch {
+                log.error("SIGHUP: \(error); the values read before stay in use")
+            }
+        }
+        source.resume()
+        hangupSource.withLock { $0 = source }
+        return credentials
+    }
+
+    /// Keeps the SIGHUP source alive for the life of the process.
+    private static let hangupSource = Guarded<(any DispatchSourceSignal)?>(nil)
 
     /// 503 for every request once the store is lost, /healthz included (so a load balancer takes the server out).
     static func storeLostResponse(_ state: StoreIdentity.State) -> HTTPResponse? {

@@ -24,6 +24,7 @@ public final class Gateway: Sendable {
     /// Which HTTP upstreams serve 2026-07-28 requests themselves.
     let eras = UpstreamEras()
     let access = AccessCache()
+    let heldTools = HeldTools()
     /// The per-store key of the tool-argument digests, with its HMAC pads compressed once.
     let argumentKey: HMACSHA256Key
 
@@ -36,7 +37,7 @@ public final class Gateway: Sendable {
         check = AccessCheck(pool: pool, verifier: verifier, cache: access, log: log)
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout,
                             budget: AnswerBudget(limit: configuration.maxBufferedBytes), owners: SessionOwners(pool: pool),
-                            check: check, log: log)
+                            check: check, log: log, credentials: configuration.upstreamCredentials)
         builtInRoute = BuiltInUpstream(pool: pool)
         httpRoute = http
         stdio = StdioUpstream(configuration: configuration, log: log)
@@ -164,6 +165,7 @@ public final class Gateway: Sendable {
                                              metadataURL: metadataURL, &record)
             let (environment, decision) = try authorize(&verdict, request: request, envelope: envelope, principal: principal,
                                                          credentials: credentials, app: app, env: env, metadataURL: metadataURL)
+            try refuseHeldTool(envelope.message, environment: environment, app: app, env: env)
             record.event.decision = .allow
             record.event.reason = decision.reason
             let call = upstreamCall(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
@@ -338,11 +340,11 @@ public final class Gateway: Sendable {
     func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet, revision: ProtocolRevision) -> ToolListFilter.Apply? {
         guard let m = message, m.method == "tools/list", let requestID = m.id else { return nil }
         let cursor = !(m.json["params"]?["cursor"]?.isNull ?? true)
-        let pool = self.pool
+        let (pool, approval) = (self.pool, configuration.toolApproval)
         let modern = revision.isModern
         return { json in
             guard json["id"] == requestID else { return json }
-            let narrowed = try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective).filter(json, cursor: cursor) }
+            let narrowed = try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective, approval: approval).filter(json, cursor: cursor) }
             return CacheHints.narrowed(narrowed, modern: modern)
         }
     }

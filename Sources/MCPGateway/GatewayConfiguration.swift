@@ -1,3 +1,5 @@
+import MCPAuth
+
 /// Settings of the MCP gateway, filled in by `mcpctl serve`.
 public struct GatewayConfiguration: Sendable {
     /// The URL clients use (no trailing slash); the resource of `/mcp/{app}/{env}` is built from it.
@@ -24,6 +26,10 @@ public struct GatewayConfiguration: Sendable {
     /// Unauthenticated or failed-credential requests allowed per client address per minute; beyond it
     /// they are answered 429 and their audit rows summarised.
     public var unauthenticatedPerMinute = 120
+    /// The values behind each environment's upstream credential references.
+    public var upstreamCredentials = UpstreamCredentials()
+    /// Which tools wait for an operator's approval before they are served.
+    public var toolApproval = ToolApproval.changed
 
     public init(publicURL: String) {
         var url = publicURL

@@ -16,6 +16,8 @@ struct HTTPUpstream {
     /// Asked again before each piece of a streamed answer.
     let check: AccessCheck
     let log: RequestLog
+    /// The values of each environment's `--upstream-header` references.
+    let credentials: UpstreamCredentials
     /// Upstream URLs parsed once, not on every request.
     let urls = MemoCache<URL?>()
 
@@ -36,7 +38,8 @@ struct HTTPUpstream {
     /// stream ends (a GET stream can outlive the token that opened it).
     /// `toolsChanged` is called when an event stream relays `notifications/tools/list_changed`.
     func forward(_ request: HTTPRequest, to url: String, timeout appTimeout: Double? = nil, filter: ToolListFilter.Apply?,
-                 stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {}) -> Outcome {
+                 stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {},
+                 upstreamHeaders: [(name: String, value: String)] = []) -> Outcome {
         var headers = HTTPHeaders()
         for name in HTTPUpstream.forwardedRequestHeaders {
             for value in request.headers.values(for: name) { headers.add(name, value) }
@@ -46,6 +49,8 @@ struct HTTPUpstream {
         }
         if request.method == "POST", headers["Accept"] == nil { headers["Accept"] = "application/json, text/event-stream" }
         headers["User-Agent"] = "mcpctl-gateway"
+        // The environment's own credentials (`--upstream-header`), sent only to this upstream.
+        for h in upstreamHeaders { headers[h.name] = h.value }
         guard let parsed = urls.value(url, { URL(string: $0) }) else {
             return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream URL is invalid"),
                            status: 502, reason: "invalid upstream URL")
@@ -124,13 +129,15 @@ struct HTTPUpstream {
 
     /// Sends a request of the gateway's own (`message`, whose id is `id`) within the session of the client
     /// `request` (its `Mcp-Session-Id` and `MCP-Protocol-Version` go along) and returns the answer to it.
-    func ask(_ message: JSON, id: JSON, to url: String, timeout appTimeout: Double? = nil, like request: HTTPRequest) -> JSON? {
+    func ask(_ message: JSON, id: JSON, to url: String, timeout appTimeout: Double? = nil, like request: HTTPRequest,
+             upstreamHeaders: [(name: String, value: String)] = []) -> JSON? {
         guard let parsed = urls.value(url, { URL(string: $0) }) else { return nil }
         var (headers, message) = HTTPUpstream.asked(message, like: request)
         headers["Content-Type"] = "application/json"
         headers["Accept"] = "application/json, text/event-stream"
         headers["Mcp-Method"] = message["method"]?.stringValue
         headers["User-Agent"] = "mcpctl-gateway"
+        for h in upstreamHeaders { headers[h.name] = h.value }
         var upstreamRequest = HTTPClientRequest(method: "POST", url: parsed, headers: headers, body: message.bytes, timeout: appTimeout ?? timeout)
         upstreamRequest.responseLimit = HTTPUpstream.maxAnswerBytes
         guard let upstream = try? client.send(upstreamRequest) else { return nil }
@@ -245,8 +252,9 @@ extension HTTPUpstream: Upstream {
         }
         let stillAllowed = check.stillAllowed(call.credentials, principal: call.principal, app: call.app, env: call.env,
                                               needed: call.decision.needed ?? .read)
+        let upstreamHeaders = try credentials.require(call.environment, kind: .header, id: call.message?.id)
         let outcome = forward(call.request, to: url, timeout: call.environment.timeoutSeconds, filter: call.filter,
-                              stillAllowed: stillAllowed, toolsChanged: call.toolsChanged)
+                              stillAllowed: stillAllowed, toolsChanged: call.toolsChanged, upstreamHeaders: upstreamHeaders)
         do {
             try recordSession(call, outcome)
         } catch {

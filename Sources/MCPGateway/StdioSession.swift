@@ -42,7 +42,21 @@ final class StdioSession: @unchecked Sendable {
         var stderrPerSecond: Int
     }
 
-    init(id: String, ownerID: Int64, app: String, env: String, command: [String], limits: Limits, log: RequestLog) throws {
+    /// Variables of `serve`'s own environment a stdio server gets; nothing else of it (no secret of the
+    /// gateway, no other upstream's credential) reaches the process.
+    static let inheritedVariables = ["PATH", "HOME", "LANG", "TZ"]
+
+    /// A clean environment for a stdio server: `inheritedVariables` from `parent`, then the environment's
+    /// own `--env-var` values.
+    static func environment(inheriting parent: [String: String], _ variables: [(name: String, value: String)]) -> [String: String] {
+        var out: [String: String] = [:]
+        for name in inheritedVariables { out[name] = parent[name] }
+        for v in variables { out[v.name] = v.value }
+        return out
+    }
+
+    init(id: String, ownerID: Int64, app: String, env: String, command: [String], limits: Limits, log: RequestLog,
+         environment: [String: String]) throws {
         self.id = id
         self.log = log
         self.ownerID = ownerID
@@ -52,6 +66,7 @@ final class StdioSession: @unchecked Sendable {
         let input = Pipe(), output = Pipe(), errors = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
+        process.environment = environment
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors

@@ -45,7 +45,7 @@ final class StdioUpstream: Sendable {
     /// `toolsChanged` is called when the process announces `notifications/tools/list_changed`.
     /// `timeout` (nil: the server's) bounds the wait for the process's answer; past it the answer is 504.
     func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], timeout: Double?, principal: Principal, app: String, env: String,
-                filter: ToolListFilter.Apply?, toolsChanged: () -> Void) -> Outcome {
+                filter: ToolListFilter.Apply?, toolsChanged: () -> Void, variables: [(name: String, value: String)] = []) -> Outcome {
         switch request.method {
         case "GET":
             // No server-initiated stream for stdio sessions; clients then rely on POST responses.
@@ -57,7 +57,7 @@ final class StdioUpstream: Sendable {
         }
         guard let message else { return Outcome(response: HTTPResponse(status: 400), status: 400, reason: "no message") }
         let opened: (session: StdioSession, isNew: Bool)
-        switch open(request, message: message, command: command, user: principal.userID, app: app, env: env) {
+        switch open(request, message: message, command: command, user: principal.userID, app: app, env: env, variables: variables) {
         case .success(let found): opened = found
         case .failure(let refusal): return refusal.outcome
         }
@@ -79,10 +79,10 @@ final class StdioUpstream: Sendable {
     /// The session a message goes to: a new process for `initialize` without a session id, else the
     /// caller's live session.
     private func open(_ request: HTTPRequest, message: MCPMessage, command: [String], user: Int64, app: String,
-                      env: String) -> Result<(session: StdioSession, isNew: Bool), Refusal> {
+                      env: String, variables: [(name: String, value: String)]) -> Result<(session: StdioSession, isNew: Bool), Refusal> {
         let sessionID = request.headers["Mcp-Session-Id"]
         if message.method == "initialize" && sessionID == nil {
-            return start(command, id: message.id, user: user, app: app, env: env).map { ($0, true) }
+            return start(command, id: message.id, user: user, app: app, env: env, variables: variables).map { ($0, true) }
         }
         // MCP 2025-11-25 transport: a request without the session id it was given is a bad request;
         // an unknown (ended) session is 404 so the client starts a new one.
@@ -98,7 +98,8 @@ final class StdioUpstream: Sendable {
     }
 
     /// Starts a process for a new session, within the limit on sessions.
-    private func start(_ command: [String], id: JSON?, user: Int64, app: String, env: String) -> Result<StdioSession, Refusal> {
+    private func start(_ command: [String], id: JSON?, user: Int64, app: String, env: String,
+                       variables: [(name: String, value: String)]) -> Result<StdioSession, Refusal> {
         let full = sessions.withLock { $0.count >= configuration.maxStdioSessions }
         if full {
             return .failure(Refusal(outcome: Outcome(response: Gateway.jsonRPCError(status: 503, id: id, code: -32603, message: "too many upstream sessions"),
@@ -107,7 +108,7 @@ final class StdioUpstream: Sendable {
         do {
             let session = try StdioSession(id: "stdio-" + Base62.random(count: 24), ownerID: user, app: app, env: env, command: command,
                                            limits: .init(maxLine: configuration.maxMessageBytes, stderrPerSecond: configuration.stderrLinesPerSecond),
-                                           log: log)
+                                           log: log, environment: StdioSession.environment(inheriting: ProcessInfo.processInfo.environment, variables))
             sessions.withLock { $0[session.id] = session }
             return .success(session)
         } catch {
@@ -221,7 +222,11 @@ extension StdioUpstream: Upstream {
     }
 
     func forward(_ call: UpstreamCall) throws -> UpstreamOutcome {
-        handle(call.request, message: call.message, command: call.environment.command ?? [], timeout: call.environment.timeoutSeconds,
-               principal: call.principal, app: call.app, env: call.env, filter: call.filter, toolsChanged: call.toolsChanged)
+        // Only a request that may start a process needs the environment's variables resolved.
+        let starts = call.message?.method == "initialize" && call.request.headers["Mcp-Session-Id"] == nil
+        let variables = starts ? try configuration.upstreamCredentials.require(call.environment, kind: .environmentVariable, id: call.message?.id) : []
+        return handle(call.request, message: call.message, command: call.environment.command ?? [], timeout: call.environment.timeoutSeconds,
+                      principal: call.principal, app: call.app, env: call.env, filter: call.filter, toolsChanged: call.toolsChanged,
+                      variables: variables)
     }
 }

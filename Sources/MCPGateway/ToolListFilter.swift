@@ -6,6 +6,8 @@ struct ToolListFilter {
     let app: String
     let env: String
     let effective: ScopeSet
+    /// Which tools are held until an operator approves them (tool pinning).
+    var approval = ToolApproval.changed
 
     typealias SeenTool = (name: String, annotations: JSON?, description: String?)
     /// Narrows one JSON-RPC message from the upstream; throws when it cannot (then the answer is refused).
@@ -21,12 +23,16 @@ struct ToolListFilter {
     func filter(_ message: JSON, cursor: Bool) throws -> JSON {
         guard let tools = message["result"]?["tools"]?.arrayValue else { return message }
         let scopes = ToolScopes(store: store)
+        let held = try ToolListFilter.pin(store: store, app: app, env: env, tools: tools, approval: approval)
         var kept: [JSON] = []
         var seen: [SeenTool] = []
         for tool in tools {
             guard let name = tool["name"]?.stringValue else { continue }
             let annotations = tool["annotations"]
             seen.append((name, annotations, tool["description"]?.stringValue))
+            // A tool whose definition changed since it was approved (or, under `--tool-approval new`, one
+            // never approved) is not shown: its new description must not reach a model before an operator.
+            if held[name] != nil { continue }
             let (needed, _) = try scopes.required(app: app, env: env, tool: name, annotations: annotations ?? .object([]))
             if effective.isSuperset(of: needed) { kept.append(tool) }
         }
@@ -40,6 +46,15 @@ struct ToolListFilter {
         var out = message
         out.set("result", result)
         return out
+    }
+
+    /// Pins the listed tools' definitions (the built-in app's are part of this program and are not pinned);
+    /// returns the held ones among them, with the reason each is held.
+    @discardableResult
+    static func pin(store: Store, app: String, env: String, tools: [JSON], approval: ToolApproval) throws -> [String: String] {
+        guard approval != .off, app != Apps.builtInApp else { return [:] }
+        let held = try ToolPins(store: store).observe(app: app, env: env, tools: tools.compactMap(ToolDefinition.init(tool:)), approval: approval)
+        return Dictionary(held.map { ($0.name, $0.refusalReason) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Records the tools an upstream listed unless the store already holds exactly that. Compared with the

@@ -65,6 +65,8 @@ import Testing
         #expect(ToolScopes.fromAnnotations(.object([])).0 == .delete)
         #expect(ToolScopes.forMethod("tools/list") == .read && ToolScopes.forMethod("initialize") == .read)
         #expect(ToolScopes.forMethod("notifications/initialized") == .read)
+        // MCP 2026-07-28: subscriptions/listen opens the notification stream, as the GET stream did: a read.
+        #expect(ToolScopes.forMethod("subscriptions/listen") == .read && ToolScopes.forMethod("server/discover") == .read)
         #expect(ToolScopes.forMethod("sampling/createMessage") == .delete && ToolScopes.forMethod("made/up") == .delete)
     }
 

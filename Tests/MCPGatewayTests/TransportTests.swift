@@ -139,7 +139,7 @@ import Testing
             #expect(!r.headers.description.contains(token), "the secret reached the upstream")
         }
         #expect(seen.dropFirst().allSatisfy { $0.headers["Mcp-Session-Id"] == session })
-        let revision = seen.first { $0.headers["Mcp-Method"] != nil }
+        let revision = seen.first { $0.headers["Mcp-Method"] == "tools/call" }
         #expect(revision?.headers["Mcp-Name"] == "read_notes", "2026-07-28 headers are forwarded untouched")
     }
 

@@ -63,6 +63,9 @@ public final class AccessCache: Sendable {
         }
     }
 
+    /// The policy generation the copy was last brought to (by the latest request's view), or nil.
+    public var generation: Int64? { entries.withLock { $0.generation } }
+
     /// Number of entries held (for tests).
     public var count: Int { entries.withLock { $0.count } }
 }

@@ -30,7 +30,7 @@ public struct ToolScopes: Sendable {
         let readMethods: Set<String> = [
             "initialize", "ping", "tools/list", "resources/list", "resources/read", "resources/templates/list",
             "resources/subscribe", "resources/unsubscribe", "prompts/list", "prompts/get", "completion/complete",
-            "logging/setLevel", "server/discover", "tasks/get", "tasks/list", "tasks/result", "tasks/cancel",
+            "logging/setLevel", "server/discover", "subscriptions/listen", "tasks/get", "tasks/list", "tasks/result", "tasks/cancel",
         ]
         if readMethods.contains(method) || method.hasPrefix("notifications/") { return .read }
         return .delete

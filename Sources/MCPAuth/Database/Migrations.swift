@@ -242,6 +242,31 @@ public enum Migrations {
         CREATE INDEX browser_sessions_user ON browser_sessions (user_id);
         CREATE INDEX browser_sessions_last_seen ON browser_sessions (last_seen_at);
         """),
+        // Upstream credentials by reference only (`env:VAR` / `file:PATH`, as JSON arrays of {name, reference}):
+        // their values are read by `serve` and never stored. Tool pins: per app/env and tool, the SHA-256 of
+        // the canonical definition an operator accepted (NULL: a new tool held for approval) and, while the
+        // upstream offers a different one, that pending definition; a tool with a pending hash is quarantined.
+        // Pins decide requests, so they bump the policy generation like the other tables that do.
+        Step(name: "0006_upstream_credentials", sql: """
+        ALTER TABLE environments ADD COLUMN upstream_headers_json TEXT;
+        ALTER TABLE environments ADD COLUMN env_vars_json TEXT;
+        CREATE TABLE tool_pins (
+            app TEXT NOT NULL,
+            env TEXT NOT NULL,
+            name TEXT NOT NULL,
+            approved_hash TEXT,
+            approved_definition TEXT,
+            pending_hash TEXT,
+            pending_definition TEXT,
+            pinned_at INTEGER NOT NULL,
+            changed_at INTEGER,
+            approved_at INTEGER,
+            PRIMARY KEY (app, env, name)
+        );
+        CREATE TRIGGER tool_pins_policy_insert AFTER INSERT ON tool_pins BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tool_pins_policy_delete AFTER DELETE ON tool_pins BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER tool_pins_policy_update AFTER UPDATE ON tool_pins BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        """),
         // Groups of users, their members, and grants to a group: a member's effective grants are their own
         // and their groups'. Every change bumps the policy generation (0002) like a change to `grants`, so a
         // membership removed from the shell is honoured on the gateway's next request. `idp_group` is the
