@@ -86,11 +86,12 @@ public struct ToolPins: Sendable {
 
     static let columns = "app, env, name, approved_hash, approved_definition, pending_hash, pending_definition, pinned_at, changed_at"
 
-    static func pin(_ row: Row) -> Pin {
-        Pin(app: row.string("app") ?? "", env: row.string("env") ?? "", name: row.string("name") ?? "",
-            approvedHash: row.string("approved_hash"), approvedDefinition: row.string("approved_definition"),
-            pendingHash: row.string("pending_hash"), pendingDefinition: row.string("pending_definition"),
-            pinnedAt: row.int("pinned_at") ?? 0, changedAt: row.int("changed_at"))
+    static func pin(_ row: Row) throws -> Pin {
+        let t = "tool_pins"
+        return Pin(app: try row.text("app", of: t), env: try row.text("env", of: t), name: try row.text("name", of: t),
+                   approvedHash: try row.optionalText("approved_hash", of: t), approvedDefinition: try row.optionalText("approved_definition", of: t),
+                   pendingHash: try row.optionalText("pending_hash", of: t), pendingDefinition: try row.optionalText("pending_definition", of: t),
+                   pinnedAt: try row.integer("pinned_at", of: t), changedAt: try row.optionalInteger("changed_at", of: t))
     }
 
     /// Compares what an upstream just listed with the pins of app/env and records what is new or changed:
@@ -149,7 +150,7 @@ public struct ToolPins: Sendable {
     public func held(app: String, env: String) throws -> [String: String] {
         var out: [String: String] = [:]
         for row in try db.query("SELECT \(ToolPins.columns) FROM tool_pins WHERE app = ? AND env = ? AND pending_hash IS NOT NULL", [.text(app), .text(env)]) {
-            let pin = ToolPins.pin(row)
+            let pin = try ToolPins.pin(row)
             out[pin.name] = pin.refusalReason
         }
         return out

@@ -53,7 +53,7 @@ public struct ConnectedApplications: Sendable {
                    SUM(CASE WHEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) THEN 1 ELSE 0 END) AS live
             FROM tokens WHERE user_id = ? AND client_id = ?
             """, [.integer(now), .integer(userID), .text(clientID)]) else { return nil }
-        let live = Int(use.int("live") ?? 0)
+        let live = Int(use.int("live") ?? 0)   // SUM over no tokens is NULL: none live
         guard !consents.isEmpty || live > 0 else { return nil }
         let firstCandidates = consents.map(\.createdAt) + [use.int("first")].compactMap { $0 }
         return ConnectedApplication(client: client, consents: consents, firstUsedAt: firstCandidates.min(),
