@@ -105,7 +105,7 @@ public enum CommandTable {
                     OptionSpec("client-secret-file", value: "PATH", help: "A file holding that client's secret; only its path is stored, and it is read at each introspection.", completion: .file),
                     OptionSpec("email-claim", value: "CLAIM", help: "The claim holding the user's email address (default: email)."),
                 ], examples: ["mcpctl issuer add corp --issuer https://login.example.com",
-                              "mcpctl issuer add corp --issuer https://login.example.com --audience api://mcp --introspection-url https://login.example.com/oauth2/introspect --client-id mcpctl --client-secret-file /etc/mcpctl/corp-secret"]),
+                              "mcpctl issuer add entra --issuer https://login.microsoftonline.com/TENANT/v2.0 --audience api://mcp --email-claim preferred_username"]),
                 CommandSpec("list", abstract: "List the outside issuers."),
                 CommandSpec("remove", abstract: "Remove an outside issuer; its tokens are refused from the server's next request.",
                             arguments: [ArgumentSpec("NAME", help: "The issuer's name.")]),
