@@ -28,7 +28,8 @@ enum CanICommand {
                 guard d.hasAccess, !d.effective.isEmpty, tokenProblem == nil else { continue }
                 rows.append([env.app, env.env, d.effective.description, d.reason])
                 items.append(.object([("app", .string(env.app)), ("env", .string(env.env)),
-                                      ("scopes", .array(d.effective.list.map { .string($0) })), ("reason", .string(d.reason))]))
+                                      ("scopes", .array(d.effective.list.map { .string($0) })), ("reason", .string(d.reason)),
+                                      ("via", .str(d.via))]))
             }
             if c.json { c.out.emit(.array(items)) } else {
                 c.out.table(["APP", "ENV", "SCOPES", "BECAUSE"], rows, empty: tokenProblem.map { "Nothing: \($0)." } ?? "Nothing: \(user.email) has no grants.")
@@ -60,7 +61,7 @@ enum CanICommand {
             c.out.emit(.object([("allowed", .bool(d.allowed)), ("email", .string(user.email)), ("app", .string(app)), ("env", .string(env)),
                                 ("action", .string(action)), ("needed", .array(needed.list.map { .string($0) })),
                                 ("effective_scopes", .array(d.effective.list.map { .string($0) })), ("token_id", .str(tokenID)),
-                                ("reason", .string(reason))]))
+                                ("reason", .string(reason)), ("via", .str(d.via))]))
         } else {
             c.out.line(d.allowed ? "yes" : "no")
             c.out.line(reason)
