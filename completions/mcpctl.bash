@@ -37,7 +37,7 @@ _mcpctl_spec() {
     cmds=() opts=() value_opts=()
     case "$1" in
         '')
-            cmds=(init user app tool group grant can-i token client audit serve store completion help)
+            cmds=(init user app tool group issuer grant can-i token client audit serve store completion help)
             ;;
         'user')
             cmds=(add list show disable enable remove passwd)
@@ -76,6 +76,13 @@ _mcpctl_spec() {
             ;;
         'group member')
             cmds=(add remove)
+            ;;
+        'issuer')
+            cmds=(add list remove)
+            ;;
+        'issuer add')
+            opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim)
+            value_opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim)
             ;;
         'grant')
             cmds=(add list revoke)
@@ -174,6 +181,9 @@ _mcpctl_spec() {
 # Completes $3 as the value of option $2 of the command path $1.
 _mcpctl_value() {
     case "$1|$2" in
+        'issuer add|--client-secret-file')
+            _mcpctl_paths -f "$3"
+            ;;
         'grant add|--role')
             _mcpctl_add "$3" viewer editor admin
             ;;

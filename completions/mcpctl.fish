@@ -5,7 +5,7 @@
 function __mcpctl_subcommands --argument-names cmdpath --description 'Print the subcommands of a command path'
     switch $cmdpath
         case ''
-            printf '%s\n' init user app tool group grant can-i token client audit serve store completion help
+            printf '%s\n' init user app tool group issuer grant can-i token client audit serve store completion help
         case 'user'
             printf '%s\n' add list show disable enable remove passwd
         case 'app'
@@ -16,6 +16,8 @@ function __mcpctl_subcommands --argument-names cmdpath --description 'Print the 
             printf '%s\n' add list show remove member
         case 'group member'
             printf '%s\n' add remove
+        case 'issuer'
+            printf '%s\n' add list remove
         case 'grant'
             printf '%s\n' add list revoke
         case 'token'
@@ -41,6 +43,8 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
             printf '%s\n' --env
         case 'group add'
             printf '%s\n' --idp-group
+        case 'issuer add'
+            printf '%s\n' --issuer --audience --introspection-url --client-id --client-secret-file --email-claim
         case 'grant add'
             printf '%s\n' --group --app --env --role --scopes
         case 'grant list'
@@ -157,6 +161,7 @@ complete -c mcpctl -n "__mcpctl_at '' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'issuer' -d 'Accept access tokens from an outside authorization server (your organization\'s IdP).'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'token' -d 'Manage personal access tokens.'
@@ -220,6 +225,19 @@ complete -c mcpctl -n "__mcpctl_at 'group add'" -l idp-group -x -d 'The value of
 # mcpctl group member
 complete -c mcpctl -n "__mcpctl_at 'group member' 0" -a 'add' -d 'Make a user a member of a group.'
 complete -c mcpctl -n "__mcpctl_at 'group member' 0" -a 'remove' -d 'End a user\'s membership of a group; what the group granted is gone on the next request.'
+
+# mcpctl issuer
+complete -c mcpctl -n "__mcpctl_at 'issuer' 0" -a 'add' -d 'Add an outside issuer.'
+complete -c mcpctl -n "__mcpctl_at 'issuer' 0" -a 'list' -d 'List the outside issuers.'
+complete -c mcpctl -n "__mcpctl_at 'issuer' 0" -a 'remove' -d 'Remove an outside issuer; its tokens are refused from the server\'s next request.'
+
+# mcpctl issuer add
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l issuer -x -d 'The issuer identifier, exactly as the tokens\' \'iss\' claim says it (https; plain http only on a loopback host).'
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l audience -x -d 'An \'aud\' value accepted besides the resource URL (https://HOST/mcp/APP/ENV), for issuers that cannot put the resource in the audience.'
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l introspection-url -x -d 'The issuer\'s RFC 7662 introspection endpoint, for opaque (non-JWT) tokens; needs --client-id and --client-secret-file.'
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l client-id -x -d 'The client ID mcpctl authenticates with at the introspection endpoint.'
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l client-secret-file -r -F -d 'A file holding that client\'s secret; only its path is stored, and it is read at each introspection.'
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l email-claim -x -d 'The claim holding the user\'s email address (default: email).'
 
 # mcpctl grant
 complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
@@ -408,6 +426,7 @@ complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'user' -d 'Manage users.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'app' -d 'Manage apps and their environments (upstream MCP servers).'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'tool' -d 'Inspect tools and set the scope each needs.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'issuer' -d 'Accept access tokens from an outside authorization server (your organization\'s IdP).'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'token' -d 'Manage personal access tokens.'
@@ -435,6 +454,9 @@ complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'remove' -d 'Remove a grou
 complete -c mcpctl -n "__mcpctl_at 'help group' 0" -a 'member' -d 'Add users to a group or remove them.'
 complete -c mcpctl -n "__mcpctl_at 'help group member' 0" -a 'add' -d 'Make a user a member of a group.'
 complete -c mcpctl -n "__mcpctl_at 'help group member' 0" -a 'remove' -d 'End a user\'s membership of a group; what the group granted is gone on the next request.'
+complete -c mcpctl -n "__mcpctl_at 'help issuer' 0" -a 'add' -d 'Add an outside issuer.'
+complete -c mcpctl -n "__mcpctl_at 'help issuer' 0" -a 'list' -d 'List the outside issuers.'
+complete -c mcpctl -n "__mcpctl_at 'help issuer' 0" -a 'remove' -d 'Remove an outside issuer; its tokens are refused from the server\'s next request.'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'list' -d 'List grants: users\' own, then groups\'.'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'revoke' -d 'Revoke a user\'s or a group\'s grant on an app (all environments unless --env).'

@@ -94,6 +94,22 @@ public enum CommandTable {
                                 arguments: [groupName, email]),
                 ]),
             ]),
+            CommandSpec("issuer", abstract: "Accept access tokens from an outside authorization server (your organization's IdP).",
+                        discussion: "The gateway then accepts that issuer's JWT access tokens (RS256, checked against the JWKS named in its OpenID or RFC 8414 metadata; 'aud' must be the resource URL or --audience; 'exp' checked) and, with --introspection-url, its opaque tokens through RFC 7662 introspection (answers kept at most 60 seconds, never past 'exp'). A token is mapped to the mcpctl user named by its email claim; a user mcpctl does not know is refused. The token's scopes (read, write, delete in 'scope' or 'scp'; read when it has neither) are intersected with the user's grants. Every request is audited with the issuer's name.",
+                        subcommands: [
+                CommandSpec("add", abstract: "Add an outside issuer.", arguments: [ArgumentSpec("NAME", help: "A name for the issuer: 1 to 64 letters, digits, '.', '_' or '-'.")], options: [
+                    OptionSpec("issuer", value: "URL", help: "The issuer identifier, exactly as the tokens' 'iss' claim says it (https; plain http only on a loopback host).", required: true),
+                    OptionSpec("audience", value: "AUD", help: "An 'aud' value accepted besides the resource URL (https://HOST/mcp/APP/ENV), for issuers that cannot put the resource in the audience."),
+                    OptionSpec("introspection-url", value: "URL", help: "The issuer's RFC 7662 introspection endpoint, for opaque (non-JWT) tokens; needs --client-id and --client-secret-file."),
+                    OptionSpec("client-id", value: "ID", help: "The client ID mcpctl authenticates with at the introspection endpoint."),
+                    OptionSpec("client-secret-file", value: "PATH", help: "A file holding that client's secret; only its path is stored, and it is read at each introspection.", completion: .file),
+                    OptionSpec("email-claim", value: "CLAIM", help: "The claim holding the user's email address (default: email)."),
+                ], examples: ["mcpctl issuer add corp --issuer https://login.example.com",
+                              "mcpctl issuer add corp --issuer https://login.example.com --audience api://mcp --introspection-url https://login.example.com/oauth2/introspect --client-id mcpctl --client-secret-file /etc/mcpctl/corp-secret"]),
+                CommandSpec("list", abstract: "List the outside issuers."),
+                CommandSpec("remove", abstract: "Remove an outside issuer; its tokens are refused from the server's next request.",
+                            arguments: [ArgumentSpec("NAME", help: "The issuer's name.")]),
+            ]),
             CommandSpec("grant", abstract: "Grant users or groups scopes on apps.", subcommands: [
                 CommandSpec("add", abstract: "Grant a user, or every member of a group, a role or scopes on an app (one environment or all).",
                             discussion: "Give the user's EMAIL or --group NAME. A user's effective access is the union of their own grants and those of every group they belong to; an existing grant of the same user or group on the same environment is replaced.",

@@ -9,9 +9,11 @@ final class AccessCheck: Sendable {
     let verifier: TokenVerifier
     let cache: AccessCache
     let log: RequestLog
+    /// Tokens of outside issuers; nil where only mcpctl's own tokens are accepted.
+    let outside: OutsideTokens?
 
-    init(pool: StorePool, verifier: TokenVerifier, cache: AccessCache, log: RequestLog) {
-        self.pool = pool; self.verifier = verifier; self.cache = cache; self.log = log
+    init(pool: StorePool, verifier: TokenVerifier, cache: AccessCache, log: RequestLog, outside: OutsideTokens? = nil) {
+        self.pool = pool; self.verifier = verifier; self.cache = cache; self.log = log; self.outside = outside
     }
 
     /// What a request needs: the scope of its method or tool, a fixed scope, or (for a request whose body
@@ -29,18 +31,48 @@ final class AccessCheck: Sendable {
         var environment: AppEnvironment?
         var decision: AccessDecision?
         var toolKnown = true
+        /// The audit reason of a refusal when it says more than `VerificationFailure` (an outside
+        /// issuer's token: which issuer, and why).
+        var detail: String?
     }
 
     /// One verify-and-authorize in its own read transaction. Throws only store errors.
+    /// An outside issuer's token is verified first (that may fetch keys or introspect), outside the
+    /// transaction; its user is then looked up in the same snapshot as the grants.
     func verdict(_ credentials: PresentedCredentials, app: String, env: String, need: Need) throws -> Verdict {
-        try pool.with { store in
-            try store.db.read { try verdict(try cache.view(store), credentials, app: app, env: env, need: need) }
+        let outsider = try outside?.verify(credentials, app: app, env: env, now: Clock.nowMillis())
+        return try pool.with { store in
+            try store.db.read {
+                let view = try cache.view(store)
+                guard let outsider else { return try verdict(view, credentials, app: app, env: env, need: need) }
+                return try verdict(view, AccessCheck.principal(outsider, db: store.db, app: app, env: env), app: app, env: env, need: need)
+            }
         }
     }
 
     func verdict(_ view: AccessView, _ credentials: PresentedCredentials, app: String, env: String, need: Need) throws -> Verdict {
         let verified = try verifier.verify(secret: credentials.secret, email: credentials.email, accept: credentials.kinds) { try view.token(hash: $0) }
-        var verdict = Verdict(verified: verified)
+        return try verdict(view, Verdict(verified: verified), app: app, env: env, need: need)
+    }
+
+    /// The outside token's user: known to mcpctl and not disabled, or a refusal naming the issuer.
+    static func principal(_ outsider: Result<OutsideIdentity, OutsideRefusal>, db: Database, app: String, env: String) throws -> Verdict {
+        let identity: OutsideIdentity
+        switch outsider {
+        case .failure(let r): return Verdict(verified: .failure(r.failure), detail: r.auditReason)
+        case .success(let i): identity = i
+        }
+        guard let row = try db.first("SELECT id, email, disabled_at FROM users WHERE email = ?", [.text(identity.email)]),
+              let userID = row.int("id"), let email = row.string("email") else {
+            return Verdict(verified: .failure(.unknown), detail: "issuer \(identity.issuer): no mcpctl user \(identity.email)")
+        }
+        if row.int("disabled_at") != nil { return Verdict(verified: .failure(.userDisabled), detail: "issuer \(identity.issuer): user disabled") }
+        return Verdict(verified: .success(.outside(identity, userID: userID, email: email, app: app, env: env)))
+    }
+
+    func verdict(_ view: AccessView, _ start: Verdict, app: String, env: String, need: Need) throws -> Verdict {
+        var verdict = start
+        let verified = verdict.verified
         guard case .success(let p) = verified, AccessCheck.audienceMatches(p, app: app, env: env) else { return verdict }
         switch need {
         case .none: return verdict

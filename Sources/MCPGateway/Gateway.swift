@@ -33,7 +33,7 @@ public final class Gateway: Sendable {
         self.audit = audit
         self.verifier = verifier
         self.log = log
-        check = AccessCheck(pool: pool, verifier: verifier, cache: access, log: log)
+        check = AccessCheck(pool: pool, verifier: verifier, cache: access, log: log, outside: OutsideTokens(pool: pool, publicURL: configuration.publicURL))
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout,
                             budget: AnswerBudget(limit: configuration.maxBufferedBytes), owners: SessionOwners(pool: pool),
                             check: check, log: log)
@@ -113,7 +113,7 @@ public final class Gateway: Sendable {
     func protectedResourceMetadata(app: String, env: String) -> HTTPResponse {
         let doc: JSON = .object([
             ("resource", .string(configuration.resource(app: app, env: env))),
-            ("authorization_servers", .array([.string(configuration.publicURL)])),
+            ("authorization_servers", .array(([configuration.publicURL] + (check.outside?.issuerURLs() ?? [])).map { .string($0) })),
             ("scopes_supported", .array(["read", "write", "delete"])),
             ("bearer_methods_supported", .array(["header"])),
             ("resource_name", .string("\(app)/\(env) via mcpctl")),
@@ -250,7 +250,7 @@ public final class Gateway: Sendable {
         switch verdict.verified {
         case .failure(let reason):
             if reason == .emailMismatch || reason == .malformed || reason == .unknown { record.event.email = credentials.email.flatMap(EmailAddress.normalize) }
-            throw GatewayRefusal.unauthorized(metadataURL: metadataURL, tokenPresented: true, reason: reason.rawValue)
+            throw GatewayRefusal.unauthorized(metadataURL: metadataURL, tokenPresented: true, reason: verdict.detail ?? reason.rawValue)
         case .success(let p): principal = p
         }
         record.event.email = principal.email

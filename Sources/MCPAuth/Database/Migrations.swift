@@ -279,6 +279,22 @@ public enum Migrations {
         CREATE TRIGGER group_grants_policy_delete AFTER DELETE ON group_grants BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
         CREATE TRIGGER group_grants_policy_update AFTER UPDATE ON group_grants BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
         """),
+        Step(name: "0009_issuers", sql: """
+        CREATE TABLE outside_issuers (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            issuer TEXT NOT NULL UNIQUE,
+            audience TEXT,
+            introspection_url TEXT,
+            client_id TEXT,
+            client_secret_file TEXT,
+            email_claim TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TRIGGER outside_issuers_policy_insert AFTER INSERT ON outside_issuers BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER outside_issuers_policy_delete AFTER DELETE ON outside_issuers BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER outside_issuers_policy_update AFTER UPDATE ON outside_issuers BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store

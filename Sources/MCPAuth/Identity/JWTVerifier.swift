@@ -12,9 +12,15 @@ public enum JWTVerifier {
     public static func parse(_ token: String) -> Result<JWSCompact, JWTFailure> {
         let jws: JWSCompact
         do { jws = try JWSCompact(token) } catch { return .failure(error) }
-        guard algorithms.contains(jws.algorithm) else { return .failure(.algorithmRefused) }
-        guard let typ = jws.type, types.contains(typ.lowercased()) else { return .failure(.wrongType) }
+        if let failure = headerViolation(jws) { return .failure(failure) }
         return .success(jws)
+    }
+
+    /// Whether the header names an accepted algorithm and type.
+    public static func headerViolation(_ jws: JWSCompact) -> JWTFailure? {
+        guard algorithms.contains(jws.algorithm) else { return .algorithmRefused }
+        guard let typ = jws.type, types.contains(typ.lowercased()) else { return .wrongType }
+        return nil
     }
 
     /// The whole check: header, key (from `keys` only), signature, then claims. `unknownKey` means the
