@@ -68,7 +68,9 @@ enum AuditCommands {
         f.since = try when(c, "since")
         f.until = try when(c, "until")
         if let s = c.option("source") {
-            guard ["mcp", "oauth", "cli"].contains(s) else { throw CommandUsageError(message: "Invalid source '\(s)': use mcp, oauth or cli") }
+            guard AuditFilterText.sources.contains(s) else {
+                throw CommandUsageError(message: "Invalid source '\(s)': use \(AuditFilterText.sources.joined(separator: ", "))")
+            }
             f.source = s
         }
         if let d = c.option("decision") {

@@ -22,7 +22,7 @@ public enum CommandTable {
     static let auditFilters: [OptionSpec] = [
         OptionSpec("since", value: "WHEN", help: "Only events at or after WHEN: \(durationHelp) ago, or an RFC 3339 time."),
         OptionSpec("until", value: "WHEN", help: "Only events before WHEN: \(durationHelp) ago, or an RFC 3339 time."),
-        OptionSpec("source", value: "SOURCE", help: "Only events from mcp, oauth or cli.", completion: .values(["mcp", "oauth", "cli"])),
+        OptionSpec("source", value: "SOURCE", help: "Only events from mcp, oauth, cli, account, admin or sso.", completion: .values(["mcp", "oauth", "cli", "account", "admin", "sso"])),
         OptionSpec("email", value: "EMAIL", help: "Only events of this user."),
         OptionSpec("client", value: "CLIENT_ID", help: "Only events of this OAuth client."),
         OptionSpec("token", value: "ID", help: "Only events of this token."),
