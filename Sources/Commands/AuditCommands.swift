@@ -68,9 +68,8 @@ enum AuditCommands {
         f.since = try when(c, "since")
         f.until = try when(c, "until")
         if let s = c.option("source") {
-            guard AuditFilterText.sources.contains(s) else {
-                throw CommandUsageError(message: "Invalid source '\(s)': use \(AuditFilterText.sources.joined(separator: ", "))")
-            }
+            let sources = ["mcp", "oauth", "cli", "account", "admin", "sso"]
+            guard sources.contains(s) else { throw CommandUsageError(message: "Invalid source '\(s)': use \(sources.joined(separator: ", "))") }
             f.source = s
         }
         if let d = c.option("decision") {
