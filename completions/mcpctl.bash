@@ -37,7 +37,7 @@ _mcpctl_spec() {
     cmds=() opts=() value_opts=()
     case "$1" in
         '')
-            cmds=(init user app tool group issuer grant can-i token client audit serve store completion help)
+            cmds=(init user app tool group issuer idp grant can-i token client audit serve store completion help)
             ;;
         'user')
             cmds=(add list show disable enable remove passwd)
@@ -83,6 +83,13 @@ _mcpctl_spec() {
         'issuer add')
             opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim)
             value_opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim)
+            ;;
+        'idp')
+            cmds=(add list remove)
+            ;;
+        'idp add')
+            opts=(--issuer --client-id --client-secret-file --scopes --groups-claim --allowed-domain --create-users --trust-email)
+            value_opts=(--issuer --client-id --client-secret-file --scopes --groups-claim --allowed-domain)
             ;;
         'grant')
             cmds=(add list revoke)
@@ -184,6 +191,9 @@ _mcpctl_value() {
         'issuer add|--client-secret-file')
             _mcpctl_paths -f "$3"
             ;;
+        'idp add|--client-secret-file')
+            _mcpctl_paths -f "$3"
+            ;;
         'grant add|--role')
             _mcpctl_add "$3" viewer editor admin
             ;;
@@ -197,13 +207,13 @@ _mcpctl_value() {
             _mcpctl_add "$3" 30d 90d never
             ;;
         'audit list|--source')
-            _mcpctl_add "$3" mcp oauth cli
+            _mcpctl_add "$3" mcp oauth cli account admin sso
             ;;
         'audit list|--decision')
             _mcpctl_add "$3" allow deny
             ;;
         'audit tail|--source')
-            _mcpctl_add "$3" mcp oauth cli
+            _mcpctl_add "$3" mcp oauth cli account admin sso
             ;;
         'audit tail|--decision')
             _mcpctl_add "$3" allow deny
@@ -212,7 +222,7 @@ _mcpctl_value() {
             _mcpctl_add "$3" jsonl csv
             ;;
         'audit export|--source')
-            _mcpctl_add "$3" mcp oauth cli
+            _mcpctl_add "$3" mcp oauth cli account admin sso
             ;;
         'audit export|--decision')
             _mcpctl_add "$3" allow deny

@@ -289,6 +289,40 @@ final class FakeProvider: @unchecked Sendable {
         #expect(signIn.status == 429 && signIn.headers["Retry-After"] != nil, "\(signIn.status)")
     }
 
+    @Test func aRotatedKeyIsFetchedOnceOnItsUnknownKidAndAKidThatStaysUnknownIsRefused() throws {
+        let issuer = "https://idp.example"
+        let provider = IdentityProvider(name: "corp", issuer: issuer, clientID: "mcpctl-client", clientSecretFile: "/dev/null")
+        let published = Mutex([TestRSAKey.provider.jwk(kid: "k1")])
+        let jwksFetches = Mutex(0)
+        let fetch: JWKSCache.Fetch = { url in
+            if url.hasSuffix("/jwks") {
+                jwksFetches.withLock { $0 += 1 }
+                return Array(#"{"keys":[\#(published.withLock { $0.joined(separator: ",") })]}"#.utf8)
+            }
+            return Array(#"{"issuer":"\#(issuer)","jwks_uri":"\#(issuer)/jwks"}"#.utf8)
+        }
+        let cache = JWKSCache(issuer: issuer)
+        let login = OIDCLogin(provider: provider)
+        let t0 = Clock.nowMillis()
+        func token(_ kid: String, _ key: TestRSAKey) -> String {
+            let now = t0 / 1000
+            return FakeProvider.token(.object([("iss", .string(issuer)), ("aud", .string("mcpctl-client")), ("exp", .int(now + 300)),
+                                               ("iat", .int(now)), ("nonce", .string("n"))]), header: #"{"alg":"RS256","kid":"\#(kid)"}"#, key: key)
+        }
+        #expect((try? login.verify(token("k1", .provider), nonce: "n", keys: cache, now: t0, fetch: fetch).get()) != nil)
+        // The provider rotates to k2; the first token naming it makes the cache fetch the JWKS again, once.
+        published.withLock { $0.append(TestRSAKey.attacker.jwk(kid: "k2")) }
+        #expect((try? login.verify(token("k2", .attacker), nonce: "n", keys: cache, now: t0 + 6_000, fetch: fetch).get()) != nil)
+        #expect(jwksFetches.withLock { $0 } == 2)
+        // A kid nobody publishes: one more fetch, then refused.
+        let unknown = login.verify(token("k3", .attacker), nonce: "n", keys: cache, now: t0 + 12_000, fetch: fetch)
+        #expect(throws: SSORefusal.self) { try unknown.get() }
+        #expect(jwksFetches.withLock { $0 } == 3)
+        // Tokens with made-up kids in a burst do not make it hammer the provider.
+        for i in 0..<5 { _ = login.verify(token("x\(i)", .attacker), nonce: "n", keys: cache, now: t0 + 12_500, fetch: fetch) }
+        #expect(jwksFetches.withLock { $0 } == 3)
+    }
+
     @Test func theSignInPagesOfferTheProvider() throws {
         let page = try SiteBrowser(h).get("/login?next=%2Faccount")
         #expect(page.text.contains("href=\"/login/sso/corp?next=%2Faccount\"") && page.text.contains("Sign in with corp"))
