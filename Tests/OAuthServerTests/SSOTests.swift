@@ -323,6 +323,19 @@ final class FakeProvider: @unchecked Sendable {
         #expect(jwksFetches.withLock { $0 } == 3)
     }
 
+    @Test func aNextPointingOffSiteIsIgnoredAndADisabledUserStaysOut() throws {
+        let browser = SiteBrowser(h)
+        let r = try browser.get("/login/sso/corp?next=%2F%2Fevil.example%2Fphish")
+        let location = try #require(r.location)
+        let q = Dictionary(FormURLEncoding.decode(String(location.split(separator: "?", maxSplits: 1)[1])).map { ($0.name, $0.value) },
+                           uniquingKeysWith: { a, _ in a })
+        let done = try finish(browser, state: q["state"] ?? "", idToken: FakeProvider.token(claims(nonce: q["nonce"] ?? "")))
+        #expect(done.status == 303 && done.location == "/account", "\(done.status) \(done.location ?? "")")
+
+        _ = try h.store { try Users(store: $0).disable(email: "alice@example.com") }
+        try expectRefused("user disabled") { FakeProvider.token(claims(nonce: $0)) }
+    }
+
     @Test func theSignInPagesOfferTheProvider() throws {
         let page = try SiteBrowser(h).get("/login?next=%2Faccount")
         #expect(page.text.contains("href=\"/login/sso/corp?next=%2Faccount\"") && page.text.contains("Sign in with corp"))
