@@ -95,7 +95,7 @@ public enum CommandTable {
                 ]),
             ]),
             CommandSpec("issuer", abstract: "Accept access tokens from an outside authorization server (your organization's IdP).",
-                        discussion: "The gateway then accepts that issuer's JWT access tokens (RS256, checked against the JWKS named in its OpenID or RFC 8414 metadata; 'aud' must be the resource URL or --audience; 'exp' checked) and, with --introspection-url, its opaque tokens through RFC 7662 introspection (answers kept at most 60 seconds, never past 'exp'). A token is mapped to the mcpctl user named by its email claim; a user mcpctl does not know is refused. The token's scopes (read, write, delete in 'scope' or 'scp'; read when it has neither) are intersected with the user's grants. Every request is audited with the issuer's name.",
+                        discussion: "The gateway then accepts that issuer's JWT access tokens (RS256 or ES256, checked against the JWKS named in its OpenID or RFC 8414 metadata; 'aud' must be the resource URL or --audience; 'exp' checked) and, with --introspection-url, its opaque tokens through RFC 7662 introspection (answers kept at most 60 seconds, never past 'exp'). A token is mapped to the mcpctl user named by its email claim; a user mcpctl does not know is refused. The token's scopes (read, write, delete in 'scope' or 'scp'; read when it has neither) are intersected with the user's grants. Every request is audited with the issuer's name.",
                         subcommands: [
                 CommandSpec("add", abstract: "Add an outside issuer.", arguments: [ArgumentSpec("NAME", help: "A name for the issuer: 1 to 64 letters, digits, '.', '_' or '-'.")], options: [
                     OptionSpec("issuer", value: "URL", help: "The issuer identifier, exactly as the tokens' 'iss' claim says it (https; plain http only on a loopback host).", required: true),
@@ -105,7 +105,7 @@ public enum CommandTable {
                     OptionSpec("client-secret-file", value: "PATH", help: "A file holding that client's secret; only its path is stored, and it is read at each introspection.", completion: .file),
                     OptionSpec("email-claim", value: "CLAIM", help: "The claim holding the user's email address (default: email)."),
                 ], examples: ["mcpctl issuer add corp --issuer https://login.example.com",
-                              "mcpctl issuer add corp --issuer https://login.example.com --audience api://mcp --introspection-url https://login.example.com/oauth2/introspect --client-id mcpctl --client-secret-file /etc/mcpctl/corp-secret"]),
+                              "mcpctl issuer add entra --issuer https://login.microsoftonline.com/TENANT/v2.0 --audience api://mcp --email-claim preferred_username"]),
                 CommandSpec("list", abstract: "List the outside issuers."),
                 CommandSpec("remove", abstract: "Remove an outside issuer; its tokens are refused from the server's next request.",
                             arguments: [ArgumentSpec("NAME", help: "The issuer's name.")]),

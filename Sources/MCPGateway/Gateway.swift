@@ -33,7 +33,7 @@ public final class Gateway: Sendable {
         self.audit = audit
         self.verifier = verifier
         self.log = log
-        check = AccessCheck(pool: pool, verifier: verifier, cache: access, log: log, outside: OutsideTokens(pool: pool, publicURL: configuration.publicURL))
+        check = AccessCheck(pool: pool, verifier: verifier, cache: access, log: log, outside: OutsideTokens(pool: pool, publicURL: configuration.publicURL, log: log))
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout,
                             budget: AnswerBudget(limit: configuration.maxBufferedBytes), owners: SessionOwners(pool: pool),
                             check: check, log: log)

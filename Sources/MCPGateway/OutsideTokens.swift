@@ -17,9 +17,12 @@ final class OutsideTokens: Sendable {
     /// Longest opaque token sent for introspection.
     static let maxOpaqueLength = 4096
 
-    init(pool: StorePool, publicURL: String) {
+    let log: RequestLog?
+
+    init(pool: StorePool, publicURL: String, log: RequestLog? = nil) {
         self.pool = pool
         self.publicURL = publicURL
+        self.log = log
     }
 
     func issuers() throws -> [OutsideIssuer] { try pool.with { try OutsideIssuers(store: $0).list() } }
@@ -50,7 +53,7 @@ final class OutsideTokens: Sendable {
         }
         if let failure = JWTVerifier.headerViolation(jws) { return .failure(OutsideRefusal(issuer: issuer.name, reason: failure.rawValue)) }
         let expecting = JWTExpectation(issuer: issuer.issuer, audiences: [resource] + (issuer.audience.map { [$0] } ?? []))
-        switch keySet(issuer.issuer).verify(jws, expecting: expecting, now: now, fetch: { try self.get($0) }) {
+        switch keySet(issuer.issuer).verify(jws, expecting: expecting, now: now, fetch: { try self.logged($0, issuer: issuer.name) }) {
         case .failure(let f): return .failure(OutsideRefusal(issuer: issuer.name, reason: f.rawValue, failure: f == .expired ? .expired : .unknown))
         case .success(let claims): return OutsideIdentity.from(claims.json, issuer: issuer)
         }
@@ -81,6 +84,7 @@ final class OutsideTokens: Sendable {
                 answer = cached
             } else {
                 do { answer = try ask(issuer, token: token) } catch {
+                    log?.write(.warn, [("msg", "introspection failed"), ("issuer", issuer.name), ("error", "\(error)")])
                     last = OutsideRefusal(issuer: issuer.name, reason: "introspection failed: \(error)")
                     continue
                 }
@@ -132,6 +136,15 @@ final class OutsideTokens: Sendable {
     }
 
     // MARK: HTTP
+
+    /// A metadata or JWKS fetch, with its failure in the server log (a missing OpenID document is
+    /// normal for an RFC 8414-only issuer, hence info, not warn).
+    func logged(_ url: String, issuer: String) throws -> [UInt8] {
+        do { return try get(url) } catch {
+            log?.write(.info, [("msg", "outside issuer fetch failed"), ("issuer", issuer), ("url", url), ("error", "\(error)")])
+            throw error
+        }
+    }
 
     func get(_ url: String) throws -> [UInt8] {
         var headers = HTTPHeaders()

@@ -3,6 +3,7 @@
 public struct JWK: Sendable {
     public enum Key: Sendable {
         case rsa(RSAPublicKey)
+        case p256(P256PublicKey)
     }
 
     public let keyID: String?
@@ -12,19 +13,31 @@ public struct JWK: Sendable {
     public let algorithm: String?
     public let key: Key
 
-    /// Nil for a key this verifier cannot use: an unknown `kty`, a malformed or weak RSA key (below
-    /// 2048 bits), or private material (a JWKS must not publish it; refusing it keeps it out of memory).
+    /// Nil for a key this verifier cannot use: an unknown `kty` or curve, a malformed or weak RSA key
+    /// (below 2048 bits), an EC point off the curve, or private material (a JWKS must not publish it;
+    /// refusing it keeps it out of memory).
     public init?(_ json: JSON) {
-        guard case .string(let kty)? = json["kty"], kty == "RSA",
-              json["d"] == nil,
-              let n = json["n"]?.stringValue.flatMap(Base64URL.decode),
-              let e = json["e"]?.stringValue.flatMap(Base64URL.decode),
-              let key = try? RSAPublicKey(modulus: n, exponent: e) else { return nil }
+        guard json["d"] == nil, let key = JWK.publicKey(json) else { return nil }
         for member in ["kid", "use", "alg"] where json[member] != nil && json[member]?.stringValue == nil { return nil }
         self.keyID = json["kid"]?.stringValue
         self.use = json["use"]?.stringValue
         self.algorithm = json["alg"]?.stringValue
-        self.key = .rsa(key)
+        self.key = key
+    }
+
+    /// RFC 7518 §6.3.1 (RSA: n, e) and §6.2.1 (EC: crv P-256, x, y).
+    static func publicKey(_ json: JSON) -> Key? {
+        func bytes(_ name: String) -> [UInt8]? { json[name]?.stringValue.flatMap(Base64URL.decode) }
+        switch json["kty"]?.stringValue {
+        case "RSA":
+            guard let n = bytes("n"), let e = bytes("e"), let key = try? RSAPublicKey(modulus: n, exponent: e) else { return nil }
+            return .rsa(key)
+        case "EC":
+            guard json["crv"]?.stringValue == "P-256", let x = bytes("x"), let y = bytes("y"), let key = try? P256PublicKey(x: x, y: y) else { return nil }
+            return .p256(key)
+        default:
+            return nil
+        }
     }
 
     /// Whether this key may verify a signature made with `alg` (RFC 7518 §3.1 names the key type each
@@ -33,6 +46,7 @@ public struct JWK: Sendable {
         guard use == nil || use == "sig", algorithm == nil || algorithm == alg else { return false }
         switch key {
         case .rsa: return alg == "RS256"
+        case .p256: return alg == "ES256"
         }
     }
 }

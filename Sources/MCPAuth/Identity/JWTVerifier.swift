@@ -2,7 +2,7 @@
 public enum JWTVerifier {
     /// The only algorithms accepted. `none` (RFC 7518 §3.6) and every HMAC algorithm are refused: a
     /// verifier that took HS256 could be fooled into using the issuer's public key as the HMAC secret.
-    public static let algorithms: Set<String> = ["RS256"]
+    public static let algorithms: Set<String> = ["RS256", "ES256"]
 
     /// RFC 9068 §2.1 names `at+jwt` (also as `application/at+jwt`); issuers that predate it send `JWT`.
     /// RFC 7515 §4.1.9: the media type comparison is case-insensitive.
@@ -42,6 +42,8 @@ public enum JWTVerifier {
     static func signatureHolds(_ jws: JWSCompact, key: JWK) -> Bool {
         switch (jws.algorithm, key.key) {
         case ("RS256", .rsa(let rsa)): return rsa.verifyPKCS1SHA256(signature: jws.signature, message: jws.signingInput)
+        // RFC 7518 §3.4 ES256: ECDSA P-256 with SHA-256, the signature as R ‖ S.
+        case ("ES256", .p256(let ec)): return ec.verifySHA256(signature: jws.signature, message: jws.signingInput)
         default: return false
         }
     }
