@@ -21,8 +21,9 @@ public struct SSORefusal: Error, Sendable, Equatable {
 public struct OIDCLogin: Sendable {
     /// Clock skew allowed around `exp` and `iat`.
     public static let leewaySeconds: Int64 = 60
-    /// The only ID-token signature algorithm accepted (OpenID Connect Core 1.0 §3.1.3.7 step 7 default).
-    public static let algorithm = "RS256"
+    /// The ID-token signature algorithms accepted: RS256 (OpenID Connect Core 1.0 §3.1.3.7 step 7, the
+    /// default every provider supports) and ES256; `none` and HMAC (with a public key as secret) never are.
+    public static let algorithms = JWTVerifier.algorithms
 
     public let provider: IdentityProvider
 
@@ -32,8 +33,7 @@ public struct OIDCLogin: Sendable {
     public func verify(_ idToken: String, nonce: String, keys: JWKSCache, now: Int64, fetch: JWKSCache.Fetch) -> Result<JWTClaims, SSORefusal> {
         let jws: JWSCompact
         do { jws = try JWSCompact(idToken) } catch { return .failure(.token("ID token: \(error.rawValue)")) }
-        // §3.1.3.7 step 7: the alg must be the one agreed; `none` and HMAC (with a public key as secret) never are.
-        guard jws.algorithm == OIDCLogin.algorithm else { return .failure(.token("ID token: JWT alg \(OIDCLogin.safe(jws.algorithm)) not accepted")) }
+        guard OIDCLogin.algorithms.contains(jws.algorithm) else { return .failure(.token("ID token: JWT alg \(OIDCLogin.safe(jws.algorithm)) not accepted")) }
         if let typ = jws.type, typ.lowercased() != "jwt" { return .failure(.token("ID token: JWT typ not accepted")) }
         let expecting = JWTExpectation(issuer: provider.issuer, audiences: [provider.clientID], leewaySeconds: OIDCLogin.leewaySeconds)
         let claims: JWTClaims
