@@ -37,7 +37,7 @@ _mcpctl_spec() {
     cmds=() opts=() value_opts=()
     case "$1" in
         '')
-            cmds=(init user app tool group issuer grant can-i token client audit serve store completion help)
+            cmds=(init user app tool group issuer idp grant can-i token client audit serve store completion help)
             ;;
         'user')
             cmds=(add list show disable enable remove passwd)
@@ -99,6 +99,13 @@ _mcpctl_spec() {
         'issuer add')
             opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim)
             value_opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim)
+            ;;
+        'idp')
+            cmds=(add list remove)
+            ;;
+        'idp add')
+            opts=(--issuer --client-id --client-secret-file --scopes --groups-claim --allowed-domain --create-users --trust-email)
+            value_opts=(--issuer --client-id --client-secret-file --scopes --groups-claim --allowed-domain)
             ;;
         'grant')
             cmds=(add list revoke)
@@ -198,6 +205,9 @@ _mcpctl_spec() {
 _mcpctl_value() {
     case "$1|$2" in
         'issuer add|--client-secret-file')
+            _mcpctl_paths -f "$3"
+            ;;
+        'idp add|--client-secret-file')
             _mcpctl_paths -f "$3"
             ;;
         'grant add|--role')

@@ -5,7 +5,7 @@
 function __mcpctl_subcommands --argument-names cmdpath --description 'Print the subcommands of a command path'
     switch $cmdpath
         case ''
-            printf '%s\n' init user app tool group issuer grant can-i token client audit serve store completion help
+            printf '%s\n' init user app tool group issuer idp grant can-i token client audit serve store completion help
         case 'user'
             printf '%s\n' add list show disable enable remove passwd
         case 'app'
@@ -17,6 +17,8 @@ function __mcpctl_subcommands --argument-names cmdpath --description 'Print the 
         case 'group member'
             printf '%s\n' add remove
         case 'issuer'
+            printf '%s\n' add list remove
+        case 'idp'
             printf '%s\n' add list remove
         case 'grant'
             printf '%s\n' add list revoke
@@ -53,6 +55,8 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
             printf '%s\n' --idp-group
         case 'issuer add'
             printf '%s\n' --issuer --audience --introspection-url --client-id --client-secret-file --email-claim
+        case 'idp add'
+            printf '%s\n' --issuer --client-id --client-secret-file --scopes --groups-claim --allowed-domain
         case 'grant add'
             printf '%s\n' --group --app --env --role --scopes
         case 'grant list'
@@ -170,6 +174,7 @@ complete -c mcpctl -n "__mcpctl_at '' 0" -a 'app' -d 'Manage apps and their envi
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'tool' -d 'Inspect tools, set the scope each needs, and approve changed tools.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'issuer' -d 'Accept access tokens from an outside authorization server (your organization\'s IdP).'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'idp' -d 'Let users sign in with your organization\'s OpenID Connect identity provider (single sign-on).'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'token' -d 'Manage personal access tokens.'
@@ -269,6 +274,21 @@ complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l introspection-url -x -d 'The
 complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l client-id -x -d 'The client ID mcpctl authenticates with at the introspection endpoint.'
 complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l client-secret-file -r -F -d 'A file holding that client\'s secret; only its path is stored, and it is read at each introspection.'
 complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l email-claim -x -d 'The claim holding the user\'s email address (default: email).'
+
+# mcpctl idp
+complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'add' -d 'Add an identity provider.'
+complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'list' -d 'List the identity providers.'
+complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'remove' -d 'Remove an identity provider; its sign-in button disappears. Users it created stay.'
+
+# mcpctl idp add
+complete -c mcpctl -n "__mcpctl_at 'idp add'" -l issuer -x -d 'The provider\'s issuer, exactly as its discovery document and ID tokens say it (https; plain http only on a loopback host).'
+complete -c mcpctl -n "__mcpctl_at 'idp add'" -l client-id -x -d 'The client ID mcpctl was given when registered at the provider.'
+complete -c mcpctl -n "__mcpctl_at 'idp add'" -l client-secret-file -r -F -d 'A file holding that client\'s secret; only its path is stored, and it is read at each sign-in.'
+complete -c mcpctl -n "__mcpctl_at 'idp add'" -l scopes -x -d 'The scopes asked for, space-separated; must include openid (default: \'openid email profile\').'
+complete -c mcpctl -n "__mcpctl_at 'idp add'" -l groups-claim -x -d 'The ID-token claim listing the user\'s groups; groups added with --idp-group follow it at every sign-in (an absent claim removes those memberships).'
+complete -c mcpctl -n "__mcpctl_at 'idp add'" -l allowed-domain -x -d 'Only emails of this domain may sign in (exact; \'*.example.com\' for its subdomains). Repeat for several; without it any domain may.'
+complete -c mcpctl -n "__mcpctl_at 'idp add'" -l create-users -d 'Create an unknown user (without a password) at first sign-in; only for an --allowed-domain.'
+complete -c mcpctl -n "__mcpctl_at 'idp add'" -l trust-email -d 'Accept the provider\'s email without email_verified: true (only for providers whose emails are all verified).'
 
 # mcpctl grant
 complete -c mcpctl -n "__mcpctl_at 'grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
@@ -459,6 +479,7 @@ complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'app' -d 'Manage apps and their 
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'tool' -d 'Inspect tools, set the scope each needs, and approve changed tools.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'group' -d 'Manage groups of users; a grant to a group applies to every member.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'issuer' -d 'Accept access tokens from an outside authorization server (your organization\'s IdP).'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'idp' -d 'Let users sign in with your organization\'s OpenID Connect identity provider (single sign-on).'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'grant' -d 'Grant users or groups scopes on apps.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'can-i' -d 'Ask whether a user (or one of their tokens) may do something; exit 0 for yes, 1 for no.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'token' -d 'Manage personal access tokens.'
@@ -493,6 +514,9 @@ complete -c mcpctl -n "__mcpctl_at 'help group member' 0" -a 'remove' -d 'End a 
 complete -c mcpctl -n "__mcpctl_at 'help issuer' 0" -a 'add' -d 'Add an outside issuer.'
 complete -c mcpctl -n "__mcpctl_at 'help issuer' 0" -a 'list' -d 'List the outside issuers.'
 complete -c mcpctl -n "__mcpctl_at 'help issuer' 0" -a 'remove' -d 'Remove an outside issuer; its tokens are refused from the server\'s next request.'
+complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'add' -d 'Add an identity provider.'
+complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'list' -d 'List the identity providers.'
+complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'remove' -d 'Remove an identity provider; its sign-in button disappears. Users it created stay.'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'list' -d 'List grants: users\' own, then groups\'.'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'revoke' -d 'Revoke a user\'s or a group\'s grant on an app (all environments unless --env).'

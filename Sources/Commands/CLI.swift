@@ -138,6 +138,7 @@ public enum CLI {
         case "grant": return try GrantCommands.run(c)
         case "group": return try GroupCommands.run(c)
         case "issuer": return try IssuerCommands.run(c)
+        case "idp": return try IdpCommands.run(c)
         case "can-i": return try CanICommand.run(c)
         case "client": return try ClientCommands.run(c)
         case "audit": return try AuditCommands.run(c)

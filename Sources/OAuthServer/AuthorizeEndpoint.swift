@@ -54,7 +54,7 @@ extension OAuthServer {
     private func show(_ tx: AuthorizationTransaction, _ request: HTTPRequest, cookies: [String: String], setCookies: [String] = [],
                       store: Store) throws -> HTTPResponse {
         guard let user = try signIn(store).currentUser(request, cookies: cookies) else {
-            return Pages.response(Pages.login(tx, issuerHost: issuerHost), cookies: setCookies)
+            return Pages.response(Pages.login(tx, issuerHost: issuerHost, sso: ssoLinks(next: "/oauth/authorize?tx=" + tx.id)), cookies: setCookies)
         }
         return try ConsentStep(server: self, store: store).page(tx, user: user, setCookies: setCookies)
     }
@@ -161,7 +161,7 @@ extension OAuthServer {
         let notice = "Too many failed sign-in attempts. Try again in \(max(1, (wait + 59) / 60)) minute(s)."
         browser.setNotice(tx.id, notice)
         let current = browser.transaction(tx.id, browserCookie: cookies[BrowserState.browserCookie]) ?? tx
-        var r = Pages.response(Pages.login(current, issuerHost: issuerHost), status: 429)
+        var r = Pages.response(Pages.login(current, issuerHost: issuerHost, sso: ssoLinks(next: "/oauth/authorize?tx=" + tx.id)), status: 429)
         r.headers["Retry-After"] = String(wait)
         return r
     }

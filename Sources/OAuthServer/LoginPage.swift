@@ -45,7 +45,8 @@ extension OAuthServer {
             <div class="field"><label for="email">Email</label><input type="email" id="email" name="email" autocomplete="username" required autofocus></div>
             <div class="field"><label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required></div>
             <button type="submit" name="action" value="login">Sign in</button>
-            </form></section>
+            </form>
+            \(ssoLinks(next: next))</section>
             """)
         return SitePage.response(html, status: status, cookies: cookies)
     }

@@ -12,6 +12,9 @@ public final class OAuthServer: Sendable {
     let metadataFetcher: ClientMetadataFetcher
     let registrationLimiter: RateLimiter
     let introspectionLimiter: RateLimiter
+    /// Identity providers' metadata and keys, and the SSO sign-ins in progress.
+    let providers = OIDCProviderClient()
+    let ssoFlows = SSOFlows()
     /// Serialises this server's write transactions: threads of one process queue here instead of in
     /// SQLite's busy handler, whose sleeps (up to 100 ms each) would dominate latency under load.
     private let writeLock = Guarded<Void>()
@@ -47,6 +50,7 @@ public final class OAuthServer: Sendable {
             return discovery()
         }
         if let asset = Stylesheet.asset(path) { return asset }
+        if path.hasPrefix("/login/sso/") { return sso(request) }
         if path == "/login" || path == "/logout" || path == "/account" || path.hasPrefix("/account/") { return site(request) }
         if path == "/admin" || path.hasPrefix("/admin/") { return admin(request) }
         guard path == "/oauth" || path.hasPrefix("/oauth/") else { return nil }
@@ -108,7 +112,7 @@ public final class OAuthServer: Sendable {
     }
 
     /// A page for an unexpected failure: the error goes to the server log, not to the browser.
-    private func failed(_ request: HTTPRequest, _ error: Error) -> HTTPResponse {
+    func failed(_ request: HTTPRequest, _ error: Error) -> HTTPResponse {
         if let refusal = error as? DomainError { return SitePage.refusal(refusal, header: nil) }
         FileHandle.standardError.write(Data("mcpctl serve: \(request.method) \(request.path) failed: \(error)\n".utf8))
         return SitePage.error(status: 500, title: "Something went wrong", message: "The server failed. The error is in the server log.")

@@ -88,7 +88,7 @@ enum Pages {
     }
 
     /// The login form: fields named `email` and `password`, so password managers and automation find them.
-    static func login(_ tx: AuthorizationTransaction, issuerHost: String) -> String {
+    static func login(_ tx: AuthorizationTransaction, issuerHost: String, sso: String = "") -> String {
         page(title: "Sign in", body: """
             <h1>Sign in to mcpctl</h1>
             <p class="muted"><strong>\(escape(tx.request.client.name))</strong> wants to connect to \(escape(tx.request.resource.app))/\(escape(tx.request.resource.env)) on \(escape(issuerHost)).</p>
@@ -99,6 +99,7 @@ enum Pages {
             <label>Password <input type="password" name="password"></label>
             <button type="submit">Sign in</button>
             </form>
+            \(sso)
             """)
     }
 

@@ -52,11 +52,16 @@ struct SignIn {
             return .refused(notice: "Incorrect email or password.")
         }
         try throttle.recordSuccess(user: user, reservation: reservation, address: address, method: "password")
+        return .signedIn(user, sessionCookies: try startSession(user: user, address: address, userAgent: userAgent, cookies: cookies))
+    }
+
+    /// A new browser session for `user` (password or single sign-on): the `Set-Cookie` values that give it.
+    func startSession(user: User, address: String, userAgent: String?, cookies: [String: String]) throws -> [String] {
         // A new session id at every sign-in, so an id planted in the browser beforehand is never promoted.
         try sessions.end(cookie: cookies[configuration.sessionCookieName], by: .account(email: user.email, remoteAddr: address),
                          reason: "replaced at sign-in")
         let started = try sessions.start(userID: user.id, remoteAddr: address, userAgent: userAgent)
-        return .signedIn(user, sessionCookies: [sessionCookie(started.cookie)] + (configuration.isSecure ? [] : [legacyCookieRemoval]))
+        return [sessionCookie(started.cookie)] + (configuration.isSecure ? [] : [legacyCookieRemoval])
     }
 
     /// Why a sign-in failed, for the audit row only (the browser is told the same thing every time).

@@ -320,6 +320,23 @@ public enum Migrations {
         CREATE TRIGGER outside_issuers_policy_delete AFTER DELETE ON outside_issuers BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
         CREATE TRIGGER outside_issuers_policy_update AFTER UPDATE ON outside_issuers BEGIN UPDATE policy_generation SET value = value + 1 WHERE id = 1; END;
         """),
+        // OpenID Connect providers users sign in with. `client_secret_file` is a path: the secret is read
+        // at each token request and never copied here. `allowed_domains` is space-separated.
+        Step(name: "0010_identity_providers", sql: """
+        CREATE TABLE identity_providers (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            issuer TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            client_secret_file TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            groups_claim TEXT,
+            allowed_domains TEXT NOT NULL,
+            create_users INTEGER NOT NULL,
+            trust_email INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store
