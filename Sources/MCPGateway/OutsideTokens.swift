@@ -102,7 +102,7 @@ final class OutsideTokens: Sendable {
             .failure(OutsideRefusal(issuer: issuer.name, reason: reason, failure: failure))
         }
         if let exp = answer["exp"] {
-            guard let seconds = exp.intValue else { return refuse("introspection answer has a malformed exp") }
+            guard let seconds = JWTClaims.numericDate(exp) else { return refuse("introspection answer has a malformed exp") }
             if seconds * 1000 <= now { return refuse("token expired (introspection exp)", .expired) }
         }
         guard JWTClaims.audience(answer["aud"], matchesAnyOf: [resource] + (issuer.audience.map { [$0] } ?? [])) else {

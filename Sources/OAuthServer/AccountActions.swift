@@ -64,7 +64,8 @@ extension OAuthServer {
     private func rotateToken(_ id: String, form: [(name: String, value: String)], visitor: Visitor, store: Store) throws -> HTTPResponse {
         let record = try Tokens(store: store).requireOwned(id, userID: visitor.user.id)
         let grace = try TokenForm.grace(FormFields.value(form, "grace"), max: configuration.maxTokenTTL)
-        let issued = try Tokens(store: store).rotate(record.id, graceSeconds: grace, by: visitor.asAccount)
+        let issued = try Tokens(store: store).rotate(record.id, graceSeconds: grace, maxLifetimeSeconds: configuration.maxTokenTTL,
+                                                     by: visitor.asAccount)
         let old = grace > 0 ? "The old secret stays valid for \(DurationText.format(grace))." : "The old secret no longer works."
         return newSecretPage(issued, title: "Token rotated", visitor: visitor, store: store, extra: old)
     }

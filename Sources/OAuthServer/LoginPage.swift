@@ -4,10 +4,6 @@ import MCPAuth
 /// `/login` and `/logout`: signing in to the account pages with the same form, throttle and session as the
 /// authorization flow, and signing out.
 extension OAuthServer {
-    /// The cookie whose secret the sign-in form's token is derived from (a login CSRF guard: a page of
-    /// another site cannot sign the browser in to the attacker's account).
-    static let loginCookie = "mcpctl_login"
-
     /// Notices a redirect back to the sign-in page may name (never text from the request).
     static let loginNotices = [
         "incorrect": "Incorrect email or password.",
@@ -29,12 +25,12 @@ extension OAuthServer {
     /// The sign-in form; gives the browser its sign-in cookie if it has none yet.
     func loginForm(_ request: HTTPRequest, next: String, notice: String?, status: Int = 200) -> HTTPResponse {
         var cookies: [String] = []
-        var secret = FormFields.cookies(request)[OAuthServer.loginCookie] ?? ""
+        // The cookie whose secret the sign-in form's token is derived from (a login CSRF guard: a page of
+        // another site cannot sign the browser in to the attacker's account).
+        var secret = FormFields.cookies(request)[configuration.loginCookieName] ?? ""
         if secret.utf8.count != 32 || !Base62.isBase62(secret) {
             secret = Base62.random(count: 32)
-            var c = "\(OAuthServer.loginCookie)=\(secret); Path=/login; HttpOnly; SameSite=Lax"
-            if configuration.isSecure { c += "; Secure" }
-            cookies.append(c)
+            cookies.append("\(configuration.loginCookieName)=\(secret); \(configuration.loginCookieAttributes)")
         }
         let html = SitePage.document(title: "Sign in", header: nil, narrow: true, body: """
             <section><h1>Sign in to mcpctl</h1>
@@ -58,7 +54,7 @@ extension OAuthServer {
         }
         let form = request.formFields()
         let next = LocalRedirect.target(FormFields.value(form, "next"))
-        guard CSRF.verify(form, cookieSecret: FormFields.cookies(request)[OAuthServer.loginCookie]) else {
+        guard CSRF.verify(form, cookieSecret: FormFields.cookies(request)[configuration.loginCookieName]) else {
             return SitePage.csrfRefused(header: nil)
         }
         let back = "/login?" + FormURLEncoding.encode([(name: "next", value: next)])

@@ -64,4 +64,11 @@ public struct OAuthConfiguration: Sendable {
     /// The session cookie's name. RFC 6265bis §4.1.3.2: the `__Host-` prefix (on https only, where the
     /// cookie is `Secure`) pins it to this host and `Path=/`, so a sibling domain cannot plant or shadow it.
     var sessionCookieName: String { isSecure ? "__Host-mcpctl_session" : "mcpctl_session" }
+
+    /// The sign-in form's cookie (its secret keys the form token), with the same prefix rule: a cookie a
+    /// sibling domain planted cannot stand in for it, so a login CSRF cannot sign the browser in as someone else.
+    var loginCookieName: String { isSecure ? "__Host-mcpctl_login" : "mcpctl_login" }
+
+    /// The sign-in form cookie's attributes: `__Host-` requires `Path=/` and `Secure`.
+    var loginCookieAttributes: String { isSecure ? "Path=/; HttpOnly; SameSite=Lax; Secure" : "Path=/login; HttpOnly; SameSite=Lax" }
 }

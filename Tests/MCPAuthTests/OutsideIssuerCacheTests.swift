@@ -78,6 +78,23 @@ struct OutsideIssuerCacheTests {
         #expect(IntrospectionCache.key(issuer: "corp", token: "a") != IntrospectionCache.key(issuer: "other", token: "a"))
     }
 
+    @Test("An exp too large to be a date (2^63 - 1, or milliseconds) is malformed: never cached, never a crash")
+    func anOutOfRangeExpIsMalformedNotAnOverflow() throws {
+        let cache = IntrospectionCache()
+        let now: Int64 = 1_800_000_000_000
+        for exp in [Int64.max, Int64.max / 1000 + 1, JWTClaims.latestDate + 1, now, -1] {
+            let key = IntrospectionCache.key(issuer: "corp", token: "t\(exp)")
+            cache.store(key, answer: .object([("active", .bool(true)), ("exp", .int(exp))]), now: now)
+            #expect(cache.answer(key, now: now) == nil, "exp \(exp) was cached")
+        }
+        let expectation = JWTExpectation(issuer: "https://issuer.example", audiences: ["https://mcp.example/mcp/a/prod"])
+        for exp in ["9223372036854775807", "253402300800", "-1"] {
+            let claims = try #require(JWTClaims(json: Array(#"{"iss":"https://issuer.example","aud":"https://mcp.example/mcp/a/prod","exp":\#(exp)}"#.utf8)))
+            #expect(claims.violation(of: expectation, now: 1_800_000_000) == .malformed, "exp \(exp)")
+        }
+        #expect(JWTClaims.numericDate(.int(JWTClaims.latestDate)) == JWTClaims.latestDate)
+    }
+
     @Test("Token scopes come from scope or scp; only read, write and delete count; no claim means read")
     func scopeClaims() {
         #expect(OutsideIdentity.scopes(.object([("scope", .string("read write openid"))])) == [.read, .write])

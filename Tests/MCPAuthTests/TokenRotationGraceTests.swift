@@ -64,4 +64,19 @@ import Testing
         _ = try Tokens(store: f.store).rotate(f.old.record.id, graceSeconds: 0)
         #expect(throws: DomainError.self) { try Tokens(store: f.store).rotate(f.old.record.id, graceSeconds: 60) }
     }
+
+    @Test func aRotationCappedByTheAccountPagesLimitGivesANeverExpiringTokenNoLongerThanTheCap() throws {
+        let f = try Fixture.make(lifetimeSeconds: nil)
+        let cap: Int64 = 7 * 86_400
+        let before = Clock.nowMillis()
+        let new = try Tokens(store: f.store).rotate(f.old.record.id, graceSeconds: 0, maxLifetimeSeconds: cap)
+        let expires = try #require(new.record.expiresAt, "a rotation under a cap must expire")
+        #expect(expires >= before + cap * 1000 && expires <= Clock.nowMillis() + cap * 1000)
+        // A shorter lifetime stays as it was; the CLI (no cap) keeps "never".
+        let short = try Tokens(store: f.store).create(email: "ada@example.com", name: "short", scopes: .all, app: nil, env: nil, lifetimeSeconds: 3_600)
+        let rotatedShort = try Tokens(store: f.store).rotate(short.record.id, graceSeconds: 0, maxLifetimeSeconds: cap)
+        #expect((rotatedShort.record.expiresAt ?? .max) <= Clock.nowMillis() + 3_600_000)
+        let forever = try Tokens(store: f.store).create(email: "ada@example.com", name: "forever", scopes: .all, app: nil, env: nil, lifetimeSeconds: nil)
+        #expect(try Tokens(store: f.store).rotate(forever.record.id, graceSeconds: 0).record.expiresAt == nil)
+    }
 }

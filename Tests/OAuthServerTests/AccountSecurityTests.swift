@@ -130,6 +130,26 @@ import Testing
         #expect(!r.headers.values(for: "Set-Cookie").contains { $0.hasPrefix("mcpctl_session=") })
     }
 
+    /// Login CSRF by a planted cookie: behind https the sign-in form's cookie is `__Host-` prefixed
+    /// (RFC 6265bis §4.1.3.2), so a cookie a sibling domain or a plain-http attacker set, with a form token
+    /// computed from it, signs nobody in.
+    @Test func behindHttpsAPlantedSignInCookieCannotSignTheBrowserIn() throws {
+        let h = try OAuthHarness { $0.publicURL = "https://auth.example.com" }
+        try h.user()
+        let form = try h.get("/login")
+        let cookie = try #require(form.headers.values(for: "Set-Cookie").first { $0.hasPrefix("__Host-mcpctl_login=") })
+        #expect(cookie.contains("Path=/;") && cookie.contains("Secure") && cookie.contains("HttpOnly"))
+        #expect(!form.headers.values(for: "Set-Cookie").contains { $0.hasPrefix("mcpctl_login=") })
+        // The form token is an HMAC of the cookie under a constant anyone can read: whoever sets the cookie can compute it.
+        let planted = String(repeating: "a", count: 32)
+        let forged = Base64URL.encode(HMAC.sha256(key: Array(planted.utf8), message: Array("mcpctl form token v1".utf8)))
+        let r = try h.postForm("/login", [("csrf", forged), ("next", "/account"),
+                                          ("email", "alice@example.com"), ("password", OAuthHarness.password)],
+                               headers: [("Cookie", "mcpctl_login=\(planted)")])
+        #expect(r.status == 403)
+        #expect(!r.headers.values(for: "Set-Cookie").contains { $0.contains("mcpctl_session=") })
+    }
+
     @Test func signOutNeedsTheFormTokenAndThenEndsTheSession() throws {
         let h = try OAuthHarness()
         try h.user()

@@ -102,7 +102,10 @@ public final class IntrospectionCache: Sendable {
     /// Keeps an active answer until min(now + 60 s, exp).
     public func store(_ key: [UInt8], answer: JSON, now: Int64) {
         var until = now + IntrospectionCache.maxAgeMillis
-        if let exp = answer["exp"]?.intValue { until = min(until, exp * 1000) }
+        if let exp = answer["exp"] {
+            guard let seconds = JWTClaims.numericDate(exp) else { return }   // malformed: never cached
+            until = min(until, seconds * 1000)
+        }
         guard until > now else { return }
         entries.withLock { e in
             if e.count >= IntrospectionCache.maxEntries { e = e.filter { $0.value.until > now } }

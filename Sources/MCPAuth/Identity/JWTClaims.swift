@@ -31,11 +31,24 @@ public struct JWTClaims: Sendable {
     /// RFC 7519 §2 NumericDate: seconds since the epoch, possibly fractional (truncated here).
     public func date(_ name: String) -> Int64?? {
         guard let value = json[name] else { return .some(nil) }
+        guard let seconds = JWTClaims.numericDate(value) else { return nil }
+        return .some(seconds)
+    }
+
+    /// The latest NumericDate accepted: the last second of the year 9999. A larger value (an `exp` in
+    /// milliseconds or nanoseconds, or a hostile 2^63 − 1) is malformed rather than a date, so that
+    /// `exp + leeway` and `exp * 1000` can never overflow.
+    public static let latestDate: Int64 = 253_402_300_799
+
+    /// A JSON value as a NumericDate (RFC 7519 §2) in [0, `latestDate`], or nil.
+    public static func numericDate(_ value: JSON) -> Int64? {
+        let seconds: Int64
         switch value {
-        case .int(let i): return .some(i)
-        case .double(let d) where d.isFinite && abs(d) < 9e15: return .some(Int64(d.rounded(.down)))
+        case .int(let i): seconds = i
+        case .double(let d) where d.isFinite && abs(d) < 9e15: seconds = Int64(d.rounded(.down))
         default: return nil
         }
+        return (0...latestDate).contains(seconds) ? seconds : nil
     }
 
     /// The first rule the claims break, or nil when they meet `expectation` at `now` (seconds).

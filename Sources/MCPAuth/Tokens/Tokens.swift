@@ -109,14 +109,17 @@ public struct Tokens: Sendable {
 
     /// Issues a new secret with the same name, scopes, binding and lifetime policy; the old one stays valid
     /// for `graceSeconds` (0: dead at once).
-    public func rotate(_ reference: String, graceSeconds: Int64, by initiator: Initiator = .cli) throws -> Issued {
+    /// `maxLifetimeSeconds` caps the new token's lifetime (a user rotating on their account page gets no
+    /// longer a life than they could create: a token made with no expiry comes back with the cap).
+    public func rotate(_ reference: String, graceSeconds: Int64, maxLifetimeSeconds: Int64? = nil,
+                       by initiator: Initiator = .cli) throws -> Issued {
         try db.write {
             let old = try resolve(reference)
             guard old.kind == .pat else { throw DomainError.invalid("only personal tokens can be rotated; OAuth tokens rotate through refresh") }
             guard old.status() == .active else { throw DomainError.conflict("token \(old.id) is \(old.status().rawValue); create a new one instead") }
             let now = Clock.nowMillis()
             let issued = try insert(kind: .pat, userID: old.userID, clientID: nil, name: old.name, scopes: old.scopes,
-                                    app: old.app, env: old.env, ttlSeconds: old.ttlSeconds, rotatedFrom: old.id,
+                                    app: old.app, env: old.env, ttlSeconds: Tokens.capped(old.ttlSeconds, at: maxLifetimeSeconds), rotatedFrom: old.id,
                                     familyID: nil, parentID: nil, now: now)
             if old.introspection {
                 try db.run("UPDATE tokens SET introspection = 1 WHERE id = ?", [.text(issued.record.id)])
@@ -132,6 +135,12 @@ public struct Tokens: Sendable {
                                      reason: graceSeconds > 0 ? "grace=\(DurationText.format(graceSeconds))" : "grace=0"), to: db)
             return issued
         }
+    }
+
+    /// A lifetime no longer than `cap` (nil lifetime: never expires; nil cap: no limit).
+    static func capped(_ ttl: Int64?, at cap: Int64?) -> Int64? {
+        guard let cap else { return ttl }
+        return min(ttl ?? cap, cap)
     }
 
     /// Revokes tokens named by ID or secret. All references are resolved first: if any is unknown nothing changes.
