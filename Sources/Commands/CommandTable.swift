@@ -217,7 +217,7 @@ public enum CommandTable {
             CommandSpec("doctor", abstract: "Check the store, the public URL, the upstreams and the clock; say what to fix, one line each.",
                         discussion: "Checks the store's permissions, migrations, integrity (PRAGMA quick_check) and audit chain; with --public-url, that the authorization server metadata is reachable through the reverse proxy with an issuer byte-identical to that URL, and the clock skew against its Date header; each HTTP upstream answers initialize and tools/list, and each stdio upstream's command exists. Warnings do not fail it; any failed check exits 1. Read-only: it changes nothing.",
                         options: [OptionSpec("public-url", value: "URL", help: "The URL clients use to reach the server (default: $MCPCTL_PUBLIC_URL); without it the public URL and clock checks are skipped.")],
-                        examples: ["mcpctl doctor --public-url https://mcp.example.com", "mcpctl doctor --json | jq '.[] | select(.status != \"ok\")'"]),
+                        examples: ["mcpctl doctor                                          # exits 1 when any check fails", "mcpctl doctor --json --public-url http://127.0.0.1:8000   # exits 1 when any check fails"]),
             CommandSpec("store", abstract: "Back up and restore the store.", subcommands: [
                 CommandSpec("backup", abstract: "Write a consistent copy of the store to FILE (mode 0600), safe while 'serve' runs.",
                             discussion: "Uses SQLite's online backup, so the copy is one consistent snapshot even while the server writes. Copying or moving the store file by hand while it is in use is not a backup: it can miss or tear the latest changes.",
