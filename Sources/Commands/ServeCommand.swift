@@ -328,10 +328,14 @@ enum ServeCommand {
         return server
     }
 
-    /// Counts a password sign-in on `/login` by its answer: a redirect signed the browser in, 429 was the throttle.
+    /// Counts a password sign-in on `/login` by its answer: 429 is the throttle, a redirect back to the form
+    /// a refused password, any other redirect a signed-in browser (a form refused before any attempt, 400 or
+    /// 403, is not a sign-in).
     static func countSignIn(_ request: HTTPRequest, _ response: HTTPResponse, _ metrics: Metrics) {
         guard metrics.isEnabled, request.method == "POST", request.path == "/login" else { return }
-        metrics.signIn((300..<400).contains(response.status) ? "success" : response.status == 429 ? "throttled" : "failure")
+        if response.status == 429 { return metrics.signIn("throttled") }
+        guard (300..<400).contains(response.status) else { return }
+        metrics.signIn(response.headers["Location"]?.hasPrefix("/login") == true ? "failure" : "success")
     }
 
     /// 503 for every request once the store is lost, /healthz included (so a load balancer takes the server out).

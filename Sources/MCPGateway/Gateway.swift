@@ -360,6 +360,7 @@ public final class Gateway: Sendable {
             event.decision = "deny"
             event.reason = reason
             if event.tokenID == nil, let wait = overLimit(event) {
+                metrics.rateLimited()
                 return Gateway.tooManyRequests(retryAfter: wait)
             }
         }

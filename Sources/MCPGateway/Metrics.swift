@@ -38,6 +38,7 @@ public final class Metrics: Sendable {
         var auditFailures: UInt64 = 0
         var tokenChecks: [String: UInt64] = [:]
         var signIns: [String: UInt64] = [:]
+        var rateLimited: UInt64 = 0
     }
 
     let state = Mutex(State())
@@ -137,6 +138,12 @@ public final class Metrics: Sendable {
         state.withLock { $0.signIns[outcome, default: 0] += 1 }
     }
 
+    /// One MCP request refused with 429 because its address sent too many without a valid credential.
+    public func rateLimited() {
+        guard isEnabled else { return }
+        state.withLock { $0.rateLimited += 1 }
+    }
+
     static func word(_ f: VerificationFailure) -> String {
         switch f {
         case .malformed: "malformed"
@@ -185,6 +192,8 @@ public final class Metrics: Sendable {
         for (k, v) in s.tokenChecks.sorted(by: { $0.key < $1.key }) { out.sample("mcpctl_token_checks_total", [("result", k)], Double(v)) }
         out.family("mcpctl_sign_ins_total", "counter", "Password sign-ins on /login, by outcome (success, failure, throttled).")
         for (k, v) in s.signIns.sorted(by: { $0.key < $1.key }) { out.sample("mcpctl_sign_ins_total", [("outcome", k)], Double(v)) }
+        out.family("mcpctl_rate_limited_total", "counter", "MCP requests refused with 429: too many from one address without a valid credential.")
+        out.sample("mcpctl_rate_limited_total", [], Double(s.rateLimited))
         return out.text
     }
 }

@@ -38,6 +38,18 @@ import Testing
         return Scrape(samples: samples, types: o["types"] as? [String: String] ?? [:], contentType: o["content_type"] as? String ?? "", text: o["text"] as? String ?? "")
     }
 
+    /// One POST /login as a browser sends it (the form's CSRF token and cookie from a GET first), by curl; the status.
+    func signIn(_ h: InteropHarness, _ base: String, _ email: String, _ password: String) throws -> Int {
+        let jar = h.dir.appendingPathComponent("jar-\(UUID().uuidString)").path
+        let r = try h.run("/bin/sh", ["-c", """
+            page=$(curl -s -c "$4" "$0/login")
+            csrf=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\\([^"]*\\)".*/\\1/p' | head -n 1)
+            curl -s -o /dev/null -w '%{http_code}' -b "$4" -c "$4" --data-urlencode "csrf=$csrf" --data-urlencode "email=$1" \\
+                 --data-urlencode "password=$2" --data-urlencode "next=$3" "$0/login"
+            """, base, email, password, "/account", jar])
+        return Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
     @Test func countsParseWithPrometheusAndHoldNoEmailsTokenIdsOrUnknownAppNames() throws {
         let h = InteropHarness()
         try h.mcpctl(["user", "add", "alice@example.com"])
@@ -52,7 +64,18 @@ import Testing
         for _ in 0..<2 { #expect(Self.post(endpoint, body: list, headers: ["Authorization": "Bearer mcp_pat_not-a-real-token"]) == 401) }
         #expect(Self.post(server.url + "/mcp/attacker-chosen-name/x", body: list, headers: ["X-MCPCTL-Email": "alice@example.com"]) == 401)
 
+        // Password sign-ins: one right, two wrong, then wrong ones until the throttle answers 429.
+        try h.addUser("bob@example.com", password: "correct horse battery staple")
+        #expect(try signIn(h, server.url, "bob@example.com", "correct horse battery staple") == 303)
+        var statuses: [Int] = []
+        for _ in 0..<7 { statuses.append(try signIn(h, server.url, "bob@example.com", "wrong password")) }
+        #expect(statuses.contains(429), "\(statuses)")
+
         let s = try scrape(h, "http://127.0.0.1:\(metricsPort)/metrics")
+        #expect(s.value("mcpctl_sign_ins_total", ["outcome": "success"]) == 1)
+        #expect(s.value("mcpctl_sign_ins_total", ["outcome": "failure"]) == Double(statuses.filter { $0 == 303 }.count))
+        #expect(s.value("mcpctl_sign_ins_total", ["outcome": "throttled"]) == Double(statuses.filter { $0 == 429 }.count))
+        #expect(!s.text.contains("bob@example.com"))
         #expect(s.contentType.hasPrefix("text/plain; version=0.0.4"))
         #expect(s.types["mcpctl_requests"] == "counter" && s.types["mcpctl_gateway_overhead_seconds"] == "histogram")
         #expect(s.value("mcpctl_requests_total", ["app": "mcpctl", "env": "local", "decision": "allow", "status": "200"]) == 3)
@@ -71,6 +94,20 @@ import Testing
         // The public listener does not serve it.
         let main = (try? Data(contentsOf: URL(string: server.url + "/metrics")!)) ?? Data()
         #expect(!String(decoding: main, as: UTF8.self).contains("mcpctl_requests_total"))
+        h.stop(server.process)
+    }
+
+    @Test func requestsOverTheUnauthenticatedAllowanceAreCountedAsRateLimited() throws {
+        let h = InteropHarness()
+        try h.mcpctl(["init"])
+        let metricsPort = InteropHarness.freePort()
+        let server = try h.startServer(["--metrics-listen", "127.0.0.1:\(metricsPort)", "--unauthenticated-rate", "2"])
+        let list = #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#
+        let statuses = (0..<5).map { _ in Self.post(server.url + "/mcp/mcpctl/local", body: list) ?? -1 }
+        #expect(statuses.filter { $0 == 429 }.count >= 1, "\(statuses)")
+        let s = try scrape(h, "http://127.0.0.1:\(metricsPort)/metrics")
+        #expect(s.value("mcpctl_rate_limited_total") == Double(statuses.filter { $0 == 429 }.count))
+        #expect(s.value("mcpctl_requests_total", ["decision": "deny", "status": "401"]) == Double(statuses.filter { $0 == 401 }.count))
         h.stop(server.process)
     }
 }
