@@ -110,4 +110,22 @@ import Testing
         #expect(s.value("mcpctl_requests_total", ["decision": "deny", "status": "401"]) == Double(statuses.filter { $0 == 401 }.count))
         h.stop(server.process)
     }
+
+    @Test func anUnreachableUpstreamIsCountedAsAnUpstreamError() throws {
+        let h = InteropHarness()
+        try h.mcpctl(["user", "add", "alice@example.com"])
+        try h.mcpctl(["app", "add", "notes", "--env", "prod", "--upstream", "http://127.0.0.1:\(InteropHarness.freePort())/mcp"])
+        try h.mcpctl(["grant", "add", "alice@example.com", "--app", "notes", "--env", "prod", "--role", "viewer"])
+        let token = try h.mcpctl(["token", "create", "--email", "alice@example.com"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let metricsPort = InteropHarness.freePort()
+        let server = try h.startServer(["--metrics-listen", "127.0.0.1:\(metricsPort)"])
+        let status = Self.post(server.url + "/mcp/notes/prod", body: #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+                               headers: ["Authorization": "Bearer \(token)"])
+        #expect(status == 502, "\(String(describing: status))")
+        let s = try scrape(h, "http://127.0.0.1:\(metricsPort)/metrics")
+        #expect(s.value("mcpctl_upstream_errors_total", ["app": "notes", "env": "prod"]) == 1)
+        #expect(s.value("mcpctl_upstream_duration_seconds_count", ["app": "notes", "env": "prod"]) == 1)
+        #expect(s.value("mcpctl_requests_total", ["app": "notes", "env": "prod", "status": "502"]) == 1)
+        h.stop(server.process)
+    }
 }
