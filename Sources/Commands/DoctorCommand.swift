@@ -163,11 +163,11 @@ enum DoctorCommand {
         let bytes = try response.readAll(limit: 8 << 20)
         guard (200...299).contains(response.status) else { throw UpstreamProblem(description: "HTTP \(response.status)") }
         if let s = response.headers["Mcp-Session-Id"] { session = s }
-        var text = String(decoding: bytes, as: UTF8.self)
-        if response.headers["Content-Type"]?.hasPrefix("text/event-stream") == true {
-            text = text.split(separator: "\n").first { $0.hasPrefix("data:") }.map { String($0.dropFirst(5)) } ?? ""
-        }
-        return text.isEmpty ? nil : try? JSON.parse(text)
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard response.headers["Content-Type"]?.hasPrefix("text/event-stream") == true else { return try? JSON.parse(text) }
+        // Server-Sent Events: the answer is the data line holding a result or an error (a priming event is empty).
+        let data = text.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("data:") }.map { $0.dropFirst(5).drop { $0 == " " } }
+        return data.lazy.compactMap { try? JSON.parse(String($0)) }.first { $0["result"] != nil || $0["error"] != nil }
     }
 
     static func stdioUpstream(_ where_: String, _ commandJSON: String) -> Check {
@@ -180,7 +180,66 @@ enum DoctorCommand {
         guard paths.contains(where: { access($0, X_OK) == 0 }) else {
             return Check(name: name, status: .fail, detail: "command \(program) not found or not executable", fix: "install it, or give its full path with 'mcpctl app add … --command'")
         }
-        return Check(name: name, status: .ok, detail: "command \(program) found (stdio upstreams start per session; tools are listed then)")
+        do {
+            let count = try stdioToolCount(argv)
+            return Check(name: name, status: .ok, detail: "command \(program) started, \(count) tools listed")
+        } catch {
+            return Check(name: name, status: .fail, detail: "command \(program): \(error)", fix: "run the command by hand and read what it prints on stderr")
+        }
+    }
+
+    /// Starts a stdio MCP server as the gateway does (through env(1), with this environment), asks for its
+    /// tools after the handshake, and stops it; at most 15 seconds.
+    static func stdioToolCount(_ argv: [String]) throws -> Int {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { stop(p, input: input) }
+        let messages = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"mcpctl-doctor","version":"1"}}}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+        ]
+        input.fileHandleForWriting.write(Data((messages.joined(separator: "\n") + "\n").utf8))
+        final class Answer: @unchecked Sendable { var tools: Int? }
+        let answer = Answer()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            var buffer = Data()
+            while case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {
+                buffer.append(chunk)
+                while let nl = buffer.firstIndex(of: 10) {
+                    let line = buffer[buffer.startIndex..<nl]
+                    buffer.removeSubrange(buffer.startIndex...nl)
+                    if let m = try? JSON.parse(Array(line)), m["id"] == .int(2) {
+                        answer.tools = m["result"]?["tools"]?.arrayValue?.count ?? -1
+                        done.signal()
+                        return
+                    }
+                }
+            }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 15) == .success else { throw UpstreamProblem(description: "no answer to tools/list within 15 s") }
+        guard let tools = answer.tools else { throw UpstreamProblem(description: "exited before answering tools/list") }
+        guard tools >= 0 else { throw UpstreamProblem(description: "answered tools/list without a tool list") }
+        return tools
+    }
+
+    /// Closes the server's input (the MCP stdio transport's way to end it), then SIGTERM, then SIGKILL.
+    static func stop(_ p: Process, input: Pipe) {
+        try? input.fileHandleForWriting.close()
+        for (signal, wait) in [(Int32(0), 2.0), (SIGTERM, 2.0), (SIGKILL, 5.0)] {
+            if signal != 0, p.isRunning { kill(p.processIdentifier, signal) }
+            let deadline = Date().addingTimeInterval(wait)
+            while p.isRunning && Date() < deadline { usleep(20_000) }
+        }
+        if !p.isRunning { p.waitUntilExit() }
     }
 
     /// Upstream credential references exist only in stores whose schema has them.

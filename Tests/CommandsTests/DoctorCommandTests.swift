@@ -81,6 +81,44 @@ import Testing
         #expect(down.status == 1 && down.stdout.contains("FAIL  public url"))
     }
 
+    /// The MCP Python SDK's FastMCP server from Tests/Interop, over stdio and over Streamable HTTP (SSE answers).
+    @Test func upstreamsThatAnswerListTheirTools() throws {
+        let python = CLIHarness.packageRoot.appendingPathComponent(".venv-mcp1/bin/python").path
+        let script = CLIHarness.packageRoot.appendingPathComponent("Tests/Interop/upstream_server.py").path
+        try #require(FileManager.default.isExecutableFile(atPath: python), "missing \(python): run .ci/setup-python")
+        let h = CLIHarness()
+        try h.ok(["app", "add", "notes", "--env", "stdio", "--command", "\(python) \(script) --transport stdio"])
+        let port = Self.freePort()
+        let upstream = Process()
+        upstream.executableURL = URL(fileURLWithPath: python)
+        upstream.arguments = [script, "--transport", "http", "--port", String(port)]
+        upstream.standardInput = FileHandle.nullDevice
+        upstream.standardOutput = FileHandle.nullDevice
+        upstream.standardError = FileHandle.nullDevice
+        try upstream.run()
+        defer { kill(upstream.processIdentifier, SIGKILL); upstream.waitUntilExit() }
+        var waited = 0.0
+        while !Self.accepts(port: port) && waited < 30 { Thread.sleep(forTimeInterval: 0.1); waited += 0.1 }
+        try h.ok(["app", "add", "notes", "--env", "http", "--upstream", "http://127.0.0.1:\(port)/mcp"])
+        let r = try h.run(["doctor", "--json"])
+        let c = try checks(r)
+        #expect(r.status == 0, "\(r.stdout)")
+        for env in ["stdio", "http"] {
+            #expect(c["upstream notes/\(env)"]?["status"] as? String == "ok", "\(c["upstream notes/\(env)"] ?? [:])")
+            #expect((c["upstream notes/\(env)"]?["detail"] as? String)?.contains(" tools listed") == true)
+        }
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+
     static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
