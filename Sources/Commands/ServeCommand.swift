@@ -181,7 +181,7 @@ enum ServeCommand {
     /// `--audit-forward URL` with its `--audit-forward-header NAME=env:VAR` fields. Header values come only from
     /// the environment (a command line is visible to every local user) and are never printed.
     static func auditForwardSettings(_ c: Context) throws -> AuditForwarder.Configuration? {
-        let specs = c.parsed.values("audit-forward-header")
+        let specs = list(c, "audit-forward-header")
         guard let text = value(c, "audit-forward") else {
             if !specs.isEmpty { throw CommandUsageError(message: "'--audit-forward-header' needs '--audit-forward URL'") }
             return nil

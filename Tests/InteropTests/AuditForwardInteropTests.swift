@@ -104,6 +104,11 @@ import Testing
         #expect(unset.status == 1 && unset.stderr.contains("MCPCTL_TEST_UNSET_VARIABLE"))
         let badURL = try h.run(InteropHarness.binary, ["serve", "--audit-forward", "ftp://example.com/"])
         #expect(badURL.status == 64)
+        // The same from the environment, as a systemd EnvironmentFile sets them.
+        h.environment["MCPCTL_AUDIT_FORWARD"] = "http://127.0.0.1:9/x"
+        h.environment["MCPCTL_AUDIT_FORWARD_HEADER"] = "Authorization=env:MCPCTL_TEST_UNSET_VARIABLE"
+        let fromEnvironment = try h.run(InteropHarness.binary, ["serve"])
+        #expect(fromEnvironment.status == 1 && fromEnvironment.stderr.contains("MCPCTL_TEST_UNSET_VARIABLE"))
     }
 
     @Test func requestsAreAnsweredAndAuditedWhileTheCollectorIsDown() throws {
