@@ -37,7 +37,7 @@ _mcpctl_spec() {
     cmds=() opts=() value_opts=()
     case "$1" in
         '')
-            cmds=(init user app tool group issuer idp grant can-i token client audit serve store completion help)
+            cmds=(init user app tool group issuer idp grant can-i token client audit serve doctor store completion help)
             ;;
         'user')
             cmds=(add list show disable enable remove passwd)
@@ -168,8 +168,8 @@ _mcpctl_spec() {
             value_opts=(--since --until --source --email --client --token --app --env --tool --action --decision --limit)
             ;;
         'audit tail')
-            opts=(--follow -f --lines -n --since --until --source --email --client --token --app --env --tool --action --decision)
-            value_opts=(--lines -n --since --until --source --email --client --token --app --env --tool --action --decision)
+            opts=(--follow -f --lines -n --format --since --until --source --email --client --token --app --env --tool --action --decision)
+            value_opts=(--lines -n --format --since --until --source --email --client --token --app --env --tool --action --decision)
             ;;
         'audit export')
             opts=(--format --since --until --source --email --client --token --app --env --tool --action --decision)
@@ -184,8 +184,12 @@ _mcpctl_spec() {
             value_opts=(--before)
             ;;
         'serve')
-            opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --no-self-service-tokens --quickstart --email --tool-approval --audit-sync)
-            value_opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --tool-approval --audit-sync)
+            opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --insecure-http --unauthenticated-introspection --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --no-self-service-tokens --quickstart --email --tool-approval --audit-sync --audit-forward --metrics-listen --audit-forward-header)
+            value_opts=(--listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --tool-approval --audit-sync --audit-forward --metrics-listen --audit-forward-header)
+            ;;
+        'doctor')
+            opts=(--public-url)
+            value_opts=(--public-url)
             ;;
         'store')
             cmds=(backup restore)
@@ -227,6 +231,9 @@ _mcpctl_value() {
             ;;
         'audit list|--decision')
             _mcpctl_add "$3" allow deny
+            ;;
+        'audit tail|--format')
+            _mcpctl_add "$3" text jsonl
             ;;
         'audit tail|--source')
             _mcpctl_add "$3" cli mcp oauth account admin sso

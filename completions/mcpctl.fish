@@ -5,7 +5,7 @@
 function __mcpctl_subcommands --argument-names cmdpath --description 'Print the subcommands of a command path'
     switch $cmdpath
         case ''
-            printf '%s\n' init user app tool group issuer idp grant can-i token client audit serve store completion help
+            printf '%s\n' init user app tool group issuer idp grant can-i token client audit serve doctor store completion help
         case 'user'
             printf '%s\n' add list show disable enable remove passwd
         case 'app'
@@ -82,7 +82,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit list'
             printf '%s\n' --since --until --source --email --client --token --app --env --tool --action --decision --limit
         case 'audit tail'
-            printf '%s\n' --lines -n --since --until --source --email --client --token --app --env --tool --action --decision
+            printf '%s\n' --lines -n --format --since --until --source --email --client --token --app --env --tool --action --decision
         case 'audit export'
             printf '%s\n' --format --since --until --source --email --client --token --app --env --tool --action --decision
         case 'audit verify'
@@ -90,7 +90,9 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --tool-approval --audit-sync
+            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --tool-approval --audit-sync --audit-forward --metrics-listen --audit-forward-header
+        case 'doctor'
+            printf '%s\n' --public-url
     end
     printf '%s\n' --db
 end
@@ -181,6 +183,7 @@ complete -c mcpctl -n "__mcpctl_at '' 0" -a 'token' -d 'Manage personal access t
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'audit' -d 'Query, export and verify the audit log.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'serve' -d 'Run the OAuth 2.1 authorization server and the MCP gateway.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'doctor' -d 'Check the store, the public URL, the upstreams and the clock; say what to fix, one line each.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'store' -d 'Back up and restore the store.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'completion' -d 'Print a shell completion script.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'help' -d 'Show subcommand help information.'
@@ -398,6 +401,7 @@ complete -c mcpctl -n "__mcpctl_at 'audit list'" -l limit -x -d 'At most N event
 # mcpctl audit tail
 complete -c mcpctl -n "__mcpctl_at 'audit tail'" -s f -l follow -d 'Keep printing new events as they are written, by any process.'
 complete -c mcpctl -n "__mcpctl_at 'audit tail'" -s n -l lines -x -d 'How many of the latest events to print first (default: 10).'
+complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l format -x -a 'text jsonl' -d 'text (default): one table line per event. jsonl: every event, those printed first too, as one JSON object per line with the keys of \'audit list --json\', for pipes into a SIEM.'
 complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l since -x -d 'Only events at or after WHEN: a duration like 30m, 24h, 90d ago, or an RFC 3339 time.'
 complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l until -x -d 'Only events before WHEN: a duration like 30m, 24h, 90d ago, or an RFC 3339 time.'
 complete -c mcpctl -n "__mcpctl_at 'audit tail'" -l source -x -a 'cli mcp oauth account admin sso' -d 'Only events from cli, mcp, oauth, account, admin or sso.'
@@ -456,6 +460,12 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l quickstart -d 'First create (or r
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l email -x -d 'With --quickstart: the user to set up (default: admin@localhost).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l tool-approval -x -a 'changed new off' -d 'Which tools wait for \'mcpctl tool approve\': changed (default: a tool is trusted when first seen, and held when its definition later changes), new (also every tool never seen before; tools already pinned stay approved) or off (no pinning).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-sync -x -a 'full normal' -d 'full (default): every acknowledged request\'s audit row is synced to disk before the answer (one sync per group commit), surviving power loss and a file system going read-only. normal: rows survive a crash of the server but the last ones before a power loss or OS failure can be lost, while the requests were answered.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-forward -x -d 'Also ship every audit event (all sources) to this SIEM collector: JSON arrays of events as \'audit list --json\' prints them, POSTed in batches, oldest first. Non-2xx answers and connection errors are retried with backoff (0.5s doubling to 30s); the last acknowledged event is kept in the store, so a restart resumes there (at most the batch in flight is sent twice). The first run starts with the oldest event. Requests are never held up by it.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l metrics-listen -x -d 'Also serve GET /metrics (Prometheus text format) on this second address, e.g. 127.0.0.1:9464; off by default. Labels carry app and environment names known to the store (others count as "unknown"), decisions and statuses; never emails or token ids.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-forward-header -x -d 'A header for --audit-forward requests (e.g. Authorization=env:SIEM_TOKEN) whose value is read from environment variable VAR when the server starts; never logged (repeatable).'
+
+# mcpctl doctor
+complete -c mcpctl -n "__mcpctl_at 'doctor'" -l public-url -x -d 'The URL clients use to reach the server (default: $MCPCTL_PUBLIC_URL); without it the public URL and clock checks are skipped.'
 
 # mcpctl store
 complete -c mcpctl -n "__mcpctl_at 'store' 0" -a 'backup' -d 'Write a consistent copy of the store to FILE (mode 0600), safe while \'serve\' runs.'
@@ -486,6 +496,7 @@ complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'token' -d 'Manage personal acce
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'client' -d 'Manage OAuth clients (connected applications).'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'audit' -d 'Query, export and verify the audit log.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'serve' -d 'Run the OAuth 2.1 authorization server and the MCP gateway.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'doctor' -d 'Check the store, the public URL, the upstreams and the clock; say what to fix, one line each.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'store' -d 'Back up and restore the store.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'completion' -d 'Print a shell completion script.'
 complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'add' -d 'Add a user.'

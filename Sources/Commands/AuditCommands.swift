@@ -106,8 +106,9 @@ enum AuditCommands {
         let latest = try AuditQuery.list(f, limit: n, db: store.db).reversed()
         let headSeq = try AuditLog.head(store.db).seq
         var last = latest.last?.seq ?? headSeq
+        let jsonLines = try tailFormat(c) == "jsonl" || c.json
         func emit(_ r: AuditRecord) {
-            if c.json { Output.write(Output.json(r.json) + "\n") } else { c.out.line(row(r).joined(separator: "  ")) }
+            if jsonLines { Output.write(Output.json(r.json) + "\n") } else { c.out.line(row(r).joined(separator: "  ")) }
         }
         latest.forEach(emit)
         guard c.flag("follow") else { return ExitCode.success }
@@ -120,6 +121,13 @@ enum AuditCommands {
             f.afterSeq = last
             try AuditQuery.stream(f, db: store.db) { r in emit(r); last = r.seq }
         }
+    }
+
+    /// `tail --format`: `text` (the table's columns, default) or `jsonl` (one `audit list --json` object per line).
+    static func tailFormat(_ c: Context) throws -> String {
+        let format = c.option("format") ?? "text"
+        guard format == "text" || format == "jsonl" else { throw CommandUsageError(message: "Invalid format '\(format)': use text or jsonl") }
+        return format
     }
 
     static func export(_ c: Context, _ store: Store) throws -> Int32 {

@@ -143,6 +143,7 @@ public enum CLI {
         case "client": return try ClientCommands.run(c)
         case "audit": return try AuditCommands.run(c)
         case "serve": return try ServeCommand.run(c)
+        case "doctor": return try DoctorCommand.run(c)
         case "store": return try StoreCommands.run(c)
         case "completion": return try CompletionCommand.run(c)
         default: throw CommandUsageError(message: "Unknown command '\(c.parsed.path.joined(separator: " "))'")

@@ -63,6 +63,8 @@ enum ServeCommand {
         var maxTokenTTL: Int64 = Tokens.defaultLifetimeSeconds
         var selfServiceTokens = true
         var toolApproval = ToolApproval.changed
+        var auditForward: AuditForwarder.Configuration?
+        var metricsListen: (host: String, port: Int)?
     }
 
     static func value(_ c: Context, _ name: String) -> String? {
@@ -169,7 +171,46 @@ enum ServeCommand {
         }
         if flag(c, "quickstart") { s.quickstartEmail = value(c, "email") ?? "admin@localhost" }
         try accountSettings(c, &s)
+        s.auditForward = try auditForwardSettings(c)
+        if let v = value(c, "metrics-listen") {
+            guard let colon = v.lastIndex(of: ":"), let port = Int(v[v.index(after: colon)...]), (0...65535).contains(port) else {
+                throw CommandUsageError(message: "Invalid '--metrics-listen' value '\(v)': use HOST:PORT, e.g. 127.0.0.1:9464")
+            }
+            var host = String(v[..<colon])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            s.metricsListen = (host.isEmpty || host == "localhost" ? "127.0.0.1" : host, port)
+        }
         return s
+    }
+
+    /// `--audit-forward URL` with its `--audit-forward-header NAME=env:VAR` fields. Header values come only from
+    /// the environment (a command line is visible to every local user) and are never printed.
+    static func auditForwardSettings(_ c: Context) throws -> AuditForwarder.Configuration? {
+        let specs = list(c, "audit-forward-header")
+        guard let text = value(c, "audit-forward") else {
+            if !specs.isEmpty { throw CommandUsageError(message: "'--audit-forward-header' needs '--audit-forward URL'") }
+            return nil
+        }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
+            throw CommandUsageError(message: "Invalid '--audit-forward' '\(text)': use the http(s) URL of the SIEM's collector")
+        }
+        var headers = HTTPHeaders()
+        for spec in specs {
+            guard let eq = spec.firstIndex(of: "="), spec[spec.index(after: eq)...].hasPrefix("env:") else {
+                throw CommandUsageError(message: "Invalid '--audit-forward-header': use NAME=env:VAR, naming the environment variable that holds the value")
+            }
+            let name = String(spec[..<eq])
+            let variable = String(spec[spec.index(eq, offsetBy: 5)...])
+            guard HTTPHeaders.isValidName(name) else { throw CommandUsageError(message: "Invalid header name '\(name)' in '--audit-forward-header'") }
+            guard let v = c.environment[variable], !v.isEmpty else {
+                throw CommandFailure(message: "'--audit-forward-header \(name)': the environment variable \(variable.isEmpty ? "(none)" : variable) is not set", code: ExitCode.failure)
+            }
+            guard HTTPHeaders.isValidValue(v) else {
+                throw CommandFailure(message: "'--audit-forward-header \(name)': the value of \(variable) holds control characters", code: ExitCode.failure)
+            }
+            headers.add(name, v)
+        }
+        return AuditForwarder.Configuration(url: url, headers: headers)
     }
 
     /// The account pages' options: browser session limits and self-service tokens.
@@ -219,6 +260,8 @@ enum ServeCommand {
         gc.upstreamCredentials = try upstreamCredentials(store: store, environment: c.environment, log: log)
         let gateway = try Gateway(pool: pool, configuration: gc, audit: audit, verifier: TokenVerifier(lastUsed: lastUsed), log: log)
         let oauth = OAuthWiring.make(pool: pool, settings: s)
+        let forwarder = s.auditForward.map { AuditForwarder(storePath: store.path, configuration: $0, log: log) }
+        forwarder?.start()
 
         var hc = HTTPServerConfiguration(host: s.host, port: s.port)
         hc.maxBodyBytes = s.maxBody
@@ -238,19 +281,22 @@ enum ServeCommand {
                 return r
             }
             if let r = gateway.handle(request) { return r }
-            if let r = oauth?(request) { return r }
+            if let r = oauth?(request) { countSignIn(request, r, gateway.metrics); return r }
             return HTTPResponse.json(Array(#"{"error":"not_found"}"#.utf8), status: 404)
         }
         let port: Int
         do { port = try server.start() } catch {
             throw CommandFailure(message: "cannot listen on \(s.host):\(s.port): \(error)", code: ExitCode.failure)
         }
+        let metricsServer = try s.metricsListen.map { try startMetrics(on: $0, gateway.metrics, pool: pool, log: log) }
         SignalWatcher.onTermination { signal in
             log.info("signal \(signal): finishing in-flight requests")
+            metricsServer?.shutdown(gracePeriod: 1)
             server.shutdown(gracePeriod: 10)
         }
         log.write(.info, [("msg", "listening"), ("address", "\(s.host):\(port)"), ("public_url", s.publicURL), ("store", store.path)])
         server.waitUntilStopped()
+        forwarder?.stop()
         gateway.close()
         if pool.identity.check() != .intact {
             // Closing the connections would checkpoint and delete "-wal"/"-shm" files by name, and those names
@@ -291,6 +337,41 @@ enum ServeCommand {
 
     /// Keeps the SIGHUP source alive for the life of the process.
     private static let hangupSource = Guarded<(any DispatchSourceSignal)?>(nil)
+
+    /// A second listener that answers only `GET /metrics` (Prometheus text format 0.0.4), so the gateway's
+    /// public address never exposes it. The names the store knows are re-read every 2 seconds for labels.
+    static func startMetrics(on address: (host: String, port: Int), _ metrics: Metrics, pool: StorePool, log: RequestLog) throws -> HTTPServer {
+        metrics.enable()
+        let refresh: @Sendable () -> Void = { do { try pool.with { try metrics.refreshKnownEnvironments($0) } } catch { log.warn("metrics: cannot read app names: \(error)") } }
+        refresh()
+        let refresher = Thread { while true { Thread.sleep(forTimeInterval: 2); refresh() } }
+        refresher.name = "metrics-names"
+        refresher.start()
+        let server = HTTPServer(configuration: HTTPServerConfiguration(host: address.host, port: address.port)) { request in
+            guard request.path == "/metrics" else { return HTTPResponse.json(Array(#"{"error":"not_found"}"#.utf8), status: 404) }
+            guard request.method == "GET" || request.method == "HEAD" else { return HTTPResponse(status: 405) }
+            var h = HTTPHeaders()
+            h["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
+            h["Cache-Control"] = "no-store"
+            return HTTPResponse(status: 200, headers: h, body: .bytes(Array(metrics.render().utf8)))
+        }
+        let port: Int
+        do { port = try server.start() } catch {
+            throw CommandFailure(message: "cannot listen on \(address.host):\(address.port) for --metrics-listen: \(error)", code: ExitCode.failure)
+        }
+        log.write(.info, [("msg", "metrics listening"), ("address", "\(address.host):\(port)")])
+        return server
+    }
+
+    /// Counts a password sign-in on `/login` by its answer: 429 is the throttle, a redirect back to the form
+    /// a refused password, any other redirect a signed-in browser (a form refused before any attempt, 400 or
+    /// 403, is not a sign-in).
+    static func countSignIn(_ request: HTTPRequest, _ response: HTTPResponse, _ metrics: Metrics) {
+        guard metrics.isEnabled, request.method == "POST", request.path == "/login" else { return }
+        if response.status == 429 { return metrics.signIn("throttled") }
+        guard (300..<400).contains(response.status) else { return }
+        metrics.signIn(response.headers["Location"]?.hasPrefix("/login") == true ? "failure" : "success")
+    }
 
     /// 503 for every request once the store is lost, /healthz included (so a load balancer takes the server out).
     static func storeLostResponse(_ state: StoreIdentity.State) -> HTTPResponse? {

@@ -27,6 +27,7 @@ public final class Gateway: Sendable {
     let heldTools = HeldTools()
     /// The per-store key of the tool-argument digests, with its HMAC pads compressed once.
     let argumentKey: HMACSHA256Key
+    public let metrics = Metrics()
 
     public init(pool: StorePool, configuration: GatewayConfiguration, audit: AuditWriter, verifier: TokenVerifier, log: RequestLog) throws {
         self.pool = pool
@@ -144,6 +145,7 @@ public final class Gateway: Sendable {
     struct Record {
         var event: AuditEvent
         let started: Date
+        var upstreamSeconds: Double?
     }
 
     // MARK: The request pipeline
@@ -170,7 +172,7 @@ public final class Gateway: Sendable {
             record.event.reason = decision.reason
             let call = upstreamCall(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
                                     environment: environment, decision: decision)
-            let outcome = try route(call)
+            let outcome = try metrics.upstream(app: app, env: env, seconds: &record.upstreamSeconds, status: { $0.response.status }) { try route(call) }
             if let reason = outcome.reason { record.event.reason = reason }
             return finish(record, outcome.response)
         } catch let refusal as GatewayRefusal {
@@ -237,7 +239,9 @@ public final class Gateway: Sendable {
     /// not authorized: it is refused once its sender is known).
     func verify(_ credentials: PresentedCredentials, envelope: Envelope, app: String, env: String) throws -> AccessCheck.Verdict {
         do {
-            return try check.verdict(credentials, app: app, env: env, need: envelope.parseError == nil ? .message(envelope.message) : .none)
+            let verdict = try check.verdict(credentials, app: app, env: env, need: envelope.parseError == nil ? .message(envelope.message) : .none)
+            metrics.tokenCheck(verdict.verified)
+            return verdict
         } catch {
             log.error("store error during verification: \(error)")
             throw GatewayRefusal.unavailable()
@@ -358,13 +362,15 @@ public final class Gateway: Sendable {
             event.decision = .deny
             event.reason = reason
             if event.tokenID == nil, let wait = overLimit(event) {
+                metrics.rateLimited()
                 return Gateway.tooManyRequests(retryAfter: wait)
             }
         }
         if event.decision == nil { event.decision = .allow }
         event.status = response.status
         event.durationMs = (Date().timeIntervalSince(record.started) * 1_000_000).rounded() / 1000
-        let written = audit.write(event)
+        let written = metrics.auditCommit { audit.write(event) }
+        metrics.request(event, status: written ? response.status : 503, upstreamSeconds: record.upstreamSeconds)
         if log.level >= .info {  // the fields are not even built when the line would be dropped
             log.write(.info, [
                 ("msg", "request"), ("remote", event.remoteAddr), ("app", event.app), ("env", event.env), ("method", event.method ?? event.action),

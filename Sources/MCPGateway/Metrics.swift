@@ -1,0 +1,235 @@
+import Foundation
+import MCPAuth
+import Synchronization
+
+/// The gateway's counters and histograms, rendered as Prometheus text (exposition format 0.0.4) for
+/// `GET /metrics`. Labels hold only bounded values: app and environment names the store knows (any other
+/// name counts as "unknown"), decisions, HTTP statuses and fixed reason words; never an email or token id.
+public final class Metrics: Sendable {
+    /// A cumulative histogram over fixed bucket bounds, in seconds.
+    struct Histogram: Sendable {
+        static let bounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+        var counts = [UInt64](repeating: 0, count: Histogram.bounds.count)
+        var sum = 0.0
+        var count: UInt64 = 0
+
+        mutating func observe(_ seconds: Double) {
+            let v = max(0, seconds)
+            if let i = Histogram.bounds.firstIndex(where: { v <= $0 }) { counts[i] += 1 }
+            sum += v
+            count += 1
+        }
+    }
+
+    struct RequestKey: Hashable, Sendable {
+        let app: String, env: String, decision: String, status: Int
+    }
+
+    struct EnvironmentKey: Hashable, Sendable {
+        let app: String, env: String
+    }
+
+    struct State: Sendable {
+        var requests: [RequestKey: UInt64] = [:]
+        var overhead = Histogram()
+        var upstream: [EnvironmentKey: Histogram] = [:]
+        var upstreamErrors: [EnvironmentKey: [String: UInt64]] = [:]
+        var auditCommit = Histogram()
+        var auditFailures: UInt64 = 0
+        var tokenChecks: [String: UInt64] = [:]
+        var signIns: [String: UInt64] = [:]
+        var rateLimited: UInt64 = 0
+    }
+
+    let state = Guarded(State())
+    let known = Guarded(Set<EnvironmentKey>())
+    let auditWaiting = Atomic<Int>(0)
+    let enabled = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Turns counting on (it costs one atomic load per hook while off).
+    public func enable() { enabled.store(true, ordering: .relaxed) }
+
+    public var isEnabled: Bool { enabled.load(ordering: .relaxed) }
+
+    /// The app/environment pairs the store holds: only these names appear as label values.
+    public func setKnownEnvironments(_ pairs: [(app: String, env: String)]) {
+        let set = Set(pairs.map { EnvironmentKey(app: $0.app, env: $0.env) })
+        known.withLock { $0 = set }
+    }
+
+    /// Reads the known app/environment pairs from the store.
+    public func refreshKnownEnvironments(_ store: Store) throws {
+        let rows = try store.db.query("SELECT a.name AS app, e.name AS env FROM environments e JOIN apps a ON a.id = e.app_id")
+        setKnownEnvironments(rows.map { ($0.string("app") ?? "", $0.string("env") ?? "") })
+    }
+
+    func label(_ app: String?, _ env: String?) -> EnvironmentKey {
+        let key = EnvironmentKey(app: app ?? "", env: env ?? "")
+        return known.withLock { $0.contains(key) } ? key : EnvironmentKey(app: "unknown", env: "unknown")
+    }
+
+    // MARK: Hooks
+
+    /// One answered MCP request: its audit event, the status sent, and the seconds spent waiting on the upstream.
+    public func request(_ event: AuditEvent, status: Int, upstreamSeconds: Double?) {
+        guard isEnabled else { return }
+        let where_ = label(event.app, event.env)
+        let key = RequestKey(app: where_.app, env: where_.env, decision: event.decision == .allow ? "allow" : "deny", status: status)
+        let total = (event.durationMs ?? 0) / 1000
+        state.withLock { s in
+            s.requests[key, default: 0] += 1
+            s.overhead.observe(total - (upstreamSeconds ?? 0))
+            if let upstreamSeconds { s.upstream[where_, default: Histogram()].observe(upstreamSeconds) }
+        }
+    }
+
+    /// Times an upstream call into `seconds`; answers of 5xx and errors thrown count as upstream errors
+    /// (by status, or "refused" for an error the gateway answered itself).
+    public func upstream<T>(app: String, env: String, seconds: inout Double?, status: (T) -> Int, _ call: () throws -> T) rethrows -> T {
+        let started = ContinuousClock.now
+        defer { seconds = Metrics.seconds(since: started) }
+        do {
+            let result = try call()
+            if isEnabled, status(result) >= 500 { upstreamError(app, env, kind: String(status(result))) }
+            return result
+        } catch {
+            let ownRefusal = (error as? GatewayRefusal).map { $0.response.status < 500 } ?? false
+            if isEnabled, !ownRefusal { upstreamError(app, env, kind: "refused") }
+            throw error
+        }
+    }
+
+    func upstreamError(_ app: String, _ env: String, kind: String) {
+        let where_ = label(app, env)
+        state.withLock { $0.upstreamErrors[where_, default: [:]][kind, default: 0] += 1 }
+    }
+
+    /// Times one audit commit as the request waits for it; the number waiting at once is the queue depth.
+    public func auditCommit(_ write: () -> Bool) -> Bool {
+        guard isEnabled else { return write() }
+        auditWaiting.add(1, ordering: .relaxed)
+        let started = ContinuousClock.now
+        let ok = write()
+        auditWaiting.subtract(1, ordering: .relaxed)
+        let seconds = Metrics.seconds(since: started)
+        state.withLock { s in
+            s.auditCommit.observe(seconds)
+            if !ok { s.auditFailures += 1 }
+        }
+        return ok
+    }
+
+    /// One credential check: "valid" or the failure's fixed reason.
+    public func tokenCheck(_ result: Result<Principal, VerificationFailure>) {
+        guard isEnabled else { return }
+        let outcome: String
+        switch result {
+        case .success: outcome = "valid"
+        case .failure(let f): outcome = Metrics.word(f)
+        }
+        state.withLock { $0.tokenChecks[outcome, default: 0] += 1 }
+    }
+
+    /// One password sign-in: "success", "failure" or "throttled".
+    public func signIn(_ outcome: String) {
+        guard isEnabled else { return }
+        state.withLock { $0.signIns[outcome, default: 0] += 1 }
+    }
+
+    /// One MCP request refused with 429 because its address sent too many without a valid credential.
+    public func rateLimited() {
+        guard isEnabled else { return }
+        state.withLock { $0.rateLimited += 1 }
+    }
+
+    static func word(_ f: VerificationFailure) -> String {
+        switch f {
+        case .malformed: "malformed"
+        case .unknown: "unknown"
+        case .revoked: "revoked"
+        case .expired: "expired"
+        case .userDisabled: "user_disabled"
+        case .emailMismatch: "email_mismatch"
+        case .clientBlocked: "client_blocked"
+        case .wrongKind: "wrong_kind"
+        }
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    // MARK: Rendering
+
+    /// The Prometheus text exposition (format 0.0.4) of every metric.
+    public func render() -> String {
+        let s = state.withLock { $0 }
+        var out = MetricsText()
+        out.family("mcpctl_requests_total", "counter", "MCP requests answered, by app, environment, decision and HTTP status.")
+        for (k, v) in s.requests.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+            out.sample("mcpctl_requests_total", [("app", k.app), ("env", k.env), ("decision", k.decision), ("status", String(k.status))], Double(v))
+        }
+        out.family("mcpctl_gateway_overhead_seconds", "histogram", "Time the gateway spent on a request outside the upstream call (authentication, policy, audit).")
+        out.histogram("mcpctl_gateway_overhead_seconds", [], s.overhead)
+        out.family("mcpctl_upstream_duration_seconds", "histogram", "Time spent waiting for the upstream MCP server's answer, by app and environment.")
+        for (k, h) in s.upstream.sorted(by: { "\($0.key)" < "\($1.key)" }) { out.histogram("mcpctl_upstream_duration_seconds", [("app", k.app), ("env", k.env)], h) }
+        out.family("mcpctl_upstream_errors_total", "counter", "Upstream calls that failed: a 5xx status, or \"refused\" (unreachable, timed out, invalid answer).")
+        for (k, kinds) in s.upstreamErrors.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+            for (kind, v) in kinds.sorted(by: { $0.key < $1.key }) {
+                out.sample("mcpctl_upstream_errors_total", [("app", k.app), ("env", k.env), ("kind", kind)], Double(v))
+            }
+        }
+        out.family("mcpctl_audit_queue_depth", "gauge", "Requests waiting for their audit row to be committed.")
+        out.sample("mcpctl_audit_queue_depth", [], Double(auditWaiting.load(ordering: .relaxed)))
+        out.family("mcpctl_audit_commit_seconds", "histogram", "Time from handing a request's audit row to the writer until it was committed.")
+        out.histogram("mcpctl_audit_commit_seconds", [], s.auditCommit)
+        out.family("mcpctl_audit_write_failures_total", "counter", "Audit rows that could not be written (their requests were refused with 503).")
+        out.sample("mcpctl_audit_write_failures_total", [], Double(s.auditFailures))
+        out.family("mcpctl_token_checks_total", "counter", "Credentials checked on MCP requests, by result.")
+        for (k, v) in s.tokenChecks.sorted(by: { $0.key < $1.key }) { out.sample("mcpctl_token_checks_total", [("result", k)], Double(v)) }
+        out.family("mcpctl_sign_ins_total", "counter", "Password sign-ins on /login, by outcome (success, failure, throttled).")
+        for (k, v) in s.signIns.sorted(by: { $0.key < $1.key }) { out.sample("mcpctl_sign_ins_total", [("outcome", k)], Double(v)) }
+        out.family("mcpctl_rate_limited_total", "counter", "MCP requests refused with 429: too many from one address without a valid credential.")
+        out.sample("mcpctl_rate_limited_total", [], Double(s.rateLimited))
+        return out.text
+    }
+}
+
+/// Builds Prometheus text exposition lines (format 0.0.4).
+struct MetricsText {
+    var text = ""
+
+    mutating func family(_ name: String, _ type: String, _ help: String) {
+        text += "# HELP \(name) \(help.replacingOccurrences(of: "\\", with: "\\\\"))\n# TYPE \(name) \(type)\n"
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        text += name
+        if !labels.isEmpty { text += "{" + labels.map { "\($0.0)=\"\(MetricsText.escape($0.1))\"" }.joined(separator: ",") + "}" }
+        text += " " + MetricsText.number(value) + "\n"
+    }
+
+    mutating func histogram(_ name: String, _ labels: [(String, String)], _ h: Metrics.Histogram) {
+        var cumulative: UInt64 = 0
+        for (bound, n) in zip(Metrics.Histogram.bounds, h.counts) {
+            cumulative += n
+            sample(name + "_bucket", labels + [("le", MetricsText.number(bound))], Double(cumulative))
+        }
+        sample(name + "_bucket", labels + [("le", "+Inf")], Double(h.count))
+        sample(name + "_sum", labels, h.sum)
+        sample(name + "_count", labels, Double(h.count))
+    }
+
+    /// Label values escape backslash, double quote and line feed.
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func number(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return String(v)
+    }
+}
