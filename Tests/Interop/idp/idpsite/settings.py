@@ -45,6 +45,8 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": open(os.environ["IDP_RSA_KEY"]).read(),
     "PKCE_REQUIRED": True,
     "OAUTH2_VALIDATOR_CLASS": "idpsite.validator.ClaimsValidator",
-    "SCOPES": {"openid": "OpenID Connect", "email": "Email address", "profile": "Profile"},
+    # read/write/delete: the scopes mcpctl's gateway understands, for opaque access tokens it introspects.
+    "SCOPES": {"openid": "OpenID Connect", "email": "Email address", "profile": "Profile",
+               "read": "Read", "write": "Write", "delete": "Delete"},
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
 }
