@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import MCPAuth
+import MCPGateway
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,8 +28,10 @@ enum DoctorCommand {
         if checks[0].status != .fail, Store.exists(at: path) {
             let db = try Database(path: path, create: false, readOnly: true)
             checks += [migrations(db), integrity(db), chain(db)]
-            checks += upstreams(db)
-            checks.append(credentialReferences(db))
+            let credentials = UpstreamCredentials(environment: ProcessInfo.processInfo.environment)
+            let references = credentialReferences(db, credentials)
+            checks += upstreams(db, credentials)
+            checks.append(references)
         }
         if let url = ServeCommand.value(c, "public-url") {
             checks += publicURL(url)
@@ -119,25 +122,32 @@ enum DoctorCommand {
 
     // MARK: Upstreams
 
-    static func upstreams(_ db: Database) -> [Check] {
+    /// Each upstream, asked as `serve` would ask it: an HTTP one with its credential headers.
+    static func upstreams(_ db: Database, _ credentials: UpstreamCredentials) -> [Check] {
         let rows = (try? db.query("SELECT a.name AS app, e.name AS env, e.upstream_url AS url, e.command_json AS command FROM environments e JOIN apps a ON a.id = e.app_id ORDER BY a.name, e.name")) ?? []
+        let environments = (try? Apps.list(db: db)) ?? []
         return rows.compactMap { row in
-            let where_ = "\(row.string("app") ?? "")/\(row.string("env") ?? "")"
-            if let url = row.string("url") { return httpUpstream(where_, url) }
+            let (app, env) = (row.string("app") ?? "", row.string("env") ?? "")
+            let where_ = "\(app)/\(env)"
+            if let url = row.string("url") {
+                let headers = environments.first { $0.app == app && $0.env == env }
+                    .flatMap { try? credentials.resolved($0, kind: .header) } ?? []
+                return httpUpstream(where_, url, headers: headers)
+            }
             if let command = row.string("command") { return stdioUpstream(where_, command) }
             return nil  // the built-in app
         }
     }
 
-    static func httpUpstream(_ where_: String, _ url: String) -> Check {
+    static func httpUpstream(_ where_: String, _ url: String, headers extra: [(name: String, value: String)] = []) -> Check {
         let name = "upstream \(where_)"
         let fix = "check that \(url) is up and reachable from this host ('mcpctl app show' names it)"
         do {
             let client = HTTPClient(maxIdleConnectionsPerHost: 1)
             var session: String?
-            _ = try mcpCall(client, url, session: &session, #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"mcpctl-doctor","version":"1"}}}"#)
-            _ = try? mcpCall(client, url, session: &session, #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
-            let listed = try mcpCall(client, url, session: &session, #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+            _ = try mcpCall(client, url, session: &session, extra: extra, #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"mcpctl-doctor","version":"1"}}}"#)
+            _ = try? mcpCall(client, url, session: &session, extra: extra, #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            let listed = try mcpCall(client, url, session: &session, extra: extra, #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
             guard let tools = listed?["result"]?["tools"]?.arrayValue else {
                 return Check(name: name, status: .fail, detail: "answered tools/list without a tool list", fix: fix)
             }
@@ -150,8 +160,10 @@ enum DoctorCommand {
     struct UpstreamProblem: Error, CustomStringConvertible { let description: String }
 
     /// One JSON-RPC message to a Streamable HTTP MCP server; the answer as JSON (or from its first SSE data line).
-    static func mcpCall(_ client: HTTPClient, _ url: String, session: inout String?, _ body: String) throws -> JSON? {
+    static func mcpCall(_ client: HTTPClient, _ url: String, session: inout String?, extra: [(name: String, value: String)] = [],
+                        _ body: String) throws -> JSON? {
         var h = HTTPHeaders()
+        for (name, value) in extra { h[name] = value }
         h["Content-Type"] = "application/json"
         h["Accept"] = "application/json, text/event-stream"
         h["MCP-Protocol-Version"] = "2025-06-18"
@@ -242,13 +254,20 @@ enum DoctorCommand {
         if !p.isRunning { p.waitUntilExit() }
     }
 
-    /// Upstream credential references exist only in stores whose schema has them.
-    static func credentialReferences(_ db: Database) -> Check {
-        let columns = ((try? db.query("PRAGMA table_info(environments)")) ?? []).compactMap { $0.string("name") }
-        if !columns.contains(where: { $0.contains("credential") }) {
-            return Check(name: "upstream credentials", status: .skip, detail: "this mcpctl has no upstream credential references to resolve")
+    /// Every upstream credential reference resolves as `serve` would resolve it at start (the message names
+    /// the app/env and the reference, never a value).
+    static func credentialReferences(_ db: Database, _ credentials: UpstreamCredentials) -> Check {
+        let name = "upstream credentials"
+        do {
+            let environments = try Apps.list(db: db)
+            let count = environments.reduce(0) { $0 + $1.upstreamHeaders.count + $1.environmentVariables.count }
+            guard count > 0 else { return Check(name: name, status: .ok, detail: "no references to resolve") }
+            try credentials.resolveAll(environments)
+            return Check(name: name, status: .ok, detail: "\(count) reference\(count == 1 ? "" : "s") resolve")
+        } catch {
+            return Check(name: name, status: .fail, detail: String(describing: error),
+                         fix: "set the variable or make the file readable (mode 0600) for the user that runs serve, or change the reference with 'mcpctl app update'")
         }
-        return Check(name: "upstream credentials", status: .skip, detail: "credential references are not checked by this doctor yet")
     }
 
     // MARK: The public URL

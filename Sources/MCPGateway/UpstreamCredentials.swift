@@ -40,7 +40,7 @@ public final class UpstreamCredentials: Sendable {
     }
 
     /// The header (or variable) name/value pairs for one environment, resolving any reference not seen yet.
-    func resolved(_ e: AppEnvironment, kind: UpstreamCredential.Kind) throws -> [(name: String, value: String)] {
+    public func resolved(_ e: AppEnvironment, kind: UpstreamCredential.Kind) throws -> [(name: String, value: String)] {
         let list = kind == .header ? e.upstreamHeaders : e.environmentVariables
         guard !list.isEmpty else { return [] }
         return try list.map { c in

@@ -67,6 +67,11 @@ public struct Apps: Sendable {
         try db.first(Apps.select + " WHERE a.name = ? AND e.name = ?", [.text(app), .text(env)]).map(Apps.decoded)
     }
 
+    /// Every environment, read through an open connection (for read-only callers such as `doctor`).
+    public static func list(db: Database) throws -> [AppEnvironment] {
+        try db.query(Apps.select + " ORDER BY a.name, e.name").map(Apps.decoded)
+    }
+
     public func list() throws -> [AppEnvironment] {
         try db.query(Apps.select + " ORDER BY a.name, e.name").map(Apps.decoded)
     }
