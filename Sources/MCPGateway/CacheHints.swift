@@ -16,11 +16,9 @@ enum CacheHints {
         guard var result = message["result"], result.objectValue != nil else { return message }
         let upstreamTTL = result["ttlMs"]?.intValue
         guard modern || upstreamTTL != nil || result["cacheScope"] != nil else { return message }
-        result.set("cacheScope", "private")
-        result.set("ttlMs", .int(min(max(upstreamTTL ?? 0, 0), maxPrivateTTL)))
-        var out = message
-        out.set("result", result)
-        return out
+        result = ToolListFilter.replacing("cacheScope", in: result, with: "private")
+        result = ToolListFilter.replacing("ttlMs", in: result, with: .int(min(max(upstreamTTL ?? 0, 0), maxPrivateTTL)))
+        return ToolListFilter.replacing("result", in: message, with: result)
     }
 
     /// RFC 9111 §5.2.2.7: an HTTP answer meant for one caller is `private` to shared caches.

@@ -339,18 +339,25 @@ public final class Gateway: Sendable {
         return configuration.allowedOrigins.contains { $0.lowercased() == o || $0 == "*" }
     }
 
-    /// Narrows the answer to a tools/list request; throws (and the answer is refused) when it cannot. The
-    /// narrowed list is the caller's own: marked private for caching (MCP 2026-07-28, caching).
-    func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet, revision: ProtocolRevision) -> ToolListFilter.Apply? {
-        guard let m = message, m.method == "tools/list", let requestID = m.id else { return nil }
-        let cursor = !(m.json["params"]?["cursor"]?.isNull ?? true)
+    /// Narrows every tool list the upstream sends this caller, whatever request, stream or id it comes
+    /// with: any JSON-RPC response carrying `result.tools` is pinned, narrowed to the caller's scope and
+    /// marked private for caching (MCP 2026-07-28, caching). A client may take a list from a GET stream or
+    /// a resumed one (MCP 2025-11-25 transport, resumability), so keying on the request id would let an
+    /// upstream slip an unfiltered list past. Throws (and the answer is refused) when it cannot narrow.
+    func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet, revision: ProtocolRevision) -> ToolListFilter.Apply {
+        let asked = message?.method == "tools/list" ? message?.id : nil
+        let cursor = !(message?.json["params"]?["cursor"]?.isNull ?? true)
         let (pool, approval) = (self.pool, configuration.toolApproval)
         let modern = revision.isModern
-        return { json in
-            guard json["id"] == requestID else { return json }
-            let narrowed = try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective, approval: approval).filter(json, cursor: cursor) }
+        @Sendable func narrow(_ json: JSON) throws -> JSON {
+            if let batch = json.arrayValue { return .array(try batch.map(narrow)) }
+            guard json["result"]?["tools"]?.arrayValue != nil else { return json }
+            // Only the answer to this tools/list request can be the complete list; any other is a page.
+            let page = cursor || asked == nil || json["id"] != asked
+            let narrowed = try pool.with { try ToolListFilter(store: $0, app: app, env: env, effective: effective, approval: approval).filter(json, cursor: page) }
             return CacheHints.narrowed(narrowed, modern: modern)
         }
+        return narrow
     }
 
     /// Writes the audit row, then releases the response; if the row cannot be written the request fails

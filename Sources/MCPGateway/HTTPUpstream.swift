@@ -33,12 +33,14 @@ struct HTTPUpstream {
 
     typealias Outcome = UpstreamOutcome
 
-    /// `filter` rewrites a JSON-RPC message from the upstream (used for tools/list); nil passes bytes through.
+    /// `filter` narrows every tool list in the answer (a JSON body, or any event of a stream, whatever its
+    /// id); nil passes bytes through. With `listsTools` (a tools/list request) the answer is read whole
+    /// and refused unless every message in it could be read and narrowed.
     /// `stillAllowed` is asked before each piece of a streamed answer is passed on; once it says no, the
     /// stream ends (a GET stream can outlive the token that opened it).
     /// `toolsChanged` is called when an event stream relays `notifications/tools/list_changed`.
     func forward(_ request: HTTPRequest, to url: String, timeout appTimeout: Double? = nil, filter: ToolListFilter.Apply?,
-                 stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {},
+                 listsTools: Bool = false, stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {},
                  upstreamHeaders: [(name: String, value: String)] = []) -> Outcome {
         var headers = HTTPHeaders()
         for name in HTTPUpstream.forwardedRequestHeaders {
@@ -88,7 +90,7 @@ struct HTTPUpstream {
         }
         let contentType = (upstream.headers["Content-Type"] ?? "").lowercased()
         if contentType.hasPrefix("text/event-stream") {
-            if let filter {
+            if let filter, listsTools {
                 // A tools/list answer is read whole before anything is sent, so that one the gateway cannot
                 // read or narrow is refused with 502 instead of reaching the client unfiltered.
                 return HTTPUpstream.filteredStream(upstream, headers: out, filter: filter, budget: budget, toolsChanged: toolsChanged)
@@ -97,9 +99,12 @@ struct HTTPUpstream {
             let response = HTTPResponse(status: upstream.status, headers: out, body: .stream { writer in
                 defer { upstream.close() }
                 var watch = ListChangedWatch()
+                var relay = filter.map { ToolListRelay(filter: $0) }
                 while let chunk = try HTTPUpstream.readChunk(upstream, writer, allowed) {
                     if watch.sees(chunk) { toolsChanged() }
-                    try writer.write(chunk)
+                    guard relay != nil else { try writer.write(chunk); continue }
+                    guard let out = relay?.pass(chunk) else { return }  // a tool list it could not narrow ends the stream
+                    if !out.isEmpty { try writer.write(out) }
                 }
             })
             return Outcome(response: response, status: upstream.status, reason: nil)
@@ -112,18 +117,20 @@ struct HTTPUpstream {
         // The answer stays charged until it has been written to the client (or dropped unsent).
         let held: HTTPResponse.Body = body.isEmpty ? .bytes([]) : budget.heldBody(body)
         var finalBody = body
+        var narrowed = false
         // Whatever the label (an upstream may send JSON as text/plain or without a type), an answer to
-        // tools/list is narrowed, and one that cannot be parsed (NaN included) or narrowed is refused: an
-        // unfiltered list would show tools the caller may not call.
-        if let filter, !body.isEmpty {
+        // tools/list, or any answer that may hold a tool list, is narrowed, and one that cannot be parsed
+        // (NaN included) or narrowed is refused: an unfiltered list would show tools the caller may not call.
+        if let filter, !body.isEmpty, listsTools || ToolListRelay.mayHoldToolList(body) {
             do {
                 guard let json = try? JSON.parse(body) else { throw ToolListFilter.Unusable.unparseable }
                 finalBody = try filter(json).bytes
+                narrowed = true
             } catch {
                 return HTTPUpstream.unusableToolList(error)
             }
         }
-        return Outcome(response: HTTPResponse(status: upstream.status, headers: out, body: filter == nil ? held : .bytes(finalBody)),
+        return Outcome(response: HTTPResponse(status: upstream.status, headers: out, body: narrowed ? .bytes(finalBody) : held),
                        status: upstream.status, reason: upstream.status >= 400 ? "upstream answered \(upstream.status)" : nil)
     }
 
@@ -254,7 +261,7 @@ extension HTTPUpstream: Upstream {
                                               needed: call.decision.needed ?? .read)
         let upstreamHeaders = try credentials.require(call.environment, kind: .header, id: call.message?.id)
         let outcome = forward(call.request, to: url, timeout: call.environment.timeoutSeconds, filter: call.filter,
-                              stillAllowed: stillAllowed, toolsChanged: call.toolsChanged, upstreamHeaders: upstreamHeaders)
+                              listsTools: call.listsTools, stillAllowed: stillAllowed, toolsChanged: call.toolsChanged, upstreamHeaders: upstreamHeaders)
         do {
             try recordSession(call, outcome)
         } catch {

@@ -72,7 +72,7 @@ extension Gateway {
     /// Ends a pooled session: DELETE on HTTP (MCP 2025-11-25 transport, session management), or the process.
     private func sessionCloser(_ call: UpstreamCall, upstream: any Upstream, headers: [String: String]) -> @Sendable () -> Void {
         let (environment, principal, app, env) = (call.environment, call.principal, call.app, call.env)
-        let http = self.http, stdio = self.stdio
+        let http = self.http, stdio = self.stdio, credentials = configuration.upstreamCredentials
         var h = HTTPHeaders()
         for (name, value) in headers { h[name] = value }
         let delete = HTTPRequest(method: "DELETE", target: "/", headers: h)
@@ -82,7 +82,11 @@ extension Gateway {
                 _ = stdio.handle(delete, message: nil, command: command, timeout: environment.timeoutSeconds, principal: principal,
                                  app: app, env: env, filter: nil, toolsChanged: {})
             } else if let url = environment.upstreamURL {
-                _ = http.forward(delete, to: url, timeout: environment.timeoutSeconds, filter: nil)
+                // The environment's own credentials (`--upstream-header`) go along: an upstream that
+                // requires them would refuse the DELETE and keep the session open.
+                let upstreamHeaders = (try? credentials.resolved(environment, kind: .header)) ?? []
+                _ = ResponseBody.bytes(http.forward(delete, to: url, timeout: environment.timeoutSeconds, filter: nil,
+                                                   upstreamHeaders: upstreamHeaders).response)
                 try? http.owners.remove(sessionID, app: app, env: env)
             }
         }

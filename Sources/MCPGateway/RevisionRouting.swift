@@ -40,7 +40,7 @@ extension Gateway {
         if call.revision.isModern && standsIn {
             outcome = UpstreamOutcome(response: ResultTypeStamp.stamped(outcome.response), status: outcome.status, reason: outcome.reason)
         }
-        if call.filter != nil, outcome.status < 300 {
+        if call.listsTools, outcome.status < 300 {
             var response = outcome.response
             CacheHints.markPrivate(&response)
             outcome = UpstreamOutcome(response: response, status: outcome.status, reason: outcome.reason)

@@ -41,7 +41,7 @@ final class StdioUpstream: Sendable {
 
     typealias Outcome = UpstreamOutcome
 
-    /// `filter` narrows a tools/list answer (an answer it cannot take is refused with 502, never passed on);
+    /// `filter` narrows every tool list among the replies (one it cannot take is refused with 502, never passed on);
     /// `toolsChanged` is called when the process announces `notifications/tools/list_changed`.
     /// `timeout` (nil: the server's) bounds the wait for the process's answer; past it the answer is 504.
     func handle(_ request: HTTPRequest, message: MCPMessage?, command: [String], timeout: Double?, principal: Principal, app: String, env: String,
@@ -132,8 +132,10 @@ final class StdioUpstream: Sendable {
             headers["Mcp-Session-Id"] = session.id
             return Outcome(response: HTTPResponse(status: 202, headers: headers), status: 202, reason: nil)
         }
+        // A line that was not JSON during a tools/list request may have been the list: refused, not dropped.
+        let listsTools = message.method == "tools/list"
         let answer = session.awaitResponse(id: message.id ?? .null, timeout: timeout ?? configuration.upstreamTimeout,
-                                           unparseableSince: filter == nil ? nil : unparseableBefore)
+                                           unparseableSince: filter == nil || !listsTools ? nil : unparseableBefore)
         if answer.messages.contains(where: { $0["method"]?.stringValue == ToolListFilter.listChanged }) { toolsChanged() }
         if let refused = StdioUpstream.refusal(answer.failure, session: session, id: message.id) {
             // A session stays usable after one slow call; one that never started, or whose process the
@@ -147,8 +149,9 @@ final class StdioUpstream: Sendable {
         }
     }
 
-    /// A tools/list answer that cannot be read or narrowed is refused: passed on unfiltered it could
-    /// show tools the caller may not call.
+    /// Every reply is narrowed (a tool list may come as the answer to any request, or among the messages
+    /// before it); one that cannot be read or narrowed is refused: passed on unfiltered it could show
+    /// tools the caller may not call.
     private static func narrowed(_ replies: [JSON], failure: String?, filter: ToolListFilter.Apply?, id: JSON?) -> Result<[JSON], Refusal> {
         guard let filter else { return .success(replies) }
         let unusable = failure == StdioSession.unparseableFailure ? failure : nil

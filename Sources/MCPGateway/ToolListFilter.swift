@@ -26,26 +26,35 @@ struct ToolListFilter {
         let held = try ToolListFilter.pin(store: store, app: app, env: env, tools: tools, approval: approval)
         var kept: [JSON] = []
         var seen: [SeenTool] = []
+        var shown = Set<String>()
         for tool in tools {
             guard let name = tool["name"]?.stringValue else { continue }
             let annotations = tool["annotations"]
             seen.append((name, annotations, tool["description"]?.stringValue))
             // A tool whose definition changed since it was approved (or, under `--tool-approval new`, one
             // never approved) is not shown: its new description must not reach a model before an operator.
-            if held[name] != nil { continue }
+            // A name listed twice is shown once at most (the pins decide a name from all its entries).
+            if held[name] != nil || shown.contains(name) { continue }
             let (needed, _) = try scopes.required(app: app, env: env, tool: name, annotations: annotations ?? .object([]))
-            if effective.isSuperset(of: needed) { kept.append(tool) }
+            if effective.isSuperset(of: needed) {
+                kept.append(tool)
+                shown.insert(name)
+            }
         }
         // A complete list replaces what is remembered; a page of a paginated list (MCP 2025-11-25
         // pagination: a cursor asked for, or a nextCursor given) only adds to it, so tools listed on a
         // later page keep the scope their annotations ask for instead of falling back to delete.
         let complete = !cursor && message["result"]?["nextCursor"] == nil
         try ToolListFilter.remember(store: store, app: app, env: env, tools: seen, replacing: complete)
-        var result = message["result"] ?? .object([])
-        result.set("tools", .array(kept))
-        var out = message
-        out.set("result", result)
-        return out
+        let result = ToolListFilter.replacing("tools", in: message["result"] ?? .object([]), with: .array(kept))
+        return ToolListFilter.replacing("result", in: message, with: result)
+    }
+
+    /// `object` with every member named `key` removed and one `key: value` added: a member given twice
+    /// must not survive beside the narrowed one (a receiver may read either; RFC 8259 §4 leaves it open).
+    static func replacing(_ key: String, in object: JSON, with value: JSON) -> JSON {
+        guard let pairs = object.objectValue else { return object }
+        return .object(pairs.filter { $0.0 != key } + [(key, value)])
     }
 
     /// Pins the listed tools' definitions (the built-in app's are part of this program and are not pinned);

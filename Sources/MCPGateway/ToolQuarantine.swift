@@ -4,31 +4,50 @@ import MCPAuth
 /// app/env, read from the store's tool pins and kept for one value of the store's policy generation
 /// (every change to a pin moves it), so that a `tools/call` costs no extra store read while nothing changes.
 final class HeldTools: Sendable {
+    /// What the pins of one app/env say.
+    private struct Environment {
+        /// Held tools (changed, or listed and never approved), with the reason of each.
+        var held: [String: String]
+        /// Tools with an approved definition.
+        var approved: Set<String>
+    }
+
     private struct Snapshot {
         var generation: Int64?
-        var byEnvironment: [String: [String: String]] = [:]
+        var byEnvironment: [String: Environment] = [:]
     }
 
     private let snapshot = Guarded(Snapshot())
 
-    /// Why `tool` on app/env is held, or nil when it may be served. `generation` is the policy generation
-    /// the request was authorized under; a snapshot of another generation is read again.
-    func reason(tool: String, app: String, env: String, generation: Int64?, pool: StorePool) throws -> String? {
+    /// Why `tool` on app/env is held, or nil when it may be served. Under `--tool-approval new` a tool
+    /// without an approved definition is held even when it was never listed: an upstream may run a tool
+    /// it leaves out of its list. `generation` is the policy generation the request was authorized
+    /// under; a snapshot of another generation is read again.
+    func reason(tool: String, app: String, env: String, approval: ToolApproval, generation: Int64?, pool: StorePool) throws -> String? {
+        let pins = try environment(app: app, env: env, generation: generation, pool: pool)
+        if let reason = pins.held[tool] { return reason }
+        if approval == .new, !pins.approved.contains(tool) { return "tool_not_approved" }
+        return nil
+    }
+
+    private func environment(app: String, env: String, generation: Int64?, pool: StorePool) throws -> Environment {
         let key = app + "\u{0}" + env
         if let generation, let hit = snapshot.withLock({ $0.generation == generation ? $0.byEnvironment[key] : nil }) {
-            return hit[tool]
+            return hit
         }
-        let (readAt, held) = try pool.with { store in
+        let (readAt, found) = try pool.with { store in
             try store.db.read {
-                (try store.db.first("SELECT value FROM policy_generation WHERE id = 1")?[0].int, try ToolPins(store: store).held(app: app, env: env))
+                let pins = ToolPins(store: store)
+                return (try store.db.first("SELECT value FROM policy_generation WHERE id = 1")?[0].int,
+                        Environment(held: try pins.held(app: app, env: env), approved: try pins.approved(app: app, env: env)))
             }
         }
         snapshot.withLock { s in
             if s.generation != readAt { s = Snapshot(generation: readAt) }
             if s.byEnvironment.count >= 10_000 { s.byEnvironment.removeAll() }
-            s.byEnvironment[key] = held
+            s.byEnvironment[key] = found
         }
-        return held[tool]
+        return found
     }
 }
 
@@ -39,7 +58,7 @@ extension Gateway {
         guard configuration.toolApproval != .off, let tool = message?.toolName, !environment.isBuiltIn else { return }
         let reason: String?
         do {
-            reason = try heldTools.reason(tool: tool, app: app, env: env, generation: access.generation, pool: pool)
+            reason = try heldTools.reason(tool: tool, app: app, env: env, approval: configuration.toolApproval, generation: access.generation, pool: pool)
         } catch {
             log.error("store error while checking tool pins: \(error)")
             throw GatewayRefusal.unavailable(id: message?.id)

@@ -22,13 +22,16 @@ struct UpstreamCall {
     let env: String
     let environment: AppEnvironment
     let decision: AccessDecision
-    /// Narrows a tools/list answer; nil for any other call.
+    /// Narrows every tool list in the answer (nil only for the gateway's own requests).
     let filter: ToolListFilter.Apply?
     let staleTools: StaleToolLists
     /// The MCP revision the request speaks (2026-07-28 requests have no session).
     var revision: ProtocolRevision = .handshake
     /// The gateway's span under the caller's trace, when the caller sent one.
     var trace: TraceContext?
+
+    /// Whether the call is a tools/list request, whose answer is read whole and narrowed before any of it is sent.
+    var listsTools: Bool { message?.method == "tools/list" }
 
     /// Called when the upstream announces `notifications/tools/list_changed`.
     var toolsChanged: @Sendable () -> Void {

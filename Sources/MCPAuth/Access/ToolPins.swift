@@ -97,31 +97,66 @@ public struct ToolPins: Sendable {
     /// Compares what an upstream just listed with the pins of app/env and records what is new or changed:
     /// a tool seen for the first time is pinned as accepted (`changed`) or held (`new`); a definition that
     /// differs from the accepted one is recorded as pending (quarantined); one that went back to the
-    /// accepted definition is released. Writes nothing when nothing changed (every write moves the policy
-    /// generation). Returns the pins of the listed tools that are held.
+    /// accepted definition is released. A name listed more than once with different definitions is held
+    /// whatever its pin (a listing must not be able to offer the approved definition and another at once).
+    /// Writes nothing when nothing changed (every write moves the policy generation). Returns the pins of
+    /// the listed tools that are held.
     @discardableResult
     public func observe(app: String, env: String, tools: [ToolDefinition], approval: ToolApproval) throws -> [Pin] {
         guard approval != .off, !tools.isEmpty else { return [] }
         let current = try pins(app: app, env: env)
         let byName = Dictionary(current.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let updates = tools.compactMap { tool -> (ToolDefinition, Pin?)? in
-            guard let pin = byName[tool.name] else { return (tool, nil) }
-            let wanted = tool.hash == pin.approvedHash ? nil : tool.hash
-            return wanted == pin.pendingHash ? nil : (tool, pin)
+        let updates = ToolPins.listed(tools).compactMap { name, definitions -> Update? in
+            ToolPins.update(definitions, over: byName[name])
         }
         if !updates.isEmpty {
             try db.write {
                 let now = Clock.nowMillis()
-                for (tool, pin) in updates { try record(tool, over: pin, app: app, env: env, approval: approval, now: now) }
+                for u in updates { try record(u.tool, over: u.pin, conflicting: u.conflicting, app: app, env: env, approval: approval, now: now) }
             }
         }
         let listed = Set(tools.map(\.name))
         return try pins(app: app, env: env).filter { listed.contains($0.name) && $0.state != .pinned }
     }
 
-    private func record(_ tool: ToolDefinition, over pin: Pin?, app: String, env: String, approval: ToolApproval, now: Int64) throws {
+    /// One pin to write: the definition to record for a name, over its pin if it has one.
+    struct Update {
+        let tool: ToolDefinition
+        let pin: Pin?
+        /// The name was listed with more than one definition.
+        let conflicting: Bool
+    }
+
+    /// The listed names in order of first appearance, each with its distinct definitions.
+    static func listed(_ tools: [ToolDefinition]) -> [(String, [ToolDefinition])] {
+        var order: [String] = []
+        var byName: [String: [ToolDefinition]] = [:]
+        for tool in tools {
+            if byName[tool.name] == nil { order.append(tool.name) }
+            if !(byName[tool.name] ?? []).contains(where: { $0.hash == tool.hash }) { byName[tool.name, default: []].append(tool) }
+        }
+        return order.map { ($0, byName[$0] ?? []) }
+    }
+
+    /// What to write for one name listed with `definitions` (distinct), or nil when its pin already says it.
+    static func update(_ definitions: [ToolDefinition], over pin: Pin?) -> Update? {
+        guard let first = definitions.first else { return nil }
+        let conflicting = definitions.count > 1
+        guard let pin else { return Update(tool: first, pin: nil, conflicting: conflicting) }
+        if conflicting {
+            // Held as changed: a pending definition already among the listed ones stays (no flip-flop).
+            if let pending = pin.pendingHash, pending != pin.approvedHash, definitions.contains(where: { $0.hash == pending }) { return nil }
+            guard let other = definitions.first(where: { $0.hash != pin.approvedHash }) else { return nil }
+            return Update(tool: other, pin: pin, conflicting: true)
+        }
+        let wanted = first.hash == pin.approvedHash ? nil : first.hash
+        return wanted == pin.pendingHash ? nil : Update(tool: first, pin: pin, conflicting: false)
+    }
+
+    private func record(_ tool: ToolDefinition, over pin: Pin?, conflicting: Bool, app: String, env: String, approval: ToolApproval, now: Int64) throws {
         guard let pin else {
-            let held = approval == .new
+            // Trust on first use needs one definition to trust: a name first seen with two is held.
+            let held = approval == .new || conflicting
             try db.run("""
                 INSERT INTO tool_pins (app, env, name, approved_hash, approved_definition, pending_hash, pending_definition, pinned_at, changed_at, approved_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(app, env, name) DO NOTHING
@@ -154,6 +189,13 @@ public struct ToolPins: Sendable {
             out[pin.name] = pin.refusalReason
         }
         return out
+    }
+
+    /// Names of the tools of app/env that have an approved definition (whether or not a change is pending).
+    /// Under `--tool-approval new` every other tool is held, listed or not.
+    public func approved(app: String, env: String) throws -> Set<String> {
+        Set(try db.query("SELECT name FROM tool_pins WHERE app = ? AND env = ? AND approved_hash IS NOT NULL", [.text(app), .text(env)])
+            .map { try $0.text("name", of: "tool_pins") })
     }
 
     /// The held pins of `tool` on app (one environment or every one); throws when the app or tool is
