@@ -44,6 +44,23 @@ import Testing
         #expect(c["audit chain"]?["status"] as? String == "ok")
     }
 
+    @Test func anUnresolvableCredentialReferenceFailsNamingTheReferenceButNoValue() throws {
+        let h = CLIHarness()
+        try h.ok(["app", "add", "gh", "--env", "prod", "--upstream", "http://127.0.0.1:9/mcp",
+                  "--upstream-header", "Authorization=env:DOCTOR_TEST_GH_KEY"])
+        let missing = try h.run(["doctor", "--json"])
+        #expect(missing.status == 1)
+        let c = try checks(missing)
+        #expect(c["upstream credentials"]?["status"] as? String == "fail", "\(c)")
+        let detail = c["upstream credentials"]?["detail"] as? String ?? ""
+        #expect(detail.contains("DOCTOR_TEST_GH_KEY"), "\(detail)")
+        let secret = "ghp_doctorSecretValue123"
+        let present = try h.run(["doctor", "--json"], env: ["DOCTOR_TEST_GH_KEY": secret])
+        let d = try checks(present)
+        #expect(d["upstream credentials"]?["status"] as? String == "ok", "\(d)")
+        #expect(!present.stdout.contains(secret) && !present.stderr.contains(secret))
+    }
+
     @Test func aTamperedAuditRowFailsTheChainCheck() throws {
         let h = CLIHarness()
         try h.user()
