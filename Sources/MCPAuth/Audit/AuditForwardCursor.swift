@@ -3,10 +3,12 @@
 public enum AuditForwardCursor {
     static let key = "audit_forward_position"
 
-    /// The last acknowledged sequence number; 0 before anything was forwarded, so the first run starts at
-    /// the oldest row.
+    /// The last acknowledged sequence number; 0 before anything was forwarded (no setting yet), so the first
+    /// run starts at the oldest row. A stored position that is not a non-negative integer is a malformed row.
     public static func position(_ store: Store) throws -> Int64 {
-        try store.setting(key)?.int ?? 0
+        guard let stored = try store.setting(key) else { return 0 }
+        guard let seq = stored.int, seq >= 0 else { throw MalformedRow(table: "settings", column: key) }
+        return seq
     }
 
     /// Records that every row up to `seq` was acknowledged.
