@@ -29,9 +29,9 @@ enum DoctorCommand {
             let db = try Database(path: path, create: false, readOnly: true)
             checks += [migrations(db), integrity(db), chain(db)]
             let credentials = UpstreamCredentials(environment: ProcessInfo.processInfo.environment)
-            let references = credentialReferences(db, credentials)
-            checks += upstreams(db, credentials)
-            checks.append(references)
+            let environments = Result { try Apps.list(db: db) }
+            checks += upstreams(environments, credentials)
+            checks.append(credentialReferences(environments, credentials))
         }
         if let url = ServeCommand.value(c, "public-url") {
             checks += publicURL(url)
@@ -123,18 +123,18 @@ enum DoctorCommand {
     // MARK: Upstreams
 
     /// Each upstream, asked as `serve` would ask it: an HTTP one with its credential headers.
-    static func upstreams(_ db: Database, _ credentials: UpstreamCredentials) -> [Check] {
-        let rows = (try? db.query("SELECT a.name AS app, e.name AS env, e.upstream_url AS url, e.command_json AS command FROM environments e JOIN apps a ON a.id = e.app_id ORDER BY a.name, e.name")) ?? []
-        let environments = (try? Apps.list(db: db)) ?? []
-        return rows.compactMap { row in
-            let (app, env) = (row.string("app") ?? "", row.string("env") ?? "")
-            let where_ = "\(app)/\(env)"
-            if let url = row.string("url") {
-                let headers = environments.first { $0.app == app && $0.env == env }
-                    .flatMap { try? credentials.resolved($0, kind: .header) } ?? []
-                return httpUpstream(where_, url, headers: headers)
+    static func upstreams(_ environments: Result<[AppEnvironment], any Error>, _ credentials: UpstreamCredentials) -> [Check] {
+        let list: [AppEnvironment]
+        do { list = try environments.get() } catch {
+            return [Check(name: "upstreams", status: .fail, detail: "cannot read the environments: \(error)",
+                          fix: "set the broken environment again with 'mcpctl app update'")]
+        }
+        return list.compactMap { e in
+            let where_ = "\(e.app)/\(e.env)"
+            if let url = e.upstreamURL {
+                return httpUpstream(where_, url, headers: (try? credentials.resolved(e, kind: .header)) ?? [])
             }
-            if let command = row.string("command") { return stdioUpstream(where_, command) }
+            if let command = e.command { return stdioUpstream(where_, command) }
             return nil  // the built-in app
         }
     }
@@ -182,11 +182,10 @@ enum DoctorCommand {
         return data.lazy.compactMap { try? JSON.parse(String($0)) }.first { $0["result"] != nil || $0["error"] != nil }
     }
 
-    static func stdioUpstream(_ where_: String, _ commandJSON: String) -> Check {
+    static func stdioUpstream(_ where_: String, _ argv: [String]) -> Check {
         let name = "upstream \(where_)"
-        let argv = (try? JSON.parse(commandJSON))?.arrayValue?.compactMap(\.stringValue) ?? []
         guard let program = argv.first else {
-            return Check(name: name, status: .fail, detail: "stored command is unreadable", fix: "set it again with 'mcpctl app add … --command'")
+            return Check(name: name, status: .fail, detail: "stored command is empty", fix: "set it again with 'mcpctl app update … --command'")
         }
         let paths = program.contains("/") ? [program] : (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(program)" }
         guard paths.contains(where: { access($0, X_OK) == 0 }) else {
@@ -256,10 +255,10 @@ enum DoctorCommand {
 
     /// Every upstream credential reference resolves as `serve` would resolve it at start (the message names
     /// the app/env and the reference, never a value).
-    static func credentialReferences(_ db: Database, _ credentials: UpstreamCredentials) -> Check {
+    static func credentialReferences(_ list: Result<[AppEnvironment], any Error>, _ credentials: UpstreamCredentials) -> Check {
         let name = "upstream credentials"
         do {
-            let environments = try Apps.list(db: db)
+            let environments = try list.get()
             let count = environments.reduce(0) { $0 + $1.upstreamHeaders.count + $1.environmentVariables.count }
             guard count > 0 else { return Check(name: name, status: .ok, detail: "no references to resolve") }
             try credentials.resolveAll(environments)
