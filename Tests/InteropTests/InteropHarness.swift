@@ -164,3 +164,18 @@ final class InteropHarness: @unchecked Sendable {
         return (r.status, r.json())
     }
 }
+
+extension InteropHarness {
+    /// The HTTP status of an MCP `initialize` sent with this bearer token (curl, so no client library decides).
+    func initializeStatus(_ url: String, _ token: String) throws -> Int {
+        let body = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}"#
+        let r = try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", url, "-H", "Authorization: Bearer \(token)",
+                                          "-H", "Content-Type: application/json", "-H", "Accept: application/json, text/event-stream", "-d", body])
+        return Int(r.stdout) ?? -1
+    }
+
+    /// The gateway's audit rows (source mcp), newest first, as `audit list --json` gives them.
+    func mcpAuditRows() throws -> [[String: Any]] {
+        try JSONSerialization.jsonObject(with: Data(try mcpctl(["audit", "list", "--source", "mcp", "--limit", "1000", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+    }
+}

@@ -31,18 +31,6 @@ import Testing
         throw InteropHarness.HarnessError("issuer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
     }
 
-    /// The HTTP status of an MCP `initialize` with this bearer token.
-    func status(_ h: InteropHarness, _ url: String, _ token: String) throws -> Int {
-        let body = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}"#
-        let r = try h.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", url, "-H", "Authorization: Bearer \(token)",
-                                             "-H", "Content-Type: application/json", "-H", "Accept: application/json, text/event-stream", "-d", body])
-        return Int(r.stdout) ?? -1
-    }
-
-    func audit(_ h: InteropHarness) throws -> [[String: Any]] {
-        try JSONSerialization.jsonObject(with: Data(try h.mcpctl(["audit", "list", "--source", "mcp", "--limit", "1000", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
-    }
-
     @Test("An outside issuer's JWTs and opaque tokens are accepted by signature, audience and expiry, mapped to known users, audited with the issuer, and every forgery is refused")
     func outsideIssuerTokens() throws {
         let h = InteropHarness()
@@ -66,7 +54,7 @@ import Testing
 
         // A good token works; the SDK client sees the tools of the token's scopes intersected with the grant.
         let good = try corp.mint(ann.merging(["scope": "read write delete"]) { $1 })
-        #expect(try status(h, resource, good) == 200)
+        #expect(try h.initializeStatus(resource, good) == 200)
         let (ls, tools) = try h.client(python, url: resource, headers: ["Authorization: Bearer \(good)"], ["list-tools"])
         #expect(ls == 0 && Set(tools["tools"] as? [String] ?? []) == ["search_notes", "add_note"], "editor grant ∩ all scopes: \(tools)")
         let readOnly = try corp.mint(ann.merging(["scp": "read"]) { $1 })
@@ -91,43 +79,43 @@ import Testing
             ("unknown user", ["email": "nobody@example.com", "aud": resource]),
         ]
         for (what, query) in refused {
-            #expect(try status(h, resource, try corp.mint(query)) == 401, "\(what)")
+            #expect(try h.initializeStatus(resource, try corp.mint(query)) == 401, "\(what)")
         }
         try h.mcpctl(["user", "disable", "dis@example.com"])
-        #expect(try status(h, resource, try corp.mint(["email": "dis@example.com", "aud": resource])) == 401, "disabled user")
+        #expect(try h.initializeStatus(resource, try corp.mint(["email": "dis@example.com", "aud": resource])) == 401, "disabled user")
 
         // An unknown kid makes one refresh at most, however often it is presented, and stays refused.
         let before = try corp.jwksFetches()
-        for _ in 0..<3 { #expect(try status(h, resource, try corp.mint(ann.merging(["mode": "unknown-key"]) { $1 })) == 401) }
+        for _ in 0..<3 { #expect(try h.initializeStatus(resource, try corp.mint(ann.merging(["mode": "unknown-key"]) { $1 })) == 401) }
         #expect(try corp.jwksFetches() - before <= 1)
         // A key the issuer adds later is found by that refresh (once the refresh interval has passed).
         Thread.sleep(forTimeInterval: 5.5)
         let kid = try corp.get("/rotate")["kid"] as? String ?? ""
-        #expect(try status(h, resource, try corp.mint(ann.merging(["kid": kid]) { $1 })) == 200, "rotated key")
+        #expect(try h.initializeStatus(resource, try corp.mint(ann.merging(["kid": kid]) { $1 })) == 200, "rotated key")
 
         // Opaque tokens through introspection, with the same audience rule, cached but never past exp.
         let opaque = try corp.mint(ann.merging(["mode": "opaque"]) { $1 })
-        #expect(try status(h, resource, opaque) == 200)
+        #expect(try h.initializeStatus(resource, opaque) == 200)
         let asked = try corp.introspections()
-        #expect(try status(h, resource, opaque) == 200)
+        #expect(try h.initializeStatus(resource, opaque) == 200)
         #expect(try corp.introspections() == asked, "the second use is answered from the cache")
         _ = try corp.get("/revoke", ["token": opaque])
-        #expect(try status(h, resource, opaque) == 200, "revoked at the issuer: still accepted for at most 60 s")
+        #expect(try h.initializeStatus(resource, opaque) == 200, "revoked at the issuer: still accepted for at most 60 s")
         let shortLived = try corp.mint(ann.merging(["mode": "opaque", "exp_in": "2"]) { $1 })
-        #expect(try status(h, resource, shortLived) == 200)
+        #expect(try h.initializeStatus(resource, shortLived) == 200)
         Thread.sleep(forTimeInterval: 3)
-        #expect(try status(h, resource, shortLived) == 401, "never past exp, cached or not")
-        #expect(try status(h, resource, try corp.mint(["email": "ann@example.com", "aud": "https://elsewhere.example", "mode": "opaque"])) == 401)
-        #expect(try status(h, resource, "not-a-token-anyone-issued") == 401)
+        #expect(try h.initializeStatus(resource, shortLived) == 401, "never past exp, cached or not")
+        #expect(try h.initializeStatus(resource, try corp.mint(["email": "ann@example.com", "aud": "https://elsewhere.example", "mode": "opaque"])) == 401)
+        #expect(try h.initializeStatus(resource, "not-a-token-anyone-issued") == 401)
 
         // RFC 9728 metadata names the issuer; mcpctl's own tokens still work.
         let metadata = try String(contentsOf: URL(string: "\(server.url)/.well-known/oauth-protected-resource/mcp/notes/http")!, encoding: .utf8)
         #expect(metadata.contains(#""\#(corp.url)""#), "\(metadata)")
         let pat = try h.mcpctl(["token", "create", "--email", "ann@example.com", "--scopes", "read"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try status(h, resource, pat) == 200)
+        #expect(try h.initializeStatus(resource, pat) == 200)
 
         // The audit log: allowed rows name the issuer as the credential, refusals say which issuer and why.
-        let events = try audit(h)
+        let events = try h.mcpAuditRows()
         let allowed = events.filter { $0["decision"] as? String == "allow" && $0["token_id"] as? String == "issuer:corp" }
         #expect(allowed.count >= 5 && allowed.allSatisfy { $0["email"] as? String == "ann@example.com" })
         let reasons = events.filter { $0["decision"] as? String == "deny" }.compactMap { $0["reason"] as? String }
@@ -142,7 +130,7 @@ import Testing
 
         // Removed: its tokens are refused on the next request.
         try h.mcpctl(["issuer", "remove", "corp"])
-        #expect(try status(h, resource, good) == 401)
+        #expect(try h.initializeStatus(resource, good) == 401)
     }
 
     @Test("An issuer with only RFC 8414 metadata and a configured audience is found and accepted")
@@ -158,10 +146,10 @@ import Testing
         let server = try h.startServer()
         let resource = "\(server.url)/mcp/notes/http"
         // The email claim is configurable: this issuer names the user in `upn`, so `email` alone is not enough.
-        #expect(try status(h, resource, try other.mint(["upn": "ann@example.com", "aud": "api://mcp"])) == 200)
-        #expect(try status(h, resource, try other.mint(["upn": "ann@example.com", "aud": "api://other"])) == 401)
-        #expect(try status(h, resource, try other.mint(["email": "ann@example.com", "aud": "api://mcp"])) == 401)
-        let events = try audit(h)
+        #expect(try h.initializeStatus(resource, try other.mint(["upn": "ann@example.com", "aud": "api://mcp"])) == 200)
+        #expect(try h.initializeStatus(resource, try other.mint(["upn": "ann@example.com", "aud": "api://other"])) == 401)
+        #expect(try h.initializeStatus(resource, try other.mint(["email": "ann@example.com", "aud": "api://mcp"])) == 401)
+        let events = try h.mcpAuditRows()
         #expect(events.contains { ($0["reason"] as? String)?.contains("issuer other: token has no usable upn claim") == true })
         // http:// issuers are refused unless on loopback.
         let r = try h.run(InteropHarness.binary, ["issuer", "add", "remote", "--issuer", "http://login.example.com"])

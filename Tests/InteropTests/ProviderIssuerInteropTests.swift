@@ -62,18 +62,6 @@ import Testing
         throw InteropHarness.HarnessError("the provider did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
     }
 
-    /// The HTTP status of an MCP `initialize` with this bearer token.
-    func status(_ h: InteropHarness, _ url: String, _ token: String) throws -> Int {
-        let body = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}"#
-        let r = try h.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", url, "-H", "Authorization: Bearer \(token)",
-                                             "-H", "Content-Type: application/json", "-H", "Accept: application/json, text/event-stream", "-d", body])
-        return Int(r.stdout) ?? -1
-    }
-
-    func audit(_ h: InteropHarness) throws -> [[String: Any]] {
-        try JSONSerialization.jsonObject(with: Data(try h.mcpctl(["audit", "list", "--source", "mcp", "--limit", "1000", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
-    }
-
     @Test("Opaque access tokens from django-oauth-toolkit are accepted through its introspection endpoint for the bound resource and known users only, and die when revoked there")
     func djangoOAuthToolkitTokensThroughIntrospection() throws {
         let h = InteropHarness()
@@ -98,7 +86,7 @@ import Testing
 
         // A token DOT bound to this endpoint works, through the MCP SDK's own client too: editor ∩ "read write".
         let good = try dot.token("dana@example.com", scope: "read write", resource: resource)
-        #expect(try status(h, resource, good) == 200)
+        #expect(try h.initializeStatus(resource, good) == 200)
         let (ls, tools) = try h.client(python, url: resource, headers: ["Authorization: Bearer \(good)"], ["list-tools"])
         #expect(ls == 0 && Set(tools["tools"] as? [String] ?? []) == ["search_notes", "add_note"], "\(tools)")
         let readOnly = try dot.token("dana@example.com", scope: "read", resource: resource)
@@ -106,24 +94,24 @@ import Testing
         #expect(ws == 3 && denied["status"] as? Int == 403, "DOT's scope read cannot write: \(denied)")
 
         // Tokens DOT calls active but that are not for this endpoint or not for a usable user: 401.
-        #expect(try status(h, resource, try dot.token("dana@example.com", scope: "read", resource: nil)) == 401, "no resource, so no aud")
-        #expect(try status(h, resource, try dot.token("dana@example.com", scope: "read", resource: "\(server.url)/mcp/notes/other")) == 401)
-        #expect(try status(h, resource, try dot.token("nobody@example.com", scope: "read", resource: resource)) == 401, "unknown to mcpctl")
-        #expect(try status(h, resource, try dot.token("dis@example.com", scope: "read", resource: resource)) == 401, "disabled in mcpctl")
-        #expect(try status(h, resource, "garbage-no-provider-issued-this") == 401)
+        #expect(try h.initializeStatus(resource, try dot.token("dana@example.com", scope: "read", resource: nil)) == 401, "no resource, so no aud")
+        #expect(try h.initializeStatus(resource, try dot.token("dana@example.com", scope: "read", resource: "\(server.url)/mcp/notes/other")) == 401)
+        #expect(try h.initializeStatus(resource, try dot.token("nobody@example.com", scope: "read", resource: resource)) == 401, "unknown to mcpctl")
+        #expect(try h.initializeStatus(resource, try dot.token("dis@example.com", scope: "read", resource: resource)) == 401, "disabled in mcpctl")
+        #expect(try h.initializeStatus(resource, "garbage-no-provider-issued-this") == 401)
 
         // Revoked at DOT before first use: never cached, refused at once.
         let fresh = try dot.token("dana@example.com", scope: "read", resource: resource)
         #expect(try dot.revoke(fresh) == 200)
-        #expect(try status(h, resource, fresh) == 401)
+        #expect(try h.initializeStatus(resource, fresh) == 401)
         // Revoked after use: its cached answer is gone with the restart (the cache lives at most 60 s).
         #expect(try dot.revoke(good) == 200)
         h.stop(server.process)
         server = try h.startServer(port: port)
-        #expect(try status(h, resource, good) == 401)
-        #expect(try status(h, resource, readOnly) == 200, "an unrevoked token still works after the restart")
+        #expect(try h.initializeStatus(resource, good) == 401)
+        #expect(try h.initializeStatus(resource, readOnly) == 200, "an unrevoked token still works after the restart")
 
-        let events = try audit(h)
+        let events = try h.mcpAuditRows()
         let allowed = events.filter { $0["decision"] as? String == "allow" && $0["token_id"] as? String == "issuer:dot" }
         #expect(allowed.count >= 3 && allowed.allSatisfy { $0["email"] as? String == "dana@example.com" }, "\(allowed)")
         let reasons = events.filter { $0["decision"] as? String == "deny" }.compactMap { $0["reason"] as? String }
