@@ -49,31 +49,16 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from browser_support import DRIVERS, NoRedirect as _NoRedirect, browser, emit  # noqa: F401
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PAT = re.compile(r"^mcp_pat_[0-9A-Za-z]{38}$")
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 OUT: dict[str, Any] = {}
-DRIVERS: list[Any] = []
-
-
-def emit(obj: dict[str, Any], code: int) -> None:
-    for d in DRIVERS:
-        try:
-            d.quit()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
-    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
-    sys.stdout.flush()
-    os._exit(code)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Plain HTTP (no redirects followed: the 303s are part of the contract)
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
 
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
@@ -221,25 +206,7 @@ def refresh(base: str, refresh_token: str, client_id: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The browser
-
-def browser(width: int = 1280, height: int = 900) -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
-              "--password-store=basic", "--hide-scrollbars", f"--window-size={width},{height}",
-              f"--user-data-dir={tempfile.mkdtemp(prefix='mcpctl-chromium-')}"):
-        options.add_argument(a)
-    # Selenium Manager would try to download a driver: point at Debian's.
-    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-    d = webdriver.Chrome(service=service, options=options)
-    d.set_page_load_timeout(60)
-    DRIVERS.append(d)
-    return d
-
+# The browser (browser_support.browser)
 
 def by() -> Any:
     from selenium.webdriver.common.by import By

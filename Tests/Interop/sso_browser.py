@@ -26,29 +26,12 @@ import os
 import re
 import secrets
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
-DRIVERS: list[Any] = []
-
-
-def emit(obj: dict[str, Any], code: int) -> None:
-    for d in DRIVERS:
-        try:
-            d.quit()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
-    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
-    sys.stdout.flush()
-    os._exit(code)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+from browser_support import DRIVERS, NoRedirect as _NoRedirect, browser, emit  # noqa: F401
 
 
 def opener(jar: http.cookiejar.CookieJar | None) -> urllib.request.OpenerDirector:
@@ -70,22 +53,6 @@ def fetch(op: urllib.request.OpenerDirector, method: str, url: str, body: bytes 
 
 # ---------------------------------------------------------------------------------------------------------
 # The browser
-
-def browser() -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
-              "--password-store=basic", "--window-size=1280,900", f"--user-data-dir={tempfile.mkdtemp(prefix='mcpctl-chromium-')}"):
-        options.add_argument(a)
-    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-    d = webdriver.Chrome(service=service, options=options)
-    d.set_page_load_timeout(60)
-    DRIVERS.append(d)
-    return d
-
 
 def sign_in_at_provider(driver: Any, args: argparse.Namespace, out: dict[str, Any]) -> None:
     """Clicks "Sign in with IDP" on the current mcpctl page and signs in on the provider's own login page."""
