@@ -175,11 +175,12 @@ enum DoctorCommand {
         let bytes = try response.readAll(limit: 8 << 20)
         guard (200...299).contains(response.status) else { throw UpstreamProblem(description: "HTTP \(response.status)") }
         if let s = response.headers["Mcp-Session-Id"] { session = s }
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard response.headers["Content-Type"]?.hasPrefix("text/event-stream") == true else { return try? JSON.parse(text) }
-        // Server-Sent Events: the answer is the data line holding a result or an error (a priming event is empty).
-        let data = text.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("data:") }.map { $0.dropFirst(5).drop { $0 == " " } }
-        return data.lazy.compactMap { try? JSON.parse(String($0)) }.first { $0["result"] != nil || $0["error"] != nil }
+        guard response.headers["Content-Type"]?.hasPrefix("text/event-stream") == true else {
+            return try? JSON.parse(String(decoding: bytes, as: UTF8.self))
+        }
+        // Server-Sent Events: the answer is the event holding a result or an error (a priming event is empty).
+        var events = SSEParser()
+        return events.feed(bytes).lazy.compactMap { try? JSON.parse($0.data) }.first { $0["result"] != nil || $0["error"] != nil }
     }
 
     static func stdioUpstream(_ where_: String, _ argv: [String]) -> Check {
