@@ -15,6 +15,9 @@
 #   THREADS       wrk threads (default 2)
 #   CONNECTIONS   concurrency (default 64)
 #   KEEP=1        keep the temp directory
+#   PROFILE=a|b|c instead of the comparison, sample the server with `perf record -g` (cpu-clock, 999 Hz)
+#                 during one wrk run of that kind; prints the top symbols (self time) and writes folded
+#                 stacks and an SVG flame graph (bench/flamegraph.py) to PROFILE_OUT (default /tmp/mcpctl-profile-KIND)
 # Needs nginx, wrk and curl (bench/lib.sh installs them as root when missing). Loopback only.
 set -euo pipefail
 
@@ -106,6 +109,27 @@ run() { # LABEL URL LUA
     P99[$1]="${P99[$1]:-}$(field "$line" p99_ms) "
     NON2XX[$1]=$(( ${NON2XX[$1]:-0} + $(field "$line" non2xx) ))
 }
+if [ -n "${PROFILE:-}" ]; then
+    case $PROFILE in
+        a) url="$GW/legacy"; lua="$HERE/wrk-mcp.lua" ;;
+        b) url="$GW/modern"; lua="$HERE/wrk-mcp-2026.lua" ;;
+        c) url="$GW/legacy"; lua="$HERE/wrk-mcp-2026.lua" ;;
+        *) die "PROFILE must be a, b or c" ;;
+    esac
+    command -v perf >/dev/null || die "perf is needed (Debian: linux-perf)"
+    OUT=${PROFILE_OUT:-/tmp/mcpctl-profile-$PROFILE}; mkdir -p "$OUT"
+    perf record -e cpu-clock -F 999 -g -p "$SERVER_PID" -o "$OUT/perf.data" 2>"$OUT/perf-record.log" &
+    PERF_PID=$!
+    sleep 0.5
+    run "$PROFILE" "$url" "$lua"
+    kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+    perf report -i "$OUT/perf.data" --no-children --stdio --percent-limit 0.7 -g none 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | head -n 45
+    perf script -i "$OUT/perf.data" 2>/dev/null | python3 "$HERE/flamegraph.py" --folded "$OUT/stacks.folded" >"$OUT/flame.svg"
+    say "profile $PROFILE: $(awk -v c="${CPU[$PROFILE]}" -v n="${REQ[$PROFILE]}" 'BEGIN {printf "%.1f", c * 1e6 / n}') µs CPU/req; folded stacks and flame.svg in $OUT"
+    exit 0
+fi
+
 A="a 2025-11-25 → 2025-11-25"; B="b 2026-07-28 → 2026-07-28"; C="c 2026-07-28 → 2025-11-25"
 for label in "$A" "$B" "$C" "$C" "$B" "$A"; do
     case $label in

@@ -53,6 +53,9 @@ struct ToolListRelay {
     /// Whether a JSON text may hold a `tools` member: it spells the name out, or it has a `\u` escape,
     /// the only other way to write it (RFC 8259 §7). Anything else cannot be a tool list and needs no parse.
     static func mayHoldToolList(_ text: [UInt8]) -> Bool {
-        text.firstRange(of: Array("tools".utf8)) != nil || text.firstRange(of: Array("\\u".utf8)) != nil
+        ByteSearch.contains(text, toolsName) || ByteSearch.contains(text, unicodeEscape)
     }
+
+    private static let toolsName = Array("tools".utf8)
+    private static let unicodeEscape = Array("\\u".utf8)
 }
