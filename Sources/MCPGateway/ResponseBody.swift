@@ -19,6 +19,7 @@ enum ResponseBody {
     static func bytes(_ response: HTTPResponse, limit: Int = 4 * 1024 * 1024) -> [UInt8]? {
         switch response.body {
         case .bytes(let b): return b.count <= limit ? b : nil
+        case .held(let held): return held.bytes.count <= limit ? held.bytes : nil
         case .stream(let produce):
             let collector = Collector(limit: limit)
             do { try produce(collector) } catch { return nil }

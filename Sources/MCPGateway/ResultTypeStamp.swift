@@ -26,10 +26,16 @@ enum ResultTypeStamp {
             } else if let json = try? JSON.parse(body) {
                 out.body = .bytes(stamped(json).bytes)
             }
+        case .held(let held) where !isStream:
+            // A JSON answer the gateway holds whole (charged to its memory budget until written).
+            if let json = try? JSON.parse(held.bytes) { out.body = .held(held.replacingBytes(stamped(json).bytes)) }
+        case .held(let held) where !held.bytes.isEmpty:
+            var parser = SSEParser()
+            out.body = .held(held.replacingBytes(parser.feed(held.bytes).flatMap { stamped($0).encoded() }))
         case .stream(let produce) where isStream:
             out.body = .stream { writer in try produce(StampingWriter(writer)) }
         case .stream(let produce):
-            // A JSON answer the gateway already holds whole (charged to its memory budget until written).
+            // A JSON answer produced as a stream: taken whole, then stamped.
             out.body = .stream { writer in
                 let whole = WholeBody()
                 try produce(whole)

@@ -8,6 +8,8 @@ public struct HTTPResponse: Sendable {
     public enum Body: Sendable {
         /// A complete body, sent with `Content-Length`.
         case bytes([UInt8])
+        /// A complete body sent like `bytes`, released (see `HeldBytes`) once it has been written.
+        case held(HeldBytes)
         /// A body produced while the response is being sent, with `Transfer-Encoding: chunked`
         /// (close-delimited for HTTP/1.0 clients). The closure runs on the connection's thread;
         /// every `write` is flushed immediately, which is what Server-Sent Events need.

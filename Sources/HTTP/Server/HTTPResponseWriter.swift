@@ -15,6 +15,24 @@ enum HTTPResponseWriter {
     /// Bodies up to this size go out in the same send(2) as the head.
     private static let coalesceLimit = 64 * 1024
 
+    /// A whole body with `Content-Length`, in the same send(2) as the head when it is small.
+    private static func writeWhole(_ body: [UInt8], status: Int, response: HTTPResponse, request: HTTPRequest, keepAlive: Bool,
+                                   date: String, fd: Int32) throws(SocketError) {
+        let forbidsBody = HTTPStatus.forbidsBody(status)
+        // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses; RFC 9110 §9.3.2: HEAD gets the GET headers.
+        let framing: Framing = forbidsBody ? .none : .length(body.count)
+        var bytes = head(status: status, headers: response.headers, framing: framing,
+                         keepAlive: keepAlive, version: request.version, date: date)
+        let sendBody = request.method != "HEAD" && !forbidsBody && !body.isEmpty
+        if sendBody && body.count <= coalesceLimit {
+            bytes.append(contentsOf: body)
+            try Socket.sendAll(fd, bytes)
+        } else {
+            try Socket.sendAll(fd, bytes)
+            if sendBody { try Socket.sendAll(fd, body) }
+        }
+    }
+
     /// Writes `response` to `request`; returns whether the connection may carry another request.
     static func write(_ response: HTTPResponse, for request: HTTPRequest, keepAlive: Bool, date: String,
                       fd: Int32) throws(SocketError) -> Bool {
@@ -28,18 +46,12 @@ enum HTTPResponseWriter {
 
         switch response.body {
         case .bytes(let body):
-            // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses; RFC 9110 §9.3.2: HEAD gets the GET headers.
-            let framing: Framing = forbidsBody ? .none : .length(body.count)
-            var bytes = head(status: status, headers: response.headers, framing: framing,
-                             keepAlive: keepAlive, version: request.version, date: date)
-            let sendBody = !isHead && !forbidsBody && !body.isEmpty
-            if sendBody && body.count <= coalesceLimit {
-                bytes.append(contentsOf: body)
-                try Socket.sendAll(fd, bytes)
-            } else {
-                try Socket.sendAll(fd, bytes)
-                if sendBody { try Socket.sendAll(fd, body) }
-            }
+            try writeWhole(body, status: status, response: response, request: request, keepAlive: keepAlive, date: date, fd: fd)
+            return keepAlive
+
+        case .held(let held):
+            defer { held.release() }
+            try writeWhole(held.bytes, status: status, response: response, request: request, keepAlive: keepAlive, date: date, fd: fd)
             return keepAlive
 
         case .stream(let produce):
