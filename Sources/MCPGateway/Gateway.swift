@@ -215,6 +215,9 @@ public final class Gateway: Sendable {
             m = try MCPMessage.parse(request.body)
         } catch MCPMessage.ParseError.invalidJSON {
             return Envelope(parseError: .jsonRPC(400, code: -32700, "Parse error", reason: "invalid JSON"))
+        } catch MCPMessage.ParseError.ambiguousKey {
+            return Envelope(parseError: .jsonRPC(400, code: -32600, "Invalid Request: a member name repeats another (names are compared without regard to case)",
+                                                 reason: "repeated member name"))
         } catch MCPMessage.ParseError.batch {
             return Envelope(parseError: .jsonRPC(400, code: -32600, "JSON-RPC batches are not supported (MCP 2025-06-18 and later)", reason: "batch"))
         } catch {

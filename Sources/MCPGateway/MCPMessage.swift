@@ -12,14 +12,20 @@ struct MCPMessage: Sendable {
     var toolName: String? { method == "tools/call" ? json["params"]?["name"]?.stringValue : nil }
     var arguments: JSON? { json["params"]?["arguments"] }
 
-    enum ParseError: Error { case invalidJSON, notAMessage, batch }
+    enum ParseError: Error { case invalidJSON, notAMessage, batch, ambiguousKey(String) }
 
     static func parse(_ body: [UInt8]) throws -> MCPMessage {
         let json: JSON
         do { json = try JSON.parse(body) } catch { throw ParseError.invalidJSON }
         // MCP 2025-06-18 removed JSON-RPC batching; 2025-11-25 keeps it removed.
         if case .array = json { throw ParseError.batch }
-        guard case .object = json, json["jsonrpc"]?.stringValue == "2.0" else { throw ParseError.notAMessage }
+        guard case .object(let members) = json, json["jsonrpc"]?.stringValue == "2.0" else { throw ParseError.notAMessage }
+        // The objects the gateway decides on (the message, its params and their _meta) must read the same
+        // to every parser behind it: no name in them may repeat another, exactly or after case folding.
+        if let name = AmbiguousKeys.clash(in: members) ?? json["params"]?.objectValue.flatMap(AmbiguousKeys.clash)
+            ?? json["params"]?["_meta"]?.objectValue.flatMap(AmbiguousKeys.clash) {
+            throw ParseError.ambiguousKey(name)
+        }
         let m = MCPMessage(json: json)
         guard m.method != nil || m.isResponse else { throw ParseError.notAMessage }
         if m.method == "tools/call", m.toolName == nil { throw ParseError.notAMessage }

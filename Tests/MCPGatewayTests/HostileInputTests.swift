@@ -66,6 +66,41 @@ import Testing
         }
     }
 
+    /// A server behind the gateway may keep another of two equal names than the gateway does, or match names
+    /// without regard to case (Go's encoding/json, which also folds ſ and the Kelvin sign K): a read-only
+    /// caller must not get `delete_note` run while `read_notes` is what the gateway authorized.
+    @Test func aMemberNameRepeatedExactlyOrInAnotherCaseIsRefusedBeforeAnythingIsForwarded() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let read = try h.token(scopes: .read)
+        _ = try h.listTools("json", token: read)
+        let seen = h.upstream.requests.count
+        let attacks = [
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_notes","Name":"delete_note","arguments":{}}}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"Name":"delete_note","name":"read_notes","arguments":{}}}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"delete_note","name":"read_notes","arguments":{}}}"#,
+            #"{"jsonrpc":"2.0","id":4,"method":"tools/list","Method":"tools/call","params":{"name":"delete_note"}}"#,
+            #"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"read_notes"},"paramſ":{"name":"delete_note"}}"#,
+            #"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"read_notes","Name":"delete_note"}}"#,
+            #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_notes","_meta":{"progressToken":1,"progresstoken":2}}}"#,
+            #"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"read_notes"},"ID":9}"#,
+            #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"read_notes","Kind":1,"kind":2}}"#,
+        ]
+        for body in attacks {
+            let r = try h.rpc("json", token: read, body)
+            #expect(r.status == 400, "\(body): \(r.text)")
+            #expect(r.message?["error"]?["code"]?.intValue == -32600, "\(body): \(r.text)")
+            let row = try h.lastRow()
+            #expect(row?.string("decision") == "deny")
+            #expect(row?.string("reason") == "repeated member name")
+        }
+        #expect(h.upstream.requests.count == seen, "a request with a repeated member name reached the upstream")
+        // Names that merely look alike stay allowed, and so does a repeated name deep inside the arguments
+        // (the tool reads those; the gateway decides nothing on them).
+        let fine = #"{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"read_notes","arguments":{"q":1,"Q":2},"names":1}}"#
+        #expect(try h.rpc("json", token: read, fine).status == 200)
+    }
+
     @Test func aHugeMethodNameIsAuditedCapped() throws {
         let h = try GatewayHarness()
         defer { h.close() }
