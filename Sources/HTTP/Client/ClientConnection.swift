@@ -18,6 +18,10 @@ final class ClientConnection: @unchecked Sendable {
     /// keeps idle connections (`Keep-Alive: timeout=N`); nil leaves it to the pool's own idle timeout.
     var reuseWindow: Double?
     private var isClosed = false
+    /// The SO_SNDTIMEO and SO_RCVTIMEO last set, so that a request with the same timeout as the previous
+    /// one on this connection costs no setsockopt(2).
+    private var sendTimeout = -1.0
+    private var receiveTimeout = -1.0
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
 
     init(fd: Int32, key: String) {
@@ -36,16 +40,32 @@ final class ClientConnection: @unchecked Sendable {
         try Socket.sendAll(fd, bytes)
     }
 
+    /// A send blocked for `seconds` fails with EAGAIN (SO_SNDTIMEO).
+    func setSendTimeout(_ seconds: Double) {
+        setTimeout(SO_SNDTIMEO, seconds, last: &sendTimeout)
+    }
+
+    /// Sets SO_SNDTIMEO or SO_RCVTIMEO unless it already has this value; between 1 ms (0 would mean
+    /// "never") and a day.
+    private func setTimeout(_ option: Int32, _ seconds: Double, last: inout Double) {
+        let clamped = max(0.001, min(seconds, 86_400))
+        guard clamped != last else { return }
+        var value = timeval(tv_sec: Int(clamped), tv_usec: Int((clamped - clamped.rounded(.down)) * 1_000_000))
+        if setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size)) == 0 { last = clamped }
+    }
+
     /// Waits up to `timeout` seconds and appends what arrives; returns the count, 0 at end of stream.
     func fill(timeout: Double) throws(HTTPClientError) -> Int {
         if start > 0 && (start == buffer.count || start >= 16 * 1024) {
             buffer.removeSubrange(0..<start)
             start = 0
         }
-        guard case .ready = Socket.waitReadable(fd, until: .after(seconds: timeout)) else { throw .timedOut }
+        // One blocking recv(2) bounded by SO_RCVTIMEO, rather than poll(2) and then recv(2).
+        setTimeout(SO_RCVTIMEO, timeout, last: &receiveTimeout)
         let received = Socket.receive(fd, into: scratch)
         if received > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<received])) }
         if received < 0 {
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw .timedOut }
             // A reset after the server closed is the same as a close for the caller.
             if errno == ECONNRESET || errno == EPIPE { return 0 }
             throw .connectionFailed(SocketError("recv").description)

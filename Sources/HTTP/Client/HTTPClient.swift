@@ -90,7 +90,7 @@ public final class HTTPClient: Sendable {
 
     private func exchange(_ message: [UInt8], request: HTTPClientRequest,
                           on connection: ClientConnection) throws(ExchangeFailure) -> HTTPClientResponse {
-        Socket.setSendTimeout(connection.fd, seconds: request.timeout)
+        connection.setSendTimeout(request.timeout)
         do throws(SocketError) {
             try connection.send(message)
             if !Self.coalesces(request.body) {
