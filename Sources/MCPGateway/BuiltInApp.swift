@@ -40,7 +40,7 @@ struct BuiltInApp {
         guard m.isRequest, let method = m.method else { return nil }
         switch method {
         case "initialize":
-            let asked = m.json["params"]?["protocolVersion"]?.stringValue ?? ""
+            let asked = m.params?["protocolVersion"]?.stringValue ?? ""
             let version = BuiltInApp.supportedVersions.contains(asked) ? asked : BuiltInApp.supportedVersions[0]
             return MCPMessage.result(id: m.id, .object([
                 ("protocolVersion", .string(version)),

@@ -349,7 +349,7 @@ public final class Gateway: Sendable {
     /// upstream slip an unfiltered list past. Throws (and the answer is refused) when it cannot narrow.
     func toolListFilter(message: MCPMessage?, app: String, env: String, effective: ScopeSet, revision: ProtocolRevision) -> ToolListFilter.Apply {
         let asked = message?.method == "tools/list" ? message?.id : nil
-        let cursor = !(message?.json["params"]?["cursor"]?.isNull ?? true)
+        let cursor = !(message?.params?["cursor"]?.isNull ?? true)
         let (pool, approval) = (self.pool, configuration.toolApproval)
         let modern = revision.isModern
         @Sendable func narrow(_ json: JSON) throws -> JSON {

@@ -45,7 +45,7 @@ extension Gateway {
     private func openSession(_ call: UpstreamCall, _ upstream: any Upstream) throws -> UpstreamSessionPool.Session {
         // One id is enough: each initialize opens a session of its own (JSON-RPC ids are unique per session).
         let id: JSON = "mcpctl-initialize"
-        let clientInfo = call.message?.json["params"]?["_meta"]?[ProtocolRevision.clientInfoKey]
+        let clientInfo = call.message?.meta?[ProtocolRevision.clientInfoKey]
         let initialize: JSON = .object([("jsonrpc", "2.0"), ("id", id), ("method", "initialize"), ("params", .object([
             ("protocolVersion", .string(ProtocolRevision.latestHandshake)),
             // No client capabilities: a 2026-07-28 client has no back-channel for server-to-client requests.

@@ -32,14 +32,20 @@ enum MirroredHeaders {
         guard message.hasEnvelope else {
             return Problem(code: invalidParams, reason: "params._meta lacks the protocol version or client capabilities")
         }
-        if headers["MCP-Protocol-Version"] == nil || headers["MCP-Protocol-Version"] != message.envelopeVersion {
+        let versionHeader = headers["MCP-Protocol-Version"]
+        if versionHeader == nil || versionHeader != message.envelopeVersion {
             return Problem(code: headerMismatch, reason: "MCP-Protocol-Version header does not match the body")
         }
         if headers["Mcp-Method"] != message.method { return Problem(code: headerMismatch, reason: "Mcp-Method header does not match the body") }
-        if requiredNameMethods.contains(message.method ?? ""), let mirrored = mirroredName(message), headers["Mcp-Name"].flatMap(decode) != mirrored {
+        // Mcp-Name must match wherever it is sent, and is required for the methods that name something.
+        let mirrored = mirroredName(message)
+        if let nameHeader = headers["Mcp-Name"] {
+            guard let mirrored, decode(nameHeader) == mirrored else {
+                return Problem(code: headerMismatch, reason: "Mcp-Name header does not match the body")
+            }
+        } else if mirrored != nil, requiredNameMethods.contains(message.method ?? "") {
             return Problem(code: headerMismatch, reason: "Mcp-Name header does not match the body")
         }
-        if let present = mismatch(headers, message) { return Problem(code: headerMismatch, reason: present) }
         if !ProtocolRevision.modernVersions.contains(version) {
             return Problem(code: unsupportedProtocolVersion, reason: "unsupported protocol version")
         }
@@ -90,8 +96,8 @@ enum MirroredHeaders {
     /// The body field `Mcp-Name` mirrors for this method; nil when the method has none.
     static func mirroredName(_ message: MCPMessage) -> String? {
         switch message.method {
-        case "tools/call", "prompts/get": return message.json["params"]?["name"]?.stringValue
-        case "resources/read", "resources/subscribe", "resources/unsubscribe": return message.json["params"]?["uri"]?.stringValue
+        case "tools/call", "prompts/get": return message.params?["name"]?.stringValue
+        case "resources/read", "resources/subscribe", "resources/unsubscribe": return message.params?["uri"]?.stringValue
         default: return nil
         }
     }

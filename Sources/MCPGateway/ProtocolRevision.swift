@@ -37,10 +37,10 @@ enum ProtocolRevision: Equatable, Sendable {
 
 extension MCPMessage {
     /// The body's `params._meta` protocol version (2026-07-28 envelope), when it has one.
-    var envelopeVersion: String? { json["params"]?["_meta"]?[ProtocolRevision.protocolVersionKey]?.stringValue }
+    var envelopeVersion: String? { meta?[ProtocolRevision.protocolVersionKey]?.stringValue }
     /// Whether `params._meta` carries the envelope's required pair (protocol version and client capabilities).
     var hasEnvelope: Bool {
-        guard let meta = json["params"]?["_meta"], meta.objectValue != nil else { return false }
+        guard let meta, meta.objectValue != nil else { return false }
         return meta[ProtocolRevision.protocolVersionKey] != nil && meta[ProtocolRevision.clientCapabilitiesKey] != nil
     }
 }

@@ -20,7 +20,7 @@ extension Gateway {
             outbound.headers["traceparent"] = trace.traceparent
             if let state = trace.state { outbound.headers["tracestate"] = state }
             // In `_meta` for 2026-07-28 requests, for stdio (which has no headers), and wherever the caller put it.
-            if let m = message, envelope.revision.isModern || environment.command != nil || m.json["params"]?["_meta"]?["traceparent"] != nil {
+            if let m = message, envelope.revision.isModern || environment.command != nil || m.meta?["traceparent"] != nil {
                 let stamped = trace.stamped(m.json)
                 message = MCPMessage(json: stamped)
                 outbound.body = stamped.bytes

@@ -17,7 +17,7 @@ struct TraceContext: Equatable, Sendable {
 
     /// The gateway's span under the caller's trace; nil when the caller sent no valid `traceparent`.
     static func child(of headers: HTTPHeaders, _ message: MCPMessage?) -> TraceContext? {
-        let meta = message?.json["params"]?["_meta"]
+        let meta = message?.meta
         let value = meta?["traceparent"]?.stringValue ?? headers["traceparent"]
         guard let value, let (traceID, flags) = parse(value) else { return nil }
         let state = meta?["tracestate"]?.stringValue ?? headers["tracestate"]
