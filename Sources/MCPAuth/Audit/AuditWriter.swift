@@ -13,29 +13,38 @@ public enum AuditSync: String, Sendable, CaseIterable {
 /// Group commit for the audit log: request threads hand in events and wait; one writer thread appends
 /// everything queued in a single transaction and then releases all waiters. A request whose row could
 /// not be committed learns so, and the gateway fails it closed.
+///
+/// Waking: the events of one transaction form a batch, and a batch's waiters sleep on the condition of
+/// its parity; the writer wakes them all with one broadcast, which wakes no one of the next batch (a
+/// semaphore per request cost the writer thread one futex call per request, and it is the one serial step).
 public final class AuditWriter: @unchecked Sendable {
     private let store: Store
-    private let condition = NSCondition()
-    private var queue: [(AuditEvent, Ticket)] = []
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// The writer waits here for work; every state change below is made with `mutex` held.
+    private let work = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Waiters of even and odd batches.
+    private let committedCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 2)
+    private var filling = Batch(number: 0)
     private var stopped = false
     private var thread: Thread?
     private let lastUsed: LastUsedRecorder?
     private var lastUsedFlush = Date()
     /// Set by the writer thread as it ends; until then only it may use `store`.
     private var finished = false
-    // Read under `condition` like everything the writer thread changes (they were read unlocked: a data race).
     private var largest = 0
     private var committed = 0
     /// Largest number of events in one transaction so far (for diagnostics and benchmarks).
-    public var largestBatch: Int { condition.lock(); defer { condition.unlock() }; return largest }
+    public var largestBatch: Int { locked { largest } }
     /// Transactions that carried events so far.
-    public var batches: Int { condition.lock(); defer { condition.unlock() }; return committed }
+    public var batches: Int { locked { committed } }
 
-    /// One waiting request: the writer sets `ok` and signals only this request's semaphore, so a commit
-    /// wakes exactly the threads it concerns (a shared broadcast woke every waiter on every commit).
-    final class Ticket: @unchecked Sendable {
+    /// The events of one transaction, and its outcome once `done`.
+    final class Batch: @unchecked Sendable {
+        let number: UInt64
+        var events: [AuditEvent] = []
         var ok = false
-        let signal = DispatchSemaphore(value: 0)
+        var done = false
+        init(number: UInt64) { self.number = number }
     }
 
     private let identity: StoreIdentity?
@@ -50,70 +59,103 @@ public final class AuditWriter: @unchecked Sendable {
         try store.db.execute(sync == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         self.identity = identity
         self.lastUsed = lastUsed
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(work, nil)
+        pthread_cond_init(committedCondition, nil)
+        pthread_cond_init(committedCondition + 1, nil)
         let t = Thread { [weak self] in self?.loop() }
         t.name = "audit-writer"
         thread = t
         t.start()
     }
 
+    deinit {
+        pthread_cond_destroy(committedCondition + 1)
+        pthread_cond_destroy(committedCondition)
+        pthread_cond_destroy(work)
+        pthread_mutex_destroy(mutex)
+        committedCondition.deallocate()
+        work.deallocate()
+        mutex.deallocate()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
     /// Appends the event and returns once it is committed (true) or could not be (false).
     public func write(_ event: AuditEvent) -> Bool {
-        let ticket = Ticket()
-        condition.lock()
-        guard !stopped else { condition.unlock(); return false }
-        queue.append((event, ticket))
-        if queue.count == 1 { condition.signal() }
-        condition.unlock()
-        ticket.signal.wait()
-        return ticket.ok
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        guard !stopped else { return false }
+        let batch = filling
+        batch.events.append(event)
+        if batch.events.count == 1 { pthread_cond_signal(work) }
+        while !batch.done { pthread_cond_wait(committedCondition + Int(batch.number & 1), mutex) }
+        return batch.ok
+    }
+
+    /// The next batch to commit, once there is one (or nil when stopped with nothing left). With `mutex` held.
+    private func nextBatch() -> Batch? {
+        while filling.events.isEmpty && !stopped {
+            var deadline = timespec()
+            clock_gettime(CLOCK_REALTIME, &deadline)
+            deadline.tv_sec += 1
+            _ = pthread_cond_timedwait(work, mutex, &deadline)
+            if filling.events.isEmpty, lastUsed?.hasPending == true { break }
+        }
+        if stopped && filling.events.isEmpty { return nil }
+        let batch = filling
+        filling = Batch(number: batch.number &+ 1)
+        return batch
     }
 
     private func loop() {
         while true {
-            condition.lock()
-            while queue.isEmpty && !stopped {
-                _ = condition.wait(until: Date().addingTimeInterval(1))
-                if queue.isEmpty, lastUsed?.hasPending == true { break }
-            }
-            if stopped && queue.isEmpty {
+            pthread_mutex_lock(mutex)
+            guard let batch = nextBatch() else {
                 finished = true
-                condition.broadcast()
-                condition.unlock()
+                pthread_cond_broadcast(work)
+                pthread_mutex_unlock(mutex)
                 return
             }
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
-            condition.unlock()
+            pthread_mutex_unlock(mutex)
 
-            var ok = true
-            let lost = identity.map { $0.check() != .intact } ?? false
-            if lost {
-                ok = false
-                if !batch.isEmpty {
-                    FileHandle.standardError.write(Data("audit: store \(store.path) was deleted or replaced; \(batch.count) rows refused\n".utf8))
-                }
-            } else if !batch.isEmpty {
-                do {
-                    try AuditLog.append(batch.map(\.0), to: store.db)
-                } catch {
-                    ok = false
-                    FileHandle.standardError.write(Data("audit: cannot write \(batch.count) rows: \(error)\n".utf8))
-                }
-            }
-            if !lost, let lastUsed, lastUsed.hasPending, Date().timeIntervalSince(lastUsedFlush) > 5 || batch.isEmpty {
+            let (ok, lost) = commit(batch.events)
+            if !lost, let lastUsed, lastUsed.hasPending, Date().timeIntervalSince(lastUsedFlush) > 5 || batch.events.isEmpty {
                 try? lastUsed.flush(store.db)
                 lastUsedFlush = Date()
             }
-            condition.lock()
-            if !batch.isEmpty {
+            pthread_mutex_lock(mutex)
+            if !batch.events.isEmpty {
                 committed += 1
-                largest = max(largest, batch.count)
+                largest = max(largest, batch.events.count)
             }
-            condition.unlock()
-            for (_, ticket) in batch {
-                ticket.ok = ok
-                ticket.signal.signal()
+            batch.ok = ok
+            batch.done = true
+            pthread_cond_broadcast(committedCondition + Int(batch.number & 1))
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// Appends `events` in one transaction while the store is still the one the server opened: whether they
+    /// were committed, and whether the store was lost.
+    private func commit(_ events: [AuditEvent]) -> (ok: Bool, lost: Bool) {
+        if identity.map({ $0.check() != .intact }) ?? false {
+            if !events.isEmpty {
+                FileHandle.standardError.write(Data("audit: store \(store.path) was deleted or replaced; \(events.count) rows refused\n".utf8))
             }
+            return (false, true)
+        }
+        guard !events.isEmpty else { return (true, false) }
+        do {
+            try AuditLog.append(events, to: store.db)
+            return (true, false)
+        } catch {
+            FileHandle.standardError.write(Data("audit: cannot write \(events.count) rows: \(error)\n".utf8))
+            return (false, false)
         }
     }
 
@@ -123,12 +165,12 @@ public final class AuditWriter: @unchecked Sendable {
     /// `last_used_at` flush: a SQLite connection must not be used by two threads at once (it is opened
     /// NOMUTEX), and flushing the audit log on shutdown means committed, not just dequeued.
     public func close() {
-        condition.lock()
+        pthread_mutex_lock(mutex)
         let first = !stopped
         stopped = true
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
+        pthread_cond_broadcast(work)
+        while !finished { pthread_cond_wait(work, mutex) }
+        pthread_mutex_unlock(mutex)
         if first, (identity?.check() ?? .intact) == .intact { try? lastUsed?.flush(store.db) }
     }
 }
