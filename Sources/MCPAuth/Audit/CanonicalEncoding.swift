@@ -61,6 +61,22 @@ final class CanonicalEncoding {
         }
     }
 
+    /// Appends `n` bytes as they are (no tag, no length): the previous hash that starts a hashed message.
+    func append(raw bytes: UnsafeRawPointer, count n: Int) {
+        reserve(n)
+        UnsafeMutableRawPointer(buffer + count).copyMemory(from: bytes, byteCount: n)
+        count += n
+    }
+
+    /// Appends the SHA-256 padding of the message that starts at `start` and ends here, so the bytes from
+    /// `start` on can be hashed block by block (`SHA256.hashPadded`).
+    func appendSHA256Padding(messageStart start: Int) {
+        let n = SHA256.paddingLength(forMessageLength: count - start)
+        reserve(n)
+        SHA256.writePadding(to: UnsafeMutableRawPointer(buffer + count), messageLength: count - start)
+        count += n
+    }
+
     func bytes(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: buffer + start, count: end - start)
     }
