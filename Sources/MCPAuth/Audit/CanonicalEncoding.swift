@@ -154,9 +154,13 @@ final class CanonicalEncoding {
         return true
     }
 
+    @inline(__always)
     private func reserve(_ n: Int) {
-        guard count + n > capacity else { return }
-        let newCapacity = max(capacity * 2, count + n)
+        if count + n > capacity { grow(to: count + n) }
+    }
+
+    private func grow(to n: Int) {
+        let newCapacity = max(capacity * 2, n)
         let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         grown.update(from: buffer, count: count)
         buffer.deallocate()

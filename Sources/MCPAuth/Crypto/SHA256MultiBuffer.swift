@@ -65,70 +65,67 @@ extension SHA256 {
     /// The four lanes: where each lane's message is, how many blocks it has left, and the chaining values.
     struct LaneSet {
         var state = LaneState()
-        var block: (UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer)
-        var left: SIMD4<Int> = .zero
-        /// The message each lane hashes, or -1 when the lane is idle (it then hashes a zero block, discarded).
-        var message: SIMD4<Int> = SIMD4(repeating: -1)
+        /// The address of each lane's current block.
+        var block: SIMD4<Int>
+        /// How far each lane moves per block: a block for a busy lane, nothing for an idle one (it hashes the
+        /// zero block again and its result is discarded).
+        var step: SIMD4<Int> = .zero
+        /// Blocks left in each lane's message (`Int.max` for an idle lane, so it never finishes).
+        var left = SIMD4<Int>(repeating: .max)
+        /// The message each lane hashes, or -1 when the lane is idle.
+        var message = SIMD4<Int>(repeating: -1)
         var busy = 0
-        let idle: UnsafeRawPointer
+        let idle: Int
 
         init(idle: UnsafeRawPointer) {
-            self.idle = idle
-            block = (idle, idle, idle, idle)
+            self.idle = Int(bitPattern: idle)
+            block = SIMD4(repeating: self.idle)
         }
 
         /// Puts the next message into `lane`, or leaves the lane idle when there is none.
         mutating func start(_ lane: Int, base: UnsafeRawPointer, offsets: UnsafePointer<Int>, next: inout Int, count: Int) {
-            var start = idle
-            if next < count {
-                message[lane] = next
-                left[lane] = (offsets[next &+ 1] &- offsets[next]) / SHA256.blockSize
-                start = base + offsets[next]
-                state.reset(lane)
-                busy &+= 1
-                next &+= 1
-            } else {
-                message[lane] = -1
+            guard next < count else {
+                (message[lane], left[lane], block[lane], step[lane]) = (-1, .max, idle, 0)
+                return
             }
-            switch lane {
-            case 0: block.0 = start
-            case 1: block.1 = start
-            case 2: block.2 = start
-            default: block.3 = start
-            }
+            message[lane] = next
+            left[lane] = (offsets[next &+ 1] &- offsets[next]) / SHA256.blockSize
+            block[lane] = Int(bitPattern: base + offsets[next])
+            step[lane] = SHA256.blockSize
+            state.reset(lane)
+            busy &+= 1
+            next &+= 1
         }
 
         /// Decodes the current block of each lane into `w[0..<16]` (word t of lane j in `w[t][j]`).
         @inline(__always)
         func loadBlock(into w: UnsafeMutablePointer<Lanes>) {
+            let p0 = UnsafeRawPointer(bitPattern: block[0]).unsafelyUnwrapped
+            let p1 = UnsafeRawPointer(bitPattern: block[1]).unsafelyUnwrapped
+            let p2 = UnsafeRawPointer(bitPattern: block[2]).unsafelyUnwrapped
+            let p3 = UnsafeRawPointer(bitPattern: block[3]).unsafelyUnwrapped
             for t in 0..<16 {
                 let offset = t &* 4
-                w[t] = Lanes(UInt32(bigEndian: block.0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
-                             UInt32(bigEndian: block.1.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
-                             UInt32(bigEndian: block.2.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
-                             UInt32(bigEndian: block.3.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                w[t] = Lanes(UInt32(bigEndian: p0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+                             UInt32(bigEndian: p1.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+                             UInt32(bigEndian: p2.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+                             UInt32(bigEndian: p3.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
             }
         }
 
         /// Moves every busy lane to its next block; a lane whose message is done writes its digest and
         /// takes the next message.
+        @inline(__always)
         mutating func advance(base: UnsafeRawPointer, offsets: UnsafePointer<Int>, next: inout Int, count: Int,
                               digests: UnsafeMutableRawPointer) {
-            block = (block.0 + SHA256.blockSize, block.1 + SHA256.blockSize, block.2 + SHA256.blockSize, block.3 + SHA256.blockSize)
-            for lane in 0..<4 where message[lane] >= 0 {
-                left[lane] &-= 1
-                guard left[lane] == 0 else { continue }
+            block &+= step
+            left &-= 1
+            let finished = left .== 0
+            guard any(finished) else { return }
+            for lane in 0..<4 where finished[lane] {
                 state.store(lane, to: digests + 32 &* message[lane])
                 busy &-= 1
                 start(lane, base: base, offsets: offsets, next: &next, count: count)
-            }
-            for lane in 0..<4 where message[lane] < 0 {
-                switch lane {
-                case 0: block.0 = idle
-                case 1: block.1 = idle
-                case 2: block.2 = idle
-                default: block.3 = idle
-                }
             }
         }
     }
