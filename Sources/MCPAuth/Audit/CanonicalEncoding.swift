@@ -168,12 +168,14 @@ final class CanonicalEncoding {
         capacity = newCapacity
     }
 
+    @inline(__always)
     private func appendHeader(_ tag: UInt8, _ length: Int) {
         buffer[count] = tag
         UnsafeMutableRawPointer(buffer + count + 1).storeBytes(of: UInt32(truncatingIfNeeded: length).bigEndian, as: UInt32.self)
         count += 5
     }
 
+    @inline(__always)
     private func append(tag: UInt8, _ bytes: UnsafeRawPointer?, _ n: Int) {
         reserve(5 + n)
         appendHeader(tag, n)
@@ -183,6 +185,7 @@ final class CanonicalEncoding {
         }
     }
 
+    @inline(__always)
     private func appendTagged(_ tag: UInt8, bigEndian value: UInt64) {
         reserve(13)
         appendHeader(tag, 8)
