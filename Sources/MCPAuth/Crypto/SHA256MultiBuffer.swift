@@ -160,21 +160,24 @@ extension SHA256 {
     /// One compression in every lane; `w[0..<16]` holds the decoded block, words 16…63 are overwritten.
     @inline(__always)
     static func compress(_ state: inout LaneState, schedule w: UnsafeMutablePointer<Lanes>) {
-        // FIPS 180-4 §6.2.2 step 1: message schedule.
-        for t in 16..<64 {
+        var a = state.h0, b = state.h1, c = state.h2, d = state.h3
+        var e = state.h4, f = state.h5, g = state.h6, h = state.h7
+        // FIPS 180-4 §6.2.2 step 1, word t of the message schedule, computed just before round t needs it.
+        @inline(__always)
+        func scheduled(_ t: Int) -> Lanes {
             let x = w[t &- 15], y = w[t &- 2]
             let sigma0 = ((x &>> 7) ^ (x &<< 14)) ^ ((x &>> 18) ^ (x &<< 25)) ^ (x &>> 3)
             let sigma1 = ((y &>> 17) ^ (y &<< 13)) ^ ((y &>> 19) ^ (y &<< 15)) ^ (y &>> 10)
-            w[t] = w[t &- 16] &+ sigma0 &+ w[t &- 7] &+ sigma1
+            let word = w[t &- 16] &+ sigma0 &+ w[t &- 7] &+ sigma1
+            w[t] = word
+            return word
         }
         // FIPS 180-4 §6.2.2 steps 2–4, eight rounds per iteration with the variables rotated through the
         // call arguments instead of moved.
-        var a = state.h0, b = state.h1, c = state.h2, d = state.h3
-        var e = state.h4, f = state.h5, g = state.h6, h = state.h7
         laneRoundConstants.withUnsafeBufferPointer { constants in
             let k = constants.baseAddress!
             var t = 0
-            while t < 64 {
+            while t < 16 {
                 round(a, b, c, &d, e, f, g, &h, w[t] &+ k[t])
                 round(h, a, b, &c, d, e, f, &g, w[t &+ 1] &+ k[t &+ 1])
                 round(g, h, a, &b, c, d, e, &f, w[t &+ 2] &+ k[t &+ 2])
@@ -183,6 +186,17 @@ extension SHA256 {
                 round(d, e, f, &g, h, a, b, &c, w[t &+ 5] &+ k[t &+ 5])
                 round(c, d, e, &f, g, h, a, &b, w[t &+ 6] &+ k[t &+ 6])
                 round(b, c, d, &e, f, g, h, &a, w[t &+ 7] &+ k[t &+ 7])
+                t &+= 8
+            }
+            while t < 64 {
+                round(a, b, c, &d, e, f, g, &h, scheduled(t) &+ k[t])
+                round(h, a, b, &c, d, e, f, &g, scheduled(t &+ 1) &+ k[t &+ 1])
+                round(g, h, a, &b, c, d, e, &f, scheduled(t &+ 2) &+ k[t &+ 2])
+                round(f, g, h, &a, b, c, d, &e, scheduled(t &+ 3) &+ k[t &+ 3])
+                round(e, f, g, &h, a, b, c, &d, scheduled(t &+ 4) &+ k[t &+ 4])
+                round(d, e, f, &g, h, a, b, &c, scheduled(t &+ 5) &+ k[t &+ 5])
+                round(c, d, e, &f, g, h, a, &b, scheduled(t &+ 6) &+ k[t &+ 6])
+                round(b, c, d, &e, f, g, h, &a, scheduled(t &+ 7) &+ k[t &+ 7])
                 t &+= 8
             }
         }
