@@ -13,6 +13,9 @@ public enum AuditVerifier {
         public let problem: String?
     }
 
+    /// Rows per batch of the parallel walk: one worker hashes a batch at a time.
+    public static var parallelBatchRows: Int { ParallelChainWalk.batchRows }
+
     public static func verify(db: Database, expectHead: AuditLog.Head? = nil) throws -> Report {
         try db.read {
             let head: AuditLog.Head, cut: AuditLog.Cut

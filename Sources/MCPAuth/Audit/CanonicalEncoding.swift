@@ -61,6 +61,22 @@ final class CanonicalEncoding {
         }
     }
 
+    /// Appends `n` bytes as they are (no tag, no length): the previous hash that starts a hashed message.
+    func append(raw bytes: UnsafeRawPointer, count n: Int) {
+        reserve(n)
+        UnsafeMutableRawPointer(buffer + count).copyMemory(from: bytes, byteCount: n)
+        count += n
+    }
+
+    /// Appends the SHA-256 padding of the message that starts at `start` and ends here, so the bytes from
+    /// `start` on can be hashed block by block (`SHA256.hashPadded`).
+    func appendSHA256Padding(messageStart start: Int) {
+        let n = SHA256.paddingLength(forMessageLength: count - start)
+        reserve(n)
+        SHA256.writePadding(to: UnsafeMutableRawPointer(buffer + count), messageLength: count - start)
+        count += n
+    }
+
     func bytes(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: buffer + start, count: end - start)
     }
@@ -138,9 +154,13 @@ final class CanonicalEncoding {
         return true
     }
 
+    @inline(__always)
     private func reserve(_ n: Int) {
-        guard count + n > capacity else { return }
-        let newCapacity = max(capacity * 2, count + n)
+        if count + n > capacity { grow(to: count + n) }
+    }
+
+    private func grow(to n: Int) {
+        let newCapacity = max(capacity * 2, n)
         let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         grown.update(from: buffer, count: count)
         buffer.deallocate()
@@ -148,12 +168,14 @@ final class CanonicalEncoding {
         capacity = newCapacity
     }
 
+    @inline(__always)
     private func appendHeader(_ tag: UInt8, _ length: Int) {
         buffer[count] = tag
         UnsafeMutableRawPointer(buffer + count + 1).storeBytes(of: UInt32(truncatingIfNeeded: length).bigEndian, as: UInt32.self)
         count += 5
     }
 
+    @inline(__always)
     private func append(tag: UInt8, _ bytes: UnsafeRawPointer?, _ n: Int) {
         reserve(5 + n)
         appendHeader(tag, n)
@@ -163,6 +185,7 @@ final class CanonicalEncoding {
         }
     }
 
+    @inline(__always)
     private func appendTagged(_ tag: UInt8, bigEndian value: UInt64) {
         reserve(13)
         appendHeader(tag, 8)

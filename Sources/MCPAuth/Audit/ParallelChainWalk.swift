@@ -17,23 +17,27 @@ enum ParallelChainWalk {
     /// Rows encoded by the reading thread and checked by a worker. Storage is allocated once and reused; the
     /// hand-over between the two threads goes through a semaphore per batch.
     final class Batch: @unchecked Sendable {
-        let rows = CanonicalEncoding(capacity: 1 << 20)
-        /// Where each row's encoding starts in `rows`.
+        /// Each row's hashed message, padded for SHA-256: the previous row's hash, the row's encoding, padding.
+        let messages = CanonicalEncoding(capacity: 1 << 20)
+        /// Where each row's message starts in `messages` (and, at `count`, where the last one ends).
         let offsets = UnsafeMutablePointer<Int>.allocate(capacity: batchRows + 1)
         /// The hash before the first row, then the stored `hash` of every row, 32 bytes each: row i is checked
-        /// as SHA-256(slot i || encoding i) == slot i+1.
+        /// as SHA-256(message i) == slot i+1.
         let hashes = UnsafeMutableRawPointer.allocate(byteCount: 32 * (batchRows + 1), alignment: 8)
+        /// The recomputed hashes, 32 bytes per row.
+        let digests = UnsafeMutableRawPointer.allocate(byteCount: 32 * batchRows, alignment: 8)
         @exclusivity(unchecked) var count = 0
         @exclusivity(unchecked) var intact = true
 
         deinit {
             offsets.deallocate()
             hashes.deallocate()
+            digests.deallocate()
         }
 
         /// Empties the batch; its first row must link to `prev` (32 bytes).
         func reset(prev: UnsafeRawPointer) {
-            rows.reset()
+            messages.reset()
             count = 0
             intact = true
             hashes.copyMemory(from: prev, byteCount: 32)
@@ -44,26 +48,23 @@ enum ParallelChainWalk {
 
         /// Adds the row the statement is on, whose stored hash is `hash` (32 bytes).
         func add(seq: Int64, stmt: OpaquePointer, hash: UnsafeRawPointer) {
-            offsets[count] = rows.count
-            rows.append(seq: seq, stmt: stmt)
+            let start = messages.count
+            offsets[count] = start
+            messages.append(raw: lastHash, count: 32)
+            messages.append(seq: seq, stmt: stmt)
+            messages.appendSHA256Padding(messageStart: start)
             count += 1
             (hashes + 32 * count).copyMemory(from: hash, byteCount: 32)
         }
 
-        /// Recomputes every row's hash and compares it with the stored one.
+        /// Recomputes every row's hash (four rows at a time, `SHA256.hashPadded`) and compares them all with
+        /// the stored ones.
         func check() {
             let n = count
-            offsets[n] = rows.count
-            for i in 0..<n {
-                var h = SHA256.Hasher()
-                h.update(UnsafeRawBufferPointer(start: hashes + 32 * i, count: 32))
-                h.update(rows.bytes(offsets[i], offsets[i + 1]))
-                let digest = h.finalize()
-                if digest.withUnsafeBytes({ memcmp($0.baseAddress!, hashes + 32 * (i + 1), 32) }) != 0 {
-                    intact = false
-                    return
-                }
-            }
+            guard n > 0 else { return }
+            offsets[n] = messages.count
+            SHA256.hashPadded(base: messages.bytes(0, messages.count).baseAddress!, offsets: offsets, count: n, digests: digests)
+            if memcmp(digests, hashes + 32, 32 * n) != 0 { intact = false }
         }
     }
 

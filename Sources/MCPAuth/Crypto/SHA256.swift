@@ -164,22 +164,25 @@ public enum SHA256 {
     /// 64 words, and words 16…63 are overwritten while 0…15 are preserved.
     @inline(__always)
     static func compress(_ state: inout State, schedule w: UnsafeMutablePointer<UInt32>) {
-        // FIPS 180-4 §6.2.2 step 1: message schedule.
-        for t in 16..<64 {
-            let x = w[t &- 15]
-            let y = w[t &- 2]
-            let sigma0 = rotr(x, 7) ^ rotr(x, 18) ^ (x &>> 3)
-            let sigma1 = rotr(y, 17) ^ rotr(y, 19) ^ (y &>> 10)
-            w[t] = w[t &- 16] &+ sigma0 &+ w[t &- 7] &+ sigma1
-        }
-        // FIPS 180-4 §6.2.2 steps 2–4, eight rounds per iteration with the
-        // variables rotated through the call arguments instead of moved.
         var a = state.h0, b = state.h1, c = state.h2, d = state.h3
         var e = state.h4, f = state.h5, g = state.h6, h = state.h7
+        // FIPS 180-4 §6.2.2 step 1, word t of the message schedule, computed just before round t needs it
+        // (interleaved with the rounds, the two dependency chains overlap).
+        @inline(__always)
+        func scheduled(_ t: Int) -> UInt32 {
+            let x = w[t &- 15], y = w[t &- 2]
+            let sigma0 = rotr(x, 7) ^ rotr(x, 18) ^ (x &>> 3)
+            let sigma1 = rotr(y, 17) ^ rotr(y, 19) ^ (y &>> 10)
+            let word = w[t &- 16] &+ sigma0 &+ w[t &- 7] &+ sigma1
+            w[t] = word
+            return word
+        }
+        // FIPS 180-4 §6.2.2 steps 2–4, eight rounds per iteration with the variables rotated through the
+        // call arguments instead of moved.
         roundConstants.withUnsafeBufferPointer { constants in
             let k = constants.baseAddress!
             var t = 0
-            while t < 64 {
+            while t < 16 {
                 round(a, b, c, &d, e, f, g, &h, k[t] &+ w[t])
                 round(h, a, b, &c, d, e, f, &g, k[t &+ 1] &+ w[t &+ 1])
                 round(g, h, a, &b, c, d, e, &f, k[t &+ 2] &+ w[t &+ 2])
@@ -188,6 +191,17 @@ public enum SHA256 {
                 round(d, e, f, &g, h, a, b, &c, k[t &+ 5] &+ w[t &+ 5])
                 round(c, d, e, &f, g, h, a, &b, k[t &+ 6] &+ w[t &+ 6])
                 round(b, c, d, &e, f, g, h, &a, k[t &+ 7] &+ w[t &+ 7])
+                t &+= 8
+            }
+            while t < 64 {
+                round(a, b, c, &d, e, f, g, &h, k[t] &+ scheduled(t))
+                round(h, a, b, &c, d, e, f, &g, k[t &+ 1] &+ scheduled(t &+ 1))
+                round(g, h, a, &b, c, d, e, &f, k[t &+ 2] &+ scheduled(t &+ 2))
+                round(f, g, h, &a, b, c, d, &e, k[t &+ 3] &+ scheduled(t &+ 3))
+                round(e, f, g, &h, a, b, c, &d, k[t &+ 4] &+ scheduled(t &+ 4))
+                round(d, e, f, &g, h, a, b, &c, k[t &+ 5] &+ scheduled(t &+ 5))
+                round(c, d, e, &f, g, h, a, &b, k[t &+ 6] &+ scheduled(t &+ 6))
+                round(b, c, d, &e, f, g, h, &a, k[t &+ 7] &+ scheduled(t &+ 7))
                 t &+= 8
             }
         }
@@ -218,7 +232,7 @@ public enum SHA256 {
     }
 
     /// FIPS 180-4 §4.2.2 round constants K0…K63.
-    private static let roundConstants: [UInt32] = [
+    static let roundConstants: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
         0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
         0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
