@@ -8,8 +8,8 @@ mapping in one place, ids: `traceId`, `spanId` and `parentSpanId` are hex string
 checked to be exactly 32/16 lowercase hex digits and turned into base64 before parsing, as collectors do.
 
 Every accepted span is appended to --out as one JSON line (ids as hex, times as integers, attributes as a
-dict, the resource's attributes under "resource"); every raw body is appended to --out + ".raw", so a test
-can search all the bytes it was sent. A body that does not decode is answered 400 and recorded in
+dict, the resource's attributes under "resource"); every raw body is appended to --out + ".raw" (so a test
+can search all the bytes it was sent) and its headers to --out + ".headers". A body that does not decode is answered 400 and recorded in
 --out + ".errors". With --hang, bodies are read and then never answered (a collector that accepts but is
 stuck). Prints `READY <port>`.
 """
@@ -78,7 +78,8 @@ def main():
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            append(args.out + ".raw", raw.decode("utf-8", "replace") + "\n" + json.dumps(dict(self.headers.items())))
+            append(args.out + ".raw", raw.decode("utf-8", "replace"))
+            append(args.out + ".headers", json.dumps(dict(self.headers.items())))
             if args.hang:
                 while True:
                     time.sleep(3600)
