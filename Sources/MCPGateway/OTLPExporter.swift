@@ -43,6 +43,7 @@ public final class OTLPExporter: Sendable {
     let metrics: Metrics
     let log: RequestLog
     let queue: Guarded<SpanQueue>
+    let serverAddress = Guarded<String?>(nil)
     let client = HTTPClient(maxIdleConnectionsPerHost: 1)
     let stopped = Atomic<Bool>(false)
     let wake = DispatchSemaphore(value: 0)
@@ -55,7 +56,9 @@ public final class OTLPExporter: Sendable {
         queue = Guarded(SpanQueue(capacity: configuration.capacity))
     }
 
-    func start() {
+    /// Starts the sending thread; `serverAddress` is the server spans' `server.address`.
+    func start(serverAddress: String?) {
+        self.serverAddress.withLock { $0 = serverAddress }
         let t = Thread { [self] in
             run()
             done.signal()
@@ -71,12 +74,12 @@ public final class OTLPExporter: Sendable {
         _ = done.wait(timeout: .now() + configuration.timeout + 1)
     }
 
-    /// Queues one request's spans without waiting; what does not fit is dropped and counted.
-    func enqueue(_ spans: [TraceSpan]) {
+    /// Queues one request's spans without waiting; when they do not fit they are dropped and counted.
+    func enqueue(_ request: TracedRequest) {
         let batch = configuration.batchSize
         let (dropped, before, after) = queue.withLock { q in
             let before = q.count
-            let dropped = q.append(spans)
+            let dropped = q.append(request)
             return (dropped, before, q.count)
         }
         if dropped > 0 { metrics.spansDropped(dropped, reason: .queueFull) }
@@ -89,7 +92,7 @@ public final class OTLPExporter: Sendable {
         var failing = false
         while true {
             let stopping = stopped.load(ordering: .relaxed)
-            let batch = queue.withLock { $0.take(configuration.batchSize) }
+            let batch = queue.withLock { $0.take(spans: configuration.batchSize) }
             if batch.isEmpty {
                 if stopping { return }
                 pause()
@@ -101,7 +104,9 @@ public final class OTLPExporter: Sendable {
     }
 
     /// POSTs one batch; returns whether the collector is failing now (logged when that changes).
-    func send(_ batch: [TraceSpan], failing: Bool) -> Bool {
+    func send(_ requests: [TracedRequest], failing: Bool) -> Bool {
+        let address = serverAddress.withLock { $0 }
+        let batch = requests.flatMap { $0.traceSpans(serverAddress: address) }
         var resource: [(String, TraceSpan.Value)] = [("service.name", .string(configuration.serviceName))]
         if !configuration.serviceVersion.isEmpty { resource.append(("service.version", .string(configuration.serviceVersion))) }
         let body = OTLPJSON.exportRequest(batch, resource: resource, scope: ("mcpctl", configuration.serviceVersion))

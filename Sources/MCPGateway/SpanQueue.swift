@@ -1,34 +1,38 @@
-/// Finished spans waiting for export, at most `capacity` of them: memory stays bounded whatever the
-/// collector does. Spans that do not fit are refused (the caller counts them as dropped).
+/// Finished requests waiting for export, holding at most `capacity` spans: memory stays bounded whatever
+/// the collector does. A request whose spans do not fit is refused (the caller counts them as dropped).
 struct SpanQueue {
     let capacity: Int
-    private(set) var spans: [TraceSpan] = []
+    private(set) var requests: [TracedRequest] = []
+    /// Spans held now.
+    private(set) var count = 0
 
     init(capacity: Int) {
         self.capacity = capacity
     }
 
-    var count: Int { spans.count }
-
-    /// Adds what fits of `new`; returns how many did not.
-    mutating func append(_ new: [TraceSpan]) -> Int {
-        let room = max(0, capacity - spans.count)
-        if new.count <= room {
-            spans += new
-            return 0
-        }
-        spans += new.prefix(room)
-        return new.count - room
+    /// Adds `request` if its spans fit; returns how many spans were dropped (0 or all of them).
+    mutating func append(_ request: TracedRequest) -> Int {
+        let n = request.spanCount
+        guard count + n <= capacity else { return n }
+        requests.append(request)
+        count += n
+        return 0
     }
 
-    /// Removes and returns the oldest spans, at most `limit`.
-    mutating func take(_ limit: Int) -> [TraceSpan] {
-        guard spans.count > limit else {
-            defer { spans = [] }
-            return spans
+    /// Removes and returns the oldest requests, with at most `limit` spans (at least one request).
+    mutating func take(spans limit: Int) -> [TracedRequest] {
+        var taken = 0, spans = 0
+        while taken < requests.count, taken == 0 || spans + requests[taken].spanCount <= limit {
+            spans += requests[taken].spanCount
+            taken += 1
         }
-        let batch = Array(spans.prefix(limit))
-        spans.removeFirst(limit)
+        count -= spans
+        guard taken < requests.count else {
+            defer { requests = [] }
+            return requests
+        }
+        let batch = Array(requests.prefix(taken))
+        requests.removeFirst(taken)
         return batch
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
+import Synchronization
 
-/// One finished span, in the shape of opentelemetry-proto's `trace.v1.Span`: ids as lowercase hex,
-/// times as nanoseconds since the Unix epoch, kind and status as the proto's enum numbers.
+/// One finished span, in the shape of opentelemetry-proto's `trace.v1.Span`: ids as numbers (written as
+/// lowercase hex when encoded), times as nanoseconds since the Unix epoch, kind and status as the proto's
+/// enum numbers.
 struct TraceSpan: Sendable {
     /// `Span.SpanKind`: 1 internal, 2 server, 3 client.
     enum Kind: Int, Sendable {
@@ -22,9 +24,10 @@ struct TraceSpan: Sendable {
         case int(Int64)
     }
 
-    let traceID: String
-    let spanID: String
-    let parentSpanID: String?
+    let trace: TraceID
+    let spanID: UInt64
+    /// 0: a root span.
+    let parentSpanID: UInt64
     let traceState: String?
     let name: String
     let kind: Kind
@@ -34,9 +37,20 @@ struct TraceSpan: Sendable {
     let status: Status
 }
 
-/// Span and trace ids (W3C Trace Context §3.2.2.3–4: random, not all zero) and the wall clock in
-/// nanoseconds, as spans need them.
+/// A 16-byte trace id as two 64-bit halves (W3C Trace Context §3.2.2.3: never all zero).
+struct TraceID: Sendable, Equatable {
+    let high: UInt64
+    let low: UInt64
+
+    var hex: String { SpanClock.hex(high) + SpanClock.hex(low) }
+}
+
+/// Span and trace ids and the wall clock in nanoseconds, as spans need them. Ids come from SplitMix64
+/// over a counter seeded from the system's random source once: unique and well spread (W3C Trace Context
+/// §3.2.2.3–4 asks for random, non-zero ids; they are not secrets) without a system call per id.
 enum SpanClock {
+    private static let counter = Atomic<UInt64>(UInt64.random(in: 0...UInt64.max))
+
     /// Nanoseconds since the Unix epoch (CLOCK_REALTIME, as OTLP's `*_time_unix_nano` fields are).
     static func now() -> UInt64 {
         var t = timespec()
@@ -44,18 +58,29 @@ enum SpanClock {
         return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
     }
 
-    /// 16 lowercase hex digits, never all zero.
-    static func spanID() -> String {
-        hex(UInt64.random(in: 1...UInt64.max), digits: 16)
+    /// A non-zero 64-bit id (SplitMix64, Steele, Lea and Flood 2014).
+    static func id() -> UInt64 {
+        var z = counter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return z == 0 ? 1 : z
     }
 
-    /// 32 lowercase hex digits, never all zero.
-    static func traceID() -> String {
-        hex(UInt64.random(in: 1...UInt64.max), digits: 16) + hex(UInt64.random(in: 0...UInt64.max), digits: 16)
+    static func traceID() -> TraceID { TraceID(high: id(), low: id()) }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// 16 lowercase hex digits.
+    static func hex(_ value: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            for i in 0..<16 { buffer[i] = digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
+            return 16
+        }
     }
 
-    static func hex(_ value: UInt64, digits: Int) -> String {
-        let s = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, digits - s.count)) + s
+    /// The number written as `hex` (exactly 16 hex digits), or nil.
+    static func parse<S: StringProtocol>(_ hex: S) -> UInt64? {
+        hex.utf8.count == 16 ? UInt64(hex, radix: 16) : nil
     }
 }
