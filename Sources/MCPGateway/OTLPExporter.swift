@@ -90,6 +90,7 @@ public final class OTLPExporter: Sendable {
         log.write(.info, [("msg", "tracing"), ("to", configuration.loggableURL),
                           ("headers", configuration.headers.map(\.name).joined(separator: ","))])
         var failing = false
+        var servers = UpstreamServers()
         while true {
             let stopping = stopped.load(ordering: .relaxed)
             let batch = queue.withLock { $0.take(spans: configuration.batchSize) }
@@ -98,18 +99,16 @@ public final class OTLPExporter: Sendable {
                 pause()
                 continue
             }
-            failing = send(batch, failing: failing)
+            failing = send(batch, failing: failing, &servers)
             if !stopping, queue.withLock({ $0.count }) < configuration.batchSize { pause() }
         }
     }
 
     /// POSTs one batch; returns whether the collector is failing now (logged when that changes).
-    func send(_ requests: [TracedRequest], failing: Bool) -> Bool {
-        let address = serverAddress.withLock { $0 }
-        let batch = requests.flatMap { $0.traceSpans(serverAddress: address) }
-        var resource: [(String, TraceSpan.Value)] = [("service.name", .string(configuration.serviceName))]
-        if !configuration.serviceVersion.isEmpty { resource.append(("service.version", .string(configuration.serviceVersion))) }
-        let body = OTLPJSON.exportRequest(batch, resource: resource, scope: ("mcpctl", configuration.serviceVersion))
+    func send(_ requests: [TracedRequest], failing: Bool, _ servers: inout UpstreamServers) -> Bool {
+        let body = OTLPJSON.exportRequest(requests, service: (configuration.serviceName, configuration.serviceVersion),
+                                          serverAddress: serverAddress.withLock { $0 }, servers: &servers)
+        let spans = requests.reduce(0) { $0 + $1.spanCount }
         var headers = configuration.headers
         headers["Content-Type"] = "application/json"
         let request = HTTPClientRequest(method: "POST", url: configuration.url, headers: headers, body: body, timeout: configuration.timeout)
@@ -122,11 +121,11 @@ public final class OTLPExporter: Sendable {
             problem = "\(error)"
         }
         guard let problem else {
-            metrics.spansExported(batch.count)
+            metrics.spansExported(spans)
             if failing { log.info("trace export to \(configuration.loggableURL) resumed") }
             return false
         }
-        metrics.spansDropped(batch.count, reason: .exportFailed)
+        metrics.spansDropped(spans, reason: .exportFailed)
         if !failing {
             log.write(.warn, [("msg", "trace export failed; spans are dropped until the collector answers"),
                               ("to", configuration.loggableURL), ("reason", problem)])

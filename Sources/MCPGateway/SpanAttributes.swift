@@ -1,5 +1,4 @@
 import Foundation
-import MCPAuth
 
 /// The names and attributes of mcpctl's spans, named by the OpenTelemetry semantic conventions where they
 /// have a name (HTTP server spans; MCP spans: `mcp.method.name`, `gen_ai.tool.name`), `mcpctl.*` otherwise.
@@ -8,52 +7,73 @@ import MCPAuth
 enum SpanAttributes {
     /// MCP semantic conventions: `{mcp.method.name} {target}`, the target being the tool; a request
     /// without a JSON-RPC method (GET, DELETE) is named by HTTP method and route.
-    static func name(_ r: TracedRequest) -> String {
-        guard let method = r.method else { return "\(r.spans.method) /mcp/{app}/{env}" }
-        return r.tool.map { "\(method) \($0)" } ?? method
+    static func name(_ r: TracedRequest, into w: inout OTLPJSON) {
+        w.raw("\"")
+        if let method = r.method {
+            w.escaped(method)
+            if let tool = r.tool {
+                w.raw(" ")
+                w.escaped(tool)
+            }
+        } else {
+            w.escaped(r.spans.method)
+            w.raw(" /mcp/{app}/{env}")
+        }
+        w.raw("\"")
     }
 
     /// The server span: the HTTP exchange and the MCP request in it.
-    static func server(_ r: TracedRequest, serverAddress: String?) -> [(String, TraceSpan.Value)] {
-        var a: [(String, TraceSpan.Value)] = [
-            ("http.request.method", .string(r.spans.method)),
-            ("http.route", .string("/mcp/{app}/{env}")),
-            ("url.path", .string(r.spans.path)),
-            ("http.response.status_code", .int(Int64(r.status))),
-            ("network.protocol.name", .string("http")),
-        ]
-        if let serverAddress { a.append(("server.address", .string(serverAddress))) }
-        a += mcp(r)
-        if let version = r.spans.protocolVersion { a.append(("mcp.protocol.version", .string(version))) }
-        if let app = r.app { a.append(("mcpctl.app", .string(app))) }
-        if let env = r.env { a.append(("mcpctl.env", .string(env))) }
-        a.append(("mcpctl.decision", .string(r.allowed ? "allow" : "deny")))
+    static func server(_ r: TracedRequest, serverAddress: String?, into w: inout OTLPJSON) {
+        w.attribute("http.request.method", r.spans.method)
+        w.attribute("http.route", "/mcp/{app}/{env}")
+        w.attribute("url.path", r.spans.path)
+        w.attribute("http.response.status_code", int: Int64(r.status))
+        w.attribute("network.protocol.name", "http")
+        if let serverAddress { w.attribute("server.address", serverAddress) }
+        mcp(r, into: &w)
+        if let version = r.spans.protocolVersion { w.attribute("mcp.protocol.version", version) }
+        if let app = r.app { w.attribute("mcpctl.app", app) }
+        if let env = r.env { w.attribute("mcpctl.env", env) }
+        w.attribute("mcpctl.decision", r.allowed ? "allow" : "deny")
         // HTTP semantic conventions: a server span is an error only for a 5xx, with the status as error.type.
-        if r.status >= 500 { a.append(("error.type", .string(String(r.status)))) }
-        return a
+        if r.status >= 500 { w.attribute("error.type", String(r.status)) }
     }
 
     /// The upstream call (an MCP client span): where it went, host and port only (a URL's path or query
     /// may hold a credential); a stdio command's transport is a pipe; the built-in app has none.
-    static func upstream(_ r: TracedRequest) -> [(String, TraceSpan.Value)] {
-        var a = mcp(r)
-        if let url = r.spans.upstreamURL.flatMap(URLComponents.init(string:)), let host = url.host {
-            a.append(("server.address", .string(host)))
-            if let port = url.port ?? (url.scheme == "https" ? 443 : url.scheme == "http" ? 80 : nil) { a.append(("server.port", .int(Int64(port)))) }
-            a.append(("network.transport", .string("tcp")))
+    static func upstream(_ r: TracedRequest, _ servers: inout UpstreamServers, into w: inout OTLPJSON) {
+        mcp(r, into: &w)
+        if let url = r.spans.upstreamURL, let (host, port) = servers.server(of: url) {
+            w.attribute("server.address", host)
+            if let port { w.attribute("server.port", int: Int64(port)) }
+            w.attribute("network.transport", "tcp")
         } else if r.spans.upstreamIsCommand {
-            a.append(("network.transport", .string("pipe")))
+            w.attribute("network.transport", "pipe")
         }
-        return a
     }
 
-    static func mcp(_ r: TracedRequest) -> [(String, TraceSpan.Value)] {
-        guard let method = r.method else { return [] }
-        var a: [(String, TraceSpan.Value)] = [("mcp.method.name", .string(method))]
+    static func mcp(_ r: TracedRequest, into w: inout OTLPJSON) {
+        guard let method = r.method else { return }
+        w.attribute("mcp.method.name", method)
         if let tool = r.tool {
-            a.append(("gen_ai.tool.name", .string(tool)))
-            a.append(("gen_ai.operation.name", .string("execute_tool")))
+            w.attribute("gen_ai.tool.name", tool)
+            w.attribute("gen_ai.operation.name", "execute_tool")
         }
-        return a
+    }
+}
+
+/// The host and port of each upstream URL, parsed once (on the exporter's thread only).
+struct UpstreamServers {
+    private var known: [String: (host: String, port: Int?)?] = [:]
+
+    mutating func server(of url: String) -> (host: String, port: Int?)? {
+        if let found = known[url] { return found }
+        var parsed: (host: String, port: Int?)?
+        if let c = URLComponents(string: url), let host = c.host {
+            parsed = (host, c.port ?? (c.scheme == "https" ? 443 : c.scheme == "http" ? 80 : nil))
+        }
+        if known.count > 1024 { known.removeAll() }
+        known[url] = parsed
+        return parsed
     }
 }

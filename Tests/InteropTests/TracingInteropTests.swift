@@ -132,6 +132,35 @@ import Testing
         #expect(!text(server.log).contains(otlpSecret))
     }
 
+    @Test func aTraceparentInMetaWinsOverTheHeaderAnInvalidOneStartsANewTraceAndAnUnsampledOneIsNotExported() throws {
+        let h = InteropHarness()
+        try h.mcpctl(["user", "add", "alice@example.com"])
+        try h.mcpctl(["grant", "add", "alice@example.com", "--app", "mcpctl", "--env", "local", "--role", "viewer"])
+        let token = try h.mcpctl(["token", "create", "--email", "alice@example.com"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let collector = try startCollector(h)
+        let server = try h.startServer(["--otlp-endpoint", "http://127.0.0.1:\(collector.port)/v1/traces"])
+        let url = server.url + "/mcp/mcpctl/local"
+        let (headerTrace, metaTrace, unsampledTrace) = (Self.hex(16), Self.hex(16), Self.hex(16))
+        let (metaSpan, unsampledSpan) = (Self.hex(8), Self.hex(8))
+        func list(_ traceparent: String, meta: String? = nil) -> Int? {
+            let params = meta.map { #"{"_meta":{"traceparent":"\#($0)"}}"# } ?? "{}"
+            return MetricsInteropTests.post(url, body: #"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":\#(params)}"#,
+                                            headers: ["Authorization": "Bearer \(token)", "traceparent": traceparent])
+        }
+        #expect(list("00-\(headerTrace)-\(Self.hex(8))-01", meta: "00-\(metaTrace)-\(metaSpan)-01") == 200)
+        #expect(list("00-\(unsampledTrace)-\(unsampledSpan)-00") == 200)
+        #expect(list("00-\(Self.hex(16).uppercased())-\(Self.hex(8))-01") == 200)  // W3C Trace Context: lowercase hex only
+        waitUntil(30) { spans(collector.out).filter { $0["kind"] as? Int == 2 }.count >= 2 }
+        h.stop(server.process)
+
+        let servers = spans(collector.out).filter { $0["kind"] as? Int == 2 }
+        #expect(servers.count == 2, "the unsampled request is not exported: \(servers.count)")
+        #expect(servers.contains { $0["traceId"] as? String == metaTrace && $0["parentSpanId"] as? String == metaSpan })
+        #expect(!servers.contains { $0["traceId"] as? String == headerTrace || $0["traceId"] as? String == unsampledTrace })
+        #expect(servers.contains { $0["traceId"] as? String != metaTrace && ($0["parentSpanId"] as? String ?? "").isEmpty },
+                "an invalid traceparent starts a new trace")
+    }
+
     @Test(arguments: [false, true])
     func requestsAreAnsweredAndSpansCountedAsDroppedWhileTheCollectorIsDownOrNeverAnswers(collectorHangs: Bool) throws {
         let h = InteropHarness()

@@ -1,42 +1,6 @@
 import Foundation
 import Synchronization
 
-/// One finished span, in the shape of opentelemetry-proto's `trace.v1.Span`: ids as numbers (written as
-/// lowercase hex when encoded), times as nanoseconds since the Unix epoch, kind and status as the proto's
-/// enum numbers.
-struct TraceSpan: Sendable {
-    /// `Span.SpanKind`: 1 internal, 2 server, 3 client.
-    enum Kind: Int, Sendable {
-        case `internal` = 1
-        case server = 2
-        case client = 3
-    }
-
-    /// `Status.StatusCode`: 0 unset, 2 error (a span is never marked ok: that is for the application to say).
-    enum Status: Int, Sendable {
-        case unset = 0
-        case error = 2
-    }
-
-    /// An attribute value (`common.v1.AnyValue`): the kinds mcpctl records.
-    enum Value: Sendable, Equatable {
-        case string(String)
-        case int(Int64)
-    }
-
-    let trace: TraceID
-    let spanID: UInt64
-    /// 0: a root span.
-    let parentSpanID: UInt64
-    let traceState: String?
-    let name: String
-    let kind: Kind
-    let start: UInt64
-    let end: UInt64
-    let attributes: [(String, Value)]
-    let status: Status
-}
-
 /// A 16-byte trace id as two 64-bit halves (W3C Trace Context §3.2.2.3: never all zero).
 struct TraceID: Sendable, Equatable {
     let high: UInt64
