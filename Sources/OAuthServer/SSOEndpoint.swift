@@ -122,9 +122,9 @@ extension OAuthServer {
                 try throttle.recordSuccess(user: user, reservation: reservation, address: address, method: "sso \(login.provider.name)")
                 try AuditLog.append(AuditEvent(source: .sso, action: "sso.login", actor: login.provider.name, email: user.email, decision: .allow,
                                                reason: "signed in with \(login.provider.name)", remoteAddr: address, target: login.provider.name), to: store.db)
-                configuration.onSignIn?("success", "sso")
                 let cookies = try signIn(store).startSession(user: user, address: address, userAgent: request.headers["User-Agent"],
                                                              cookies: FormFields.cookies(request))
+                configuration.onSignIn?("success", "sso")
                 return SitePage.seeOther(next, cookies: cookies)
             }
         }

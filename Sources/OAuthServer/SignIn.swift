@@ -55,8 +55,9 @@ struct SignIn {
             return .refused(notice: "Incorrect email or password.")
         }
         try throttle.recordSuccess(user: user, reservation: reservation, address: address, method: "password")
+        let sessionCookies = try startSession(user: user, address: address, userAgent: userAgent, cookies: cookies)
         configuration.onSignIn?("success", "password")
-        return .signedIn(user, sessionCookies: try startSession(user: user, address: address, userAgent: userAgent, cookies: cookies))
+        return .signedIn(user, sessionCookies: sessionCookies)
     }
 
     /// A new browser session for `user` (password or single sign-on): the `Set-Cookie` values that give it.
