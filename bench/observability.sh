@@ -16,6 +16,7 @@
 #   CONNECTIONS  concurrency (default 64)
 #   SINK         nginx (default) or python: what receives the spans
 #   ON           what (b) turns on: both (default), metrics or tracing — to see which one costs what
+#   OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG   passed to (b), e.g. parentbased_traceidratio and 0.1
 #   KEEP=1       keep the temp directory (stores, logs)
 # Needs nginx, wrk, curl and python3. Everything listens on 127.0.0.1 only; every run is bounded by DURATION.
 set -euo pipefail

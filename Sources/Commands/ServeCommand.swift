@@ -245,7 +245,24 @@ enum ServeCommand {
         var configuration = OTLPExporter.Configuration(url: full, headers: try headerFields(c, specs, option: "otlp-header"))
         configuration.serviceVersion = CommandTable.version
         if let name = env("OTEL_SERVICE_NAME") { configuration.serviceName = name }
+        configuration.sampleRatio = try sampleRatio(sampler: env("OTEL_TRACES_SAMPLER"), argument: env("OTEL_TRACES_SAMPLER_ARG"))
         return configuration
+    }
+
+    /// OpenTelemetry's sampler variables (SDK environment variables): `always_on`, `parentbased_always_on`
+    /// (the default), or `parentbased_traceidratio` / `traceidratio` with a ratio from 0 to 1. A caller's
+    /// sampling decision is always kept.
+    static func sampleRatio(sampler: String?, argument: String?) throws -> Double {
+        switch sampler ?? "parentbased_always_on" {
+        case "always_on", "parentbased_always_on": return 1
+        case "traceidratio", "parentbased_traceidratio":
+            guard let ratio = Double(argument ?? "1"), (0...1).contains(ratio) else {
+                throw CommandUsageError(message: "Invalid OTEL_TRACES_SAMPLER_ARG '\(argument ?? "")': use a ratio from 0 to 1, e.g. 0.1")
+            }
+            return ratio
+        case let other:
+            throw CommandUsageError(message: "Unsupported OTEL_TRACES_SAMPLER '\(other)': use parentbased_always_on or parentbased_traceidratio")
+        }
     }
 
     /// The account pages' options: browser session limits and self-service tokens.

@@ -22,6 +22,9 @@ public final class OTLPExporter: Sendable {
         /// Spans held at most while they wait; beyond it new ones are dropped.
         public var capacity = 4096
         public var timeout: Double = 10
+        /// The share of new traces (requests without a caller's `traceparent`) that are sampled, 0…1; a
+        /// caller's trace keeps the caller's decision (OpenTelemetry's `parentbased_traceidratio` sampler).
+        public var sampleRatio = 1.0
 
         public init(url: URL, headers: HTTPHeaders) {
             self.url = url

@@ -118,12 +118,22 @@ struct OTLPJSON {
 
     /// 16 lowercase hex digits.
     mutating func hex(_ value: UInt64) {
-        for i in 0..<16 { bytes.append(Self.digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)]) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { out in
+            for i in 0..<16 { out[i] = Self.digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
+            bytes.append(contentsOf: out)
+        }
     }
 
     mutating func decimal(_ value: UInt64) {
-        if value >= 10 { decimal(value / 10) }
-        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { out in
+            var v = value, i = 20
+            repeat {
+                i -= 1
+                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            bytes.append(contentsOf: out[i...])
+        }
     }
 
     /// A JSON string (RFC 8259 §7).
@@ -136,6 +146,9 @@ struct OTLPJSON {
     /// The characters of a JSON string without its quotes: quotation mark, reverse solidus and control
     /// characters escaped (RFC 8259 §7).
     mutating func escaped(_ s: String) {
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return bytes.append(contentsOf: s.utf8)
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): raw("\\\"")

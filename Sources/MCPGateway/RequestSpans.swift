@@ -47,11 +47,14 @@ final class RequestSpans: @unchecked Sendable {
     var upstreamIsCommand = false
     var intervals: [Interval] = []
 
-    init(_ request: HTTPRequest) {
+    /// `sampleBelow`: a new trace is sampled when its id's low half is below it (a ratio sampler that
+    /// decides the same way for the same trace id wherever it runs).
+    init(_ request: HTTPRequest, sampleBelow: UInt64) {
         method = String(request.method.prefix(16))
         path = Gateway.capped(request.path, 256)
         protocolVersion = request.headers["MCP-Protocol-Version"].map { Gateway.capped($0, 32) }
         intervals.reserveCapacity(4)
+        if sampleBelow != .max, trace.low >= sampleBelow { flags = "00" }
         adopt(request.headers["traceparent"], state: request.headers["tracestate"])
     }
 

@@ -8,12 +8,16 @@ import Synchronization
 public final class Tracer: Sendable {
     let enabled = Atomic<Bool>(false)
     let exporter = Guarded<OTLPExporter?>(nil)
+    /// New traces whose id's low half is below this are sampled (`sampleRatio` of 2^64).
+    let sampleBelow = Atomic<UInt64>(.max)
 
     public init() {}
 
     /// Starts exporting to `exporter`; `publicURL`'s host is the server spans' `server.address`.
     public func start(_ exporter: OTLPExporter, publicURL: String) {
         self.exporter.withLock { $0 = exporter }
+        let ratio = min(1, max(0, exporter.configuration.sampleRatio))
+        sampleBelow.store(ratio >= 1 ? .max : UInt64(ratio * 0x1p64), ordering: .relaxed)
         exporter.start(serverAddress: URLComponents(string: publicURL)?.host)
         enabled.store(true, ordering: .releasing)
     }
@@ -29,7 +33,7 @@ public final class Tracer: Sendable {
     /// The spans of a request that starts now; nil (and nothing done) while tracing is off.
     func begin(_ request: HTTPRequest) -> RequestSpans? {
         guard isEnabled else { return nil }
-        return RequestSpans(request)
+        return RequestSpans(request, sampleBelow: sampleBelow.load(ordering: .relaxed))
     }
 
     /// Ends the request: the stage still running and the server span end now, and a sampled trace is

@@ -161,6 +161,31 @@ import Testing
                 "an invalid traceparent starts a new trace")
     }
 
+    @Test func aRatioSamplerOfZeroExportsOnlyTracesTheCallerSampledAndABadRatioStopsServe() throws {
+        let h = InteropHarness()
+        try h.mcpctl(["user", "add", "alice@example.com"])
+        try h.mcpctl(["grant", "add", "alice@example.com", "--app", "mcpctl", "--env", "local", "--role", "viewer"])
+        let token = try h.mcpctl(["token", "create", "--email", "alice@example.com"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        h.environment["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio"
+        h.environment["OTEL_TRACES_SAMPLER_ARG"] = "1.5"
+        let bad = try h.run(InteropHarness.binary, ["serve", "--otlp-endpoint", "http://127.0.0.1:9"])
+        #expect(bad.status == 64 && bad.stderr.contains("OTEL_TRACES_SAMPLER_ARG"), "\(bad.stderr)")
+        h.environment["OTEL_TRACES_SAMPLER_ARG"] = "0"
+        let collector = try startCollector(h)
+        // The standard variable alone turns tracing on, used as the full traces URL.
+        h.environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = "http://127.0.0.1:\(collector.port)/v1/traces"
+        let server = try h.startServer()
+        let url = server.url + "/mcp/mcpctl/local"
+        let list = #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#
+        for _ in 0..<5 { #expect(MetricsInteropTests.post(url, body: list, headers: ["Authorization": "Bearer \(token)"]) == 200) }
+        let traceID = Self.hex(16)
+        #expect(MetricsInteropTests.post(url, body: list, headers: ["Authorization": "Bearer \(token)", "traceparent": "00-\(traceID)-\(Self.hex(8))-01"]) == 200)
+        waitUntil(30) { !spans(collector.out).isEmpty }
+        h.stop(server.process)
+        let servers = spans(collector.out).filter { $0["kind"] as? Int == 2 }
+        #expect(servers.map { $0["traceId"] as? String } == [traceID], "only the caller's sampled trace: \(servers.count)")
+    }
+
     @Test(arguments: [false, true])
     func requestsAreAnsweredAndSpansCountedAsDroppedWhileTheCollectorIsDownOrNeverAnswers(collectorHangs: Bool) throws {
         let h = InteropHarness()
