@@ -7,7 +7,9 @@ import Synchronization
 /// then every hook in the gateway is one atomic load (here) or a nil check (on the request's spans).
 public final class Tracer: Sendable {
     let enabled = Atomic<Bool>(false)
-    let exporter = Guarded<OTLPExporter?>(nil)
+    /// Written once, by `start`, before `enabled` is stored (releasing); read only by requests that
+    /// loaded `enabled` as true (acquiring): no lock on the request path.
+    nonisolated(unsafe) private var exporter: OTLPExporter?
     /// New traces whose id's low half is below this are sampled (`sampleRatio` of 2^64).
     let sampleBelow = Atomic<UInt64>(.max)
 
@@ -15,7 +17,8 @@ public final class Tracer: Sendable {
 
     /// Starts exporting to `exporter`; `publicURL`'s host is the server spans' `server.address`.
     public func start(_ exporter: OTLPExporter, publicURL: String) {
-        self.exporter.withLock { $0 = exporter }
+        precondition(self.exporter == nil, "a tracer starts once")
+        self.exporter = exporter
         let ratio = min(1, max(0, exporter.configuration.sampleRatio))
         sampleBelow.store(ratio >= 1 ? .max : UInt64(ratio * 0x1p64), ordering: .relaxed)
         exporter.start(serverAddress: URLComponents(string: publicURL)?.host)
@@ -24,11 +27,11 @@ public final class Tracer: Sendable {
 
     /// Stops after sending what is queued (as far as the collector takes it within its timeout).
     public func stop() {
-        enabled.store(false, ordering: .releasing)
-        exporter.withLock { $0 }?.stop()
+        guard enabled.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        exporter?.stop()
     }
 
-    public var isEnabled: Bool { enabled.load(ordering: .relaxed) }
+    public var isEnabled: Bool { enabled.load(ordering: .acquiring) }
 
     /// The spans of a request that starts now; nil (and nothing done) while tracing is off.
     func begin(_ request: HTTPRequest) -> RequestSpans? {
@@ -40,7 +43,7 @@ public final class Tracer: Sendable {
     /// queued for export (never waiting on the collector).
     func finish(_ spans: RequestSpans, _ event: AuditEvent, status: Int) {
         spans.end()
-        guard spans.sampled, let exporter = exporter.withLock({ $0 }) else { return }
+        guard spans.sampled, let exporter else { return }
         exporter.enqueue(TracedRequest(spans, event, status: status, end: SpanClock.now()))
     }
 }
