@@ -90,7 +90,7 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'audit prune'
             printf '%s\n' --before
         case 'serve'
-            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --tool-approval --audit-sync --audit-forward --metrics-listen --audit-forward-header
+            printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --tool-approval --audit-sync --audit-forward --metrics-listen --audit-forward-header --otlp-endpoint --otlp-header
         case 'doctor'
             printf '%s\n' --public-url
     end
@@ -463,6 +463,8 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-sync -x -a 'full normal' -d
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-forward -x -d 'Also ship every audit event (all sources) to this SIEM collector: JSON arrays of events as \'audit list --json\' prints them, POSTed in batches, oldest first. Non-2xx answers and connection errors are retried with backoff (0.5s doubling to 30s); the last acknowledged event is kept in the store, so a restart resumes there (at most the batch in flight is sent twice). The first run starts with the oldest event. Requests are never held up by it.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l metrics-listen -x -d 'Also serve GET /metrics (Prometheus text format) on this second address, e.g. 127.0.0.1:9464; off by default. Labels carry app and environment names known to the store (others count as "unknown"), decisions and statuses; never emails or token ids.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-forward-header -x -d 'A header for --audit-forward requests (e.g. Authorization=env:SIEM_TOKEN) whose value is read from environment variable VAR when the server starts; never logged (repeatable).'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l otlp-endpoint -x -d 'Export OpenTelemetry traces (OTLP/HTTP, JSON) to this collector base URL, e.g. http://127.0.0.1:4318 (/v1/traces is appended unless the path already ends with it): a server span per MCP request with child spans for authentication, authorization, the upstream call and the audit write. Without it, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as given) or OTEL_EXPORTER_OTLP_ENDPOINT (/v1/traces appended) turn it on; OTEL_TRACES_SAMPLER=parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1 exports a tenth of new traces (a caller\'s sampling decision is kept). Spans are sent in batches from a bounded queue and dropped (and counted in /metrics) when the collector is down or slow; requests never wait for it.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l otlp-header -x -d 'A header for --otlp-endpoint requests (e.g. Authorization=env:OTLP_TOKEN) whose value is read from environment variable VAR when the server starts; never logged (repeatable).'
 
 # mcpctl doctor
 complete -c mcpctl -n "__mcpctl_at 'doctor'" -l public-url -x -d 'The URL clients use to reach the server (default: $MCPCTL_PUBLIC_URL); without it the public URL and clock checks are skipped.'

@@ -64,6 +64,7 @@ enum ServeCommand {
         var selfServiceTokens = true
         var toolApproval = ToolApproval.changed
         var auditForward: AuditForwarder.Configuration?
+        var otlp: OTLPExporter.Configuration?
         var metricsListen: (host: String, port: Int)?
     }
 
@@ -172,6 +173,7 @@ enum ServeCommand {
         if flag(c, "quickstart") { s.quickstartEmail = value(c, "email") ?? "admin@localhost" }
         try accountSettings(c, &s)
         s.auditForward = try auditForwardSettings(c)
+        s.otlp = try otlpSettings(c)
         if let v = value(c, "metrics-listen") {
             guard let colon = v.lastIndex(of: ":"), let port = Int(v[v.index(after: colon)...]), (0...65535).contains(port) else {
                 throw CommandUsageError(message: "Invalid '--metrics-listen' value '\(v)': use HOST:PORT, e.g. 127.0.0.1:9464")
@@ -194,23 +196,73 @@ enum ServeCommand {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
             throw CommandUsageError(message: "Invalid '--audit-forward' '\(text)': use the http(s) URL of the SIEM's collector")
         }
+        return AuditForwarder.Configuration(url: url, headers: try headerFields(c, specs, option: "audit-forward-header"))
+    }
+
+    /// `NAME=env:VAR` header specs, each value read from the environment (never from the command line,
+    /// which every local user can read).
+    static func headerFields(_ c: Context, _ specs: [String], option: String) throws -> HTTPHeaders {
         var headers = HTTPHeaders()
         for spec in specs {
             guard let eq = spec.firstIndex(of: "="), spec[spec.index(after: eq)...].hasPrefix("env:") else {
-                throw CommandUsageError(message: "Invalid '--audit-forward-header': use NAME=env:VAR, naming the environment variable that holds the value")
+                throw CommandUsageError(message: "Invalid '--\(option)': use NAME=env:VAR, naming the environment variable that holds the value")
             }
             let name = String(spec[..<eq])
             let variable = String(spec[spec.index(eq, offsetBy: 5)...])
-            guard HTTPHeaders.isValidName(name) else { throw CommandUsageError(message: "Invalid header name '\(name)' in '--audit-forward-header'") }
+            guard HTTPHeaders.isValidName(name) else { throw CommandUsageError(message: "Invalid header name '\(name)' in '--\(option)'") }
             guard let v = c.environment[variable], !v.isEmpty else {
-                throw CommandFailure(message: "'--audit-forward-header \(name)': the environment variable \(variable.isEmpty ? "(none)" : variable) is not set", code: ExitCode.failure)
+                throw CommandFailure(message: "'--\(option) \(name)': the environment variable \(variable.isEmpty ? "(none)" : variable) is not set", code: ExitCode.failure)
             }
             guard HTTPHeaders.isValidValue(v) else {
-                throw CommandFailure(message: "'--audit-forward-header \(name)': the value of \(variable) holds control characters", code: ExitCode.failure)
+                throw CommandFailure(message: "'--\(option) \(name)': the value of \(variable) holds control characters", code: ExitCode.failure)
             }
             headers.add(name, v)
         }
-        return AuditForwarder.Configuration(url: url, headers: headers)
+        return headers
+    }
+
+    /// Where traces go: `--otlp-endpoint` (a base URL, `/v1/traces` appended), else the OpenTelemetry
+    /// exporter variables (OTLP exporter configuration: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is the full
+    /// URL, `OTEL_EXPORTER_OTLP_ENDPOINT` a base); nil when none is set.
+    static func otlpSettings(_ c: Context) throws -> OTLPExporter.Configuration? {
+        let specs = list(c, "otlp-header")
+        let given = value(c, "otlp-endpoint")
+        let env = { (name: String) in c.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        guard let (text, appends) = given.map({ ($0, true) }) ?? env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").map({ ($0, false) })
+                ?? env("OTEL_EXPORTER_OTLP_ENDPOINT").map({ ($0, true) }) else {
+            if !specs.isEmpty { throw CommandUsageError(message: "'--otlp-header' needs '--otlp-endpoint URL'") }
+            return nil
+        }
+        guard var url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil,
+              url.query == nil, url.fragment == nil else {
+            throw CommandUsageError(message: "Invalid OTLP endpoint '\(text)': use the http(s) URL of the collector, e.g. http://127.0.0.1:4318")
+        }
+        if appends && !url.path.hasSuffix("/v1/traces") {
+            while url.path.hasSuffix("/") { url.path.removeLast() }
+            url.path += "/v1/traces"
+        }
+        guard let full = url.url else { throw CommandUsageError(message: "Invalid OTLP endpoint '\(text)'") }
+        var configuration = OTLPExporter.Configuration(url: full, headers: try headerFields(c, specs, option: "otlp-header"))
+        configuration.serviceVersion = CommandTable.version
+        if let name = env("OTEL_SERVICE_NAME") { configuration.serviceName = name }
+        configuration.sampleRatio = try sampleRatio(sampler: env("OTEL_TRACES_SAMPLER"), argument: env("OTEL_TRACES_SAMPLER_ARG"))
+        return configuration
+    }
+
+    /// OpenTelemetry's sampler variables (SDK environment variables): `always_on`, `parentbased_always_on`
+    /// (the default), or `parentbased_traceidratio` / `traceidratio` with a ratio from 0 to 1. A caller's
+    /// sampling decision is always kept.
+    static func sampleRatio(sampler: String?, argument: String?) throws -> Double {
+        switch sampler ?? "parentbased_always_on" {
+        case "always_on", "parentbased_always_on": return 1
+        case "traceidratio", "parentbased_traceidratio":
+            guard let ratio = Double(argument ?? "1"), (0...1).contains(ratio) else {
+                throw CommandUsageError(message: "Invalid OTEL_TRACES_SAMPLER_ARG '\(argument ?? "")': use a ratio from 0 to 1, e.g. 0.1")
+            }
+            return ratio
+        case let other:
+            throw CommandUsageError(message: "Unsupported OTEL_TRACES_SAMPLER '\(other)': use parentbased_always_on or parentbased_traceidratio")
+        }
     }
 
     /// The account pages' options: browser session limits and self-service tokens.
@@ -259,7 +311,8 @@ enum ServeCommand {
         gc.toolApproval = s.toolApproval
         gc.upstreamCredentials = try upstreamCredentials(store: store, environment: c.environment, log: log)
         let gateway = try Gateway(pool: pool, configuration: gc, audit: audit, verifier: TokenVerifier(lastUsed: lastUsed), log: log)
-        let oauth = OAuthWiring.make(pool: pool, settings: s)
+        let oauth = OAuthWiring.make(pool: pool, settings: s, metrics: gateway.metrics)
+        if let otlp = s.otlp { gateway.tracer.start(OTLPExporter(configuration: otlp, metrics: gateway.metrics, log: log), publicURL: s.publicURL) }
         let forwarder = s.auditForward.map { AuditForwarder(storePath: store.path, configuration: $0, log: log) }
         forwarder?.start()
 
@@ -271,7 +324,7 @@ enum ServeCommand {
         ServeCommand.raiseOpenFileLimit(for: s.maxConnections, log: log)
         ServeCommand.returnLargeBuffersToTheSystem()
         let identity = pool.identity
-        let server = HTTPServer(configuration: hc, onRejection: { gateway.rejected($0) }) { request in
+        let server = HTTPServer(configuration: hc, onRejection: { gateway.metrics.rejected($0); gateway.rejected($0) }) { request in
             // Fail closed: with its store deleted or replaced the server can record nothing (every request
             // writes at least an audit row), and the file at the path is not the one whose revocations it knows.
             if let refusal = storeLostResponse(identity.state) { return refusal }
@@ -281,7 +334,7 @@ enum ServeCommand {
                 return r
             }
             if let r = gateway.handle(request) { return r }
-            if let r = oauth?(request) { countSignIn(request, r, gateway.metrics); return r }
+            if let r = oauth?(request) { return r }
             return HTTPResponse.json(Array(#"{"error":"not_found"}"#.utf8), status: 404)
         }
         let port: Int
@@ -297,6 +350,7 @@ enum ServeCommand {
         log.write(.info, [("msg", "listening"), ("address", "\(s.host):\(port)"), ("public_url", s.publicURL), ("store", store.path)])
         server.waitUntilStopped()
         forwarder?.stop()
+        gateway.tracer.stop()
         gateway.close()
         if pool.identity.check() != .intact {
             // Closing the connections would checkpoint and delete "-wal"/"-shm" files by name, and those names
@@ -363,16 +417,6 @@ enum ServeCommand {
         return server
     }
 
-    /// Counts a password sign-in on `/login` by its answer: 429 is the throttle, a redirect back to the form
-    /// a refused password, any other redirect a signed-in browser (a form refused before any attempt, 400 or
-    /// 403, is not a sign-in).
-    static func countSignIn(_ request: HTTPRequest, _ response: HTTPResponse, _ metrics: Metrics) {
-        guard metrics.isEnabled, request.method == "POST", request.path == "/login" else { return }
-        if response.status == 429 { return metrics.signIn("throttled") }
-        guard (300..<400).contains(response.status) else { return }
-        metrics.signIn(response.headers["Location"]?.hasPrefix("/login") == true ? "failure" : "success")
-    }
-
     /// 503 for every request once the store is lost, /healthz included (so a load balancer takes the server out).
     static func storeLostResponse(_ state: StoreIdentity.State) -> HTTPResponse? {
         guard state != .intact else { return nil }
@@ -419,8 +463,9 @@ enum ServeCommand {
 
 /// Hooks the OAuth authorization server into `serve` (nil until it is built).
 enum OAuthWiring {
-    static func make(pool: StorePool, settings s: ServeCommand.Settings) -> (@Sendable (HTTPRequest) -> HTTPResponse?)? {
+    static func make(pool: StorePool, settings s: ServeCommand.Settings, metrics: Metrics) -> (@Sendable (HTTPRequest) -> HTTPResponse?)? {
         var c = OAuthConfiguration(publicURL: s.publicURL)
+        c.onSignIn = { outcome, method in metrics.signIn(outcome, method: method) }
         c.accessTokenTTL = s.accessTokenTTL
         c.refreshReuseGraceSeconds = s.refreshReuseGrace
         c.unauthenticatedIntrospection = s.unauthenticatedIntrospection

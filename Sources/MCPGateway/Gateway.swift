@@ -28,6 +28,7 @@ public final class Gateway: Sendable {
     /// The per-store key of the tool-argument digests, with its HMAC pads compressed once.
     let argumentKey: HMACSHA256Key
     public let metrics = Metrics()
+    public let tracer = Tracer()
 
     public init(pool: StorePool, configuration: GatewayConfiguration, audit: AuditWriter, verifier: TokenVerifier, log: RequestLog) throws {
         self.pool = pool
@@ -146,6 +147,8 @@ public final class Gateway: Sendable {
         var event: AuditEvent
         let started: Date
         var upstreamSeconds: Double?
+        /// Its spans, only while tracing is on.
+        var spans: RequestSpans?
     }
 
     // MARK: The request pipeline
@@ -154,25 +157,30 @@ public final class Gateway: Sendable {
     /// `GatewayRefusal` that is answered and audited here, in one place.
     func mcp(_ request: HTTPRequest, app: String, env: String) -> HTTPResponse {
         var record = Record(event: AuditEvent(source: .mcp, action: "mcp.\(request.method.prefix(16).lowercased())", app: app, env: env,
-                                              remoteAddr: request.clientAddress(trustedProxies: configuration.trustedProxies)), started: Date())
+                                              remoteAddr: request.clientAddress(trustedProxies: configuration.trustedProxies)), started: Date(),
+                            spans: tracer.begin(request))
         let metadataURL = configuration.resourceMetadataURL(app: app, env: env)
         do {
             try checkRouting(request, &record)
             let envelope = try readEnvelope(request, &record)
+            record.spans?.begin(.authentication, envelope.message)
             guard let credentials = PresentedCredentials(request.headers) else {
                 throw GatewayRefusal.unauthorized(metadataURL: metadataURL, tokenPresented: false, reason: "no credentials")
             }
             var verdict = try verify(credentials, envelope: envelope, app: app, env: env)
             let principal = try authenticate(verdict, credentials: credentials, envelope: envelope, app: app, env: env,
                                              metadataURL: metadataURL, &record)
+            record.spans?.begin(.policy)
             let (environment, decision) = try authorize(&verdict, request: request, envelope: envelope, principal: principal,
                                                          credentials: credentials, app: app, env: env, metadataURL: metadataURL)
             try refuseHeldTool(envelope.message, environment: environment, app: app, env: env)
             record.event.decision = .allow
             record.event.reason = decision.reason
             let call = upstreamCall(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
-                                    environment: environment, decision: decision)
+                                    environment: environment, decision: decision, trace: record.spans?.upstreamContext)
+            record.spans?.beginUpstream(environment)
             let outcome = try metrics.upstream(app: app, env: env, seconds: &record.upstreamSeconds, status: { $0.response.status }) { try route(call) }
+            record.spans?.end()
             if let reason = outcome.reason { record.event.reason = reason }
             return finish(record, outcome.response)
         } catch let refusal as GatewayRefusal {
@@ -379,7 +387,9 @@ public final class Gateway: Sendable {
         if event.decision == nil { event.decision = .allow }
         event.status = response.status
         event.durationMs = (Date().timeIntervalSince(record.started) * 1_000_000).rounded() / 1000
+        record.spans?.begin(.audit, failedBefore: reason != nil)
         let written = metrics.auditCommit { audit.write(event) }
+        if let spans = record.spans { tracer.finish(spans, event, status: written ? response.status : 503) }
         metrics.request(event, status: written ? response.status : 503, upstreamSeconds: record.upstreamSeconds)
         if log.level >= .info {  // the fields are not even built when the line would be dropped
             log.write(.info, [

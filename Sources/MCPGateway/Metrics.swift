@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import MCPAuth
 import Synchronization
 
@@ -29,6 +30,18 @@ public final class Metrics: Sendable {
         let app: String, env: String
     }
 
+    struct SignInKey: Hashable, Sendable {
+        let outcome: String, method: String
+    }
+
+    /// Why spans were dropped instead of exported.
+    public enum SpanDrop: String, Sendable {
+        /// The export queue was full (the collector is slower than the traffic, or down).
+        case queueFull = "queue_full"
+        /// The collector refused the batch, or did not answer in time.
+        case exportFailed = "export_failed"
+    }
+
     struct State: Sendable {
         var requests: [RequestKey: UInt64] = [:]
         var overhead = Histogram()
@@ -37,7 +50,7 @@ public final class Metrics: Sendable {
         var auditCommit = Histogram()
         var auditFailures: UInt64 = 0
         var tokenChecks: [String: UInt64] = [:]
-        var signIns: [String: UInt64] = [:]
+        var signIns: [SignInKey: UInt64] = [:]
         var rateLimited: UInt64 = 0
     }
 
@@ -45,6 +58,9 @@ public final class Metrics: Sendable {
     let known = Guarded(Set<EnvironmentKey>())
     let auditWaiting = Atomic<Int>(0)
     let enabled = Atomic<Bool>(false)
+    let spansExported = Atomic<Int>(0)
+    let spansDroppedQueueFull = Atomic<Int>(0)
+    let spansDroppedExportFailed = Atomic<Int>(0)
 
     public init() {}
 
@@ -132,10 +148,36 @@ public final class Metrics: Sendable {
         state.withLock { $0.tokenChecks[outcome, default: 0] += 1 }
     }
 
-    /// One password sign-in: "success", "failure" or "throttled".
-    public func signIn(_ outcome: String) {
+    /// One sign-in attempt: outcome "success", "failure" or "throttled"; method "password" or "sso".
+    public func signIn(_ outcome: String, method: String) {
         guard isEnabled else { return }
-        state.withLock { $0.signIns[outcome, default: 0] += 1 }
+        state.withLock { $0.signIns[SignInKey(outcome: outcome, method: method), default: 0] += 1 }
+    }
+
+    /// A request the HTTP layer refused before routing (malformed, too large, too slow): counted as a
+    /// denied request when it was addressed to an MCP endpoint, or had no readable request line at all.
+    public func rejected(_ rejection: HTTPRejection) {
+        guard isEnabled else { return }
+        let where_: EnvironmentKey
+        if let path = rejection.path {
+            guard let (app, env) = Gateway.endpoint(path) else { return }
+            where_ = label(app, env)
+        } else {
+            where_ = EnvironmentKey(app: "unknown", env: "unknown")
+        }
+        let key = RequestKey(app: where_.app, env: where_.env, decision: "deny", status: rejection.status)
+        state.withLock { $0.requests[key, default: 0] += 1 }
+    }
+
+    /// Spans the collector acknowledged.
+    func spansExported(_ n: Int) { spansExported.add(n, ordering: .relaxed) }
+
+    /// Spans dropped instead of exported.
+    func spansDropped(_ n: Int, reason: SpanDrop) {
+        switch reason {
+        case .queueFull: spansDroppedQueueFull.add(n, ordering: .relaxed)
+        case .exportFailed: spansDroppedExportFailed.add(n, ordering: .relaxed)
+        }
     }
 
     /// One MCP request refused with 429 because its address sent too many without a valid credential.
@@ -168,7 +210,7 @@ public final class Metrics: Sendable {
     public func render() -> String {
         let s = state.withLock { $0 }
         var out = MetricsText()
-        out.family("mcpctl_requests_total", "counter", "MCP requests answered, by app, environment, decision and HTTP status.")
+        out.family("mcpctl_requests_total", "counter", "MCP requests answered, by app, environment, decision and HTTP status (those the HTTP layer refused too: 400, 408, 413, 431).")
         for (k, v) in s.requests.sorted(by: { "\($0.key)" < "\($1.key)" }) {
             out.sample("mcpctl_requests_total", [("app", k.app), ("env", k.env), ("decision", k.decision), ("status", String(k.status))], Double(v))
         }
@@ -190,10 +232,17 @@ public final class Metrics: Sendable {
         out.sample("mcpctl_audit_write_failures_total", [], Double(s.auditFailures))
         out.family("mcpctl_token_checks_total", "counter", "Credentials checked on MCP requests, by result.")
         for (k, v) in s.tokenChecks.sorted(by: { $0.key < $1.key }) { out.sample("mcpctl_token_checks_total", [("result", k)], Double(v)) }
-        out.family("mcpctl_sign_ins_total", "counter", "Password sign-ins on /login, by outcome (success, failure, throttled).")
-        for (k, v) in s.signIns.sorted(by: { $0.key < $1.key }) { out.sample("mcpctl_sign_ins_total", [("outcome", k)], Double(v)) }
+        out.family("mcpctl_sign_ins_total", "counter", "Sign-in attempts (on /login, in the authorization flow and by single sign-on), by outcome (success, failure, throttled) and method (password, sso).")
+        for (k, v) in s.signIns.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+            out.sample("mcpctl_sign_ins_total", [("outcome", k.outcome), ("method", k.method)], Double(v))
+        }
         out.family("mcpctl_rate_limited_total", "counter", "MCP requests refused with 429: too many from one address without a valid credential.")
         out.sample("mcpctl_rate_limited_total", [], Double(s.rateLimited))
+        out.family("mcpctl_trace_spans_exported_total", "counter", "Spans the OpenTelemetry collector accepted (serve --otlp-endpoint).")
+        out.sample("mcpctl_trace_spans_exported_total", [], Double(spansExported.load(ordering: .relaxed)))
+        out.family("mcpctl_trace_spans_dropped_total", "counter", "Spans dropped instead of exported: the queue was full (queue_full) or the collector refused or did not answer (export_failed).")
+        out.sample("mcpctl_trace_spans_dropped_total", [("reason", SpanDrop.queueFull.rawValue)], Double(spansDroppedQueueFull.load(ordering: .relaxed)))
+        out.sample("mcpctl_trace_spans_dropped_total", [("reason", SpanDrop.exportFailed.rawValue)], Double(spansDroppedExportFailed.load(ordering: .relaxed)))
         return out.text
     }
 }

@@ -6,10 +6,10 @@ import MCPAuth
 /// always, HTTP when its `server/discover` probe says so) is served through the gateway's own session.
 extension Gateway {
     /// The authorized request as it goes upstream: without a session id when it is a 2026-07-28 request,
-    /// and carrying the gateway's span when the caller sent a trace.
+    /// and carrying the gateway's span when the caller sent a trace (`traced`: the upstream call's span, when tracing).
     func upstreamCall(_ request: HTTPRequest, envelope: Envelope, principal: Principal, credentials: PresentedCredentials,
-                      app: String, env: String, environment: AppEnvironment, decision: AccessDecision) -> UpstreamCall {
-        let trace = TraceContext.child(of: request.headers, envelope.message)
+                      app: String, env: String, environment: AppEnvironment, decision: AccessDecision, trace traced: TraceContext? = nil) -> UpstreamCall {
+        let trace = traced ?? TraceContext.child(of: request.headers, envelope.message)
         var outbound = request
         var message = envelope.message
         // Headers are removed only when present: a removal copies them.

@@ -31,6 +31,9 @@ public struct OAuthConfiguration: Sendable {
     public var selfServiceTokens = true
     /// Seconds an unfinished authorization (login and consent pages) stays usable.
     public var transactionTTL: Int64 = 15 * 60
+    /// Told how each sign-in attempt ended — outcome "success", "failure" or "throttled"; method "password"
+    /// or "sso" — on /login, inside /oauth/authorize and at single sign-on alike (e.g. to count them).
+    public var onSignIn: (@Sendable (_ outcome: String, _ method: String) -> Void)? = nil
     /// Failed-login limits per account and per remote address.
     public var loginLimits = LoginThrottle.Limits()
     /// Dynamic registrations allowed per remote address: a burst, refilled at this many per minute.

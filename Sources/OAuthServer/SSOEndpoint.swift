@@ -106,6 +106,7 @@ extension OAuthServer {
             switch try throttle.reserve(email: email.isEmpty ? "sso:" + login.provider.name : email, address: address) {
             case .admitted(let r): reservation = r
             case .throttled(let wait):
+                configuration.onSignIn?("throttled", "sso")
                 var r = SitePage.error(status: 429, title: "Too many sign-in attempts",
                                        message: "Too many failed sign-in attempts. Try again in \(max(1, (wait + 59) / 60)) minute(s).")
                 r.headers["Retry-After"] = String(wait)
@@ -115,6 +116,7 @@ extension OAuthServer {
             case .failure(let refusal):
                 // The reservation stays counted: a refused sign-in is a failed attempt.
                 try AuditLog.append(login.refusalEvent(refusal, remoteAddr: address), to: store.db)
+                configuration.onSignIn?("failure", "sso")
                 return ssoRefusalPage(refusal, status: 403)
             case .success(let user):
                 try throttle.recordSuccess(user: user, reservation: reservation, address: address, method: "sso \(login.provider.name)")
@@ -122,6 +124,7 @@ extension OAuthServer {
                                                reason: "signed in with \(login.provider.name)", remoteAddr: address, target: login.provider.name), to: store.db)
                 let cookies = try signIn(store).startSession(user: user, address: address, userAgent: request.headers["User-Agent"],
                                                              cookies: FormFields.cookies(request))
+                configuration.onSignIn?("success", "sso")
                 return SitePage.seeOther(next, cookies: cookies)
             }
         }
@@ -134,6 +137,7 @@ extension OAuthServer {
                 .reserve(email: refusal.email ?? "sso:" + login.provider.name, address: address)
             try AuditLog.append(login.refusalEvent(refusal, remoteAddr: address), to: store.db)
         }
+        configuration.onSignIn?("failure", "sso")
         return ssoRefusalPage(refusal, status: status)
     }
 

@@ -44,15 +44,20 @@ struct SignIn {
         let reservation: LoginThrottle.Reservation
         switch try throttle.reserve(email: email, address: address) {
         case .admitted(let r): reservation = r
-        case .throttled(let wait): return .throttled(retryAfterSeconds: wait)
+        case .throttled(let wait):
+            configuration.onSignIn?("throttled", "password")
+            return .throttled(retryAfterSeconds: wait)
         }
         let users = Users(store: store)
         guard password.utf8.count <= Password.maxLength, let user = try users.authenticate(email: email, password: password) else {
             try throttle.recordFailure(email: email, address: address, reason: try failureReason(email))
+            configuration.onSignIn?("failure", "password")
             return .refused(notice: "Incorrect email or password.")
         }
         try throttle.recordSuccess(user: user, reservation: reservation, address: address, method: "password")
-        return .signedIn(user, sessionCookies: try startSession(user: user, address: address, userAgent: userAgent, cookies: cookies))
+        let sessionCookies = try startSession(user: user, address: address, userAgent: userAgent, cookies: cookies)
+        configuration.onSignIn?("success", "password")
+        return .signedIn(user, sessionCookies: sessionCookies)
     }
 
     /// A new browser session for `user` (password or single sign-on): the `Set-Cookie` values that give it.

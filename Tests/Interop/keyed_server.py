@@ -7,7 +7,7 @@ credentials and tool pinning:
 - over HTTP, every request must carry ``Authorization: Bearer <key>`` where <key> is the value of the
   environment variable named by ``--key-env``; anything else is answered 401 before the MCP layer.
   With ``--seen-file PATH`` it appends, per request, the ``Authorization``, ``Cookie``, ``Email`` and
-  ``Token`` headers it received (one JSON object per line), so a test can show that the caller's own
+  ``Token`` (and ``traceparent``) headers it received (one JSON object per line), so a test can show that the caller's own
   credentials never arrive;
 - ``report`` (readOnlyHint) has the description read from ``--description-file`` at start;
 - ``purge`` is destructive, unless ``--purge-read-only`` re-annotates it as read-only (a change that
@@ -69,7 +69,7 @@ def build_server(args: argparse.Namespace) -> FastMCP:
 
 
 class RequireKey:
-    """ASGI middleware: 401 unless Authorization is exactly 'Bearer <key>'; records credential headers."""
+    """ASGI middleware: 401 unless Authorization is exactly 'Bearer <key>'; records credential headers and traceparent."""
 
     def __init__(self, app, key: str, seen_file: str | None) -> None:
         self.app, self.key, self.seen_file = app, key, seen_file
@@ -82,7 +82,7 @@ class RequireKey:
         for name, value in scope["headers"]:
             headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
         if self.seen_file:
-            seen = {k: v for k, v in headers.items() if k in ("authorization", "cookie", "email", "token")}
+            seen = {k: v for k, v in headers.items() if k in ("authorization", "cookie", "email", "token", "traceparent")}
             with open(self.seen_file, "a", encoding="utf-8") as f:
                 f.write(json.dumps(seen) + "\n")
         given = headers.get("authorization", [])
