@@ -2,14 +2,21 @@
 import Glibc
 #endif
 
-/// One client connection, served on its own thread: read, parse, call the handler, write,
-/// and repeat while the connection is kept alive (RFC 9112 §9.3).
+/// One client connection, served in turns: the event loop owns it while it waits for bytes (reading, parsing,
+/// timing each phase of the request), a worker thread owns it while a complete request is answered, and it goes
+/// back to the loop for the next request while it is kept alive (RFC 9112 §9.3).
 ///
-/// Which timeout applies depends on the parser's phase: `idleTimeout` while waiting for the
-/// first byte of a request (then close silently), `headTimeout` from that byte until the head
-/// is complete, `bodyTimeout` from there until the body is complete (then 408 and close).
-struct HTTPConnection {
-    private enum Ending {
+/// Only its current owner touches it; each hand-over goes through a lock (the worker pool's queue, the loop's
+/// return queue), which orders the accesses of the two threads.
+///
+/// Which timeout applies depends on the parser's phase: `idleTimeout` while waiting for the first byte of a
+/// request (then close silently), `headTimeout` from that byte until the head is complete, `bodyTimeout` from
+/// there until the body is complete (then 408 and close).
+final class HTTPConnection: @unchecked Sendable {
+    /// What a worker decided after answering.
+    enum Outcome {
+        /// Wait on the loop for more of the next request.
+        case wait
         /// Close at once: the exchange ended cleanly or the client is gone.
         case close
         /// Answer with this error, then close without losing the answer to a reset. Carries the request
@@ -17,82 +24,55 @@ struct HTTPConnection {
         case fail(HTTPParseError, (method: String, target: String)?)
     }
 
-    static let readBufferSize = 16 * 1024
+    static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     let fd: Int32
     let remoteAddress: String
-    let wakeFD: Int32
-    let configuration: HTTPServerConfiguration
-    let handler: @Sendable (HTTPRequest) -> HTTPResponse
-    let isStopping: @Sendable () -> Bool
-    let onRejection: (@Sendable (HTTPRejection) -> Void)?
+    var parser: HTTPRequestParser
+    private var date = HTTPDate()
 
-    /// Serves requests until the connection ends; the caller closes the socket afterwards.
-    /// Returns whether the close should linger (an error response was sent).
-    func run() -> Bool {
-        let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
-        defer { readBuffer.deallocate() }
-        switch serve(readBuffer) {
-        case .close:
-            return false
-        case .fail(let error, let line):
-            onRejection?(HTTPRejection(status: error.status, reason: error.description, method: line?.method, target: line?.target,
-                                       remoteAddress: remoteAddress))
-            try? Socket.sendAll(fd, HTTPResponseWriter.errorResponse(status: error.status, message: error.description))
-            return true
-        }
+    /// The phase the running timeout belongs to, and when that phase began.
+    var phase = HTTPRequestParser.Phase.idle
+    var phaseStart = Deadline.now
+
+    /// The loop's bookkeeping: the `TimeoutList` this connection waits in (by index) and its neighbours there.
+    var waitingIn: Int?
+    var previous: HTTPConnection?
+    var next: HTTPConnection?
+
+    init(fd: Int32, remoteAddress: String, configuration: HTTPServerConfiguration) {
+        self.fd = fd
+        self.remoteAddress = remoteAddress
+        parser = HTTPRequestParser(configuration: configuration)
     }
 
-    private func serve(_ readBuffer: UnsafeMutableRawBufferPointer) -> Ending {
-        var parser = HTTPRequestParser(configuration: configuration)
-        var date = HTTPDate()
-        var phase = HTTPRequestParser.Phase.idle
-        var phaseStart = Deadline.now
+    /// On a worker: answers `request`, then every further request already received whole, in order.
+    func answer(_ request: HTTPRequest, handler: @Sendable (HTTPRequest) -> HTTPResponse,
+                isStopping: @Sendable () -> Bool) -> Outcome {
+        var request = request
         while true {
+            guard respond(to: request, handler: handler, isStopping: isStopping) else { return .close }
+            phase = parser.phase
+            phaseStart = .now
             switch parser.next() {
-            case .request(var request):
+            case .request(let following):
+                request = following
                 request.remoteAddress = remoteAddress
-                guard respond(to: request, date: &date) else { return .close }
-                phase = parser.phase
-                phaseStart = .now
-                continue
             case .error(let error):
                 return .fail(error, parser.currentRequestLine)
             case .needMoreData:
-                break
-            }
-            if parser.takeContinueExpectation() {
-                // RFC 9110 §10.1.1: the client waits for this interim response before sending the body.
-                guard (try? Socket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))) != nil else { return .close }
-            }
-            let current = parser.phase
-            if current != phase {
-                phase = current
-                phaseStart = .now
-            }
-            let stopping = isStopping()
-            if phase == .idle && stopping { return .close }
-            let deadline = switch phase {
-            case .idle: phaseStart.adding(seconds: configuration.idleTimeout)
-            case .head: phaseStart.adding(seconds: configuration.headTimeout)
-            case .body: phaseStart.adding(seconds: configuration.bodyTimeout)
-            }
-            // Only an idle connection listens for shutdown; one mid-request finishes its request first.
-            switch Socket.waitReadable(fd, until: deadline, wakeFD: phase == .idle && !stopping ? wakeFD : nil) {
-            case .woken:
-                return .close
-            case .timedOut:
-                return phase == .idle ? .close : .fail(.requestTimeout, parser.currentRequestLine)
-            case .ready:
-                let count = Socket.receive(fd, into: readBuffer)
-                guard count > 0 else { return .close }
-                parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+                if parser.takeContinueExpectation() {
+                    // RFC 9110 §10.1.1: the client waits for this interim response before sending the body.
+                    guard (try? Socket.sendAll(fd, Self.continueResponse)) != nil else { return .close }
+                }
+                return .wait
             }
         }
     }
 
     /// Runs the handler and writes its response; returns whether to keep the connection.
-    private func respond(to request: HTTPRequest, date: inout HTTPDate) -> Bool {
+    private func respond(to request: HTTPRequest, handler: @Sendable (HTTPRequest) -> HTTPResponse,
+                         isStopping: @Sendable () -> Bool) -> Bool {
         let response = handler(request)
         let keepAlive = request.wantsKeepAlive && !isStopping()
         do {

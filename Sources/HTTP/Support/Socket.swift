@@ -3,7 +3,8 @@ import Glibc
 #endif
 
 /// Thin wrappers over the POSIX socket calls the server and client use. Sockets are
-/// blocking; waiting is done with poll(2) so that every wait has a deadline.
+/// blocking (the server's event loop reads with `MSG_DONTWAIT`); waiting is done with poll(2)
+/// so that every wait has a deadline.
 enum Socket {
     /// What a wait on a socket ended with.
     enum Readiness {
@@ -62,6 +63,11 @@ enum Socket {
         // Child processes (stdio upstreams) must not inherit client sockets.
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return (fd, SocketAddress.ipString(storage))
+    }
+
+    /// Makes accept(2) on a listener return EAGAIN instead of blocking; accepted sockets stay blocking.
+    static func setNonBlocking(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
     static func setNoDelay(_ fd: Int32) {
