@@ -164,11 +164,17 @@ for level in levels:
 PY
 
 # --- a store with one app whose upstream is the asyncio server above ------------------------------------------
-UP_PORT=$(free_port)
-python3 "$WORK/upstream.py" "$UP_PORT" >"$WORK/upstream.out" 2>"$WORK/upstream.err" &
-UP_PID=$!
-for _ in $(seq 1 100); do grep -q READY "$WORK/upstream.out" 2>/dev/null && break; sleep 0.1; done
-grep -q READY "$WORK/upstream.out" || { cat "$WORK/upstream.err" >&2; die "the upstream did not start"; }
+# A free port can be taken by another process before the upstream binds it: try a few.
+for _ in 1 2 3; do
+    UP_PORT=$(free_port)
+    python3 "$WORK/upstream.py" "$UP_PORT" >"$WORK/upstream.out" 2>"$WORK/upstream.err" &
+    UP_PID=$!
+    for _ in $(seq 1 100); do grep -q READY "$WORK/upstream.out" 2>/dev/null && break; kill -0 "$UP_PID" 2>/dev/null || break; sleep 0.1; done
+    grep -q READY "$WORK/upstream.out" && break
+    wait "$UP_PID" 2>/dev/null || true
+    UP_PID=""
+done
+[ -n "$UP_PID" ] || { cat "$WORK/upstream.err" >&2; die "the upstream did not start"; }
 
 export MCPCTL_DB=$WORK/store.db NO_COLOR=1
 EMAIL=bench@example.com
@@ -189,11 +195,16 @@ run() {
         levels=$kept
     fi
     [ -n "${levels// /}" ] || return 0
-    port=$(free_port)
-    "$bin" serve --listen "127.0.0.1:$port" --log-level error --max-connections $((MAX_LEVEL + 100)) \
-        --max-connections-per-address 100000 --keep-alive-timeout 1h 2>"$WORK/serve.log" &
-    SERVER_PID=$!
-    wait_http "http://127.0.0.1:$port/healthz" "$SERVER_PID" || { cat "$WORK/serve.log" >&2; die "mcpctl serve did not start"; }
+    for _ in 1 2 3; do
+        port=$(free_port)
+        "$bin" serve --listen "127.0.0.1:$port" --log-level error --max-connections $((MAX_LEVEL + 100)) \
+            --max-connections-per-address 100000 --keep-alive-timeout 1h 2>"$WORK/serve.log" &
+        SERVER_PID=$!
+        wait_http "http://127.0.0.1:$port/healthz" "$SERVER_PID" && break
+        kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    done
+    [ -n "$SERVER_PID" ] || { cat "$WORK/serve.log" >&2; die "mcpctl serve did not start"; }
     python3 "$WORK/client.py" "$mode" "$port" "$SERVER_PID" "$TOKEN" /mcp/bench/prod "$levels" "$SETTLE" ||
         say "client failed ($bin $mode)"
     kill -TERM "$SERVER_PID" 2>/dev/null || true

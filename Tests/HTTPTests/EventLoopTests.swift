@@ -70,6 +70,25 @@ import Testing
         }
     }
 
+    @Test func rejectedClientsThatKeepSendingGetTheirAnswerAreClosedAndDoNotHoldTheirAddressSlots() throws {
+        try withServer(configure: { $0.maxConnectionsPerAddress = 3; $0.maxBodyBytes = 100 }, handler: echoHandler) { _, port in
+            let clients = try (0..<3).map { _ in try RawConnection(port: port) }
+            for client in clients {
+                client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n")
+                let response = try client.readResponse()
+                #expect(response.status == 413)
+                #expect(response.header("Connection") == "close")
+            }
+            // They keep sending the body the server refused; the server discards it while it lingers, and a
+            // lingering connection no longer counts against its address.
+            for client in clients { client.send([UInt8](repeating: 0x61, count: 4000)) }
+            let next = try RawConnection(port: port)
+            next.send("GET /next HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try next.readResponse().text == "GET /next ")
+            for client in clients { #expect(client.isClosedByPeer(timeout: 15)) }
+        }
+    }
+
     @Test func aKeptAliveConnectionWithAPartOfItsNextRequestBufferedIsServedWhenTheRestArrives() throws {
         try withServer(handler: echoHandler) { _, port in
             let connection = try RawConnection(port: port)

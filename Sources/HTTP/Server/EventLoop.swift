@@ -7,7 +7,8 @@ import Dispatch
 /// reads whatever arrived (without blocking: `MSG_DONTWAIT`), feeds the connection's parser, and enforces each
 /// phase's timeout; a connection in the middle of nothing holds no thread. A complete request, a parse error or a
 /// timed-out request goes to the worker pool, whose thread answers it with blocking writes (bounded by the send
-/// timeout) and hands a kept-alive connection back.
+/// timeout) and hands a kept-alive connection back. After an error response the loop also does the lingering
+/// close: it discards what the client still sends for a short while, so the answer is not lost to a reset.
 ///
 /// Methods marked "worker" run on pool threads and touch only the connection they were given and thread-safe
 /// state; everything else runs on the loop thread.
@@ -18,6 +19,9 @@ final class EventLoop: @unchecked Sendable {
     private static let readBufferSize = 64 * 1024
     private static let acceptBatch = 256
     private static let watchFlags = Epoll.readable | Epoll.oneShot
+    /// How long a connection that was answered with an error is drained before it is closed.
+    private static let lingerSeconds = 2.0
+    private static let lingerList = 3
 
     private let listener: Int32
     private let wakeFD: Int32
@@ -39,8 +43,8 @@ final class EventLoop: @unchecked Sendable {
 
     // Loop thread only.
     private var owned: [HTTPConnection?] = []
-    /// Waiting connections by phase: idle, head, body (see `list(for:)`).
-    private var waiting = [TimeoutList(), TimeoutList(), TimeoutList()]
+    /// Waiting connections by phase: idle, head, body, and lingering after an error (see `list(of:)`).
+    private var waiting = [TimeoutList(), TimeoutList(), TimeoutList(), TimeoutList()]
     private let events = Epoll.Events(capacity: 256)
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
     private var stopRequested = false
@@ -80,6 +84,7 @@ final class EventLoop: @unchecked Sendable {
             expireTimeouts()
             resumeAcceptingIfDue()
         }
+        closeLingering()
         epoll.close()
         workers.retire()
         ended.signal()
@@ -97,7 +102,7 @@ final class EventLoop: @unchecked Sendable {
         } else if event.fd == wakeFD {
             beginStopping()
         } else if let connection = ownedConnection(event.fd) {
-            receive(connection)
+            if connection.lingering { drain(connection) } else { receive(connection) }
         }
     }
 
@@ -142,7 +147,7 @@ final class EventLoop: @unchecked Sendable {
         schedule(connection)
         guard epoll.add(fd, Self.watchFlags) else {
             disown(connection)
-            end(connection, linger: false)
+            end(connection)
             return
         }
     }
@@ -167,11 +172,22 @@ final class EventLoop: @unchecked Sendable {
         }
         guard count > 0 else {
             disown(connection)
-            end(connection, linger: false)
+            end(connection)
             return
         }
         connection.parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
         advance(connection)
+    }
+
+    /// RFC 9112 §9.6: after an error response, read and discard until the client closes or the linger ends.
+    private func drain(_ connection: HTTPConnection) {
+        let count = recv(connection.fd, readBuffer.baseAddress, readBuffer.count, Int32(MSG_DONTWAIT))
+        if count > 0 || (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            rearm(connection)
+        } else {
+            disown(connection)
+            end(connection)
+        }
     }
 
     /// Acts on what the parser made of the bytes so far.
@@ -206,7 +222,7 @@ final class EventLoop: @unchecked Sendable {
         // Only an idle connection is closed for shutdown; one mid-request finishes its request first.
         if current == .idle && isStopping() {
             disown(connection)
-            end(connection, linger: false)
+            end(connection)
             return
         }
         schedule(connection)
@@ -216,7 +232,7 @@ final class EventLoop: @unchecked Sendable {
     private func rearm(_ connection: HTTPConnection) {
         guard epoll.rearm(connection.fd, Self.watchFlags) else {
             disown(connection)
-            end(connection, linger: false)
+            end(connection)
             return
         }
     }
@@ -232,7 +248,7 @@ final class EventLoop: @unchecked Sendable {
         }
         guard sent >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
             disown(connection)
-            end(connection, linger: false)
+            end(connection)
             return
         }
         let rest = Array(bytes[max(0, sent)...])
@@ -241,15 +257,16 @@ final class EventLoop: @unchecked Sendable {
             if (try? Socket.sendAll(connection.fd, rest)) != nil {
                 giveBack(connection)
             } else {
-                end(connection, linger: false)
+                end(connection)
             }
         }
     }
 
     // MARK: - Timeouts
 
-    private func list(for phase: HTTPRequestParser.Phase) -> Int {
-        switch phase {
+    private func list(of connection: HTTPConnection) -> Int {
+        guard !connection.lingering else { return Self.lingerList }
+        return switch connection.phase {
         case .idle: 0
         case .head: 1
         case .body: 2
@@ -257,6 +274,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func deadline(of connection: HTTPConnection) -> Deadline {
+        guard !connection.lingering else { return connection.phaseStart.adding(seconds: Self.lingerSeconds) }
         let seconds = switch connection.phase {
         case .idle: configuration.idleTimeout
         case .head: configuration.headTimeout
@@ -267,7 +285,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Puts the connection in the list of its phase, unless it already waits there.
     private func schedule(_ connection: HTTPConnection) {
-        let target = list(for: connection.phase)
+        let target = list(of: connection)
         guard connection.waitingIn != target else { return }
         unschedule(connection)
         waiting[target].append(connection)
@@ -280,12 +298,15 @@ final class EventLoop: @unchecked Sendable {
         connection.waitingIn = nil
     }
 
-    /// Closes idle connections silently and answers requests that stalled in their head or body with 408.
+    /// Closes idle and lingering connections whose time is up, and answers requests that stalled in their head
+    /// or body with 408.
     private func expireTimeouts() {
         let now = Deadline.now
-        while let connection = waiting[0].first, deadline(of: connection) <= now {
-            disown(connection)
-            end(connection, linger: false)
+        for index in [0, Self.lingerList] {
+            while let connection = waiting[index].first, deadline(of: connection) <= now {
+                disown(connection)
+                end(connection)
+            }
         }
         for index in 1...2 {
             while let connection = waiting[index].first, deadline(of: connection) <= now {
@@ -333,12 +354,12 @@ final class EventLoop: @unchecked Sendable {
         for connection in connections {
             own(connection)
             // The worker re-armed the socket already.
-            wait(connection, rearming: false)
+            if connection.lingering { schedule(connection) } else { wait(connection, rearming: false) }
         }
     }
 
     private func dispatch(_ connection: HTTPConnection, _ job: @escaping @Sendable () -> Void) {
-        if !workers.submit(job) { end(connection, linger: false) }
+        if !workers.submit(job) { end(connection) }
     }
 
     // MARK: - Shutdown
@@ -352,7 +373,16 @@ final class EventLoop: @unchecked Sendable {
         listenerClosed.signal()
         while let connection = waiting[0].first {
             disown(connection)
-            end(connection, linger: false)
+            end(connection)
+        }
+    }
+
+    /// At the end of the loop: closes the connections still lingering after an error response.
+    private func closeLingering() {
+        takeReturned()
+        while let connection = waiting[Self.lingerList].first {
+            disown(connection)
+            end(connection)
         }
     }
 
@@ -364,18 +394,28 @@ final class EventLoop: @unchecked Sendable {
         case .wait:
             giveBack(connection)
         case .close:
-            end(connection, linger: false)
+            end(connection)
         case .fail(let error, let line):
             reject(connection, error, line)
         }
     }
 
-    /// Worker: reports a request the server refuses, answers it with the error and closes after a linger.
+    /// Worker: reports a request the server refuses, answers it with the error, stops sending and hands the
+    /// connection to the loop to linger on (a worker does not wait for the client to close).
     private func reject(_ connection: HTTPConnection, _ error: HTTPParseError, _ line: (method: String, target: String)?) {
         onRejection?(HTTPRejection(status: error.status, reason: error.description, method: line?.method,
                                    target: line?.target, remoteAddress: connection.remoteAddress))
-        try? Socket.sendAll(connection.fd, HTTPResponseWriter.errorResponse(status: error.status, message: error.description))
-        end(connection, linger: true)
+        guard (try? Socket.sendAll(connection.fd, HTTPResponseWriter.errorResponse(status: error.status, message: error.description))) != nil else {
+            end(connection)
+            return
+        }
+        // Answered and done: from here on it counts against no connection limit and no shutdown waits for it.
+        // Its descriptor stays open until the loop closes it, so no other connection can take that number.
+        connections.withLock { $0.remove(connection.fd, from: connection.remoteAddress) }
+        Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+        connection.lingering = true
+        connection.phaseStart = .now
+        giveBack(connection)
     }
 
     /// Worker: hands a kept-alive connection back to the loop; the worker must not touch it afterwards.
@@ -385,14 +425,14 @@ final class EventLoop: @unchecked Sendable {
             list.append(connection)
             return epoll.rearm(fd, Self.watchFlags)
         }
-        // Not watched, so it would never be read again: cut it; the loop sees the end of the stream only if
-        // it was watched, so the idle timeout closes it otherwise.
+        // Not watched, so it would never be read again: cut it. The loop then closes it when its idle (or
+        // linger) time is up.
         if !armed { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     /// Any thread: forgets the connection, then closes its socket (so a reused descriptor is never touched).
-    private func end(_ connection: HTTPConnection, linger: Bool) {
+    private func end(_ connection: HTTPConnection) {
         connections.withLock { $0.remove(connection.fd, from: connection.remoteAddress) }
-        if linger { Socket.lingeringClose(connection.fd) } else { close(connection.fd) }
+        close(connection.fd)
     }
 }

@@ -34,6 +34,9 @@ final class HTTPConnection: @unchecked Sendable {
     /// The phase the running timeout belongs to, and when that phase began.
     var phase = HTTPRequestParser.Phase.idle
     var phaseStart = Deadline.now
+    /// Answered with an error and no longer sending: what the client still sends is discarded until it closes
+    /// or the linger time (counted from `phaseStart`) is up.
+    var lingering = false
 
     /// The loop's bookkeeping: the `TimeoutList` this connection waits in (by index) and its neighbours there.
     var waitingIn: Int?

@@ -199,15 +199,4 @@ enum Socket {
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         return (fds[0], fds[1])
     }
-
-    /// Closes a connection after an error response without losing that response to a TCP reset:
-    /// stop sending, then discard what the client still sends for a short while (RFC 9112 §9.6).
-    static func lingeringClose(_ fd: Int32, seconds: Double = 2) {
-        shutdown(fd, Int32(SHUT_WR))
-        let deadline = Deadline.after(seconds: seconds)
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
-        defer { scratch.deallocate() }
-        while case .ready = waitReadable(fd, until: deadline), receive(fd, into: scratch) > 0 {}
-        close(fd)
-    }
 }
