@@ -27,7 +27,7 @@ final class EventLoop: @unchecked Sendable {
     private let wakeFD: Int32
     private let epoll: Epoll
     private let configuration: HTTPServerConfiguration
-    private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    private let service: HTTPConnection.Service
     private let onRejection: (@Sendable (HTTPRejection) -> Void)?
     private let isStopping: @Sendable () -> Bool
     private let connections: Guarded<ConnectionTable>
@@ -57,7 +57,7 @@ final class EventLoop: @unchecked Sendable {
         self.listener = listener
         self.wakeFD = wakeFD
         self.configuration = configuration
-        self.handler = handler
+        service = HTTPConnection.Service(configuration: configuration, handler: handler, isStopping: isStopping, wakeFD: wakeFD)
         self.onRejection = onRejection
         self.isStopping = isStopping
         self.connections = connections
@@ -175,6 +175,7 @@ final class EventLoop: @unchecked Sendable {
             end(connection)
             return
         }
+        connection.noteArrival()
         connection.parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
         advance(connection)
     }
@@ -214,13 +215,9 @@ final class EventLoop: @unchecked Sendable {
     /// Restarts the phase timer when the phase changed, closes an idle connection once shutdown has begun,
     /// and otherwise waits for more bytes.
     private func wait(_ connection: HTTPConnection, rearming: Bool) {
-        let current = connection.parser.phase
-        if current != connection.phase {
-            connection.phase = current
-            connection.phaseStart = .now
-        }
+        connection.notePhase()
         // Only an idle connection is closed for shutdown; one mid-request finishes its request first.
-        if current == .idle && isStopping() {
+        if connection.phase == .idle && isStopping() {
             disown(connection)
             end(connection)
             return
@@ -275,12 +272,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func deadline(of connection: HTTPConnection) -> Deadline {
         guard !connection.lingering else { return connection.phaseStart.adding(seconds: Self.lingerSeconds) }
-        let seconds = switch connection.phase {
-        case .idle: configuration.idleTimeout
-        case .head: configuration.headTimeout
-        case .body: configuration.bodyTimeout
-        }
-        return connection.phaseStart.adding(seconds: seconds)
+        return connection.deadline(configuration)
     }
 
     /// Puts the connection in the list of its phase, unless it already waits there.
@@ -390,7 +382,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Worker: answers a complete request, then closes the connection or hands it back to the loop.
     private func answer(_ connection: HTTPConnection, _ request: HTTPRequest) {
-        switch connection.answer(request, handler: handler, isStopping: isStopping) {
+        switch connection.answer(request, service) {
         case .wait:
             giveBack(connection)
         case .close:
