@@ -311,6 +311,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func nextWakeMilliseconds() -> Int32 {
         var wake = Self.tickMilliseconds
+        if let acceptPausedUntil { wake = min(wake, acceptPausedUntil.remainingMilliseconds) }
         for list in waiting {
             guard let first = list.first else { continue }
             wake = min(wake, deadline(of: first).remainingMilliseconds)
