@@ -2,14 +2,22 @@
 import Glibc
 #endif
 
-/// One client connection, served on its own thread: read, parse, call the handler, write,
-/// and repeat while the connection is kept alive (RFC 9112 §9.3).
+/// One client connection, served in turns: the event loop owns it while it waits for bytes (reading, parsing,
+/// timing each phase of the request), a worker thread owns it while a complete request is answered, and it goes
+/// back to the loop for the next request while it is kept alive (RFC 9112 §9.3). A connection that keeps
+/// sending requests right after its responses stays with its worker while it does.
 ///
-/// Which timeout applies depends on the parser's phase: `idleTimeout` while waiting for the
-/// first byte of a request (then close silently), `headTimeout` from that byte until the head
-/// is complete, `bodyTimeout` from there until the body is complete (then 408 and close).
-struct HTTPConnection {
-    private enum Ending {
+/// Only its current owner touches it; each hand-over goes through a lock (the worker pool's queue, the loop's
+/// return queue), which orders the accesses of the two threads.
+///
+/// Which timeout applies depends on the parser's phase: `idleTimeout` while waiting for the first byte of a
+/// request (then close silently), `headTimeout` from that byte until the head is complete, `bodyTimeout` from
+/// there until the body is complete (then 408 and close).
+final class HTTPConnection: @unchecked Sendable {
+    /// What a worker decided after answering.
+    enum Outcome {
+        /// Wait on the loop for more of the next request.
+        case wait
         /// Close at once: the exchange ended cleanly or the client is gone.
         case close
         /// Answer with this error, then close without losing the answer to a reset. Carries the request
@@ -17,84 +25,142 @@ struct HTTPConnection {
         case fail(HTTPParseError, (method: String, target: String)?)
     }
 
+    /// What a worker needs besides the connection.
+    struct Service: Sendable {
+        let configuration: HTTPServerConfiguration
+        let handler: @Sendable (HTTPRequest) -> HTTPResponse
+        let isStopping: @Sendable () -> Bool
+        /// Readable once shutdown has begun.
+        let wakeFD: Int32
+    }
+
+    static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
     static let readBufferSize = 16 * 1024
+    /// A connection whose last request followed its previous response within this time is likely to send the
+    /// next one as soon: the worker waits this long for it before handing the connection back to the loop,
+    /// which spares a busy connection a trip through the loop for every request.
+    static let followUpWindow = 0.05
 
     let fd: Int32
     let remoteAddress: String
-    let wakeFD: Int32
-    let configuration: HTTPServerConfiguration
-    let handler: @Sendable (HTTPRequest) -> HTTPResponse
-    let isStopping: @Sendable () -> Bool
-    let onRejection: (@Sendable (HTTPRejection) -> Void)?
+    var parser: HTTPRequestParser
+    private var date = HTTPDate()
 
-    /// Serves requests until the connection ends; the caller closes the socket afterwards.
-    /// Returns whether the close should linger (an error response was sent).
-    func run() -> Bool {
-        let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
-        defer { readBuffer.deallocate() }
-        switch serve(readBuffer) {
-        case .close:
-            return false
-        case .fail(let error, let line):
-            onRejection?(HTTPRejection(status: error.status, reason: error.description, method: line?.method, target: line?.target,
-                                       remoteAddress: remoteAddress))
-            try? Socket.sendAll(fd, HTTPResponseWriter.errorResponse(status: error.status, message: error.description))
-            return true
+    /// The phase the running timeout belongs to, and when that phase began.
+    var phase = HTTPRequestParser.Phase.idle
+    var phaseStart = Deadline.now
+    /// When the last response was written (nil before the first), and whether the request after it came
+    /// within `followUpWindow`.
+    var lastAnswered: Deadline?
+    var followsUpQuickly = false
+    /// Answered with an error and no longer sending: what the client still sends is discarded until it closes
+    /// or the linger time (counted from `phaseStart`) is up.
+    var lingering = false
+
+    /// The loop's bookkeeping: the `TimeoutList` this connection waits in (by index) and its neighbours there.
+    var waitingIn: Int?
+    var previous: HTTPConnection?
+    var next: HTTPConnection?
+
+    init(fd: Int32, remoteAddress: String, configuration: HTTPServerConfiguration) {
+        self.fd = fd
+        self.remoteAddress = remoteAddress
+        parser = HTTPRequestParser(configuration: configuration)
+    }
+
+    /// Restarts the phase timer when the parser's phase changed.
+    func notePhase() {
+        let current = parser.phase
+        if current != phase {
+            phase = current
+            phaseStart = .now
         }
     }
 
-    private func serve(_ readBuffer: UnsafeMutableRawBufferPointer) -> Ending {
-        var parser = HTTPRequestParser(configuration: configuration)
-        var date = HTTPDate()
-        var phase = HTTPRequestParser.Phase.idle
-        var phaseStart = Deadline.now
-        while true {
-            switch parser.next() {
-            case .request(var request):
-                request.remoteAddress = remoteAddress
-                guard respond(to: request, date: &date) else { return .close }
+    /// When the running phase times out.
+    func deadline(_ configuration: HTTPServerConfiguration) -> Deadline {
+        let seconds = switch phase {
+        case .idle: configuration.idleTimeout
+        case .head: configuration.headTimeout
+        case .body: configuration.bodyTimeout
+        }
+        return phaseStart.adding(seconds: seconds)
+    }
+
+    /// On the loop, as the first bytes of a request arrive: notes whether they followed the last response quickly.
+    func noteArrival() {
+        guard phase == .idle, let lastAnswered else { return }
+        followsUpQuickly = !lastAnswered.adding(seconds: Self.followUpWindow).hasPassed
+    }
+
+    /// On a worker: answers `request`, then every further request that arrives whole while the connection
+    /// follows up quickly, in order.
+    func answer(_ request: HTTPRequest, _ service: Service) -> Outcome {
+        withUnsafeTemporaryAllocation(byteCount: Self.readBufferSize, alignment: 16) { buffer in
+            var request = request
+            while true {
+                guard respond(to: request, service) else { return .close }
                 phase = parser.phase
                 phaseStart = .now
-                continue
+                lastAnswered = phaseStart
+                switch awaitNext(service, buffer) {
+                case .request(let following): request = following
+                case .ended(let outcome): return outcome
+                }
+            }
+        }
+    }
+
+    private enum Next {
+        case request(HTTPRequest)
+        case ended(Outcome)
+    }
+
+    /// Parses what is buffered and, for a connection that follows up quickly, reads on while the next bytes
+    /// come within `followUpWindow`; the phase timeouts apply as on the loop.
+    private func awaitNext(_ service: Service, _ buffer: UnsafeMutableRawBufferPointer) -> Next {
+        let window = Deadline.after(seconds: followsUpQuickly ? Self.followUpWindow : 0)
+        while true {
+            switch parser.next() {
+            case .request(var following):
+                following.remoteAddress = remoteAddress
+                return .request(following)
             case .error(let error):
-                return .fail(error, parser.currentRequestLine)
+                return .ended(.fail(error, parser.currentRequestLine))
             case .needMoreData:
                 break
             }
             if parser.takeContinueExpectation() {
                 // RFC 9110 §10.1.1: the client waits for this interim response before sending the body.
-                guard (try? Socket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))) != nil else { return .close }
+                guard (try? Socket.sendAll(fd, Self.continueResponse)) != nil else { return .ended(.close) }
             }
-            let current = parser.phase
-            if current != phase {
-                phase = current
-                phaseStart = .now
-            }
-            let stopping = isStopping()
-            if phase == .idle && stopping { return .close }
-            let deadline = switch phase {
-            case .idle: phaseStart.adding(seconds: configuration.idleTimeout)
-            case .head: phaseStart.adding(seconds: configuration.headTimeout)
-            case .body: phaseStart.adding(seconds: configuration.bodyTimeout)
-            }
-            // Only an idle connection listens for shutdown; one mid-request finishes its request first.
-            switch Socket.waitReadable(fd, until: deadline, wakeFD: phase == .idle && !stopping ? wakeFD : nil) {
+            notePhase()
+            let stopping = service.isStopping()
+            // Only an idle connection is closed for shutdown; one mid-request finishes its request first.
+            if phase == .idle && stopping { return .ended(.close) }
+            let phaseDeadline = deadline(service.configuration)
+            guard !window.hasPassed else { return .ended(.wait) }
+            switch Socket.waitReadable(fd, until: min(window, phaseDeadline), wakeFD: phase == .idle && !stopping ? service.wakeFD : nil) {
             case .woken:
-                return .close
+                return .ended(.close)
             case .timedOut:
-                return phase == .idle ? .close : .fail(.requestTimeout, parser.currentRequestLine)
+                guard phaseDeadline.hasPassed else {
+                    followsUpQuickly = false
+                    return .ended(.wait)
+                }
+                return .ended(phase == .idle ? .close : .fail(.requestTimeout, parser.currentRequestLine))
             case .ready:
-                let count = Socket.receive(fd, into: readBuffer)
-                guard count > 0 else { return .close }
-                parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+                let count = Socket.receive(fd, into: buffer)
+                guard count > 0 else { return .ended(.close) }
+                parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             }
         }
     }
 
     /// Runs the handler and writes its response; returns whether to keep the connection.
-    private func respond(to request: HTTPRequest, date: inout HTTPDate) -> Bool {
-        let response = handler(request)
-        let keepAlive = request.wantsKeepAlive && !isStopping()
+    private func respond(to request: HTTPRequest, _ service: Service) -> Bool {
+        let response = service.handler(request)
+        let keepAlive = request.wantsKeepAlive && !service.isStopping()
         do {
             return try HTTPResponseWriter.write(response, for: request, keepAlive: keepAlive, date: date.now(), fd: fd)
         } catch {

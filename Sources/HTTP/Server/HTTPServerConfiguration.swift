@@ -25,7 +25,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// Most simultaneous connections from one client IP address; beyond this that address's new connections
     /// get a 503 and are closed, while other addresses are still admitted.
     public var maxConnectionsPerAddress: Int
-    /// Stack size of each connection thread; handlers run on it.
+    /// Stack size of each worker thread; handlers run on it.
     public var threadStackSize: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8000,

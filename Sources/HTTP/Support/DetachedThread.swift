@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// Starts detached POSIX threads with a chosen stack size; the server runs one per connection.
+/// Starts detached POSIX threads with a chosen stack size: the server's event loop and its worker threads.
 enum DetachedThread {
     private final class Work {
         let body: @Sendable () -> Void

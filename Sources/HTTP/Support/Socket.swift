@@ -3,7 +3,8 @@ import Glibc
 #endif
 
 /// Thin wrappers over the POSIX socket calls the server and client use. Sockets are
-/// blocking; waiting is done with poll(2) so that every wait has a deadline.
+/// blocking (the server's event loop reads with `MSG_DONTWAIT`); waiting is done with poll(2)
+/// so that every wait has a deadline.
 enum Socket {
     /// What a wait on a socket ended with.
     enum Readiness {
@@ -62,6 +63,11 @@ enum Socket {
         // Child processes (stdio upstreams) must not inherit client sockets.
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return (fd, SocketAddress.ipString(storage))
+    }
+
+    /// Makes accept(2) on a listener return EAGAIN instead of blocking; accepted sockets stay blocking.
+    static func setNonBlocking(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
     static func setNoDelay(_ fd: Int32) {
@@ -192,16 +198,5 @@ enum Socket {
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         return (fds[0], fds[1])
-    }
-
-    /// Closes a connection after an error response without losing that response to a TCP reset:
-    /// stop sending, then discard what the client still sends for a short while (RFC 9112 §9.6).
-    static func lingeringClose(_ fd: Int32, seconds: Double = 2) {
-        shutdown(fd, Int32(SHUT_WR))
-        let deadline = Deadline.after(seconds: seconds)
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
-        defer { scratch.deallocate() }
-        while case .ready = waitReadable(fd, until: deadline), receive(fd, into: scratch) > 0 {}
-        close(fd)
     }
 }

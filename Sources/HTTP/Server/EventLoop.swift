@@ -1,0 +1,431 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+
+/// The server's one loop thread: it owns the listener and every connection that is waiting for bytes. It accepts,
+/// reads whatever arrived (without blocking: `MSG_DONTWAIT`), feeds the connection's parser, and enforces each
+/// phase's timeout; a connection in the middle of nothing holds no thread. A complete request, a parse error or a
+/// timed-out request goes to the worker pool, whose thread answers it with blocking writes (bounded by the send
+/// timeout) and hands a kept-alive connection back. After an error response the loop also does the lingering
+/// close: it discards what the client still sends for a short while, so the answer is not lost to a reset.
+///
+/// Methods marked "worker" run on pool threads and touch only the connection they were given and thread-safe
+/// state; everything else runs on the loop thread.
+final class EventLoop: @unchecked Sendable {
+    /// The longest the loop sleeps: connections handed back by workers get their timeouts counted from when
+    /// their phase began, and are looked at no later than this.
+    private static let tickMilliseconds: Int32 = 100
+    private static let readBufferSize = 64 * 1024
+    private static let acceptBatch = 256
+    private static let watchFlags = Epoll.readable | Epoll.oneShot
+    /// How long a connection that was answered with an error is drained before it is closed.
+    private static let lingerSeconds = 2.0
+    private static let lingerList = 3
+
+    private let listener: Int32
+    private let wakeFD: Int32
+    private let epoll: Epoll
+    private let configuration: HTTPServerConfiguration
+    private let service: HTTPConnection.Service
+    private let onRejection: (@Sendable (HTTPRejection) -> Void)?
+    private let isStopping: @Sendable () -> Bool
+    private let connections: Guarded<ConnectionTable>
+    private let workers: WorkerPool
+
+    /// Signalled once the listener is closed (shutdown started) and once the loop has ended.
+    let listenerClosed = DispatchSemaphore(value: 0)
+    let ended = DispatchSemaphore(value: 0)
+
+    /// Connections workers handed back, for the loop to take. A worker re-arms the socket while holding this
+    /// lock, so the loop never sees bytes for a connection before it can find the connection.
+    private let returned = Guarded([HTTPConnection]())
+
+    // Loop thread only.
+    private var owned: [HTTPConnection?] = []
+    /// Waiting connections by phase: idle, head, body, and lingering after an error (see `list(of:)`).
+    private var waiting = [TimeoutList(), TimeoutList(), TimeoutList(), TimeoutList()]
+    private let events = Epoll.Events(capacity: 256)
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
+    private var stopRequested = false
+    private var acceptPausedUntil: Deadline?
+
+    init(listener: Int32, wakeFD: Int32, configuration: HTTPServerConfiguration,
+         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, onRejection: (@Sendable (HTTPRejection) -> Void)?,
+         isStopping: @escaping @Sendable () -> Bool, connections: Guarded<ConnectionTable>) throws(SocketError) {
+        epoll = try Epoll()
+        self.listener = listener
+        self.wakeFD = wakeFD
+        self.configuration = configuration
+        service = HTTPConnection.Service(configuration: configuration, handler: handler, isStopping: isStopping, wakeFD: wakeFD)
+        self.onRejection = onRejection
+        self.isStopping = isStopping
+        self.connections = connections
+        // Every request in progress may hold a worker (a stream holds one for as long as it streams), as each
+        // held a thread of its own before; a smaller cap would let a few slow requests stall all the others.
+        workers = WorkerPool(maxThreads: configuration.maxConnections, stackSize: configuration.threadStackSize)
+        Socket.setNonBlocking(listener)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    /// Runs until shutdown has begun and the last connection is gone; closes the listener on the way.
+    func run() {
+        _ = epoll.add(listener, Epoll.readable)
+        _ = epoll.add(wakeFD, Epoll.readable)
+        while !(stopRequested && connections.withLock({ $0.count }) == 0) {
+            let count = epoll.wait(into: events, timeoutMilliseconds: nextWakeMilliseconds())
+            takeReturned()
+            for index in 0..<count {
+                handle(events[index])
+            }
+            expireTimeouts()
+            resumeAcceptingIfDue()
+        }
+        closeLingering()
+        epoll.close()
+        workers.retire()
+        ended.signal()
+    }
+
+    /// Releases the listener and the epoll instance of a loop that never ran.
+    func abandon() {
+        epoll.close()
+        close(listener)
+    }
+
+    private func handle(_ event: Epoll.Event) {
+        if event.fd == listener {
+            acceptReady()
+        } else if event.fd == wakeFD {
+            beginStopping()
+        } else if let connection = ownedConnection(event.fd) {
+            if connection.lingering { drain(connection) } else { receive(connection) }
+        }
+    }
+
+    // MARK: - Accepting
+
+    private func acceptReady() {
+        for _ in 0..<Self.acceptBatch {
+            guard let (fd, address) = Socket.accept(listener) else {
+                switch errno {
+                case EINTR, ECONNABORTED, EPROTO: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors or memory: stop watching the listener for a moment instead of spinning on it.
+                    epoll.remove(listener)
+                    acceptPausedUntil = .after(seconds: 0.01)
+                    return
+                default: return
+                }
+            }
+            admit(fd: fd, address: address)
+        }
+    }
+
+    private func resumeAcceptingIfDue() {
+        guard let until = acceptPausedUntil, until.hasPassed, !stopRequested else { return }
+        acceptPausedUntil = nil
+        _ = epoll.add(listener, Epoll.readable)
+    }
+
+    private func admit(fd: Int32, address: String) {
+        let admission = connections.withLock { table in
+            table.admit(fd, from: address, maxTotal: configuration.maxConnections,
+                        maxPerAddress: configuration.maxConnectionsPerAddress)
+        }
+        guard admission == .admitted else {
+            refuse(fd, addressFull: admission == .addressFull)
+            return
+        }
+        Socket.setNoDelay(fd)
+        Socket.setSendTimeout(fd, seconds: configuration.writeTimeout)
+        let connection = HTTPConnection(fd: fd, remoteAddress: address, configuration: configuration)
+        own(connection)
+        schedule(connection)
+        guard epoll.add(fd, Self.watchFlags) else {
+            disown(connection)
+            end(connection)
+            return
+        }
+    }
+
+    /// Answers 503 without waiting (a send that would block is skipped) and closes: a refusal costs the
+    /// loop one non-blocking write and never a thread.
+    private func refuse(_ fd: Int32, addressFull: Bool) {
+        let message = addressFull ? "Service Unavailable: too many connections from your address"
+                                  : "Service Unavailable: too many connections"
+        let response = HTTPResponseWriter.errorResponse(status: 503, message: message)
+        _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        close(fd)
+    }
+
+    // MARK: - Reading and parsing
+
+    private func receive(_ connection: HTTPConnection) {
+        let count = recv(connection.fd, readBuffer.baseAddress, readBuffer.count, Int32(MSG_DONTWAIT))
+        if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            rearm(connection)
+            return
+        }
+        guard count > 0 else {
+            disown(connection)
+            end(connection)
+            return
+        }
+        connection.noteArrival()
+        connection.parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+        advance(connection)
+    }
+
+    /// RFC 9112 §9.6: after an error response, read and discard until the client closes or the linger ends.
+    private func drain(_ connection: HTTPConnection) {
+        let count = recv(connection.fd, readBuffer.baseAddress, readBuffer.count, Int32(MSG_DONTWAIT))
+        if count > 0 || (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            rearm(connection)
+        } else {
+            disown(connection)
+            end(connection)
+        }
+    }
+
+    /// Acts on what the parser made of the bytes so far.
+    private func advance(_ connection: HTTPConnection) {
+        switch connection.parser.next() {
+        case .request(var request):
+            request.remoteAddress = connection.remoteAddress
+            disown(connection)
+            let complete = request
+            dispatch(connection) { [self] in answer(connection, complete) }
+        case .error(let error):
+            let line = connection.parser.currentRequestLine
+            disown(connection)
+            dispatch(connection) { [self] in reject(connection, error, line) }
+        case .needMoreData:
+            if connection.parser.takeContinueExpectation() {
+                sendContinue(connection)
+            } else {
+                wait(connection, rearming: true)
+            }
+        }
+    }
+
+    /// Restarts the phase timer when the phase changed, closes an idle connection once shutdown has begun,
+    /// and otherwise waits for more bytes.
+    private func wait(_ connection: HTTPConnection, rearming: Bool) {
+        connection.notePhase()
+        // Only an idle connection is closed for shutdown; one mid-request finishes its request first.
+        if connection.phase == .idle && isStopping() {
+            disown(connection)
+            end(connection)
+            return
+        }
+        schedule(connection)
+        if rearming { rearm(connection) }
+    }
+
+    private func rearm(_ connection: HTTPConnection) {
+        guard epoll.rearm(connection.fd, Self.watchFlags) else {
+            disown(connection)
+            end(connection)
+            return
+        }
+    }
+
+    /// RFC 9110 §10.1.1: the client waits for `100 Continue` before sending the body. Sent from the loop when
+    /// the socket takes it at once; otherwise a worker finishes the send, waiting up to the send timeout.
+    private func sendContinue(_ connection: HTTPConnection) {
+        let bytes = HTTPConnection.continueResponse
+        let sent = bytes.withUnsafeBytes { send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        if sent == bytes.count {
+            wait(connection, rearming: true)
+            return
+        }
+        guard sent >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
+            disown(connection)
+            end(connection)
+            return
+        }
+        let rest = Array(bytes[max(0, sent)...])
+        disown(connection)
+        dispatch(connection) { [self] in
+            if (try? Socket.sendAll(connection.fd, rest)) != nil {
+                giveBack(connection)
+            } else {
+                end(connection)
+            }
+        }
+    }
+
+    // MARK: - Timeouts
+
+    private func list(of connection: HTTPConnection) -> Int {
+        guard !connection.lingering else { return Self.lingerList }
+        return switch connection.phase {
+        case .idle: 0
+        case .head: 1
+        case .body: 2
+        }
+    }
+
+    private func deadline(of connection: HTTPConnection) -> Deadline {
+        guard !connection.lingering else { return connection.phaseStart.adding(seconds: Self.lingerSeconds) }
+        return connection.deadline(configuration)
+    }
+
+    /// Puts the connection in the list of its phase, unless it already waits there.
+    private func schedule(_ connection: HTTPConnection) {
+        let target = list(of: connection)
+        guard connection.waitingIn != target else { return }
+        unschedule(connection)
+        waiting[target].append(connection)
+        connection.waitingIn = target
+    }
+
+    private func unschedule(_ connection: HTTPConnection) {
+        guard let index = connection.waitingIn else { return }
+        waiting[index].remove(connection)
+        connection.waitingIn = nil
+    }
+
+    /// Closes idle and lingering connections whose time is up, and answers requests that stalled in their head
+    /// or body with 408.
+    private func expireTimeouts() {
+        let now = Deadline.now
+        for index in [0, Self.lingerList] {
+            while let connection = waiting[index].first, deadline(of: connection) <= now {
+                disown(connection)
+                end(connection)
+            }
+        }
+        for index in 1...2 {
+            while let connection = waiting[index].first, deadline(of: connection) <= now {
+                let line = connection.parser.currentRequestLine
+                disown(connection)
+                dispatch(connection) { [self] in reject(connection, .requestTimeout, line) }
+            }
+        }
+    }
+
+    private func nextWakeMilliseconds() -> Int32 {
+        var wake = Self.tickMilliseconds
+        if let acceptPausedUntil { wake = min(wake, acceptPausedUntil.remainingMilliseconds) }
+        for list in waiting {
+            guard let first = list.first else { continue }
+            wake = min(wake, deadline(of: first).remainingMilliseconds)
+        }
+        return wake
+    }
+
+    // MARK: - Ownership
+
+    private func ownedConnection(_ fd: Int32) -> HTTPConnection? {
+        Int(fd) < owned.count ? owned[Int(fd)] : nil
+    }
+
+    private func own(_ connection: HTTPConnection) {
+        let index = Int(connection.fd)
+        if index >= owned.count {
+            owned.append(contentsOf: repeatElement(nil, count: max(index + 1 - owned.count, owned.count)))
+        }
+        owned[index] = connection
+    }
+
+    /// The loop lets go of a connection: before it goes to a worker or is closed.
+    private func disown(_ connection: HTTPConnection) {
+        unschedule(connection)
+        if ownedConnection(connection.fd) === connection { owned[Int(connection.fd)] = nil }
+    }
+
+    private func takeReturned() {
+        let connections = returned.withLock { list -> [HTTPConnection] in
+            defer { list.removeAll(keepingCapacity: true) }
+            return list
+        }
+        for connection in connections {
+            own(connection)
+            // The worker re-armed the socket already.
+            if connection.lingering { schedule(connection) } else { wait(connection, rearming: false) }
+        }
+    }
+
+    private func dispatch(_ connection: HTTPConnection, _ job: @escaping @Sendable () -> Void) {
+        if !workers.submit(job) { end(connection) }
+    }
+
+    // MARK: - Shutdown
+
+    /// Stops accepting and closes the connections that wait idle; requests in progress go on.
+    private func beginStopping() {
+        stopRequested = true
+        epoll.remove(wakeFD)
+        epoll.remove(listener)
+        close(listener)
+        listenerClosed.signal()
+        while let connection = waiting[0].first {
+            disown(connection)
+            end(connection)
+        }
+    }
+
+    /// At the end of the loop: closes the connections still lingering after an error response.
+    private func closeLingering() {
+        takeReturned()
+        while let connection = waiting[Self.lingerList].first {
+            disown(connection)
+            end(connection)
+        }
+    }
+
+    // MARK: - Workers
+
+    /// Worker: answers a complete request, then closes the connection or hands it back to the loop.
+    private func answer(_ connection: HTTPConnection, _ request: HTTPRequest) {
+        switch connection.answer(request, service) {
+        case .wait:
+            giveBack(connection)
+        case .close:
+            end(connection)
+        case .fail(let error, let line):
+            reject(connection, error, line)
+        }
+    }
+
+    /// Worker: reports a request the server refuses, answers it with the error, stops sending and hands the
+    /// connection to the loop to linger on (a worker does not wait for the client to close).
+    private func reject(_ connection: HTTPConnection, _ error: HTTPParseError, _ line: (method: String, target: String)?) {
+        onRejection?(HTTPRejection(status: error.status, reason: error.description, method: line?.method,
+                                   target: line?.target, remoteAddress: connection.remoteAddress))
+        guard (try? Socket.sendAll(connection.fd, HTTPResponseWriter.errorResponse(status: error.status, message: error.description))) != nil else {
+            end(connection)
+            return
+        }
+        // Answered and done: from here on it counts against no connection limit and no shutdown waits for it.
+        // Its descriptor stays open until the loop closes it, so no other connection can take that number.
+        connections.withLock { $0.remove(connection.fd, from: connection.remoteAddress) }
+        Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+        connection.lingering = true
+        connection.phaseStart = .now
+        giveBack(connection)
+    }
+
+    /// Worker: hands a kept-alive connection back to the loop; the worker must not touch it afterwards.
+    private func giveBack(_ connection: HTTPConnection) {
+        let fd = connection.fd
+        let armed = returned.withLock { list in
+            list.append(connection)
+            return epoll.rearm(fd, Self.watchFlags)
+        }
+        // Not watched, so it would never be read again: cut it. The loop then closes it when its idle (or
+        // linger) time is up.
+        if !armed { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    /// Any thread: forgets the connection, then closes its socket (so a reused descriptor is never touched).
+    private func end(_ connection: HTTPConnection) {
+        connections.withLock { $0.remove(connection.fd, from: connection.remoteAddress) }
+        close(connection.fd)
+    }
+}

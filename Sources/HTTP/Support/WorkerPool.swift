@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Threads that run jobs in the order they were submitted. A thread is started only when every existing one
+/// is busy, up to `maxThreads`; a thread with no work for `idleSeconds` ends, so a quiet server holds none.
+/// Beyond `maxThreads` jobs wait in the queue for the next free thread.
+final class WorkerPool: @unchecked Sendable {
+    typealias Job = @Sendable () -> Void
+
+    let maxThreads: Int
+    let stackSize: Int
+    let idleSeconds: Double
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // Guarded by `mutex`: queued jobs from `head` on, threads started and alive, threads waiting for a job.
+    private var jobs: [Job] = []
+    private var head = 0
+    private var threads = 0
+    private var idle = 0
+    private var retired = false
+
+    init(maxThreads: Int, stackSize: Int, idleSeconds: Double = 10) {
+        self.maxThreads = max(1, maxThreads)
+        self.stackSize = stackSize
+        self.idleSeconds = idleSeconds
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        condition.initialize(to: pthread_cond_t())
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Queues `job`; false (and the job dropped) only when no thread exists and none could be started.
+    func submit(_ job: @escaping Job) -> Bool {
+        guard startThreadIfAllBusy() else { return false }
+        pthread_mutex_lock(mutex)
+        jobs.append(job)
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
+        return true
+    }
+
+    /// Lets idle threads end at once instead of after `idleSeconds`; queued jobs still run.
+    func retire() {
+        pthread_mutex_lock(mutex)
+        retired = true
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Starts a thread when the queued jobs plus the new one outnumber the idle threads; false if none can run it.
+    private func startThreadIfAllBusy() -> Bool {
+        pthread_mutex_lock(mutex)
+        let queued = jobs.count - head + 1
+        let needed = queued > idle && threads < maxThreads
+        if needed { threads += 1 }
+        let others = threads - (needed ? 1 : 0)
+        pthread_mutex_unlock(mutex)
+        guard needed else { return true }
+        if DetachedThread.start(stackSize: stackSize, { [self] in work() }) { return true }
+        pthread_mutex_lock(mutex)
+        threads -= 1
+        pthread_mutex_unlock(mutex)
+        return others > 0
+    }
+
+    private func work() {
+        pthread_mutex_lock(mutex)
+        while let job = nextJob() {
+            pthread_mutex_unlock(mutex)
+            job()
+            pthread_mutex_lock(mutex)
+        }
+        threads -= 1
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// With `mutex` held: the oldest queued job, waiting for one up to `idleSeconds`; nil when the thread should end.
+    private func nextJob() -> Job? {
+        while head == jobs.count {
+            if retired { return nil }
+            idle += 1
+            var limit = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &limit)
+            limit.tv_sec += Int(idleSeconds)
+            let result = pthread_cond_timedwait(condition, mutex, &limit)
+            idle -= 1
+            if result == ETIMEDOUT && head == jobs.count { return nil }
+        }
+        let job = jobs[head]
+        head += 1
+        if head == jobs.count {
+            jobs.removeAll(keepingCapacity: jobs.count <= 1024)
+            head = 0
+        } else if head >= 1024 && head * 2 >= jobs.count {
+            // A queue that never empties is compacted, so taken jobs do not pile up in front of it.
+            jobs.removeSubrange(0..<head)
+            head = 0
+        }
+        return job
+    }
+}
