@@ -87,8 +87,8 @@ _mcpctl_spec() {
             cmds=(add list show remove member)
             ;;
         'group add')
-            opts=(--idp-group)
-            value_opts=(--idp-group)
+            opts=(--idp-group --idp)
+            value_opts=(--idp-group --idp)
             ;;
         'group member')
             cmds=(add remove)
@@ -97,8 +97,8 @@ _mcpctl_spec() {
             cmds=(add list remove)
             ;;
         'issuer add')
-            opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim)
-            value_opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim)
+            opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim --allowed-domain --token-prefix)
+            value_opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim --allowed-domain --token-prefix)
             ;;
         'idp')
             cmds=(add list remove)

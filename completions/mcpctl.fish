@@ -52,9 +52,9 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
         case 'tool diff'
             printf '%s\n' --env
         case 'group add'
-            printf '%s\n' --idp-group
+            printf '%s\n' --idp-group --idp
         case 'issuer add'
-            printf '%s\n' --issuer --audience --introspection-url --client-id --client-secret-file --email-claim
+            printf '%s\n' --issuer --audience --introspection-url --client-id --client-secret-file --email-claim --allowed-domain --token-prefix
         case 'idp add'
             printf '%s\n' --issuer --client-id --client-secret-file --scopes --groups-claim --allowed-domain
         case 'grant add'
@@ -259,7 +259,8 @@ complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'remove' -d 'Remove a group wit
 complete -c mcpctl -n "__mcpctl_at 'group' 0" -a 'member' -d 'Add users to a group or remove them.'
 
 # mcpctl group add
-complete -c mcpctl -n "__mcpctl_at 'group add'" -l idp-group -x -d 'The value of the identity provider\'s groups claim this group follows: at each single sign-on its members are added or removed to match.'
+complete -c mcpctl -n "__mcpctl_at 'group add'" -l idp-group -x -d 'The value of the identity provider\'s groups claim this group follows: at each single sign-on with that provider its members are added or removed to match.'
+complete -c mcpctl -n "__mcpctl_at 'group add'" -l idp -x -d 'The identity provider whose groups claim --idp-group reads; sign-ins with any other provider never change this group. Required when there are several providers; with one it is that one, and with none yet the first one added.'
 
 # mcpctl group member
 complete -c mcpctl -n "__mcpctl_at 'group member' 0" -a 'add' -d 'Make a user a member of a group.'
@@ -275,18 +276,20 @@ complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l issuer -x -d 'The issuer ide
 complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l audience -x -d 'An \'aud\' value accepted besides the resource URL (https://HOST/mcp/APP/ENV), for issuers that cannot put the resource in the audience.'
 complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l introspection-url -x -d 'The issuer\'s RFC 7662 introspection endpoint, for opaque (non-JWT) tokens; needs --client-id and --client-secret-file.'
 complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l client-id -x -d 'The client ID mcpctl authenticates with at the introspection endpoint.'
-complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l client-secret-file -r -F -d 'A file holding that client\'s secret; only its path is stored, and it is read at each introspection.'
-complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l email-claim -x -d 'The claim holding the user\'s email address (default: email).'
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l client-secret-file -r -F -d 'A file holding that client\'s secret, readable by its owner only (chmod 600); only its path is stored, and it is read at each introspection.'
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l email-claim -x -d 'The claim holding the user\'s email address (default: email). A token whose email_verified is present and not true is refused.'
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l allowed-domain -x -d 'Only users of this email domain may be named by this issuer\'s tokens (exact; \'*.example.com\' for its subdomains). Repeat for several; without it the issuer may speak for any user, operators included.'
+complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l token-prefix -x -d 'How this issuer\'s opaque tokens start: only tokens with this prefix are sent to its introspection endpoint. Needed when another issuer already introspects, so that no issuer is sent another\'s tokens.'
 
 # mcpctl idp
 complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'add' -d 'Add an identity provider.'
 complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'list' -d 'List the identity providers.'
-complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'remove' -d 'Remove an identity provider; its sign-in button disappears. Users it created stay.'
+complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'remove' -d 'Remove an identity provider; its sign-in button disappears and the --idp-group mappings bound to it are dropped. Users it created and group members stay.'
 
 # mcpctl idp add
 complete -c mcpctl -n "__mcpctl_at 'idp add'" -l issuer -x -d 'The provider\'s issuer, exactly as its discovery document and ID tokens say it (https; plain http only on a loopback host).'
 complete -c mcpctl -n "__mcpctl_at 'idp add'" -l client-id -x -d 'The client ID mcpctl was given when registered at the provider.'
-complete -c mcpctl -n "__mcpctl_at 'idp add'" -l client-secret-file -r -F -d 'A file holding that client\'s secret; only its path is stored, and it is read at each sign-in.'
+complete -c mcpctl -n "__mcpctl_at 'idp add'" -l client-secret-file -r -F -d 'A file holding that client\'s secret, readable by its owner only (chmod 600); only its path is stored, and it is read at each sign-in.'
 complete -c mcpctl -n "__mcpctl_at 'idp add'" -l scopes -x -d 'The scopes asked for, space-separated; must include openid (default: \'openid email profile\').'
 complete -c mcpctl -n "__mcpctl_at 'idp add'" -l groups-claim -x -d 'The ID-token claim listing the user\'s groups; groups added with --idp-group follow it at every sign-in (an absent claim removes those memberships).'
 complete -c mcpctl -n "__mcpctl_at 'idp add'" -l allowed-domain -x -d 'Only emails of this domain may sign in (exact; \'*.example.com\' for its subdomains). Repeat for several; without it any domain may.'
@@ -460,7 +463,7 @@ complete -c mcpctl -n "__mcpctl_at 'serve'" -l quickstart -d 'First create (or r
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l email -x -d 'With --quickstart: the user to set up (default: admin@localhost).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l tool-approval -x -a 'changed new off' -d 'Which tools wait for \'mcpctl tool approve\': changed (default: a tool is trusted when first seen, and held when its definition later changes), new (also every tool never seen before; tools already pinned stay approved) or off (no pinning).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-sync -x -a 'full normal' -d 'full (default): every acknowledged request\'s audit row is synced to disk before the answer (one sync per group commit), surviving power loss and a file system going read-only. normal: rows survive a crash of the server but the last ones before a power loss or OS failure can be lost, while the requests were answered.'
-complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-forward -x -d 'Also ship every audit event (all sources) to this SIEM collector: JSON arrays of events as \'audit list --json\' prints them, POSTed in batches, oldest first. Non-2xx answers and connection errors are retried with backoff (0.5s doubling to 30s); the last acknowledged event is kept in the store, so a restart resumes there (at most the batch in flight is sent twice). The first run starts with the oldest event. Requests are never held up by it.'
+complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-forward -x -d 'Also ship every audit event (all sources) to this SIEM collector (https; plain http only on a loopback host): JSON arrays of events as \'audit list --json\' prints them, POSTed in batches, oldest first. Non-2xx answers and connection errors are retried with backoff (0.5s doubling to 30s); the last acknowledged event is kept in the store, so a restart resumes there (at most the batch in flight is sent twice). The first run starts with the oldest event. Requests are never held up by it.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l metrics-listen -x -d 'Also serve GET /metrics (Prometheus text format) on this second address, e.g. 127.0.0.1:9464; off by default. Labels carry app and environment names known to the store (others count as "unknown"), decisions and statuses; never emails or token ids.'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l audit-forward-header -x -d 'A header for --audit-forward requests (e.g. Authorization=env:SIEM_TOKEN) whose value is read from environment variable VAR when the server starts; never logged (repeatable).'
 complete -c mcpctl -n "__mcpctl_at 'serve'" -l otlp-endpoint -x -d 'Export OpenTelemetry traces (OTLP/HTTP, JSON) to this collector base URL, e.g. http://127.0.0.1:4318 (/v1/traces is appended unless the path already ends with it): a server span per MCP request with child spans for authentication, authorization, the upstream call and the audit write. Without it, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as given) or OTEL_EXPORTER_OTLP_ENDPOINT (/v1/traces appended) turn it on; OTEL_TRACES_SAMPLER=parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1 exports a tenth of new traces (a caller\'s sampling decision is kept). Spans are sent in batches from a bounded queue and dropped (and counted in /metrics) when the collector is down or slow; requests never wait for it.'
@@ -529,7 +532,7 @@ complete -c mcpctl -n "__mcpctl_at 'help issuer' 0" -a 'list' -d 'List the outsi
 complete -c mcpctl -n "__mcpctl_at 'help issuer' 0" -a 'remove' -d 'Remove an outside issuer; its tokens are refused from the server\'s next request.'
 complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'add' -d 'Add an identity provider.'
 complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'list' -d 'List the identity providers.'
-complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'remove' -d 'Remove an identity provider; its sign-in button disappears. Users it created stay.'
+complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'remove' -d 'Remove an identity provider; its sign-in button disappears and the --idp-group mappings bound to it are dropped. Users it created and group members stay.'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'list' -d 'List grants: users\' own, then groups\'.'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'revoke' -d 'Revoke a user\'s or a group\'s grant on an app (all environments unless --env).'

@@ -32,6 +32,7 @@ enum DoctorCommand {
             let environments = Result { try Apps.list(db: db) }
             checks += upstreams(environments, credentials)
             checks.append(credentialReferences(environments, credentials))
+            checks.append(secretFiles(db))
         }
         if let url = ServeCommand.value(c, "public-url") {
             checks += publicURL(url)
@@ -134,7 +135,11 @@ enum DoctorCommand {
             if let url = e.upstreamURL {
                 return httpUpstream(where_, url, headers: (try? credentials.resolved(e, kind: .header)) ?? [])
             }
-            if let command = e.command { return stdioUpstream(where_, command) }
+            if let command = e.command {
+                // Started exactly as serve starts it: a clean environment plus its own --env-var values.
+                return stdioUpstream(where_, command, environment: (try? StdioEnvironment.of(e, credentials: credentials))
+                                     ?? StdioEnvironment.bare())
+            }
             return nil  // the built-in app
         }
     }
@@ -183,7 +188,7 @@ enum DoctorCommand {
         return events.feed(bytes).lazy.compactMap { try? JSON.parse($0.data) }.first { $0["result"] != nil || $0["error"] != nil }
     }
 
-    static func stdioUpstream(_ where_: String, _ argv: [String]) -> Check {
+    static func stdioUpstream(_ where_: String, _ argv: [String], environment: [String: String]) -> Check {
         let name = "upstream \(where_)"
         guard let program = argv.first else {
             return Check(name: name, status: .fail, detail: "stored command is empty", fix: "set it again with 'mcpctl app update … --command'")
@@ -193,19 +198,20 @@ enum DoctorCommand {
             return Check(name: name, status: .fail, detail: "command \(program) not found or not executable", fix: "install it, or give its full path with 'mcpctl app add … --command'")
         }
         do {
-            let count = try stdioToolCount(argv)
+            let count = try stdioToolCount(argv, environment: environment)
             return Check(name: name, status: .ok, detail: "command \(program) started, \(count) tools listed")
         } catch {
             return Check(name: name, status: .fail, detail: "command \(program): \(error)", fix: "run the command by hand and read what it prints on stderr")
         }
     }
 
-    /// Starts a stdio MCP server as the gateway does (through env(1), with this environment), asks for its
-    /// tools after the handshake, and stops it; at most 15 seconds.
-    static func stdioToolCount(_ argv: [String]) throws -> Int {
+    /// Starts a stdio MCP server as the gateway does (through env(1), with `environment`: never the
+    /// operator's own), asks for its tools after the handshake, and stops it; at most 15 seconds.
+    static func stdioToolCount(_ argv: [String], environment: [String: String]) throws -> Int {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
+        p.environment = environment
         let input = Pipe(), output = Pipe()
         p.standardInput = input
         p.standardOutput = output
@@ -268,6 +274,28 @@ enum DoctorCommand {
             return Check(name: name, status: .fail, detail: String(describing: error),
                          fix: "set the variable or make the file readable (mode 0600) for the user that runs serve, or change the reference with 'mcpctl app update'")
         }
+    }
+
+    /// The client-secret files of identity providers and outside issuers: regular files only their owner
+    /// may read (as `serve` requires when it reads them).
+    static func secretFiles(_ db: Database) -> Check {
+        let name = "client secret files"
+        let rows: [Row]
+        do {
+            rows = try db.query("SELECT 'idp ' || name AS what, client_secret_file AS file FROM identity_providers UNION ALL "
+                                + "SELECT 'issuer ' || name, client_secret_file FROM outside_issuers WHERE client_secret_file IS NOT NULL")
+        } catch {
+            return Check(name: name, status: .skip, detail: "no identity providers or issuers in this store")
+        }
+        let problems = rows.compactMap { row -> String? in
+            guard let what = row.string("what"), let file = row.string("file") else { return nil }
+            return SecretFile.problem(file).map { "\(what): \($0)" }
+        }
+        guard problems.isEmpty else {
+            return Check(name: name, status: .fail, detail: problems.joined(separator: "; "),
+                         fix: "chmod 600 the file (owned by the user that runs serve), or add the provider or issuer again with another file")
+        }
+        return Check(name: name, status: .ok, detail: rows.isEmpty ? "none configured" : "\(rows.count) file\(rows.count == 1 ? "" : "s") readable by their owner only")
     }
 
     // MARK: The public URL

@@ -16,16 +16,17 @@ enum GroupCommands {
     }
 
     static func add(_ c: Context, _ groups: Groups) throws {
-        let g = try groups.add(name: c.argument(0), idpGroup: c.option("idp-group"))
+        let g = try groups.add(name: c.argument(0), idpGroup: c.option("idp-group"), idp: c.option("idp"))
         if c.json { c.out.emit(g.json); return }
-        c.out.line("Added group \(g.name)" + (g.idpGroup.map { " (follows the identity provider's group '\($0)')" } ?? ""))
+        c.out.line("Added group \(g.name)" + (g.idpGroup.map { " (follows " + provider(g) + "'s group '\($0)')" } ?? ""))
+        if g.idpGroup != nil && g.idp == nil { c.out.line("No identity provider yet: the mapping follows the first one added with 'mcpctl idp add'") }
     }
 
     static func list(_ c: Context, _ groups: Groups) throws {
         let list = try groups.list()
         if c.json { c.out.emit(.array(list.map(\.json))); return }
-        c.out.table(["NAME", "IDP GROUP", "MEMBERS", "GRANTS", "CREATED"], list.map {
-            [$0.name, $0.idpGroup ?? "-", String($0.memberCount), String($0.grantCount), Output.time($0.createdAt)]
+        c.out.table(["NAME", "IDP GROUP", "MEMBERS", "GRANTS", "CREATED"], list.map { g in
+            [g.name, g.idpGroup.map { "\($0) (\(provider(g)))" } ?? "-", String(g.memberCount), String(g.grantCount), Output.time(g.createdAt)]
         }, empty: "No groups. Add one with: mcpctl group add NAME")
     }
 
@@ -41,7 +42,7 @@ enum GroupCommands {
             return
         }
         c.out.line("Name:      \(g.name)")
-        c.out.line("IdP group: \(g.idpGroup ?? "-")")
+        c.out.line("IdP group: \(g.idpGroup.map { "\($0) (\(provider(g)))" } ?? "-")")
         c.out.line("Created:   \(Output.time(g.createdAt))")
         c.out.line("Members:   " + (members.isEmpty ? "none" : members.map { $0.email + ($0.disabledAt == nil ? "" : " (disabled)") }.joined(separator: ", ")))
         c.out.line("Grants:    " + (grants.isEmpty ? "none" : grants.map { "\(Grant.roleName($0.scopes)) on \($0.app)/\($0.env)" }.joined(separator: ", ")))
@@ -67,6 +68,9 @@ enum GroupCommands {
         }
         c.out.line(adding ? "Added \(m.email) to group \(m.group)" : "Removed \(m.email) from group \(m.group)")
     }
+
+    /// The provider a mapping follows, as shown to the operator.
+    static func provider(_ g: Group) -> String { g.idp ?? "no identity provider" }
 
     static func plural(_ n: Int64, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
 }

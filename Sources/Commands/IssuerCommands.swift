@@ -18,25 +18,26 @@ enum IssuerCommands {
         let secretFile = try c.option("client-secret-file").map(readableFile)
         let i = try issuers.add(OutsideIssuer(name: c.argument(0), issuer: c.option("issuer") ?? "", audience: c.option("audience"),
                                               introspectionURL: c.option("introspection-url"), clientID: c.option("client-id"),
-                                              clientSecretFile: secretFile, emailClaim: c.option("email-claim") ?? "email"))
+                                              clientSecretFile: secretFile, emailClaim: c.option("email-claim") ?? "email",
+                                              allowedDomains: c.parsed.values("allowed-domain"), tokenPrefix: c.option("token-prefix")))
         if c.json { c.out.emit(i.json); return }
         c.out.line("Added issuer \(i.name) (\(i.issuer)): the gateway now accepts its " + (i.introspectionURL == nil ? "JWT access tokens" : "JWT and opaque access tokens"))
     }
 
-    /// The secret file as an absolute path, checked to be readable now; only the path is stored.
+    /// The secret file as an absolute path, checked now to be a regular file that only its owner may
+    /// read; only the path is stored.
     static func readableFile(_ path: String) throws -> String {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        guard FileManager.default.isReadableFile(atPath: absolute) else {
-            throw DomainError.invalid("cannot read --client-secret-file \(path)")
-        }
+        if let problem = SecretFile.problem(absolute) { throw DomainError.invalid("--client-secret-file: \(problem)") }
         return absolute
     }
 
     static func list(_ c: Context, _ issuers: OutsideIssuers) throws {
         let list = try issuers.list()
         if c.json { c.out.emit(.array(list.map(\.json))); return }
-        c.out.table(["NAME", "ISSUER", "AUDIENCE", "INTROSPECTION", "EMAIL CLAIM", "CREATED"], list.map {
-            [$0.name, $0.issuer, $0.audience ?? "-", $0.introspectionURL ?? "-", $0.emailClaim, Output.time($0.createdAt)]
+        c.out.table(["NAME", "ISSUER", "AUDIENCE", "INTROSPECTION", "EMAIL CLAIM", "ALLOWED DOMAINS", "CREATED"], list.map { i in
+            [i.name, i.issuer, i.audience ?? "-", i.introspectionURL.map { $0 + (i.tokenPrefix.map { " (tokens \($0)…)" } ?? "") } ?? "-",
+             i.emailClaim, i.allowedDomains.isEmpty ? "any" : i.allowedDomains.joined(separator: " "), Output.time(i.createdAt)]
         }, empty: "No outside issuers. Add one with: mcpctl issuer add NAME --issuer URL")
     }
 

@@ -196,6 +196,10 @@ enum ServeCommand {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
             throw CommandUsageError(message: "Invalid '--audit-forward' '\(text)': use the http(s) URL of the SIEM's collector")
         }
+        // The rows and the collector's credential header must not cross a network in clear text.
+        if scheme == "http", let host = url.host, !RedirectURI.isLoopback(host), !RedirectURI.isLoopback("[\(host)]") {
+            throw CommandUsageError(message: "Invalid '--audit-forward' '\(text)': use https (plain http is allowed only on a loopback host)")
+        }
         return AuditForwarder.Configuration(url: url, headers: try headerFields(c, specs, option: "audit-forward-header"))
     }
 

@@ -9,7 +9,8 @@ final class OutsideTokens: Sendable {
     let pool: StorePool
     let publicURL: String
     let client = HTTPClient(maxIdleConnectionsPerHost: 4)
-    /// Key sets by issuer URL (an issuer removed and added again keeps its keys; they are its keys).
+    /// Key sets by issuer as added (name, URL and when): an issuer removed and added again starts with
+    /// no keys, and the sets of issuers no longer configured are let go.
     let keySets = Guarded([String: JWKSCache]())
     let introspection = IntrospectionCache()
     static let timeout = 5.0
@@ -53,47 +54,48 @@ final class OutsideTokens: Sendable {
         }
         if let failure = JWTVerifier.headerViolation(jws) { return .failure(OutsideRefusal(issuer: issuer.name, reason: failure.rawValue)) }
         let expecting = JWTExpectation(issuer: issuer.issuer, audiences: [resource] + (issuer.audience.map { [$0] } ?? []))
-        switch keySet(issuer.issuer).verify(jws, expecting: expecting, now: now, fetch: { try self.logged($0, issuer: issuer.name) }) {
+        switch keySet(issuer, configured: issuers).verify(jws, expecting: expecting, now: now, fetch: { try self.logged($0, issuer: issuer.name) }) {
         case .failure(let f): return .failure(OutsideRefusal(issuer: issuer.name, reason: f.rawValue, failure: f == .expired ? .expired : .unknown))
         case .success(let claims): return OutsideIdentity.from(claims.json, issuer: issuer)
         }
     }
 
-    func keySet(_ issuer: String) -> JWKSCache {
-        keySets.withLock { sets in
-            if let set = sets[issuer] { return set }
-            let set = JWKSCache(issuer: issuer)
-            sets[issuer] = set
+    static func cacheKey(_ i: OutsideIssuer) -> String { [i.name.lowercased(), i.issuer, String(i.createdAt)].joined(separator: "\u{0}") }
+
+    func keySet(_ issuer: OutsideIssuer, configured: [OutsideIssuer]) -> JWKSCache {
+        let key = OutsideTokens.cacheKey(issuer)
+        return keySets.withLock { sets in
+            if let set = sets[key] { return set }
+            let live = Set(configured.map(OutsideTokens.cacheKey))
+            sets = sets.filter { live.contains($0.key) }
+            let set = JWKSCache(issuer: issuer.issuer)
+            sets[key] = set
             return set
         }
     }
 
     // MARK: Introspection
 
-    /// RFC 7662: asks each issuer that introspects, in name order, until one calls the token active.
+    /// RFC 7662: asks the one issuer the token can be attributed to (its `--token-prefix`, else the only
+    /// issuer that introspects without one); a token no issuer can be attributed to is sent nowhere, so
+    /// no issuer learns another's tokens. Answers are cached, inactive ones too (briefly), by a digest.
     func introspect(_ token: String, issuers: [OutsideIssuer], resource: String, now: Int64) -> Result<OutsideIdentity, OutsideRefusal> {
-        let candidates = issuers.filter { $0.introspectionURL != nil }
-        guard !candidates.isEmpty, token.utf8.count <= OutsideTokens.maxOpaqueLength else {
+        guard token.utf8.count <= OutsideTokens.maxOpaqueLength, let issuer = OutsideIssuers.introspecting(token, among: issuers) else {
             return .failure(OutsideRefusal(issuer: nil, reason: "unknown token (not mcpctl's, not a JWT, no issuer introspects it)"))
         }
-        var last = OutsideRefusal(issuer: nil, reason: "token not active at any issuer")
-        for issuer in candidates {
-            let key = IntrospectionCache.key(issuer: issuer.name, token: token)
-            let answer: JSON
-            if let cached = introspection.answer(key, now: now) {
-                answer = cached
-            } else {
-                do { answer = try ask(issuer, token: token) } catch {
-                    log?.write(.warn, [("msg", "introspection failed"), ("issuer", issuer.name), ("error", "\(error)")])
-                    last = OutsideRefusal(issuer: issuer.name, reason: "introspection failed: \(error)")
-                    continue
-                }
-                if answer["active"] == .bool(true) { introspection.store(key, answer: answer, now: now) }
+        let key = IntrospectionCache.key(issuer: OutsideTokens.cacheKey(issuer), token: token)
+        let answer: JSON
+        if let cached = introspection.answer(key, now: now) {
+            answer = cached
+        } else {
+            do { answer = try ask(issuer, token: token) } catch {
+                log?.write(.warn, [("msg", "introspection failed"), ("issuer", issuer.name), ("error", "\(error)")])
+                return .failure(OutsideRefusal(issuer: issuer.name, reason: "introspection failed: \(error)"))
             }
-            guard answer["active"] == .bool(true) else { continue }
-            return accepted(answer, issuer: issuer, resource: resource, now: now)
+            introspection.store(key, answer: answer, now: now)
         }
-        return .failure(last)
+        guard answer["active"] == .bool(true) else { return .failure(OutsideRefusal(issuer: nil, reason: "token not active at any issuer")) }
+        return accepted(answer, issuer: issuer, resource: resource, now: now)
     }
 
     /// An active answer still has to be for this resource, unexpired and from this issuer.
@@ -117,9 +119,7 @@ final class OutsideTokens: Sendable {
     /// RFC 7662 §2.1 request, authenticated with HTTP Basic (RFC 6749 §2.3.1: both parts form-encoded).
     func ask(_ issuer: OutsideIssuer, token: String) throws -> JSON {
         guard let url = issuer.introspectionURL, let id = issuer.clientID, let file = issuer.clientSecretFile else { throw DomainError.invalid("no introspection") }
-        guard let secret = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !secret.isEmpty else {
-            throw DomainError.invalid("client secret file unreadable")
-        }
+        let secret = try SecretFile.read(file)
         let credentials = Data("\(OutsideTokens.formEncoded(id)):\(OutsideTokens.formEncoded(secret))".utf8).base64EncodedString()
         var headers = HTTPHeaders()
         headers["Authorization"] = "Basic \(credentials)"

@@ -6,10 +6,10 @@ import MCPAuth
 final class HeldTools: Sendable {
     /// What the pins of one app/env say.
     private struct Environment {
-        /// Held tools (changed, or listed and never approved), with the reason of each.
-        var held: [String: String]
-        /// Tools with an approved definition.
-        var approved: Set<String>
+        /// Held tools (changed, or listed and never approved), with the reason of each; byte for byte.
+        var held: [ToolName: String]
+        /// Tools with an approved definition; byte for byte.
+        var approved: Set<ToolName>
     }
 
     private struct Snapshot {
@@ -21,12 +21,15 @@ final class HeldTools: Sendable {
 
     /// Why `tool` on app/env is held, or nil when it may be served. Under `--tool-approval new` a tool
     /// without an approved definition is held even when it was never listed: an upstream may run a tool
-    /// it leaves out of its list. `generation` is the policy generation the request was authorized
-    /// under; a snapshot of another generation is read again.
+    /// it leaves out of its list. So is, under any approval but `off`, a name outside the MCP tool-name
+    /// characters that was never approved: it may pass for an approved tool's name. Names compare byte
+    /// for byte. `generation` is the policy generation the request was authorized under; a snapshot of
+    /// another generation is read again.
     func reason(tool: String, app: String, env: String, approval: ToolApproval, generation: Int64?, pool: StorePool) throws -> String? {
         let pins = try environment(app: app, env: env, generation: generation, pool: pool)
-        if let reason = pins.held[tool] { return reason }
-        if approval == .new, !pins.approved.contains(tool) { return "tool_not_approved" }
+        let name = ToolName(tool)
+        if let reason = pins.held[name] { return reason }
+        if approval == .new || !name.isConventional, !pins.approved.contains(name) { return "tool_not_approved" }
         return nil
     }
 
@@ -39,7 +42,7 @@ final class HeldTools: Sendable {
             try store.db.read {
                 let pins = ToolPins(store: store)
                 return (try store.db.first("SELECT value FROM policy_generation WHERE id = 1")?[0].int,
-                        Environment(held: try pins.held(app: app, env: env), approved: try pins.approved(app: app, env: env)))
+                        Environment(held: try pins.heldNames(app: app, env: env), approved: try pins.approvedNames(app: app, env: env)))
             }
         }
         snapshot.withLock { s in

@@ -17,14 +17,19 @@ final class OIDCProviderClient: Sendable {
     static let maxBytes = 256 * 1024
     static let metadataTTL: Double = 3600
     private let client = HTTPClient(maxIdleConnectionsPerHost: 2, idleConnectionTimeout: 10)
+    /// Caches by provider (name, issuer and when it was added): a provider removed and added again,
+    /// even with the same issuer, starts with nothing cached.
     private let metadata = Guarded<[String: (OIDCMetadata, Double)]>([:])
     private let keys = Guarded<[String: JWKSCache]>([:])
+
+    static func cacheKey(_ p: IdentityProvider) -> String { [p.name.lowercased(), p.issuer, String(p.createdAt)].joined(separator: "\u{0}") }
 
     /// The provider's metadata from `{issuer}/.well-known/openid-configuration`; its `issuer` must equal
     /// the configured one byte for byte (OpenID Connect Discovery 1.0 §4.3).
     func metadata(_ p: IdentityProvider) throws(SSORefusal) -> OIDCMetadata {
         let now = Date().timeIntervalSince1970
-        if let (m, until) = metadata.withLock({ $0[p.issuer] }), until > now { return m }
+        let key = OIDCProviderClient.cacheKey(p)
+        if let (m, until) = metadata.withLock({ $0[key] }), until > now { return m }
         var base = p.issuer
         while base.hasSuffix("/") { base.removeLast() }
         let url = base + "/.well-known/openid-configuration"
@@ -44,7 +49,10 @@ final class OIDCProviderClient: Sendable {
             throw SSORefusal(reason: "provider supports neither client_secret_basic nor client_secret_post", message: "The identity provider \(p.name) does not accept a client secret.")
         }
         let m = OIDCMetadata(authorizationEndpoint: authorize, tokenEndpoint: token, tokenAuthMethod: method)
-        metadata.withLock { $0[p.issuer] = (m, now + OIDCProviderClient.metadataTTL) }
+        metadata.withLock { cache in
+            cache = cache.filter { $0.value.1 > now }
+            cache[key] = (m, now + OIDCProviderClient.metadataTTL)
+        }
         return m
     }
 
@@ -56,21 +64,25 @@ final class OIDCProviderClient: Sendable {
         return bare.string.map { (try? OutsideIssuers.validateURL($0, what: "authorization_endpoint")) != nil } ?? false
     }
 
-    /// The provider's signing keys, one cache per issuer.
-    func keySet(_ p: IdentityProvider) -> JWKSCache {
-        keys.withLock { k in
-            if let cache = k[p.issuer] { return cache }
+    /// The provider's signing keys, one cache per provider as added (see `cacheKey`); the caches of
+    /// providers no longer configured are let go.
+    func keySet(_ p: IdentityProvider, configured: [IdentityProvider]) -> JWKSCache {
+        let live = Set(configured.map(OIDCProviderClient.cacheKey))
+        let key = OIDCProviderClient.cacheKey(p)
+        return keys.withLock { k in
+            k = k.filter { live.contains($0.key) }
+            if let cache = k[key] { return cache }
             let cache = JWKSCache(issuer: p.issuer)
-            k[p.issuer] = cache
+            k[key] = cache
             return cache
         }
     }
 
     /// OpenID Connect Core 1.0 §3.1.3.1: the code for tokens; returns the ID token.
     func idToken(_ p: IdentityProvider, metadata m: OIDCMetadata, code: String, redirectURI: String, verifier: String) throws(SSORefusal) -> String {
-        guard let secret = try? String(contentsOfFile: p.clientSecretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-              !secret.isEmpty else {
-            throw SSORefusal(reason: "client secret file unreadable", message: "Sign-in with \(p.name) is not set up correctly here. The error is in the audit log.")
+        let secret: String
+        do { secret = try SecretFile.read(p.clientSecretFile) } catch {
+            throw SSORefusal(reason: "client secret file unusable: \(error)", message: "Sign-in with \(p.name) is not set up correctly here. The error is in the audit log.")
         }
         var fields: [(name: String, value: String)] = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
                                                        ("code_verifier", verifier)]

@@ -40,13 +40,12 @@ extension OAuthServer {
         do { metadata = try providers.metadata(p) } catch {
             return SitePage.error(status: 502, title: "Sign-in unavailable", message: error.message)
         }
-        var binding = FormFields.cookies(request)[SSOFlows.cookie] ?? ""
+        let secure = configuration.isSecure
+        var binding = FormFields.cookies(request)[SSOFlows.cookie(secure: secure)] ?? ""
         var cookies: [String] = []
         if binding.utf8.count != 32 || !Base62.isBase62(binding) {
             binding = Base62.random(count: 32)
-            var c = "\(SSOFlows.cookie)=\(binding); Path=/login/sso; HttpOnly; SameSite=Lax"
-            if configuration.isSecure { c += "; Secure" }
-            cookies.append(c)
+            cookies.append("\(SSOFlows.cookie(secure: secure))=\(binding); \(SSOFlows.cookieAttributes(secure: secure))")
         }
         let (state, flow) = ssoFlows.start(provider: p.name, next: next, browserCookie: binding)
         let query = FormURLEncoding.encode([
@@ -64,7 +63,7 @@ extension OAuthServer {
     private func ssoCallback(_ request: HTTPRequest, _ p: IdentityProvider) throws -> HTTPResponse {
         let address = clientAddress(request)
         let login = OIDCLogin(provider: p)
-        guard let flow = ssoFlows.take(state: request.queryValue("state"), browserCookie: FormFields.cookies(request)[SSOFlows.cookie]),
+        guard let flow = ssoFlows.take(state: request.queryValue("state"), browserCookie: FormFields.cookies(request)[SSOFlows.cookie(secure: configuration.isSecure)]),
               flow.provider == p.name else {
             return try ssoRefused(login, SSORefusal(reason: "state unknown, expired, already used or from another browser",
                                                    message: "This sign-in link has expired, was already used, or was started in another browser. Start again."),
@@ -93,7 +92,7 @@ extension OAuthServer {
         }
         let metadata = try providers.metadata(p)
         let idToken = try providers.idToken(p, metadata: metadata, code: code, redirectURI: ssoRedirectURI(p), verifier: flow.codeVerifier)
-        let keys = providers.keySet(p)
+        let keys = providers.keySet(p, configured: try withStore { try IdentityProviders(store: $0).list() })
         return try login.verify(idToken, nonce: flow.nonce, keys: keys, now: Clock.nowMillis(), fetch: { try self.providers.get($0) }).get()
     }
 

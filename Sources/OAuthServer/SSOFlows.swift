@@ -17,7 +17,14 @@ struct SSOFlow: Sendable {
 /// SSO sign-ins in progress, in memory and keyed by `state`; each is taken out at its callback, so a
 /// `state` works once (a replayed callback URL finds nothing).
 final class SSOFlows: Sendable {
-    static let cookie = "mcpctl_sso"
+    /// The browser-binding cookie. RFC 6265bis §4.1.3.2: behind https it is `__Host-` prefixed (so
+    /// `Secure`, `Path=/`, no `Domain`): a sibling subdomain cannot plant a binding of its own in the
+    /// victim's browser and have the victim's callback complete the attacker's sign-in (login CSRF).
+    static func cookie(secure: Bool) -> String { secure ? "__Host-mcpctl_sso" : "mcpctl_sso" }
+
+    static func cookieAttributes(secure: Bool) -> String {
+        secure ? "Path=/; HttpOnly; SameSite=Lax; Secure" : "Path=/login/sso; HttpOnly; SameSite=Lax"
+    }
     static let ttl: Double = 600
     private let flows = Guarded<[String: SSOFlow]>([:])
     private let maxFlows = 20_000

@@ -126,6 +126,36 @@ import Testing
         }
     }
 
+    /// A stdio MCP server that writes the environment it was started with to a file, then answers the handshake.
+    static let environmentDumper = """
+        import json, os, sys
+        with open(sys.argv[1], "w") as f:
+            json.dump(dict(os.environ), f)
+        for line in sys.stdin:
+            m = json.loads(line)
+            if "id" not in m:
+                continue
+            r = {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}}, "serverInfo": {"name": "env", "version": "1"}} \\
+                if m["method"] == "initialize" else {"tools": [{"name": "t", "inputSchema": {"type": "object"}}]}
+            print(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": r}), flush=True)
+        """
+
+    @Test func doctorStartsAStdioUpstreamWithServesCleanEnvironmentNotTheOperatorsOwn() throws {
+        let h = CLIHarness()
+        let script = h.dir.appendingPathComponent("dump_env.py").path, dump = h.dir.appendingPathComponent("env.json").path
+        try Self.environmentDumper.write(toFile: script, atomically: true, encoding: .utf8)
+        let python = CLIHarness.packageRoot.appendingPathComponent(".venv-mcp1/bin/python").path   // a real interpreter, not a shim that adds variables
+        try h.ok(["app", "add", "files", "--env", "local", "--command", "\(python) \(script) \(dump)", "--env-var", "API_KEY=env:FILES_API_KEY"])
+        // The operator's shell holds cloud credentials; only the upstream's own reference may reach it.
+        let r = try h.run(["doctor", "--json"], env: ["AWS_SECRET_ACCESS_KEY": "operator-cloud-secret", "FILES_API_KEY": "files-key"])
+        #expect(try checks(r)["upstream files/local"]?["status"] as? String == "ok", "\(r.stdout)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dump))) as? [String: String])
+        #expect(seen["AWS_SECRET_ACCESS_KEY"] == nil && seen["FILES_API_KEY"] == nil, "the operator's environment leaked: \(seen.keys.sorted())")
+        #expect(seen["API_KEY"] == "files-key" && seen["PATH"] != nil)
+        // Python may add LC_CTYPE itself (PEP 538); nothing else beyond serve's list.
+        #expect(Set(seen.keys).subtracting(["PATH", "HOME", "LANG", "TZ", "API_KEY", "LC_CTYPE"]).isEmpty, "\(seen.keys.sorted())")
+    }
+
     static func accepts(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }

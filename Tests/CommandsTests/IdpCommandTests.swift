@@ -11,6 +11,7 @@ import Testing
         let h = CLIHarness()
         let file = h.dir.appendingPathComponent("corp-secret").path
         try Self.secret.write(toFile: file, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)  // a secret only its owner may read
         try h.user("alice@example.com")
         return (h, file)
     }
@@ -63,5 +64,36 @@ import Testing
         #expect(again.status != 0 && again.stderr.contains("already exists"))
         let missing = try h.run(["idp", "remove", "nope"])
         #expect(missing.status != 0 && missing.stderr.contains("no identity provider named 'nope'"))
+    }
+
+    @Test func withSeveralProvidersAGroupMappingMustNameItsProviderAndIdpRemoveDropsItsMappings() throws {
+        let (h, file) = try setUp()
+        for name in ["corp", "partner"] {
+            try h.ok(["idp", "add", name, "--issuer", "https://\(name).example.com", "--client-id", "c", "--client-secret-file", file, "--groups-claim", "groups"])
+        }
+        let unnamed = try h.run(["group", "add", "operators", "--idp-group", "mcp-admins"])
+        #expect(unnamed.status != 0 && unnamed.stderr.contains("--idp"), "\(unnamed.stderr)")
+        let unknown = try h.run(["group", "add", "operators", "--idp-group", "mcp-admins", "--idp", "okta"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("no identity provider named 'okta'"), "\(unknown.stderr)")
+        let added = try h.ok(["group", "add", "operators", "--idp-group", "mcp-admins", "--idp", "corp", "--json"]).jsonObject()
+        #expect(added["idp_group"] as? String == "mcp-admins" && added["idp"] as? String == "corp")
+        #expect(try h.ok(["group", "show", "operators"]).stdout.contains("mcp-admins (corp)"))
+        try h.ok(["idp", "remove", "corp"])
+        let after = try h.ok(["group", "show", "operators", "--json"]).jsonObject()
+        #expect(after["idp_group"] is NSNull && after["idp"] is NSNull, "\(after)")
+        let audit = try h.ok(["audit", "list", "--action", "idp.remove", "--json"]).jsonArray()
+        #expect((audit.first?["reason"] as? String)?.contains("1 group mapping(s) dropped") == true, "\(audit)")
+    }
+
+    @Test func aSecretFileGroupOrOthersMayReadIsRefused() throws {
+        let (h, file) = try setUp()
+        for mode in [0o640, 0o604, 0o660] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file)
+            let r = try h.run(["idp", "add", "corp", "--issuer", "https://login.example.com", "--client-id", "c", "--client-secret-file", file])
+            #expect(r.status != 0 && r.stderr.contains("chmod 600"), "mode \(String(mode, radix: 8)): \(r.stderr)")
+        }
+        let dir = try h.run(["idp", "add", "corp", "--issuer", "https://login.example.com", "--client-id", "c", "--client-secret-file", h.dir.path])
+        #expect(dir.status != 0 && dir.stderr.contains("not a regular file"), "\(dir.stderr)")
+        #expect(try h.ok(["idp", "list", "--json"]).jsonArray().isEmpty)
     }
 }

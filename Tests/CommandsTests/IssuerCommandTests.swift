@@ -14,6 +14,7 @@ import Testing
     func secretFile(_ h: CLIHarness) throws -> String {
         let path = h.dir.appendingPathComponent("corp-secret").path
         try "very-secret-value-123\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)  // a secret only its owner may read
         return path
     }
 
@@ -86,4 +87,28 @@ import Testing
         #expect(try h.run(["issuer", "add", "bad name", "--issuer", "https://x.example.com"]).status != 0)
         #expect(try h.ok(["issuer", "list", "--json"]).jsonArray().count == 1)
     }
+
+    @Test func allowedDomainsAndTokenPrefixesAreStoredShownAndChecked() throws {
+        let h = try harness()
+        let secret = try secretFile(h)
+        let added = try h.ok(["issuer", "add", "partner", "--issuer", "https://id.partner.example", "--introspection-url", "https://id.partner.example/i",
+                              "--client-id", "mcpctl", "--client-secret-file", secret, "--token-prefix", "ptr_",
+                              "--allowed-domain", "partner.example", "--allowed-domain", "*.contractors.example", "--json"]).jsonObject()
+        #expect(added["allowed_domains"] as? [String] == ["partner.example", "*.contractors.example"] && added["token_prefix"] as? String == "ptr_")
+        #expect(try h.ok(["issuer", "list"]).stdout.contains("partner.example *.contractors.example"))
+        let bad: [([String], String)] = [
+            (["issuer", "add", "x", "--issuer", "https://x.example", "--allowed-domain", "not a domain"], "is not a domain"),
+            (["issuer", "add", "x", "--issuer", "https://x.example", "--token-prefix", "x_"], "--introspection-url"),
+            (["issuer", "add", "x", "--issuer", "https://x.example", "--introspection-url", "https://x.example/i", "--client-id", "c",
+              "--client-secret-file", secret, "--token-prefix", "ptr_x"], "overlaps"),
+            (["issuer", "add", "x", "--issuer", "https://x.example", "--introspection-url", "https://x.example/i", "--client-id", "c",
+              "--client-secret-file", secret, "--token-prefix", "has space"], "printable"),
+        ]
+        for (args, message) in bad {
+            let r = try h.run(args)
+            #expect(r.status != 0 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        #expect(try h.ok(["issuer", "list", "--json"]).jsonArray().count == 1)
+    }
 }
+

@@ -9,7 +9,8 @@ real 2048-bit RSA key:
 
 Prints ``READY <port>`` once listening. Controls (GET, query parameters, JSON answers):
 
-    /mint?email=&upn=&aud=&scope=&scp=&exp_in=&iss=&kid=&typ=&mode=rs256|none|hs256-public-key|forged|unknown-key|opaque
+    /mint?email=&email_verified=true|false&upn=&aud=&scope=&scp=&exp_in=&iss=&kid=&typ=&prefix=&mode=rs256|none|hs256-public-key|forged|unknown-key|opaque
+                       (prefix: the start of an opaque token)
     /rotate            adds a second signing key and answers {"kid": ...}
     /revoke?token=     makes an opaque token inactive
     /stats             {"jwks_fetches": n, "introspections": n}
@@ -65,6 +66,8 @@ class Issuer:
                   "exp": now + int(q.get("exp_in", "300")), "jti": secrets.token_hex(8)}
         if q.get("email"):
             claims["email"] = q["email"]
+        if "email_verified" in q:
+            claims["email_verified"] = q["email_verified"] == "true"
         if q.get("upn"):
             claims["upn"] = q["upn"]
         if q.get("aud"):
@@ -76,7 +79,7 @@ class Issuer:
         mode = q.get("mode", "rs256")
         headers = {"typ": q.get("typ", "at+jwt"), "kid": q.get("kid", "k1")}
         if mode == "opaque":
-            token = secrets.token_urlsafe(32)
+            token = q.get("prefix", "") + secrets.token_urlsafe(32)
             with self.lock:
                 self.opaque[token] = {"active": True, "client_id": "someone", "username": q.get("email"), **claims}
             return token

@@ -93,6 +93,16 @@ import Testing
         }
     }
 
+    @Test func plainHTTPToACollectorOffThisHostIsRefusedSoRowsAndItsCredentialNeverCrossTheNetworkInClearText() throws {
+        let h = InteropHarness()
+        try h.mcpctl(["init"])
+        h.environment["SIEM_TOKEN"] = "collector-credential"
+        for url in ["http://siem.example.com/services/collector", "http://10.0.0.7:8088/x", "http://127.0.0.1.nip.io/x", "HTTP://[fd00::1]/x"] {
+            let r = try h.run(InteropHarness.binary, ["serve", "--audit-forward", url, "--audit-forward-header", "Authorization=env:SIEM_TOKEN"])
+            #expect(r.status == 64 && r.stderr.contains("use https") && !r.stderr.contains("collector-credential"), "\(url): \(r.status) \(r.stderr)")
+        }
+    }
+
     @Test func aHeaderValueIsTakenOnlyFromTheEnvironment() throws {
         let h = InteropHarness()
         try h.mcpctl(["init"])

@@ -39,6 +39,7 @@ import Testing
         let corp = try startIssuer(h, python, metadata: "openid")
         let secretFile = h.dir.appendingPathComponent("corp-secret")
         try "s3cret\n".write(to: secretFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile.path)  // a secret only its owner may read
         try h.mcpctl(["app", "add", "notes", "--env", "http", "--upstream", "http://127.0.0.1:\(upstreamPort)/mcp"])
         for email in ["ann@example.com", "dis@example.com"] {
             try h.mcpctl(["user", "add", email])

@@ -72,6 +72,7 @@ import Testing
         #expect(introspection == dot.issuer + "/introspect/")
         let secretFile = h.dir.appendingPathComponent("dot-secret")
         try "\(Self.resourceServer.secret)\n".write(to: secretFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile.path)  // a secret only its owner may read
         try h.mcpctl(["app", "add", "notes", "--env", "http", "--upstream", "http://127.0.0.1:\(upstreamPort)/mcp"])
         for email in ["dana@example.com", "dis@example.com"] {
             try h.mcpctl(["user", "add", email])

@@ -42,6 +42,7 @@ import Testing
         try write(Self.claims, to: claimsFile)
         let secretFile = h.dir.appendingPathComponent("corp-secret").path
         try Self.clientSecret.write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile)  // a secret only its owner may read
         let issuer = try startProvider(h, port: idpPort, claims: claimsFile, redirectURI: "http://127.0.0.1:\(servePort)/login/sso/corp/callback")
         for email in ["alice@example.com", "carol@example.com", "bob@example.com"] { try h.mcpctl(["user", "add", email]) }
         try h.mcpctl(["user", "disable", "bob@example.com"])

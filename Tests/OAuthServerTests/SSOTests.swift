@@ -44,6 +44,8 @@ final class FakeProvider: @unchecked Sendable {
         var jwksFetches = 0
         var lastTokenForm: [(name: String, value: String)] = []
         var lastAuthorization: String?
+        /// The JWKs published (default: the provider key as `k1`).
+        var jwks: [String]?
     }
     let state = Mutex(State())
     let http: HTTPServer
@@ -67,7 +69,8 @@ final class FakeProvider: @unchecked Sendable {
             return .json(Array(#"{"issuer":"\#(iss)","authorization_endpoint":"\#(issuer)/authorize","token_endpoint":"\#(issuer)/token","jwks_uri":"\#(issuer)/jwks","token_endpoint_auth_methods_supported":["client_secret_basic"]}"#.utf8))
         case "/idp/jwks":
             state.withLock { $0.jwksFetches += 1 }
-            return .json(Array(#"{"keys":[\#(TestRSAKey.provider.jwk(kid: "k1"))]}"#.utf8))
+            let keys = state.withLock { $0.jwks } ?? [TestRSAKey.provider.jwk(kid: "k1")]
+            return .json(Array(#"{"keys":[\#(keys.joined(separator: ","))]}"#.utf8))
         case "/idp/token":
             return state.withLock { s in
                 s.tokenRequests += 1
@@ -99,6 +102,7 @@ final class FakeProvider: @unchecked Sendable {
         idp = try FakeProvider()
         secretFile = h.dir.appendingPathComponent("secret").path
         try "provider-secret".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile)  // a secret only its owner may read
         _ = try h.user("alice@example.com", grants: [])
         try h.store { store in
             try IdentityProviders(store: store).add(IdentityProvider(name: "corp", issuer: idp.issuer, clientID: "mcpctl-client",
@@ -271,6 +275,7 @@ final class FakeProvider: @unchecked Sendable {
         let idp = try FakeProvider()
         let secret = h.dir.appendingPathComponent("secret").path
         try "s".write(toFile: secret, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret)  // a secret only its owner may read
         _ = try h.user("alice@example.com", grants: [])
         try h.store { try IdentityProviders(store: $0).add(IdentityProvider(name: "corp", issuer: idp.issuer, clientID: "mcpctl-client", clientSecretFile: secret)) }
         for _ in 0..<3 {

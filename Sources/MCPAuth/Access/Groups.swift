@@ -4,6 +4,9 @@ public struct Group: Sendable {
     public let name: String
     /// The identity provider's groups-claim value this group follows at sign-in; nil when managed by hand.
     public let idpGroup: String?
+    /// The identity provider whose groups claim the mapping reads; nil with an `idpGroup` only when the
+    /// mapping was made before any provider existed and was never bound (it then follows no provider).
+    public let idp: String?
     public let createdAt: Int64
     public let memberCount: Int64
     public let grantCount: Int64
@@ -12,13 +15,14 @@ public struct Group: Sendable {
         id = try row.integer("id", of: "user_groups")
         name = try row.text("name", of: "user_groups")
         idpGroup = row.string("idp_group")
+        idp = row.string("idp")
         createdAt = try row.integer("created_at", of: "user_groups")
         memberCount = try row.integer("member_count", of: "user_groups")
         grantCount = try row.integer("grant_count", of: "user_groups")
     }
 
     public var json: JSON {
-        .object([("name", .string(name)), ("idp_group", .str(idpGroup)), ("member_count", .int(memberCount)),
+        .object([("name", .string(name)), ("idp_group", .str(idpGroup)), ("idp", .str(idp)), ("member_count", .int(memberCount)),
                  ("grant_count", .int(grantCount)), ("created_at", .string(Clock.rfc3339(createdAt)))])
     }
 }
@@ -32,23 +36,41 @@ public struct Groups: Sendable {
     public init(store: Store) { self.store = store }
 
     static let select = """
-        SELECT g.id, g.name, g.idp_group, g.created_at,
+        SELECT g.id, g.name, g.idp_group, g.idp, g.created_at,
                (SELECT count(*) FROM group_members m WHERE m.group_id = g.id) AS member_count,
                (SELECT count(*) FROM group_grants x WHERE x.group_id = g.id) AS grant_count
         FROM user_groups g
         """
 
+    /// Adds a group; with `idpGroup` its membership follows that value of the groups claim of one identity
+    /// provider: `idp`, or else the only provider there is. A mapping made before any provider exists is
+    /// bound to the first one added (`IdentityProviders.add`); with several providers `idp` is required, so
+    /// that one provider's groups claim can never decide membership of a group meant for another's.
     @discardableResult
-    public func add(name: String, idpGroup: String? = nil) throws -> Group {
+    public func add(name: String, idpGroup: String? = nil, idp: String? = nil) throws -> Group {
         try GroupName.validate(name)
         if let idpGroup { try GroupName.validateIdPGroup(idpGroup) }
+        if idp != nil && idpGroup == nil { throw DomainError.invalid("--idp names the provider of an --idp-group mapping: give --idp-group too") }
         return try db.write {
             if let existing = try find(name) { throw DomainError.alreadyExists("a group named '\(existing.name)' already exists") }
-            try db.run("INSERT INTO user_groups (name, idp_group, created_at) VALUES (?, ?, ?)",
-                       [.text(name), idpGroup.map { .text($0) } ?? .null, .integer(Clock.nowMillis())])
-            try AuditLog.append(.cli("group.add", target: name, reason: "group \(name)" + (idpGroup.map { ", idp_group=\($0)" } ?? "")), to: db)
+            let provider = try idpGroup == nil ? nil : mappingProvider(idp)
+            try db.run("INSERT INTO user_groups (name, idp_group, idp, created_at) VALUES (?, ?, ?, ?)",
+                       [.text(name), idpGroup.map { .text($0) } ?? .null, provider.map { .text($0) } ?? .null, .integer(Clock.nowMillis())])
+            try AuditLog.append(.cli("group.add", target: name, reason: "group \(name)" + (idpGroup.map { ", idp_group=\($0)" } ?? "")
+                                     + (provider.map { ", idp=\($0)" } ?? "")), to: db)
             return try require(name)
         }
+    }
+
+    /// The provider a new mapping is bound to: the one named (it must exist), the only one, or none yet.
+    private func mappingProvider(_ named: String?) throws -> String? {
+        let providers = IdentityProviders(store: store)
+        if let named { return try providers.require(named).name }
+        let all = try providers.list()
+        guard all.count <= 1 else {
+            throw DomainError.invalid("there are \(all.count) identity providers: name the one whose groups claim this group follows with --idp")
+        }
+        return all.first?.name
     }
 
     /// The group named `name` (ASCII case-insensitive), or nil. A name that could never have been stored is refused.

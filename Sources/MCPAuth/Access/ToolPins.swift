@@ -4,6 +4,30 @@ public enum ToolApproval: String, Sendable, CaseIterable {
     case changed, new, off
 }
 
+/// A tool name compared byte for byte (its UTF-8), as the store compares it. Swift's `String` equality
+/// is Unicode canonical equivalence, under which a composed and a decomposed "résumé" are equal while
+/// the store holds them as two tools; keyed by `String`, a pin of one would answer for the other.
+public struct ToolName: Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let bytes: [UInt8]
+    public let text: String
+
+    public init(_ text: String) { self.text = text; bytes = Array(text.utf8) }
+    public init(stringLiteral value: String) { self.init(value) }
+
+    public static func == (a: ToolName, b: ToolName) -> Bool { a.bytes == b.bytes }
+    public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+    public var description: String { text }
+
+    /// MCP 2025-11-25 (server/tools, "Tool names"): 1 to 128 characters, only ASCII letters, digits, `_`,
+    /// `-` and `.`. A name outside these is never trusted on first use: it may be made to look like
+    /// another tool's (Unicode normalisation, confusable letters, invisible characters).
+    public var isConventional: Bool {
+        (1...128).contains(bytes.count) && bytes.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x5f || b == 0x2d || b == 0x2e
+        }
+    }
+}
+
 /// A tool's definition as far as pinning is concerned: the fields that tell a model what the tool does and
 /// what it may be given (name, title, description, input and output schema, annotations; `_meta`, `icons`
 /// and `execution` left out), as canonical JSON, and the SHA-256 of it.
@@ -105,7 +129,7 @@ public struct ToolPins: Sendable {
     public func observe(app: String, env: String, tools: [ToolDefinition], approval: ToolApproval) throws -> [Pin] {
         guard approval != .off, !tools.isEmpty else { return [] }
         let current = try pins(app: app, env: env)
-        let byName = Dictionary(current.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(current.map { (ToolName($0.name), $0) }, uniquingKeysWith: { a, _ in a })
         let updates = ToolPins.listed(tools).compactMap { name, definitions -> Update? in
             ToolPins.update(definitions, over: byName[name])
         }
@@ -115,8 +139,8 @@ public struct ToolPins: Sendable {
                 for u in updates { try record(u.tool, over: u.pin, conflicting: u.conflicting, app: app, env: env, approval: approval, now: now) }
             }
         }
-        let listed = Set(tools.map(\.name))
-        return try pins(app: app, env: env).filter { listed.contains($0.name) && $0.state != .pinned }
+        let listed = Set(tools.map { ToolName($0.name) })
+        return try pins(app: app, env: env).filter { listed.contains(ToolName($0.name)) && $0.state != .pinned }
     }
 
     /// One pin to write: the definition to record for a name, over its pin if it has one.
@@ -128,12 +152,13 @@ public struct ToolPins: Sendable {
     }
 
     /// The listed names in order of first appearance, each with its distinct definitions.
-    static func listed(_ tools: [ToolDefinition]) -> [(String, [ToolDefinition])] {
-        var order: [String] = []
-        var byName: [String: [ToolDefinition]] = [:]
+    static func listed(_ tools: [ToolDefinition]) -> [(ToolName, [ToolDefinition])] {
+        var order: [ToolName] = []
+        var byName: [ToolName: [ToolDefinition]] = [:]
         for tool in tools {
-            if byName[tool.name] == nil { order.append(tool.name) }
-            if !(byName[tool.name] ?? []).contains(where: { $0.hash == tool.hash }) { byName[tool.name, default: []].append(tool) }
+            let name = ToolName(tool.name)
+            if byName[name] == nil { order.append(name) }
+            if !(byName[name] ?? []).contains(where: { $0.hash == tool.hash }) { byName[name, default: []].append(tool) }
         }
         return order.map { ($0, byName[$0] ?? []) }
     }
@@ -155,8 +180,9 @@ public struct ToolPins: Sendable {
 
     private func record(_ tool: ToolDefinition, over pin: Pin?, conflicting: Bool, app: String, env: String, approval: ToolApproval, now: Int64) throws {
         guard let pin else {
-            // Trust on first use needs one definition to trust: a name first seen with two is held.
-            let held = approval == .new || conflicting
+            // Trust on first use needs one definition to trust (a name first seen with two is held) and a
+            // name that cannot pass for another's (one outside the MCP tool-name characters is held).
+            let held = approval == .new || conflicting || !ToolName(tool.name).isConventional
             try db.run("""
                 INSERT INTO tool_pins (app, env, name, approved_hash, approved_definition, pending_hash, pending_definition, pinned_at, changed_at, approved_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(app, env, name) DO NOTHING
@@ -194,8 +220,23 @@ public struct ToolPins: Sendable {
     /// Names of the tools of app/env that have an approved definition (whether or not a change is pending).
     /// Under `--tool-approval new` every other tool is held, listed or not.
     public func approved(app: String, env: String) throws -> Set<String> {
+        Set(try approvedNames(app: app, env: env).map(\.text))
+    }
+
+    /// `held`, keyed byte for byte: what the gateway decides a call with.
+    public func heldNames(app: String, env: String) throws -> [ToolName: String] {
+        var out: [ToolName: String] = [:]
+        for row in try db.query("SELECT \(ToolPins.columns) FROM tool_pins WHERE app = ? AND env = ? AND pending_hash IS NOT NULL", [.text(app), .text(env)]) {
+            let pin = try ToolPins.pin(row)
+            out[ToolName(pin.name)] = pin.refusalReason
+        }
+        return out
+    }
+
+    /// `approved`, byte for byte: what the gateway decides a call with.
+    public func approvedNames(app: String, env: String) throws -> Set<ToolName> {
         Set(try db.query("SELECT name FROM tool_pins WHERE app = ? AND env = ? AND approved_hash IS NOT NULL", [.text(app), .text(env)])
-            .map { try $0.text("name", of: "tool_pins") })
+            .map { ToolName(try $0.text("name", of: "tool_pins")) })
     }
 
     /// The held pins of `tool` on app (one environment or every one); throws when the app or tool is
@@ -205,7 +246,7 @@ public struct ToolPins: Sendable {
         if let env, try Apps(store: store).environment(app: app, env: env) == nil {
             throw DomainError.notFound("app '\(app)' has no environment '\(env)'")
         }
-        let all = try pins(app: app, env: env).filter { $0.name == tool }
+        let all = try pins(app: app, env: env).filter { ToolName($0.name) == ToolName(tool) }
         guard !all.isEmpty else {
             throw DomainError.notFound("no tool '\(tool)' has been seen on \(app)\(env.map { "/" + $0 } ?? "") (see 'mcpctl tool list \(app)')")
         }

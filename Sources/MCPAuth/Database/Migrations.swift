@@ -337,6 +337,18 @@ public enum Migrations {
             created_at INTEGER NOT NULL
         );
         """),
+        // Bounds on what an outside identity may speak for. `user_groups.idp` names the identity provider
+        // whose groups claim an `idp_group` mapping follows (a mapping made while exactly one provider
+        // existed is bound to it; with several it stays unbound and follows none). `outside_issuers`
+        // gets the email domains its tokens may name (space-separated; empty: any) and the prefix that
+        // attributes an opaque token to it for introspection.
+        Step(name: "0011_identity_bounds", sql: """
+        ALTER TABLE user_groups ADD COLUMN idp TEXT;
+        UPDATE user_groups SET idp = (SELECT name FROM identity_providers)
+            WHERE idp_group IS NOT NULL AND (SELECT count(*) FROM identity_providers) = 1;
+        ALTER TABLE outside_issuers ADD COLUMN allowed_domains TEXT NOT NULL DEFAULT '';
+        ALTER TABLE outside_issuers ADD COLUMN token_prefix TEXT;
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store

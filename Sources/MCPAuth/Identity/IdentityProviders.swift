@@ -87,7 +87,12 @@ public struct IdentityProviders: Sendable {
                 p.groupsClaim.map { .text($0) } ?? .null, .text(p.allowedDomains.joined(separator: " ")),
                 .integer(p.createUsers ? 1 : 0), .integer(p.trustEmail ? 1 : 0), .integer(Clock.nowMillis()),
             ])
-            try AuditLog.append(.cli("idp.add", target: p.name, reason: "identity provider \(p.name) \(p.issuer)"), to: db)
+            // Mappings made before any provider existed follow the first one added, and only it.
+            let bound = try db.run("""
+                UPDATE user_groups SET idp = ? WHERE idp_group IS NOT NULL AND idp IS NULL AND (SELECT count(*) FROM identity_providers) = 1
+                """, [.text(p.name)])
+            try AuditLog.append(.cli("idp.add", target: p.name, reason: "identity provider \(p.name) \(p.issuer)"
+                                     + (bound > 0 ? "; \(bound) group mapping(s) now follow it" : "")), to: db)
             return try require(p.name)
         }
     }
@@ -111,7 +116,10 @@ public struct IdentityProviders: Sendable {
         try db.write {
             let p = try require(name)
             try db.run("DELETE FROM identity_providers WHERE name = ?", [.text(p.name)])
-            try AuditLog.append(.cli("idp.remove", target: p.name, reason: "identity provider \(p.name) \(p.issuer)"), to: db)
+            // Its group mappings go with it: a provider added later under the same name must be mapped anew.
+            let dropped = try db.run("UPDATE user_groups SET idp_group = NULL, idp = NULL WHERE idp = ? COLLATE NOCASE", [.text(p.name)])
+            try AuditLog.append(.cli("idp.remove", target: p.name, reason: "identity provider \(p.name) \(p.issuer)"
+                                     + (dropped > 0 ? "; \(dropped) group mapping(s) dropped" : "")), to: db)
             return p
         }
     }

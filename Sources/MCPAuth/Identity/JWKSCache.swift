@@ -1,19 +1,26 @@
 import Foundation
 
-/// One outside issuer's signing keys: its JWKS found through its metadata, held in memory, and
-/// fetched again when a token names a key id the set does not have (keys rotate), at most once per
-/// `refreshInterval` so that tokens with made-up key ids cannot make the gateway hammer the issuer.
+/// One issuer's signing keys: its JWKS found through its metadata, held in memory, and fetched again
+/// when a token names a key id the set does not have (keys rotate), at most once per `refreshInterval`
+/// so that tokens with made-up key ids cannot make the gateway hammer the issuer. A key set is used for
+/// at most `maxAge`: then discovery and the JWKS are fetched again, so a key the issuer withdrew (a
+/// compromised one) stops being trusted within that time. While the issuer cannot be reached the keys
+/// held stay in use up to `hardMaxAge`, and then no token is accepted until a fetch succeeds.
 public final class JWKSCache: Sendable {
     /// GET of a URL: the body of a 200 answer; anything else throws.
     public typealias Fetch = @Sendable (String) throws -> [UInt8]
 
     public static let refreshIntervalMillis: Int64 = 5_000
+    public static let maxAgeMillis: Int64 = 3_600_000
+    public static let hardMaxAgeMillis: Int64 = 6 * 3_600_000
 
     public let issuer: String
     private struct State {
         var keys: JWKSet?
         var jwksURI: String?
         var lastFetch: Int64?
+        /// When the keys held were fetched.
+        var fetchedAt: Int64?
     }
     private let state = Guarded(State())
 
@@ -22,17 +29,29 @@ public final class JWKSCache: Sendable {
     /// The JWT check with this issuer's keys (`now` in milliseconds). A key id that stays unknown after
     /// one refresh is refused.
     public func verify(_ jws: JWSCompact, expecting: JWTExpectation, now: Int64, fetch: Fetch) -> Result<JWTClaims, JWTFailure> {
-        var keys = state.withLock { $0.keys }
-        if keys == nil { keys = refresh(now: now, fetch: fetch) }
-        guard let current = keys else { return .failure(.unknownKey) }
-        let result = JWTVerifier.verify(jws, keys: current, expecting: expecting, now: now / 1000)
+        guard let held = current(now: now, fetch: fetch) else { return .failure(.unknownKey) }
+        let result = JWTVerifier.verify(jws, keys: held, expecting: expecting, now: now / 1000)
         guard case .failure(.unknownKey) = result, let fresh = refresh(now: now, fetch: fetch) else { return result }
         return JWTVerifier.verify(jws, keys: fresh, expecting: expecting, now: now / 1000)
     }
 
+    /// The keys to check with: those held while younger than `maxAge`; else a fresh set (discovery
+    /// included), or the old one while younger than `hardMaxAge` if the issuer cannot be reached.
+    func current(now: Int64, fetch: Fetch) -> JWKSet? {
+        let (keys, fetchedAt) = state.withLock { ($0.keys, $0.fetchedAt) }
+        if let keys, let at = fetchedAt, now - at < JWKSCache.maxAgeMillis { return keys }
+        if let fresh = refresh(now: now, fetch: fetch, rediscover: keys != nil) { return fresh }
+        guard let at = fetchedAt, now - at < JWKSCache.hardMaxAgeMillis else {
+            state.withLock { $0.keys = nil }
+            return nil
+        }
+        return keys
+    }
+
     /// Fetches the key set again when the last fetch is old enough; nil when it is not, or when the
-    /// fetch fails (the keys held so far stay in use).
-    func refresh(now: Int64, fetch: Fetch) -> JWKSet? {
+    /// fetch fails (the keys held so far stay in use). `rediscover` reads the metadata again first, so
+    /// a `jwks_uri` the issuer moved is followed.
+    func refresh(now: Int64, fetch: Fetch, rediscover: Bool = false) -> JWKSet? {
         let allowed = state.withLock { s -> Bool in
             if let last = s.lastFetch, now - last < JWKSCache.refreshIntervalMillis { return false }
             s.lastFetch = now
@@ -40,9 +59,10 @@ public final class JWKSCache: Sendable {
         }
         guard allowed else { return nil }
         do {
-            let uri = try state.withLock({ $0.jwksURI }) ?? discoverJWKSURI(fetch: fetch)
+            let known = rediscover ? nil : state.withLock { $0.jwksURI }
+            let uri = try known ?? discoverJWKSURI(fetch: fetch)
             guard let keys = JWKSet(json: try fetch(uri)) else { return nil }
-            state.withLock { $0.keys = keys; $0.jwksURI = uri }
+            state.withLock { $0.keys = keys; $0.jwksURI = uri; $0.fetchedAt = now }
             return keys
         } catch {
             return nil
@@ -78,9 +98,11 @@ public final class JWKSCache: Sendable {
 }
 
 /// RFC 7662 answers about opaque tokens, kept at most 60 seconds and never past the token's `exp`, so
-/// a token revoked at the issuer stops working here within a minute. Only active answers are kept.
+/// a token revoked at the issuer stops working here within a minute. An inactive answer is kept 30
+/// seconds, so that the same unknown token presented again and again is not sent out each time.
 public final class IntrospectionCache: Sendable {
     public static let maxAgeMillis: Int64 = 60_000
+    public static let inactiveMaxAgeMillis: Int64 = 30_000
     public static let maxEntries = 10_000
 
     private struct Entry { let answer: JSON; let until: Int64 }
@@ -99,10 +121,12 @@ public final class IntrospectionCache: Sendable {
         }
     }
 
-    /// Keeps an active answer until min(now + 60 s, exp).
+    /// Keeps an active answer until min(now + 60 s, exp); any other answer for 30 s.
     public func store(_ key: [UInt8], answer: JSON, now: Int64) {
         var until = now + IntrospectionCache.maxAgeMillis
-        if let exp = answer["exp"] {
+        if answer["active"] != .bool(true) {
+            until = now + IntrospectionCache.inactiveMaxAgeMillis
+        } else if let exp = answer["exp"] {
             guard let seconds = JWTClaims.numericDate(exp) else { return }   // malformed: never cached
             until = min(until, seconds * 1000)
         }

@@ -112,13 +112,15 @@ public struct OIDCLogin: Sendable {
         }
     }
 
-    /// Every group mapped with an IdP group: a member exactly when the claim names that group.
+    /// Every group mapped to an IdP group of this provider: a member exactly when the claim names that
+    /// group. Groups mapped for another provider (or for none) are not touched: one provider's groups
+    /// claim must not decide membership of a group whose mapping trusts another's.
     private func followGroups(_ claims: JWTClaims, user: User, db: Database, remoteAddr: String?) throws {
         let values = groupValues(claims)
         let rows = try db.query("""
             SELECT g.id, g.name, g.idp_group, EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.user_id = ?) AS member
-            FROM user_groups g WHERE g.idp_group IS NOT NULL ORDER BY g.name
-            """, [.integer(user.id)])
+            FROM user_groups g WHERE g.idp_group IS NOT NULL AND g.idp = ? COLLATE NOCASE ORDER BY g.name
+            """, [.integer(user.id), .text(provider.name)])
         for row in rows {
             guard let id = row.int("id"), let name = row.string("name"), let idpGroup = row.string("idp_group") else { continue }
             let member = row.int("member") == 1, wanted = values.contains(idpGroup)

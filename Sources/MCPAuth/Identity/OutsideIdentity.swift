@@ -11,6 +11,13 @@ public struct OutsideIdentity: Sendable {
         guard case .string(let raw)? = claims[issuer.emailClaim], let email = EmailAddress.normalize(raw) else {
             return .failure(OutsideRefusal(issuer: issuer.name, reason: "token has no usable \(issuer.emailClaim) claim"))
         }
+        // OpenID Connect Core 1.0 §5.1: an issuer that says the address is not verified has not vouched for it.
+        if let verified = claims["email_verified"], verified != .bool(true) {
+            return .failure(OutsideRefusal(issuer: issuer.name, reason: "token's email is not verified by the issuer"))
+        }
+        guard issuer.allows(email: email) else {
+            return .failure(OutsideRefusal(issuer: issuer.name, reason: "email domain of \(email) not allowed for this issuer"))
+        }
         return .success(OutsideIdentity(issuer: issuer.name, email: email, scopes: scopes(claims)))
     }
 

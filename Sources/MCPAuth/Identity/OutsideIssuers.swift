@@ -15,19 +15,29 @@ public struct OutsideIssuer: Sendable, Equatable {
     public let clientSecretFile: String?
     /// The claim that names the user (their email address).
     public let emailClaim: String
+    /// Email domains its tokens may name (`example.com` exactly, `*.example.com` for its subdomains);
+    /// empty: any. An issuer trusted for one organization must not speak for another's users.
+    public let allowedDomains: [String]
+    /// The prefix of this issuer's opaque tokens: with it, only tokens that start with it are sent to
+    /// its introspection endpoint (and to no other issuer's).
+    public let tokenPrefix: String?
     public let createdAt: Int64
 
     public init(name: String, issuer: String, audience: String? = nil, introspectionURL: String? = nil, clientID: String? = nil,
-                clientSecretFile: String? = nil, emailClaim: String = "email", createdAt: Int64 = 0) {
+                clientSecretFile: String? = nil, emailClaim: String = "email", allowedDomains: [String] = [], tokenPrefix: String? = nil,
+                createdAt: Int64 = 0) {
         self.name = name; self.issuer = issuer; self.audience = audience; self.introspectionURL = introspectionURL
-        self.clientID = clientID; self.clientSecretFile = clientSecretFile; self.emailClaim = emailClaim; self.createdAt = createdAt
+        self.clientID = clientID; self.clientSecretFile = clientSecretFile; self.emailClaim = emailClaim
+        self.allowedDomains = allowedDomains.map { $0.lowercased() }; self.tokenPrefix = tokenPrefix; self.createdAt = createdAt
     }
 
     init(row: Row) throws {
-        self.init(name: try row.text("name", of: "outside_issuers"), issuer: try row.text("issuer", of: "outside_issuers"),
+        let t = "outside_issuers"
+        self.init(name: try row.text("name", of: t), issuer: try row.text("issuer", of: t),
                   audience: row.string("audience"), introspectionURL: row.string("introspection_url"), clientID: row.string("client_id"),
-                  clientSecretFile: row.string("client_secret_file"), emailClaim: try row.text("email_claim", of: "outside_issuers"),
-                  createdAt: try row.integer("created_at", of: "outside_issuers"))
+                  clientSecretFile: row.string("client_secret_file"), emailClaim: try row.text("email_claim", of: t),
+                  allowedDomains: try row.text("allowed_domains", of: t).split(separator: " ").map(String.init),
+                  tokenPrefix: row.string("token_prefix"), createdAt: try row.integer("created_at", of: t))
     }
 
     /// What `issuer list --json` shows: the secret file's path, never its content.
@@ -35,7 +45,14 @@ public struct OutsideIssuer: Sendable, Equatable {
         .object([("name", .string(name)), ("issuer", .string(issuer)), ("audience", .str(audience)),
                  ("introspection_url", .str(introspectionURL)), ("client_id", .str(clientID)),
                  ("client_secret_file", .str(clientSecretFile)), ("email_claim", .string(emailClaim)),
+                 ("allowed_domains", .array(allowedDomains.map { .string($0) })), ("token_prefix", .str(tokenPrefix)),
                  ("created_at", .string(Clock.rfc3339(createdAt)))])
+    }
+
+    /// Whether its tokens may name `email`: its domain is listed (exactly, or under a `*.` pattern), or no list.
+    public func allows(email: String) -> Bool {
+        guard !allowedDomains.isEmpty else { return true }
+        return IdentityProvider.domain(of: email).map { d in allowedDomains.contains { IdentityProvider.domain(d, matches: $0) } } ?? false
     }
 }
 
@@ -47,7 +64,7 @@ public struct OutsideIssuers: Sendable {
 
     public init(store: Store) { self.store = store }
 
-    static let columns = "name, issuer, audience, introspection_url, client_id, client_secret_file, email_claim, created_at"
+    static let columns = "name, issuer, audience, introspection_url, client_id, client_secret_file, email_claim, allowed_domains, token_prefix, created_at"
 
     @discardableResult
     public func add(_ i: OutsideIssuer) throws -> OutsideIssuer {
@@ -57,11 +74,12 @@ public struct OutsideIssuers: Sendable {
             if try db.first("SELECT name FROM outside_issuers WHERE issuer = ?", [.text(i.issuer)]) != nil {
                 throw DomainError.alreadyExists("the issuer \(i.issuer) is already added")
             }
+            try checkAttribution(i)
             try db.run("""
-                INSERT INTO outside_issuers (name, issuer, audience, introspection_url, client_id, client_secret_file, email_claim, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO outside_issuers (\(OutsideIssuers.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(i.name), .text(i.issuer), OutsideIssuers.value(i.audience), OutsideIssuers.value(i.introspectionURL),
-                      OutsideIssuers.value(i.clientID), OutsideIssuers.value(i.clientSecretFile), .text(i.emailClaim), .integer(Clock.nowMillis())])
+                      OutsideIssuers.value(i.clientID), OutsideIssuers.value(i.clientSecretFile), .text(i.emailClaim),
+                      .text(i.allowedDomains.joined(separator: " ")), OutsideIssuers.value(i.tokenPrefix), .integer(Clock.nowMillis())])
             try AuditLog.append(.cli("issuer.add", target: i.name, reason: "issuer \(i.name) \(i.issuer)"
                                      + (i.introspectionURL == nil ? "" : " with introspection")), to: db)
             return try require(i.name)
@@ -94,6 +112,33 @@ public struct OutsideIssuers: Sendable {
 
     static func value(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
 
+    /// An opaque token goes to one issuer only (RFC 7662 §4: the token is a credential, and an
+    /// introspection endpoint learns every token it is sent): the one whose `--token-prefix` it starts
+    /// with, else the one issuer that introspects without a prefix. A second such issuer would leave
+    /// tokens that belong to neither, or to one, to be sent to both, so it needs a prefix; so do
+    /// prefixes where one starts another's (a token would match both).
+    func checkAttribution(_ i: OutsideIssuer) throws {
+        guard i.introspectionURL != nil else { return }
+        let others = try list().filter { $0.introspectionURL != nil }
+        if i.tokenPrefix == nil, let unprefixed = others.first(where: { $0.tokenPrefix == nil }) {
+            throw DomainError.invalid("the issuer '\(unprefixed.name)' already introspects opaque tokens without --token-prefix: give this one "
+                                      + "--token-prefix (the start of its opaque tokens) so each token is sent only to the issuer it belongs to")
+        }
+        if let p = i.tokenPrefix, let clash = others.first(where: { o in o.tokenPrefix.map { $0.hasPrefix(p) || p.hasPrefix($0) } ?? false }) {
+            throw DomainError.invalid("--token-prefix '\(p)' overlaps the prefix of issuer '\(clash.name)': a token must belong to one issuer")
+        }
+    }
+
+    /// The issuers an opaque token may be sent to for introspection: the one whose prefix it starts
+    /// with, else the one without a prefix; never more than one (see `checkAttribution`).
+    public static func introspecting(_ token: String, among issuers: [OutsideIssuer]) -> OutsideIssuer? {
+        let candidates = issuers.filter { $0.introspectionURL != nil }
+        let prefixed = candidates.filter { i in i.tokenPrefix.map { token.utf8.starts(with: $0.utf8) } ?? false }
+        if !prefixed.isEmpty { return prefixed.count == 1 ? prefixed[0] : nil }
+        let unprefixed = candidates.filter { $0.tokenPrefix == nil }
+        return unprefixed.count == 1 ? unprefixed[0] : nil
+    }
+
     // MARK: Validation
 
     /// Names: 1–64 ASCII letters, digits, `.`, `_` or `-`.
@@ -122,6 +167,15 @@ public struct OutsideIssuers: Sendable {
         if let file = i.clientSecretFile, !file.hasPrefix("/") { throw DomainError.invalid("--client-secret-file must be an absolute path") }
         guard (1...64).contains(i.emailClaim.utf8.count), i.emailClaim.utf8.allSatisfy({ isNameByte($0) || $0 == 0x3a }) else {
             throw DomainError.invalid("--email-claim is a claim name: 1 to 64 letters, digits, '.', '_', '-' or ':'")
+        }
+        for d in i.allowedDomains where !IdentityProviders.isDomainPattern(d) {
+            throw DomainError.invalid("--allowed-domain '\(d)' is not a domain (example.com) or a subdomain pattern (*.example.com)")
+        }
+        if let p = i.tokenPrefix {
+            guard i.introspectionURL != nil else { throw DomainError.invalid("--token-prefix is for issuers that introspect: give --introspection-url too") }
+            guard (1...32).contains(p.utf8.count), p.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+                throw DomainError.invalid("--token-prefix is 1 to 32 printable ASCII characters without spaces")
+            }
         }
     }
 

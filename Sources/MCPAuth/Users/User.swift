@@ -27,10 +27,14 @@ public struct User: Sendable {
 
 /// Email addresses as mcpctl accepts them: a pragmatic subset of RFC 5321 mailboxes, lower-cased.
 public enum EmailAddress {
-    /// Returns the normalised (lower-case) address, or nil if it is not a plausible mailbox.
+    /// Returns the normalised (lower-case) address, or nil if it is not a plausible mailbox. Only ASCII
+    /// is accepted, checked before lower-casing: Unicode case mapping folds some non-ASCII letters into
+    /// ASCII ones (U+212A KELVIN SIGN lower-cases to "k"), which would let a different address stand
+    /// for an existing user.
     public static func normalize(_ text: String) -> String? {
-        let s = text.trimmingCharacters(in: .whitespaces).lowercased()
-        guard s.utf8.count <= 254, s.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7f }) else { return nil }
+        let trimmed = text.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+        guard trimmed.utf8.count <= 254, trimmed.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7f }) else { return nil }
+        let s = trimmed.lowercased()
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, !parts[1].isEmpty else { return nil }
         let localAllowed = Set("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~.-")
