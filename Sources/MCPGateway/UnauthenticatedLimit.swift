@@ -50,6 +50,11 @@ final class UnauthenticatedLimit: Sendable {
         return wait
     }
 
+    /// Whether `address` has used up its allowance, without taking from it.
+    func isExhausted(_ address: String) -> Bool {
+        limiter.wait(address) != nil
+    }
+
     /// Summaries whose minute is over (every one, with `all`), forgotten once returned.
     func due(all: Bool) -> [Summary] {
         let now = Clock.nowMillis()

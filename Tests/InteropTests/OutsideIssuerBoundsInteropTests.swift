@@ -63,6 +63,29 @@ import Testing
         #expect(shown["token_prefix"] as? String == "ptr_" && shown["allowed_domains"] as? [String] == ["partner.example"], "\(shown)")
     }
 
+    /// Random strings from one address must not make the gateway introspect without end: once the address
+    /// has used up its allowance of failed requests, tokens that are not mcpctl's own are refused with 429
+    /// before any outside call, while the issuer's real users elsewhere are unaffected.
+    @Test func anAddressOverItsLimitOfFailedRequestsCannotMakeTheGatewayIntrospect() throws {
+        let h = InteropHarness()
+        let python = try InteropHarness.python("mcp1")
+        let upstreamPort = try h.startUpstream(python: python)
+        let corp = try OutsideIssuerInteropTests().startIssuer(h, python, metadata: "openid")
+        let secretFile = h.dir.appendingPathComponent("secret")
+        try "s3cret\n".write(to: secretFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile.path)
+        try h.mcpctl(["app", "add", "notes", "--env", "http", "--upstream", "http://127.0.0.1:\(upstreamPort)/mcp"])
+        try h.mcpctl(["issuer", "add", "corp", "--issuer", corp.url, "--introspection-url", corp.url + "/introspect",
+                      "--client-id", "mcpctl", "--client-secret-file", secretFile.path])
+        let server = try h.startServer(["--unauthenticated-rate", "3"])
+        let resource = "\(server.url)/mcp/notes/http"
+        let before = try corp.introspections()
+        var statuses: [Int] = []
+        for i in 0..<8 { statuses.append(try h.initializeStatus(resource, "random-guess-\(i)")) }
+        #expect(statuses.prefix(3).allSatisfy { $0 == 401 } && statuses.suffix(5).allSatisfy { $0 == 429 }, "\(statuses)")
+        #expect(try corp.introspections() == before + 3, "only the requests within the allowance were sent out")
+    }
+
     @Test func aSecretFileOthersCanReadIsRefusedByIssuerAddAndIdpAdd() throws {
         let h = InteropHarness()
         try h.mcpctl(["init"])
