@@ -4,10 +4,7 @@ import Testing
 
 /// Unit tests of the domain pieces that need no binary: secrets, policy, JSON, time, redirect URIs.
 @Suite struct DomainTests {
-    static func tempStore() throws -> Store {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpauth-" + UUID().uuidString)
-        return try Store(path: dir.appendingPathComponent("s.db").path)
-    }
+    static func tempStore() throws -> Store { try TestStore.make() }
 
     @Test func tokenSecretsHaveTheDocumentedShapeAndAValidChecksum() {
         for kind in ["pat", "at", "rt", "cs"] {
