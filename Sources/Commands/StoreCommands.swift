@@ -11,8 +11,16 @@ enum StoreCommands {
         }
     }
 
+    /// Backup and restore copy SQLite files; a PostgreSQL database has its own tools for both.
+    static func refusePostgres(_ c: Context, _ verb: String) throws {
+        guard StoreLocation(c.storePath).isPostgres else { return }
+        throw CommandFailure(message: "'mcpctl store \(verb)' copies a SQLite store file; back up a PostgreSQL store with pg_dump and restore it with pg_restore",
+                             code: ExitCode.failure)
+    }
+
     static func backup(_ c: Context) throws -> Int32 {
         let store = try c.store()
+        try refusePostgres(c, "backup")
         let summary = try StoreBackup.backup(store, to: c.argument(0), force: c.flag("force"))
         if c.json {
             c.out.emit(.object([("store", .string(store.path))] + fields(summary)))
@@ -23,6 +31,7 @@ enum StoreCommands {
     }
 
     static func restore(_ c: Context) throws -> Int32 {
+        try refusePostgres(c, "restore")
         let file = c.argument(0), path = c.storePath
         try Store.prepareDirectory(of: path, create: false)
         // Held until the restore is done, so that no server starts on the store half way through.

@@ -10,6 +10,8 @@ final class PostgresConnection {
     private let conn: OpaquePointer
     private let location: StoreLocation
     private var statements: [String: String] = [:]
+    /// Inside `write`/`read`: a dropped connection is then the transaction's failure, never silently reopened.
+    private var inOwnTransaction = false
 
     /// The one lock every write transaction of this store (schema) takes first: PostgreSQL's counterpart of
     /// SQLite's single writer, so read-then-write steps see each other's commits and never interleave.
@@ -40,7 +42,7 @@ final class PostgresConnection {
 
     func execute(_ sql: String) throws {
         let translated = try translate(sql, script: true)
-        try reconnectIfLost()
+        if !inOwnTransaction { try reconnectIfLost() }
         let result = pq.exec(conn, translated)
         defer { pq.clear(result) }
         try check(result, sql)
@@ -66,7 +68,11 @@ final class PostgresConnection {
 
     var lastInsertRowID: Int64 { (try? first("SELECT lastval()")?[0].int) ?? nil ?? 0 }
 
-    var inTransaction: Bool { pq.transactionStatus(conn) != PQTRANS_IDLE }
+    /// A transaction is open on the server (a dropped connection has none).
+    var inTransaction: Bool {
+        let status = pq.transactionStatus(conn)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
 
     func dataVersion() throws -> Int64 {
         guard let v = try first("SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT)")?[0].int else {
@@ -84,7 +90,9 @@ final class PostgresConnection {
     // MARK: Transactions
 
     func write<T>(_ body: () throws -> T) throws -> T {
-        if inTransaction { return try body() }
+        if inOwnTransaction || inTransaction { return try body() }
+        inOwnTransaction = true
+        defer { inOwnTransaction = false }
         var attempt = 0
         while true {
             attempt += 1
@@ -107,14 +115,16 @@ final class PostgresConnection {
     }
 
     func read<T>(_ body: () throws -> T) throws -> T {
-        if inTransaction { return try body() }
+        if inOwnTransaction || inTransaction { return try body() }
         try control("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        inOwnTransaction = true
+        defer { inOwnTransaction = false }
         defer { if inTransaction { try? control(pq.transactionStatus(conn) == PQTRANS_INERROR ? "ROLLBACK" : "COMMIT") } }
         return try body()
     }
 
     private func control(_ sql: String) throws {
-        if sql == "BEGIN" || sql.hasPrefix("BEGIN ") { try reconnectIfLost() }
+        if sql.hasPrefix("BEGIN") { try reconnectIfLost() }
         let result = pq.exec(conn, sql)
         defer { pq.clear(result) }
         try check(result, sql)
@@ -150,7 +160,7 @@ final class PostgresConnection {
 
     private func run(statement sql: String, _ values: [SQLValue]) throws -> LibPQ.Result {
         let translated = try translate(sql, script: false)
-        if !inTransaction { try reconnectIfLost() }
+        if !inOwnTransaction { try reconnectIfLost() }
         let params = try Parameters(values, sql: sql)
         defer { params.free() }
         let result = params.types.withUnsafeBufferPointer { types in

@@ -10,7 +10,7 @@ public enum SQLDialect: String, Sendable {
     /// A value for a column whose values have no one type (SQLite keeps each value's storage class:
     /// `settings.value` holds a text URL, an integer position or a binary key). PostgreSQL columns have one
     /// type, so there the value is stored as BYTEA behind a one-byte tag naming its class.
-    func storeDynamic(_ value: SQLValue) -> SQLValue {
+    public func storeDynamic(_ value: SQLValue) -> SQLValue {
         guard self == .postgres else { return value }
         switch value {
         case .null: return .null
@@ -22,7 +22,7 @@ public enum SQLDialect: String, Sendable {
     }
 
     /// The value `storeDynamic` stored; a PostgreSQL value without a known tag is returned as bytes.
-    func loadDynamic(_ value: SQLValue) -> SQLValue {
+    public func loadDynamic(_ value: SQLValue) -> SQLValue {
         guard self == .postgres, case .blob(let bytes) = value, let tag = bytes.first else { return value }
         let rest = Array(bytes.dropFirst())
         let text = String(decoding: rest, as: UTF8.self)
@@ -38,7 +38,7 @@ public enum SQLDialect: String, Sendable {
 
 /// SQLite's dialect rewritten for PostgreSQL. Statements are rewritten once per distinct SQL text (the
 /// connection caches the result); every rewrite is named after the difference it bridges.
-enum PostgresDialect {
+public enum PostgresDialect {
     /// A rewrite of one statement or script, named after the difference it bridges.
     struct Rewrite: Sendable {
         let name: String
@@ -46,7 +46,7 @@ enum PostgresDialect {
     }
 
     /// What PostgreSQL cannot run as written.
-    struct Unsupported: Error { let what: String }
+    public struct Unsupported: Error { public let what: String }
 
     /// For every statement the domain code runs.
     static let statementRewrites: [Rewrite] = [
@@ -60,6 +60,8 @@ enum PostgresDialect {
             if sql.contains("INSERT OR REPLACE") { throw Unsupported(what: "INSERT OR REPLACE (write INSERT … ON CONFLICT (key) DO UPDATE)") }
             return sql
         },
+        // SQLite's max()/min() with two or more arguments pick among them; PostgreSQL spells that greatest()/least().
+        Rewrite(name: "scalar-max-min") { scalarMaxMin($0) },
         Rewrite(name: "group-concat") { $0.replacingOccurrences(of: "group_concat(", with: "string_agg(") },
         Rewrite(name: "unix-now") {
             $0.replacingOccurrences(of: "CAST(strftime('%s','now') AS INTEGER)", with: "CAST(extract(epoch FROM now()) AS BIGINT)")
@@ -118,12 +120,12 @@ enum PostgresDialect {
     ]
 
     /// One statement with parameters, in PostgreSQL's dialect.
-    static func statement(_ sql: String) throws -> String {
+    public static func statement(_ sql: String) throws -> String {
         try statementRewrites.reduce(sql) { try $1.apply($0) }
     }
 
     /// A script of statements without parameters (a migration, or one plain statement), in PostgreSQL's dialect.
-    static func script(_ sql: String) throws -> String {
+    public static func script(_ sql: String) throws -> String {
         let schema = try schemaRewrites.reduce(sql) { try $1.apply($0) }
         return try statementRewrites.reduce(schema) { try $1.apply($0) }
     }
@@ -150,6 +152,37 @@ enum PostgresDialect {
             }
         }
         return out
+    }
+
+    /// `MAX(a, b)` → `GREATEST(a, b)` and `MIN(a, b)` → `LEAST(a, b)`; the one-argument aggregates stay.
+    static func scalarMaxMin(_ sql: String) -> String {
+        let chars = Array(sql)
+        var out = chars
+        var i = 0
+        while i + 4 <= chars.count {
+            let word = String(chars[i..<i + 4]).uppercased()
+            let boundary = i == 0 || !(chars[i - 1].isLetter || chars[i - 1].isNumber || chars[i - 1] == "_")
+            guard boundary, word == "MAX(" || word == "MIN(" else { i += 1; continue }
+            var depth = 0, j = i + 3, topLevelComma = false
+            var quote: Character?
+            while j < chars.count {
+                let c = chars[j]
+                if let q = quote { if c == q { quote = nil } }
+                else if c == "'" || c == "\"" { quote = c }
+                else if c == "(" { depth += 1 }
+                else if c == ")" { depth -= 1; if depth == 0 { break } }
+                else if c == ",", depth == 1 { topLevelComma = true }
+                j += 1
+            }
+            if topLevelComma {
+                let name = word == "MAX(" ? "GREATEST" : "LEAST"
+                let tail = Array(out[(i + 3)...])
+                out = Array(out[..<i]) + Array(name) + tail
+                return scalarMaxMin(String(out))
+            }
+            i += 1
+        }
+        return sql
     }
 
     /// Replaces every match of `pattern` (dot matches newlines) with `template(groups)`; an absent group is "".

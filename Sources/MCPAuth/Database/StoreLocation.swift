@@ -45,7 +45,7 @@ public struct StoreLocation: Sendable, Equatable {
     }
 
     /// `text` with every password of this location replaced by `***`.
-    func scrub(_ text: String) -> String {
+    public func scrub(_ text: String) -> String {
         secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
     }
 }
