@@ -1,12 +1,13 @@
 import Foundation
 import MCPAuth
 
-/// `mcpctl store backup|restore`.
+/// `mcpctl store backup|restore|copy`.
 enum StoreCommands {
     static func run(_ c: Context) throws -> Int32 {
         switch c.parsed.path[1] {
         case "backup": return try backup(c)
         case "restore": return try restore(c)
+        case "copy": return try copy(c)
         default: throw CommandUsageError(message: "Unknown command 'store \(c.parsed.path[1])'")
         }
     }
@@ -53,6 +54,20 @@ enum StoreCommands {
             c.out.line("\(n == 1 ? "This token was" : "These \(n) tokens were") revoked or deleted after the backup and \(n == 1 ? "is" : "are") valid again until you revoke \(n == 1 ? "it" : "them") anew:")
             c.out.table(["ID", "NAME", "USER"], restored.revived.map { [$0.id, $0.name ?? "-", $0.email ?? "-"] })
             c.out.line("Revoke them with: mcpctl token revoke " + restored.revived.map(\.id).joined(separator: " "))
+        }
+        return ExitCode.success
+    }
+
+    static func copy(_ c: Context) throws -> Int32 {
+        let store = try c.store()
+        guard let target = c.option("to"), !target.isEmpty else { throw CommandUsageError(message: "Missing expected argument '--to <PATH|URL>'") }
+        let summary = try StoreCopy.copy(from: store, to: target)
+        if c.json {
+            c.out.emit(.object([("store", .string(store.displayPath)), ("target", .string(summary.target)), ("tables", .int(Int64(summary.tables))),
+                                ("rows", .int(Int64(summary.rows))), ("audit_rows", .int(summary.auditRows)), ("audit_verified", .bool(true))]))
+        } else {
+            c.out.line("Copied \(store.displayPath) to \(summary.target): \(summary.rows) rows in \(summary.tables) tables; audit chain verified (\(summary.auditRows) rows).")
+            c.out.line("Sign-in sessions, one-time codes and MCP sessions were not copied: users sign in again.")
         }
         return ExitCode.success
     }

@@ -204,6 +204,21 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// The names of the store's tables.
+    public func tableNames() throws -> [String] {
+        let sql = dialect == .sqlite
+            ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+        return try query(sql).compactMap { $0.string("name") }
+    }
+
+    /// After rows were inserted with their keys given, the next key numbered by the store follows the
+    /// largest (SQLite does this by itself; a PostgreSQL identity column's counter is moved on).
+    public func continueNumbering(table: String, column: String) throws {
+        guard dialect == .postgres else { return }
+        _ = try query("SELECT setval(pg_get_serial_sequence('\(table)', '\(column)'), (SELECT COALESCE(max(\(column)), 0) + 1 FROM \(table)), false)")
+    }
+
     /// Runs a statement and calls `body` with the SQLite statement positioned on each row (hot loops that
     /// read columns in place); SQLite only.
     func forEachStatement(_ sql: String, _ values: [SQLValue] = [], _ body: (OpaquePointer) throws -> Bool) throws {
