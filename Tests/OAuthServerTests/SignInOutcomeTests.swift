@@ -43,6 +43,7 @@ import Testing
         let idp = try FakeProvider()
         let secretFile = h.dir.appendingPathComponent("secret").path
         try "provider-secret".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile)
         _ = try h.user("alice@example.com", grants: [])
         try h.store { store in
             try IdentityProviders(store: store).add(IdentityProvider(name: "corp", issuer: idp.issuer, clientID: "mcpctl-client",
