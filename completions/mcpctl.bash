@@ -192,17 +192,13 @@ _mcpctl_spec() {
             value_opts=(--public-url)
             ;;
         'store')
-            cmds=(backup restore copy)
+            cmds=(backup restore)
             ;;
         'store backup')
             opts=(--force)
             ;;
         'store restore')
             opts=(--force)
-            ;;
-        'store copy')
-            opts=(--to)
-            value_opts=(--to)
             ;;
     esac
     opts+=(--db --json --version --help -h)

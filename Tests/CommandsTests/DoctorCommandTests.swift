@@ -22,8 +22,7 @@ import Testing
         #expect(text.status == 0 && text.stdout.contains("OK    audit chain: 2 rows verified"))
     }
 
-    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
-    func aWorldReadableStoreFailsAndNamesTheFix() throws {
+    @Test func aWorldReadableStoreFailsAndNamesTheFix() throws {
         let h = CLIHarness()
         try h.user()
         chmod(h.dbPath, 0o644)

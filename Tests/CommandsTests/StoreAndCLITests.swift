@@ -8,8 +8,7 @@ import Testing
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
     }
 
-    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
-    func storeIsCreatedWithPrivateDirectoryAndFileModes() throws {
+    @Test func storeIsCreatedWithPrivateDirectoryAndFileModes() throws {
         let h = CLIHarness()
         let r = try h.ok(["init"])
         #expect(r.stdout.contains(h.dbPath))
@@ -17,8 +16,7 @@ import Testing
         #expect(try mode(URL(fileURLWithPath: h.dbPath).deletingLastPathComponent().path) == 0o700)
     }
 
-    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
-    func aStoreOtherUsersCanReadIsRefused() throws {
+    @Test func aStoreOtherUsersCanReadIsRefused() throws {
         let h = CLIHarness()
         try h.user()
         chmod(h.dbPath, 0o644)

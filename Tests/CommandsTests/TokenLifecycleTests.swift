@@ -214,8 +214,7 @@ import Testing
         #expect(try h.ok(["audit", "verify"]).status == 0)
     }
 
-    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
-    func storeFileNeverContainsACreatedSecret() throws {
+    @Test func storeFileNeverContainsACreatedSecret() throws {
         let h = CLIHarness()
         try h.user()
         var secrets: [String] = []
