@@ -104,7 +104,7 @@ say "probe: $(head -n1 <<<"$probe")"
 field() { wrk_field "$@"; }
 run_wrk() { # LABEL CONNECTIONS URL [TOKEN]
     local out
-    out=$(WRK_TOKEN="${4:-}" wrk -t"$THREADS" -c"$2" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk-mcp.lua" "$3" 2>&1) ||
+    out=$(WRK_TOKEN="${4:-}" wrk -t"$(( THREADS < $2 ? THREADS : $2 ))" -c"$2" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk-mcp.lua" "$3" 2>&1) ||
         { say "$out"; die "wrk failed"; }
     local line
     line=$(grep '^RESULT' <<<"$out") || { say "$out"; die "no RESULT line from wrk"; }
