@@ -13,7 +13,14 @@ var package = Package(
             path: "Sources/CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        .target(name: "MCPAuth", dependencies: ["CSQLite"]),
+        // Declarations only: libpq itself is loaded at run time by the first postgresql:// store, so no
+        // pkgConfig (its `-lpq` would make every binary need libpq5; see Sources/CLibPQ/module.modulemap).
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/CLibPQ",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(name: "MCPAuth", dependencies: ["CSQLite", "CLibPQ"]),
         .target(name: "HTTP"),
         .target(name: "MCPGateway", dependencies: ["MCPAuth", "HTTP"]),
         .target(name: "OAuthServer", dependencies: ["MCPAuth", "HTTP"]),

@@ -192,13 +192,17 @@ _mcpctl_spec() {
             value_opts=(--public-url)
             ;;
         'store')
-            cmds=(backup restore)
+            cmds=(backup restore copy)
             ;;
         'store backup')
             opts=(--force)
             ;;
         'store restore')
             opts=(--force)
+            ;;
+        'store copy')
+            opts=(--to)
+            value_opts=(--to)
             ;;
     esac
     opts+=(--db --json --version --help -h)

@@ -29,7 +29,7 @@ function __mcpctl_subcommands --argument-names cmdpath --description 'Print the 
         case 'audit'
             printf '%s\n' list tail export verify head prune
         case 'store'
-            printf '%s\n' backup restore
+            printf '%s\n' backup restore copy
     end
 end
 
@@ -93,6 +93,8 @@ function __mcpctl_value_options --argument-names cmdpath --description 'Print th
             printf '%s\n' --listen --public-url --access-token-ttl --refresh-reuse-grace --allowed-origin --max-body --max-buffered-bytes --upstream-timeout --max-connections --max-connections-per-address --keep-alive-timeout --log-level --trusted-user-header --trusted-proxy --unauthenticated-rate --session-idle --session-max-age --max-token-ttl --email --tool-approval --audit-sync --audit-forward --metrics-listen --audit-forward-header --otlp-endpoint --otlp-header
         case 'doctor'
             printf '%s\n' --public-url
+        case 'store copy'
+            printf '%s\n' --to
     end
     printf '%s\n' --db
 end
@@ -164,7 +166,7 @@ end
 complete -c mcpctl -f
 
 # Global options
-complete -c mcpctl -l db -r -F -d 'Path of the store (default: $MCPCTL_DB, else $XDG_DATA_HOME/mcpctl/mcpctl.db, else ~/.local/share/mcpctl/mcpctl.db).'
+complete -c mcpctl -l db -r -F -d 'Path of the store, or a postgresql:// URL (default: $MCPCTL_DB, else $XDG_DATA_HOME/mcpctl/mcpctl.db, else ~/.local/share/mcpctl/mcpctl.db).'
 complete -c mcpctl -l json -d 'Machine output: one JSON value on stdout (RFC 3339 UTC times, snake_case keys).'
 complete -c mcpctl -l version -d 'Show the version.'
 complete -c mcpctl -s h -l help -d 'Show help information.'
@@ -184,7 +186,7 @@ complete -c mcpctl -n "__mcpctl_at '' 0" -a 'client' -d 'Manage OAuth clients (c
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'audit' -d 'Query, export and verify the audit log.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'serve' -d 'Run the OAuth 2.1 authorization server and the MCP gateway.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'doctor' -d 'Check the store, the public URL, the upstreams and the clock; say what to fix, one line each.'
-complete -c mcpctl -n "__mcpctl_at '' 0" -a 'store' -d 'Back up and restore the store.'
+complete -c mcpctl -n "__mcpctl_at '' 0" -a 'store' -d 'Back up, restore and copy the store.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'completion' -d 'Print a shell completion script.'
 complete -c mcpctl -n "__mcpctl_at '' 0" -a 'help' -d 'Show subcommand help information.'
 
@@ -475,6 +477,7 @@ complete -c mcpctl -n "__mcpctl_at 'doctor'" -l public-url -x -d 'The URL client
 # mcpctl store
 complete -c mcpctl -n "__mcpctl_at 'store' 0" -a 'backup' -d 'Write a consistent copy of the store to FILE (mode 0600), safe while \'serve\' runs.'
 complete -c mcpctl -n "__mcpctl_at 'store' 0" -a 'restore' -d 'Replace the store with a backup, after checking its integrity and audit chain.'
+complete -c mcpctl -n "__mcpctl_at 'store' 0" -a 'copy' -d 'Copy the whole store into a new, empty store: SQLite to PostgreSQL or back.'
 
 # mcpctl store backup
 complete -c mcpctl -n "__mcpctl_at 'store backup'" -l force -d 'Replace FILE if it exists.'
@@ -483,6 +486,9 @@ complete -c mcpctl -n "__mcpctl_at 'store backup' 0" -F -d 'Where to write the b
 # mcpctl store restore
 complete -c mcpctl -n "__mcpctl_at 'store restore'" -l force -d 'Restore even while a server has the store open (the server then refuses every request until restarted).'
 complete -c mcpctl -n "__mcpctl_at 'store restore' 0" -F -d 'The backup made by \'mcpctl store backup\'.'
+
+# mcpctl store copy
+complete -c mcpctl -n "__mcpctl_at 'store copy'" -l to -x -d 'The new store: a SQLite file path, or a postgresql:// URL naming an empty database or schema.'
 
 # mcpctl completion
 complete -c mcpctl -n "__mcpctl_at 'completion' 0" -a 'bash zsh fish' -d 'bash, zsh or fish.'
@@ -502,7 +508,7 @@ complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'client' -d 'Manage OAuth client
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'audit' -d 'Query, export and verify the audit log.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'serve' -d 'Run the OAuth 2.1 authorization server and the MCP gateway.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'doctor' -d 'Check the store, the public URL, the upstreams and the clock; say what to fix, one line each.'
-complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'store' -d 'Back up and restore the store.'
+complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'store' -d 'Back up, restore and copy the store.'
 complete -c mcpctl -n "__mcpctl_at 'help' 0" -a 'completion' -d 'Print a shell completion script.'
 complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'add' -d 'Add a user.'
 complete -c mcpctl -n "__mcpctl_at 'help user' 0" -a 'list' -d 'List users.'
@@ -556,3 +562,4 @@ complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'head' -d 'Print the lates
 complete -c mcpctl -n "__mcpctl_at 'help audit' 0" -a 'prune' -d 'Delete old events, keeping the chain verifiable from the cut point.'
 complete -c mcpctl -n "__mcpctl_at 'help store' 0" -a 'backup' -d 'Write a consistent copy of the store to FILE (mode 0600), safe while \'serve\' runs.'
 complete -c mcpctl -n "__mcpctl_at 'help store' 0" -a 'restore' -d 'Replace the store with a backup, after checking its integrity and audit chain.'
+complete -c mcpctl -n "__mcpctl_at 'help store' 0" -a 'copy' -d 'Copy the whole store into a new, empty store: SQLite to PostgreSQL or back.'

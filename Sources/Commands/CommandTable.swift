@@ -9,7 +9,7 @@ public enum CommandTable {
     static let scopeValues = CompletionHint.values(["read", "write", "delete", "read,write", "read,write,delete"])
 
     public static let globalOptions: [OptionSpec] = [
-        OptionSpec("db", value: "PATH", help: "Path of the store (default: $MCPCTL_DB, else $XDG_DATA_HOME/mcpctl/mcpctl.db, else ~/.local/share/mcpctl/mcpctl.db).", completion: .file),
+        OptionSpec("db", value: "PATH", help: "Path of the store, or a postgresql:// URL (default: $MCPCTL_DB, else $XDG_DATA_HOME/mcpctl/mcpctl.db, else ~/.local/share/mcpctl/mcpctl.db).", completion: .file),
         OptionSpec("json", help: "Machine output: one JSON value on stdout (RFC 3339 UTC times, snake_case keys)."),
     ]
 
@@ -295,7 +295,7 @@ public enum CommandTable {
                         discussion: "Checks the store's permissions, migrations, integrity (PRAGMA quick_check) and audit chain; with --public-url, that the authorization server metadata is reachable through the reverse proxy with an issuer byte-identical to that URL, and the clock skew against its Date header; each HTTP upstream answers initialize and tools/list, and each stdio upstream starts and answers tools/list. Warnings do not fail it; any failed check exits 1. Read-only: it changes nothing.",
                         options: [OptionSpec("public-url", value: "URL", help: "The URL clients use to reach the server (default: $MCPCTL_PUBLIC_URL); without it the public URL and clock checks are skipped.")],
                         examples: ["mcpctl doctor                                          # exits 1 when any check fails", "mcpctl doctor --json --public-url http://127.0.0.1:8000   # exits 1 when any check fails"]),
-            CommandSpec("store", abstract: "Back up and restore the store.", subcommands: [
+            CommandSpec("store", abstract: "Back up, restore and copy the store.", subcommands: [
                 CommandSpec("backup", abstract: "Write a consistent copy of the store to FILE (mode 0600), safe while 'serve' runs.",
                             discussion: "Uses SQLite's online backup, so the copy is one consistent snapshot even while the server writes. Copying or moving the store file by hand while it is in use is not a backup: it can miss or tear the latest changes.",
                             arguments: [ArgumentSpec("FILE", help: "Where to write the backup.", completion: .file)],
@@ -306,6 +306,11 @@ public enum CommandTable {
                             arguments: [ArgumentSpec("FILE", help: "The backup made by 'mcpctl store backup'.", completion: .file)],
                             options: [OptionSpec("force", help: "Restore even while a server has the store open (the server then refuses every request until restarted).")],
                             examples: ["mcpctl store restore ~/backups/mcpctl-$(date +%F).db   # with the server stopped"]),
+                CommandSpec("copy", abstract: "Copy the whole store into a new, empty store: SQLite to PostgreSQL or back.",
+                            discussion: "The source is --db (or MCPCTL_DB). Copies every user, app, grant, client, token and the audit log with the key that signs it, then verifies the copy's audit chain. Sign-in sessions, one-time codes, MCP sessions and login throttles are not copied. Stop the server first: changes made during the copy are not in it.",
+                            options: [OptionSpec("to", value: "PATH|URL", help: "The new store: a SQLite file path, or a postgresql:// URL naming an empty database or schema.", required: true)],
+                            examples: ["mcpctl store copy --to 'postgresql://mcpctl@db.example/mcpctl?sslmode=verify-full'   # exits 1 when the database cannot be reached",
+                                       "mcpctl --db postgresql://mcpctl@db.example/mcpctl store copy --to ~/mcpctl-copy.db   # exits 1 when the database cannot be reached"]),
             ]),
             CommandSpec("completion", abstract: "Print a shell completion script.",
                         arguments: [ArgumentSpec("SHELL", help: "bash, zsh or fish.", completion: .values(["bash", "zsh", "fish"]))],

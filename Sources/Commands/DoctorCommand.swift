@@ -57,6 +57,17 @@ enum DoctorCommand {
 
     static func permissions(_ path: String) -> Check {
         let name = "store permissions"
+        let location = StoreLocation(path)
+        if location.isPostgres {
+            // Who may read a PostgreSQL store is the server's roles and pg_hba.conf; here: can mcpctl log in.
+            do { _ = try Database(path: path) } catch {
+                return Check(name: name, status: .fail, detail: "cannot connect to \(location.display): \(error)", fix: "check the URL, the server and the password (PGPASSWORD, ~/.pgpass)")
+            }
+            guard Store.exists(at: path) else {
+                return Check(name: name, status: .fail, detail: "no store at \(location.display)", fix: "create it with 'mcpctl init', or point --db / MCPCTL_DB at it")
+            }
+            return Check(name: name, status: .ok, detail: "PostgreSQL store \(location.display); access is the server's roles")
+        }
         var st = stat()
         guard stat(path, &st) == 0 else {
             return Check(name: name, status: .fail, detail: "no store at \(path)", fix: "create it with 'mcpctl init', or point --db / MCPCTL_DB at it")
@@ -99,6 +110,9 @@ enum DoctorCommand {
 
     static func integrity(_ db: Database) -> Check {
         let name = "integrity"
+        if db.dialect == .postgres {
+            return Check(name: name, status: .ok, detail: "PostgreSQL keeps its own pages consistent (check them with pg_amcheck)")
+        }
         do {
             let lines = try db.query("PRAGMA quick_check").compactMap { $0.values.first?.string }
             if lines == ["ok"] { return Check(name: name, status: .ok, detail: "PRAGMA quick_check: ok") }

@@ -10,12 +10,12 @@ enum InitCommand {
         let existed = Store.exists(at: c.storePath)
         let store = try c.store()
         if c.json {
-            c.out.emit(.object([("path", .string(store.path)), ("created", .bool(!existed)),
+            c.out.emit(.object([("path", .string(store.displayPath)), ("created", .bool(!existed)),
                                 ("apps", .int(Int64(try Apps(store: store).list().count)))]))
         } else if existed {
-            c.out.line("Store already exists at \(store.path); nothing changed")
+            c.out.line("Store already exists at \(store.displayPath); nothing changed")
         } else {
-            c.out.line("Created store at \(store.path)")
+            c.out.line("Created store at \(store.displayPath)")
         }
         return ExitCode.success
     }

@@ -293,13 +293,13 @@ enum ServeCommand {
         if s.insecureHTTP { log.warn("serving plain http on a non-loopback address (--insecure-http): use TLS in production") }
         let store = try c.store()
         guard let lock = try StoreLock.acquire(.shared, storePath: store.path) else {
-            throw CommandFailure(message: "a 'mcpctl store restore' is replacing store \(store.path); start the server when it is done", code: ExitCode.failure)
+            throw CommandFailure(message: "a 'mcpctl store restore' is replacing store \(store.displayPath); start the server when it is done", code: ExitCode.failure)
         }
         try store.setSetting("public_url", .text(s.publicURL))
         if let email = s.quickstartEmail { try quickstart(store: store, email: email, settings: s) }
 
         let pool = try StorePool(path: store.path, create: false) { state in
-            log.write(.error, [("msg", "store lost"), ("store", store.path), ("state", state.rawValue),
+            log.write(.error, [("msg", "store lost"), ("store", store.displayPath), ("state", state.rawValue),
                                ("detail", "the store file was \(state.rawValue) while the server had it open; every request is refused (503) until the server is restarted on a restored store")])
         }
         pool.identity.watch()
@@ -351,7 +351,7 @@ enum ServeCommand {
             metricsServer?.shutdown(gracePeriod: 1)
             server.shutdown(gracePeriod: 10)
         }
-        log.write(.info, [("msg", "listening"), ("address", "\(s.host):\(port)"), ("public_url", s.publicURL), ("store", store.path)])
+        log.write(.info, [("msg", "listening"), ("address", "\(s.host):\(port)"), ("public_url", s.publicURL), ("store", store.displayPath)])
         server.waitUntilStopped()
         forwarder?.stop()
         gateway.tracer.stop()
@@ -449,7 +449,7 @@ enum ServeCommand {
             ("headers", .object([("Authorization", .string("Bearer \(issued.secret)"))])),
         ]))]))])
         Output.write("""
-        mcpctl quickstart: store \(store.path)
+        mcpctl quickstart: store \(store.displayPath)
         user \(email) has viewer on mcpctl/local; new token \(issued.record.id) (read, 7 days; earlier quickstart tokens revoked).
         Paste this into your MCP client's configuration (the token is shown only once):
 

@@ -1,18 +1,27 @@
 import Foundation
 import MCPAuth
 
-/// `mcpctl store backup|restore`.
+/// `mcpctl store backup|restore|copy`.
 enum StoreCommands {
     static func run(_ c: Context) throws -> Int32 {
         switch c.parsed.path[1] {
         case "backup": return try backup(c)
         case "restore": return try restore(c)
+        case "copy": return try copy(c)
         default: throw CommandUsageError(message: "Unknown command 'store \(c.parsed.path[1])'")
         }
     }
 
+    /// Backup and restore copy SQLite files; a PostgreSQL database has its own tools for both.
+    static func refusePostgres(_ c: Context, _ verb: String) throws {
+        guard StoreLocation(c.storePath).isPostgres else { return }
+        throw CommandFailure(message: "'mcpctl store \(verb)' copies a SQLite store file; back up a PostgreSQL store with pg_dump and restore it with pg_restore",
+                             code: ExitCode.failure)
+    }
+
     static func backup(_ c: Context) throws -> Int32 {
         let store = try c.store()
+        try refusePostgres(c, "backup")
         let summary = try StoreBackup.backup(store, to: c.argument(0), force: c.flag("force"))
         if c.json {
             c.out.emit(.object([("store", .string(store.path))] + fields(summary)))
@@ -23,6 +32,7 @@ enum StoreCommands {
     }
 
     static func restore(_ c: Context) throws -> Int32 {
+        try refusePostgres(c, "restore")
         let file = c.argument(0), path = c.storePath
         try Store.prepareDirectory(of: path, create: false)
         // Held until the restore is done, so that no server starts on the store half way through.
@@ -44,6 +54,20 @@ enum StoreCommands {
             c.out.line("\(n == 1 ? "This token was" : "These \(n) tokens were") revoked or deleted after the backup and \(n == 1 ? "is" : "are") valid again until you revoke \(n == 1 ? "it" : "them") anew:")
             c.out.table(["ID", "NAME", "USER"], restored.revived.map { [$0.id, $0.name ?? "-", $0.email ?? "-"] })
             c.out.line("Revoke them with: mcpctl token revoke " + restored.revived.map(\.id).joined(separator: " "))
+        }
+        return ExitCode.success
+    }
+
+    static func copy(_ c: Context) throws -> Int32 {
+        let store = try c.store()
+        guard let target = c.option("to"), !target.isEmpty else { throw CommandUsageError(message: "Missing expected argument '--to <PATH|URL>'") }
+        let summary = try StoreCopy.copy(from: store, to: target)
+        if c.json {
+            c.out.emit(.object([("store", .string(store.displayPath)), ("target", .string(summary.target)), ("tables", .int(Int64(summary.tables))),
+                                ("rows", .int(Int64(summary.rows))), ("audit_rows", .int(summary.auditRows)), ("audit_verified", .bool(true))]))
+        } else {
+            c.out.line("Copied \(store.displayPath) to \(summary.target): \(summary.rows) rows in \(summary.tables) tables; audit chain verified (\(summary.auditRows) rows).")
+            c.out.line("Sign-in sessions, one-time codes and MCP sessions were not copied: users sign in again.")
         }
         return ExitCode.success
     }

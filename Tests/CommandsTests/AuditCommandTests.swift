@@ -97,7 +97,7 @@ import Testing
     @Test func pruneKeepsTheChainVerifiable() throws {
         let h = try filled()
         let db = try Store(path: h.dbPath).db
-        try db.run("UPDATE audit SET at = at - 100 * 86400000 WHERE seq <= 3")
+        try db.run("UPDATE audit SET at = at - 8640000000 WHERE seq <= 3")
         // Changing `at` breaks those rows' hashes; prune removes exactly them, so the chain is whole again.
         #expect(try h.run(["audit", "verify"]).status == 1)
         let r = try h.ok(["audit", "prune", "--before", "90d", "--json"]).jsonObject()
@@ -132,7 +132,8 @@ import Testing
 
 /// Text is read and hashed by byte length, so an embedded NUL cannot hide an edit.
 @Suite struct AuditNULTests {
-    @Test func verifyDetectsAnEditHiddenBehindANULByte() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "PostgreSQL text cannot hold NUL at all"))
+    func verifyDetectsAnEditHiddenBehindANULByte() throws {
         let h = CLIHarness()
         try h.user()
         _ = try h.token()

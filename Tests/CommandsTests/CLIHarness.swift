@@ -1,4 +1,5 @@
 import Foundation
+import MCPAuth
 import Testing
 
 /// What one run of the built `mcpctl` binary printed and returned.
@@ -44,7 +45,7 @@ final class CLIHarness: @unchecked Sendable {
     init() {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpctl-test-" + UUID().uuidString)
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        dbPath = dir.appendingPathComponent("store/mcpctl.db").path
+        dbPath = CLIHarness.postgresURL.map(CLIHarness.freshSchema) ?? dir.appendingPathComponent("store/mcpctl.db").path
         var env = ProcessInfo.processInfo.environment
         env["MCPCTL_DB"] = dbPath
         env["NO_COLOR"] = "1"
@@ -54,6 +55,19 @@ final class CLIHarness: @unchecked Sendable {
     }
 
     deinit { try? FileManager.default.removeItem(at: dir) }
+
+    /// `MCPCTL_TEST_DB=postgresql://…` (set by `.ci/postgres`) runs the CLI suites against PostgreSQL: each
+    /// harness's store is a new empty schema there, which `MCPCTL_DB` names.
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["MCPCTL_TEST_DB"].flatMap { $0.isEmpty ? nil : $0 }
+    /// Whether stores are SQLite files (tests of files, modes and backups apply only then).
+    static var isSQLite: Bool { postgresURL == nil }
+
+    /// A URL naming a new empty schema in the database `url` names (created with psql-free MCPAuth).
+    static func freshSchema(_ url: String) -> String {
+        let schema = "c" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        do { try Database(path: url).execute("CREATE SCHEMA \(schema)") } catch { Issue.record("cannot create schema: \(error)") }
+        return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
+    }
 
     /// Runs `mcpctl ARGS…` with optional stdin; never hangs longer than `timeout`.
     @discardableResult

@@ -22,7 +22,8 @@ import Testing
         #expect(text.status == 0 && text.stdout.contains("OK    audit chain: 2 rows verified"))
     }
 
-    @Test func aWorldReadableStoreFailsAndNamesTheFix() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func aWorldReadableStoreFailsAndNamesTheFix() throws {
         let h = CLIHarness()
         try h.user()
         chmod(h.dbPath, 0o644)

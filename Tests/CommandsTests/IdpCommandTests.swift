@@ -30,8 +30,10 @@ import Testing
         let table = try h.ok(["idp", "list"])
         #expect(table.stdout.contains("corp") && table.stdout.contains("example.com *.example.org"))
         // The secret itself is nowhere: not in any output, not in the store file.
-        let store = try Data(contentsOf: URL(fileURLWithPath: h.dbPath))
-        #expect(store.range(of: Data(Self.secret.utf8)) == nil)
+        if CLIHarness.isSQLite {
+            let store = try Data(contentsOf: URL(fileURLWithPath: h.dbPath))
+            #expect(store.range(of: Data(Self.secret.utf8)) == nil)
+        }
         for output in [list.stdout, table.stdout, try h.ok(["audit", "list", "--json"]).stdout] { #expect(!output.contains(Self.secret)) }
         let audit = try h.ok(["audit", "list", "--action", "idp.add", "--json"]).jsonArray()
         #expect(audit.first?["source"] as? String == "cli")

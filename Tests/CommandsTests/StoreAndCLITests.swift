@@ -8,7 +8,8 @@ import Testing
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
     }
 
-    @Test func storeIsCreatedWithPrivateDirectoryAndFileModes() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func storeIsCreatedWithPrivateDirectoryAndFileModes() throws {
         let h = CLIHarness()
         let r = try h.ok(["init"])
         #expect(r.stdout.contains(h.dbPath))
@@ -16,7 +17,8 @@ import Testing
         #expect(try mode(URL(fileURLWithPath: h.dbPath).deletingLastPathComponent().path) == 0o700)
     }
 
-    @Test func aStoreOtherUsersCanReadIsRefused() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func aStoreOtherUsersCanReadIsRefused() throws {
         let h = CLIHarness()
         try h.user()
         chmod(h.dbPath, 0o644)

@@ -19,7 +19,7 @@ import Glibc
                      ["client", "list"], ["token", "create", "--email", "a@example.com"], ["serve", "--listen", "127.0.0.1:0"], ["store", "backup", h.dir.appendingPathComponent("b.db").path]] {
             let r = try h.run(args)
             #expect(r.status == 1, "\(args)")
-            #expect(r.stderr.contains(h.dbPath) && r.stderr.contains("mcpctl init"), "\(args): \(r.stderr)")
+            #expect(r.stderr.contains(StoreLocation(h.dbPath).display) && r.stderr.contains("mcpctl init"), "\(args): \(r.stderr)")
             #expect(!r.stdout.contains("OK"))
             #expect(!FileManager.default.fileExists(atPath: storeDir), "\(args) created \(storeDir)")
         }
@@ -28,7 +28,8 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: "/wrong"))
     }
 
-    @Test func auditVerifyOnAnEmptyFileNeverSaysOK() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func auditVerifyOnAnEmptyFileNeverSaysOK() throws {
         let h = CLIHarness()
         let path = h.dir.appendingPathComponent("empty.db").path
         #expect(FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]))
@@ -39,16 +40,17 @@ import Glibc
 
     @Test func initCreatesTheStoreOnceAndThenChangesNothing() throws {
         let h = CLIHarness()
-        #expect(try h.ok(["init"]).stdout.contains("Created store at \(h.dbPath)"))
+        #expect(try h.ok(["init"]).stdout.contains("Created store at \(StoreLocation(h.dbPath).display)"))
         try h.user()
         let again = try h.ok(["init"])
-        #expect(again.stdout.contains("already exists") && again.stdout.contains(h.dbPath))
+        #expect(again.stdout.contains("already exists") && again.stdout.contains(StoreLocation(h.dbPath).display))
         #expect(try h.ok(["init", "--json"]).jsonObject()["created"] as? Bool == false)
         #expect(try h.ok(["user", "list", "--json"]).jsonArray().count == 1)
         #expect(!(try h.ok(["init", "--help"]).stdout.contains("Every command creates")))
     }
 
-    @Test func addingTheFirstUserOrAppCreatesTheStore() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func addingTheFirstUserOrAppCreatesTheStore() throws {
         let users = CLIHarness()
         try users.ok(["user", "add", "alice@example.com"])
         #expect(try mode(users.dbPath) == 0o600)
@@ -57,7 +59,8 @@ import Glibc
         #expect(try mode(apps.dbPath) == 0o600)
     }
 
-    @Test func aStoreDirectoryOthersCanWriteToIsRefused() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func aStoreDirectoryOthersCanWriteToIsRefused() throws {
         let h = CLIHarness()
         try h.user()
         let dir = URL(fileURLWithPath: h.dbPath).deletingLastPathComponent().path
@@ -68,7 +71,8 @@ import Glibc
         try h.ok(["token", "list"])
     }
 
-    @Test func backupIsPrivateAndRefusesToOverwriteUnlessForced() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func backupIsPrivateAndRefusesToOverwriteUnlessForced() throws {
         let h = CLIHarness()
         try h.user()
         _ = try h.token()
@@ -87,7 +91,8 @@ import Glibc
         #expect(try h.ok(["--db", file, "user", "list", "--json"]).jsonArray().count == 2)
     }
 
-    @Test func restoreListsTheTokensItBringsBackAndIsAudited() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func restoreListsTheTokensItBringsBackAndIsAudited() throws {
         let h = CLIHarness()
         try h.user()
         let kept = try h.token("alice@example.com", ["--name", "kept"])
@@ -115,7 +120,8 @@ import Glibc
         #expect(json["last_audit_at"] as? String == backupAt)
     }
 
-    @Test func restoreRefusesACorruptBackupAndChangesNothing() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func restoreRefusesACorruptBackupAndChangesNothing() throws {
         let h = CLIHarness()
         try h.user()
         _ = try h.token()
@@ -138,7 +144,8 @@ import Glibc
         #expect(!leftovers.contains { $0.contains(".tmp-") }, "\(leftovers)")
     }
 
-    @Test func restoreRefusesABackupWhoseAuditChainWasTamperedWith() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func restoreRefusesABackupWhoseAuditChainWasTamperedWith() throws {
         let h = CLIHarness()
         try h.user()
         _ = try h.token()
@@ -154,7 +161,8 @@ import Glibc
         #expect(try h.ok(["user", "list", "--json"]).jsonArray().count == 2)
     }
 
-    @Test func restoreRefusesWhileAServerHoldsTheStoreUnlessForced() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func restoreRefusesWhileAServerHoldsTheStoreUnlessForced() throws {
         let h = CLIHarness()
         try h.user()
         let file = h.dir.appendingPathComponent("backup.db").path
@@ -167,7 +175,8 @@ import Glibc
         withExtendedLifetime(serverLock) {}
     }
 
-    @Test func serveDoesNotStartWhileARestoreHoldsTheStore() throws {
+    @Test(.enabled(if: CLIHarness.isSQLite, "a SQLite store's files, modes and backups"))
+    func serveDoesNotStartWhileARestoreHoldsTheStore() throws {
         let h = CLIHarness()
         try h.ok(["init"])
         let restoreLock = try #require(try StoreLock.acquire(.exclusive, storePath: h.dbPath))

@@ -5,10 +5,7 @@ import Testing
 /// Strings from outside, at the domain layer: audit rows stay bounded, user names with hidden characters
 /// are refused, malformed upstream addresses are named as such.
 @Suite struct HostileInputTests {
-    static func tempStore() throws -> Store {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpauth-" + UUID().uuidString)
-        return try Store(path: dir.appendingPathComponent("s.db").path)
-    }
+    static func tempStore() throws -> Store { try TestStore.make() }
 
     static let megabyte = String(repeating: "m", count: 1 << 20)
 

@@ -7,7 +7,7 @@ import Glibc
 
 /// A store is opened on purpose, its files are private, and a server notices when the file it opened is
 /// deleted or replaced; backups are consistent copies of a store in use.
-@Suite struct StoreIdentityTests {
+@Suite(.enabled(if: TestStore.isSQLite, "files and their identity are SQLite's")) struct StoreIdentityTests {
     /// A fresh private directory (0700) and the store path inside it.
     static func freshPath() -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpauth-id-" + UUID().uuidString)

@@ -1,12 +1,26 @@
 import Foundation
 import MCPAuth
 
-/// Fresh temporary stores for domain tests: every test gets its own file.
+/// Fresh temporary stores for domain tests: every test gets its own file, or, when `MCPCTL_TEST_DB` names a
+/// PostgreSQL database (`.ci/postgres` sets it), its own schema there, so the same tests run on both stores.
 enum TestStore {
-    static func make() throws -> Store {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpauth-" + UUID().uuidString)
-        return try Store(path: dir.appendingPathComponent("s.db").path)
+    static func make() throws -> Store { try Store(path: location()) }
+
+    /// A fresh store location: a path in a new temporary directory, or a URL naming a new empty schema.
+    static func location() throws -> String {
+        guard let url = postgresURL else {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpauth-" + UUID().uuidString)
+            return dir.appendingPathComponent("s.db").path
+        }
+        let schema = "t" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try Database(path: url).execute("CREATE SCHEMA \(schema)")
+        return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
     }
+
+    /// The PostgreSQL database the suites run against, if any.
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["MCPCTL_TEST_DB"].flatMap { $0.isEmpty ? nil : $0 }
+    /// Whether stores are SQLite files (tests of file permissions and identity apply only then).
+    static var isSQLite: Bool { postgresURL == nil }
 }
 
 /// A store with one user granted `scopes` on notes/production and one public client: enough to issue

@@ -137,7 +137,7 @@ public struct Grants: Sendable {
         } else {
             part(Grants.ofGroups, [("r.name", group), ("a.name", app)])
         }
-        return try db.query("SELECT * FROM (" + parts.joined(separator: " UNION ALL ") + ") ORDER BY grp IS NOT NULL, grp, email, app, env",
+        return try db.query("SELECT * FROM (" + parts.joined(separator: " UNION ALL ") + ") AS listed ORDER BY grp IS NOT NULL, grp, email, app, env",
                             args).map(Grants.grant)
     }
 
@@ -159,7 +159,7 @@ public struct Grants: Sendable {
             \(own) WHERE u.disabled_at IS NULL AND g.user_id = ? AND a.name = ? AND (g.env = ? OR g.env = '*')
             UNION ALL
             \(throughGroups) WHERE u.disabled_at IS NULL AND m.user_id = ? AND a.name = ? AND (x.env = ? OR x.env = '*')
-        ) ORDER BY grp IS NOT NULL, env = '*', grp
+        ) AS applicable ORDER BY grp IS NOT NULL, env = '*', grp
         """
 
     /// Revokes the user's grant on app/env, or every grant on the app when `env` is nil. Returns how many.

@@ -85,7 +85,11 @@ public struct ToolScopes: Sendable {
             let now = Clock.nowMillis()
             try db.run("DELETE FROM tools WHERE app = ? AND env = ?", [.text(app), .text(env)])
             for t in tools {
-                try db.run("INSERT OR REPLACE INTO tools (app, env, name, annotations, description, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+                try db.run("""
+                    INSERT INTO tools (app, env, name, annotations, description, seen_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (app, env, name) DO UPDATE SET annotations = excluded.annotations,
+                        description = excluded.description, seen_at = excluded.seen_at
+                    """,
                            [.text(app), .text(env), .text(t.name), .text(t.annotations?.encoded()), .text(t.description.map { String($0.prefix(500)) }), .integer(now)])
             }
         }

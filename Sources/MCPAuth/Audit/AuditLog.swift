@@ -13,7 +13,10 @@ public enum AuditLog {
         guard let row = try db.first("SELECT seq, hash FROM audit_head WHERE id = 1") else {
             return Head(seq: 0, hash: AuditChain.genesis)
         }
-        return Head(seq: try row.integer("seq", of: "audit_head"), hash: try row.blob("hash", of: "audit_head"))
+        // A SHA-256 is 32 bytes: a head hash of any other length is not one mcpctl wrote.
+        let hash = try row.blob("hash", of: "audit_head")
+        guard hash.count == 32 else { throw MalformedRow(table: "audit_head", column: "hash") }
+        return Head(seq: try row.integer("seq", of: "audit_head"), hash: hash)
     }
 
     /// Where pruning last cut the log: the first row kept and the hash it links to. A log never pruned

@@ -65,6 +65,7 @@ public enum AuditVerifier {
     /// disagree with the stored hash, the row is read again as values and hashed that way, which decides: a
     /// disagreement costs time, never a wrong verdict.
     static func exactWalk(db: Database, startSeq: Int64, prev: [UInt8], expectSeq: Int64?) throws -> Walk {
+        if db.dialect != .sqlite { return try rowWalk(db: db, startSeq: startSeq, prev: prev, expectSeq: expectSeq) }
         var w = Walk(expected: startSeq, prev: prev)
         let hasher = CanonicalEncoding()
         try db.forEachStatement(AuditRecord.select + " WHERE seq >= ? ORDER BY seq", [.integer(min(startSeq, 1))]) { stmt in
@@ -86,6 +87,34 @@ public enum AuditVerifier {
                     w.failure = (seq, "row \(seq) was changed after it was written (hash mismatch)")
                     return false
                 }
+            }
+            if expectSeq == seq { w.hashesSeen[seq] = hash }
+            w.prev = hash
+            w.expected += 1
+            w.rows += 1
+            return true
+        }
+        return w
+    }
+
+    /// The exact walk over rows read as values, for stores whose columns cannot be read in place.
+    static func rowWalk(db: Database, startSeq: Int64, prev: [UInt8], expectSeq: Int64?) throws -> Walk {
+        var w = Walk(expected: startSeq, prev: prev)
+        try db.forEach(AuditRecord.select + " WHERE seq >= ? ORDER BY seq", [.integer(min(startSeq, 1))]) { row in
+            let seq = row["seq"].int ?? 0
+            if seq < startSeq { w.failure = (seq, "row \(seq) lies before the prune cut point \(startSeq)"); return false }
+            if seq != w.expected {
+                w.failure = (w.expected, seq > w.expected ? "row \(w.expected) is missing (next row is \(seq))" : "unexpected row \(seq)")
+                return false
+            }
+            guard row["prev_hash"].bytes == w.prev else {
+                w.failure = (seq, "row \(seq) does not link to row \(seq - 1) (a row was removed, inserted or changed)")
+                return false
+            }
+            let hash = AuditChain.hash(prev: w.prev, seq: seq, values: AuditRecord.storedValues(row))
+            guard row["hash"].bytes == hash else {
+                w.failure = (seq, "row \(seq) was changed after it was written (hash mismatch)")
+                return false
             }
             if expectSeq == seq { w.hashesSeen[seq] = hash }
             w.prev = hash

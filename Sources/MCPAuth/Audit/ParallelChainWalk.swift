@@ -69,7 +69,8 @@ enum ParallelChainWalk {
     }
 
     static func run(db: Database, startSeq: Int64, prev startPrev: [UInt8], expectSeq: Int64?) throws -> AuditVerifier.Walk? {
-        guard startPrev.count == 32 else { return nil }
+        // It reads SQLite's columns in place; other stores take the exact walk.
+        guard startPrev.count == 32, db.dialect == .sqlite else { return nil }
         // A few batches per core, so a worker that is scheduled late does not stall the reading thread.
         let slots = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
         let batches = (0..<slots).map { _ in Batch() }

@@ -44,14 +44,31 @@ public extension SQLValue {
 /// A SQLite failure: the extended result code, SQLite's message and the SQL text, never the bound values
 /// (they may be secrets).
 public struct DatabaseError: Error, CustomStringConvertible, Sendable {
+    /// SQLite's (extended) result code; a PostgreSQL failure carries the SQLite code of its kind
+    /// (constraint, busy, cannot open, I/O) so callers test one set of properties.
     public let code: Int32
     public let message: String
     public let sql: String?
+    /// PostgreSQL's SQLSTATE, for a failure reported by PostgreSQL or libpq.
+    public let sqlState: String?
+
+    public init(code: Int32, message: String, sql: String?, sqlState: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+        self.sqlState = sqlState
+    }
 
     public var isBusy: Bool { code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
     public var isConstraint: Bool { code & 0xff == SQLITE_CONSTRAINT }
+    /// The database server cannot be reached (PostgreSQL only: a SQLite file is always at hand).
+    public var isUnavailable: Bool {
+        guard let state = sqlState else { return false }
+        return state.hasPrefix("08") || state.hasPrefix("57P")
+    }
     public var description: String {
-        "SQLite error \(code): \(message)" + (sql.map { " (in: \($0.prefix(120)))" } ?? "")
+        let origin = sqlState.map { "PostgreSQL error \($0)" } ?? "SQLite error \(code)"
+        return "\(origin): \(message)" + (sql.map { " (in: \($0.prefix(120)))" } ?? "")
     }
 }
 
@@ -69,152 +86,56 @@ public struct Row: Sendable {
     public func int(_ name: String) -> Int64? { self[name].int }
 }
 
-/// A connection to one SQLite file. Not shared between threads without external locking.
+
+/// A connection to a store, SQLite file or PostgreSQL database: the one database API the domain code
+/// calls. Statements are written in SQLite's dialect; a PostgreSQL connection rewrites them
+/// (`PostgresDialect`). Not shared between threads without external locking.
 public final class Database: @unchecked Sendable {
-    let handle: OpaquePointer
+    enum Engine {
+        case sqlite(SQLiteConnection)
+        case postgres(PostgresConnection)
+    }
+
+    let engine: Engine
+    /// The file path, or the postgresql:// URL as given (it may hold a password: print `StoreLocation.display`).
     public let path: String
-    private var statementCache: [String: OpaquePointer] = [:]
 
-    /// Opens the file (creating it only when `create` is true) and configures the connection in one fixed
-    /// order. A `readOnly` connection never changes the file, not even its journal mode.
+    /// Opens the SQLite file at `path` (creating it only when `create`) or connects to the PostgreSQL
+    /// database a postgresql:// URL names. A `readOnly` SQLite connection never changes the file.
     public init(path: String, create: Bool = true, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 10_000) throws {
-        var db: OpaquePointer?
-        let access = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
-        let flags = access | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
-        guard rc == SQLITE_OK, let db else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            // Close the handle even when open fails (it may be allocated).
-            if let db { sqlite3_close_v2(db) }
-            throw DatabaseError(code: rc, message: message, sql: nil)
-        }
-        self.handle = db
         self.path = path
-        // 1. Extended result codes, so errors are precise.
-        sqlite3_extended_result_codes(db, 1)
-        // 2. Busy handling before anything that may take a lock.
-        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
-        do {
-            // 3. WAL so readers never block the writer; 4. durability for credential changes;
-            // 5. foreign keys (off by default in SQLite).
-            if !readOnly {
-                try execute("PRAGMA journal_mode=WAL")
-                try execute("PRAGMA synchronous=FULL")
-            }
-            try execute("PRAGMA foreign_keys=ON")
-        } catch {
-            sqlite3_close_v2(db)
-            throw error
+        if StoreLocation(path).isPostgres {
+            engine = .postgres(try PostgresConnection(url: path))
+        } else {
+            engine = .sqlite(try SQLiteConnection(path: path, create: create, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds))
         }
     }
 
-    deinit {
-        for (_, stmt) in statementCache { sqlite3_finalize(stmt) }
-        sqlite3_close_v2(handle)
+    public var dialect: SQLDialect {
+        if case .postgres = engine { return .postgres }
+        return .sqlite
     }
 
-    private func error(_ rc: Int32, _ sql: String?) -> DatabaseError {
-        DatabaseError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    /// The SQLite connection, for what only SQLite has (online backup, reading columns in place).
+    var sqlite: SQLiteConnection? {
+        if case .sqlite(let c) = engine { return c }
+        return nil
     }
 
     /// Runs one or more statements without parameters or results.
     public func execute(_ sql: String) throws {
-        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
-        guard rc == SQLITE_OK else { throw error(rc, sql) }
-    }
-
-    private func prepared(_ sql: String) throws -> OpaquePointer {
-        if let stmt = statementCache[sql] { return stmt }
-        var stmt: OpaquePointer?
-        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
-        guard rc == SQLITE_OK, let stmt else { throw error(rc, sql) }
-        statementCache[sql] = stmt
-        return stmt
-    }
-
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-    /// A valid pointer for binding the empty string (a nil pointer would bind NULL).
-    nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = UnsafePointer(strdup("")!)
-
-    private func bind(_ stmt: OpaquePointer, _ values: [SQLValue], _ sql: String) throws {
-        let expected = Int(sqlite3_bind_parameter_count(stmt))
-        guard expected == values.count else {
-            throw DatabaseError(code: SQLITE_RANGE, message: "expected \(expected) parameters, got \(values.count)", sql: sql)
-        }
-        for (i, value) in values.enumerated() {
-            let index = Int32(i + 1)
-            let rc: Int32
-            switch value {
-            case .null: rc = sqlite3_bind_null(stmt, index)
-            case .integer(let v): rc = sqlite3_bind_int64(stmt, index, v)
-            case .real(let v): rc = sqlite3_bind_double(stmt, index, v)
-            case .text(let v):
-                // Explicit byte length so an embedded NUL is stored, not a truncated string; the string's
-                // own UTF-8 storage is bound (SQLite copies it), no intermediate array.
-                var text = v
-                rc = text.withUTF8 { buf in
-                    buf.withMemoryRebound(to: CChar.self) { chars in
-                        sqlite3_bind_text(stmt, index, chars.baseAddress ?? Database.empty, Int32(chars.count), Database.transient)
-                    }
-                }
-            case .blob(let v):
-                rc = v.withUnsafeBytes { sqlite3_bind_blob(stmt, index, $0.baseAddress, Int32($0.count), Database.transient) }
-            }
-            guard rc == SQLITE_OK else { throw error(rc, sql) }
-        }
-    }
-
-    private func column(_ stmt: OpaquePointer, _ i: Int32) -> SQLValue {
-        switch sqlite3_column_type(stmt, i) {
-        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, i))
-        case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, i))
-        case SQLITE_TEXT:
-            // By byte length, not to the first NUL: a value with an embedded NUL must read back whole
-            // (the audit chain hashes every byte, so truncating here would hide a tampered row).
-            let n = Int(sqlite3_column_bytes(stmt, i))
-            guard n > 0, let text = sqlite3_column_text(stmt, i) else { return .text("") }
-            return .text(String(decoding: UnsafeBufferPointer(start: text, count: n), as: UTF8.self))
-        case SQLITE_BLOB:
-            let count = Int(sqlite3_column_bytes(stmt, i))
-            guard count > 0, let base = sqlite3_column_blob(stmt, i) else { return .blob([]) }
-            return .blob(Array(UnsafeRawBufferPointer(start: base, count: count)))
-        default: return .null
+        switch engine {
+        case .sqlite(let c): try c.execute(sql)
+        case .postgres(let c): try c.execute(sql)
         }
     }
 
     /// Runs a statement and calls `body` for each row; returning false stops early.
     public func forEach(_ sql: String, _ values: [SQLValue] = [], _ body: (Row) throws -> Bool) throws {
-        var names: [String]?
-        try forEachStatement(sql, values) { stmt in
-            let count = sqlite3_column_count(stmt)
-            if names == nil { names = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) } }
-            return try body(Row(columns: names!, values: (0..<count).map { column(stmt, $0) }))
+        switch engine {
+        case .sqlite(let c): try c.forEach(sql, values, body)
+        case .postgres(let c): try c.forEach(sql, values, body)
         }
-    }
-
-    /// Runs a statement and calls `body` with the statement positioned on each row, for hot loops that
-    /// read columns in place (`sqlite3_column_*`) instead of building a `Row`; returning false stops early.
-    /// The statement is only valid inside `body`.
-    func forEachStatement(_ sql: String, _ values: [SQLValue] = [], _ body: (OpaquePointer) throws -> Bool) throws {
-        let stmt = try prepared(sql)
-        defer {
-            sqlite3_reset(stmt)
-            sqlite3_clear_bindings(stmt)
-        }
-        try bind(stmt, values, sql)
-        while true {
-            let rc = sqlite3_step(stmt)
-            if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else { throw error(rc, sql) }
-            if try !body(stmt) { return }
-        }
-    }
-
-    /// The row the statement is positioned on, exactly as `forEach` would build it.
-    func row(of stmt: OpaquePointer) -> Row {
-        let count = sqlite3_column_count(stmt)
-        return Row(columns: (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) },
-                   values: (0..<count).map { column(stmt, $0) })
     }
 
     /// Runs a query and returns all rows.
@@ -234,75 +155,85 @@ public final class Database: @unchecked Sendable {
     /// Runs a statement that changes rows and returns how many it changed.
     @discardableResult
     public func run(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
-        try forEach(sql, values) { _ in true }
-        return Int(sqlite3_changes(handle))
+        switch engine {
+        case .sqlite(let c): return try c.run(sql, values)
+        case .postgres(let c): return try c.run(sql, values)
+        }
     }
 
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// The row id the last INSERT on this connection assigned.
+    public var lastInsertRowID: Int64 {
+        switch engine {
+        case .sqlite(let c): return c.lastInsertRowID
+        case .postgres(let c): return c.lastInsertRowID
+        }
+    }
 
     /// Whether a transaction is open on this connection.
-    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+    public var inTransaction: Bool {
+        switch engine {
+        case .sqlite(let c): return c.inTransaction
+        case .postgres(let c): return c.inTransaction
+        }
+    }
 
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so a
-    /// read-then-write never fails half way with SQLITE_BUSY), committing on success.
+    /// Runs `body` holding the store's one write lock (SQLite `BEGIN IMMEDIATE`; PostgreSQL a transaction
+    /// that first takes the store's advisory lock), so read-then-write steps never interleave, committing
+    /// on success. PostgreSQL serialization failures and deadlocks are retried, never surfaced.
     public func write<T>(_ body: () throws -> T) throws -> T {
-        if inTransaction { return try body() }
-        try control("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try control("COMMIT")
-            return result
-        } catch {
-            try? control("ROLLBACK")
-            throw error
+        switch engine {
+        case .sqlite(let c): return try c.write(body)
+        case .postgres(let c): return try c.write(body)
         }
     }
 
-    /// Runs `body` in a deferred read transaction, giving it one consistent snapshot.
+    /// Runs `body` in a read transaction, giving it one consistent snapshot.
     public func read<T>(_ body: () throws -> T) throws -> T {
-        if inTransaction { return try body() }
-        try control("BEGIN DEFERRED")
-        defer { try? control("COMMIT") }
-        return try body()
-    }
-
-    /// BEGIN / COMMIT / ROLLBACK through the statement cache: `sqlite3_exec` would parse them again on
-    /// every transaction (a gateway request runs at least one).
-    private func control(_ sql: String) throws {
-        let stmt = try prepared(sql)
-        let rc = sqlite3_step(stmt)
-        guard rc == SQLITE_DONE else {
-            let failure = error(rc, sql)
-            sqlite3_reset(stmt)
-            throw failure
+        switch engine {
+        case .sqlite(let c): return try c.read(body)
+        case .postgres(let c): return try c.read(body)
         }
-        sqlite3_reset(stmt)
     }
 
-    /// SQLite's `PRAGMA data_version`: changes whenever another connection commits to the file.
+    /// A number that changes whenever another connection commits (SQLite `PRAGMA data_version`; PostgreSQL
+    /// the next transaction id, which moves on every write anywhere in the database).
     public func dataVersion() throws -> Int64 {
-        guard let version = try first("PRAGMA data_version")?[0].int else {
-            throw DatabaseError(code: SQLITE_ERROR, message: "PRAGMA data_version gave no integer", sql: "PRAGMA data_version")
+        switch engine {
+        case .sqlite(let c): return try c.dataVersion()
+        case .postgres(let c): return try c.dataVersion()
         }
-        return version
     }
 
-    /// Copies this whole database into `destination` as one consistent snapshot with SQLite's online backup
-    /// API: a single step holds one read transaction, so writers on other connections carry on (WAL) and
-    /// none of their half-done work is copied.
+    /// The names of the store's tables.
+    public func tableNames() throws -> [String] {
+        let sql = dialect == .sqlite
+            ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+        return try query(sql).compactMap { $0.string("name") }
+    }
+
+    /// After rows were inserted with their keys given, the next key numbered by the store follows the
+    /// largest (SQLite does this by itself; a PostgreSQL identity column's counter is moved on).
+    public func continueNumbering(table: String, column: String) throws {
+        guard dialect == .postgres else { return }
+        _ = try query("SELECT setval(pg_get_serial_sequence('\(table)', '\(column)'), (SELECT COALESCE(max(\(column)), 0) + 1 FROM \(table)), false)")
+    }
+
+    /// Runs a statement and calls `body` with the SQLite statement positioned on each row (hot loops that
+    /// read columns in place); SQLite only.
+    func forEachStatement(_ sql: String, _ values: [SQLValue] = [], _ body: (OpaquePointer) throws -> Bool) throws {
+        guard let c = sqlite else { throw DatabaseError(code: SQLITE_MISUSE, message: "in-place column reading is SQLite's", sql: sql) }
+        try c.forEachStatement(sql, values, body)
+    }
+
+    /// The row the SQLite statement is positioned on, exactly as `forEach` would build it.
+    func row(of stmt: OpaquePointer) -> Row { sqlite!.row(of: stmt) }
+
+    /// Copies this whole SQLite database into `destination` as one consistent snapshot (online backup).
     public func backup(into destination: Database, timeoutSeconds: Double = 60) throws {
-        guard let backup = sqlite3_backup_init(destination.handle, "main", handle, "main") else {
-            throw destination.error(SQLITE_ERROR, "backup")
+        guard let source = sqlite, let target = destination.sqlite else {
+            throw DatabaseError(code: SQLITE_MISUSE, message: "online backup copies SQLite files; back up PostgreSQL with pg_dump", sql: nil)
         }
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        var rc: Int32
-        repeat {
-            rc = sqlite3_backup_step(backup, -1)
-            if rc == SQLITE_BUSY || rc == SQLITE_LOCKED { usleep(10_000) }
-        } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && Date() < deadline
-        let finished = sqlite3_backup_finish(backup)
-        guard rc == SQLITE_DONE, finished == SQLITE_OK else {
-            throw DatabaseError(code: rc == SQLITE_DONE ? finished : rc, message: String(cString: sqlite3_errstr(rc == SQLITE_DONE ? finished : rc)), sql: "backup")
-        }
+        try source.backup(into: target, timeoutSeconds: timeoutSeconds)
     }
 }

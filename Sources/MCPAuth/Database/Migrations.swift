@@ -354,11 +354,11 @@ public enum Migrations {
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store
     /// that records a step this binary does not know (it was written by a newer mcpctl).
     public static func apply(to db: Database) throws {
-        try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        try db.write { try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)") }
         let known = Set(steps.map(\.name))
         let applied = try db.query("SELECT name FROM schema_migrations").compactMap { $0.string("name") }
         if let unknown = applied.first(where: { !known.contains($0) }) {
-            throw StoreError.newerStore(path: db.path, migration: unknown)
+            throw StoreError.newerStore(path: StoreLocation(db.path).display, migration: unknown)
         }
         for step in steps where !applied.contains(step.name) {
             try db.write {

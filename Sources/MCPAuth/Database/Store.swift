@@ -12,6 +12,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case cannotCreate(path: String, reason: String)
     case notAStore(path: String, reason: String)
     case lost(path: String, what: String)
+    case unknownScheme(location: String, scheme: String)
 
     public var description: String {
         switch self {
@@ -30,13 +31,16 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             return "cannot create store \(path): \(reason)"
         case .notAStore(let path, let reason):
             return "cannot open store \(path): \(reason)"
+        case .unknownScheme(let location, let scheme):
+            return "store location \(location) is a '\(scheme)://' URL; a store is a file path or a postgresql:// URL"
         case .lost(let path, let what):
             return "store \(path) was \(what) while in use; refusing to write. Restart after restoring it with 'mcpctl store restore'"
         }
     }
 }
 
-/// The local SQLite store shared by the CLI and the server: path rules, permissions, schema.
+/// The store shared by the CLI and the server: a SQLite file (path rules, permissions) or a PostgreSQL
+/// database (a postgresql:// URL), with one schema.
 public final class Store: @unchecked Sendable {
     public let path: String
     public let db: Database
@@ -52,17 +56,33 @@ public final class Store: @unchecked Sendable {
     /// Opens the store at `path`, refusing a file or directory other users could read or replace, and
     /// brings the schema up to date. A missing store is created (directory 0700, file 0600) only when
     /// `create` is true; otherwise it is an error naming the path and how to create one.
+    ///
+    /// A postgresql:// URL names a database (and, through `options=-csearch_path=…`, a schema) that the
+    /// operator created; the store in it is "missing" until created on purpose like a file.
     public init(path: String, create: Bool = true) throws {
         self.path = path
-        try Store.prepareDirectory(of: path, create: create)
-        try Store.prepareFile(path, create: create)
+        let location = StoreLocation(path)
+        if let scheme = location.unknownScheme { throw StoreError.unknownScheme(location: path, scheme: scheme) }
+        if !location.isPostgres {
+            try Store.prepareDirectory(of: path, create: create)
+            try Store.prepareFile(path, create: create)
+        }
         do {
             db = try Database(path: path, create: create)
+            if location.isPostgres, !create, try !Store.hasSchema(db) { throw StoreError.missing(path: location.display) }
             try Migrations.apply(to: db)
             try Store.seed(db)
         } catch let error as DatabaseError {
-            throw StoreError.notAStore(path: path, reason: error.message)
+            throw StoreError.notAStore(path: location.display, reason: error.message)
         }
+    }
+
+    /// The location as it may be shown: a URL's password replaced by `***`.
+    public var displayPath: String { StoreLocation(path).display }
+
+    /// Whether the database holds an mcpctl schema (its migration record).
+    private static func hasSchema(_ db: Database) throws -> Bool {
+        try db.first("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'") != nil
     }
 
     /// The directory must exist (or be created 0700 on purpose), belong to this user and be writable by
@@ -119,8 +139,10 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// Whether a store file exists at `path` (an empty file does not count).
+    /// Whether a store file exists at `path` (an empty file does not count), or the database a URL names
+    /// holds a store.
     public static func exists(at path: String) -> Bool {
+        if StoreLocation(path).isPostgres { return (try? Database(path: path)).map { (try? hasSchema($0)) ?? false } ?? false }
         var st = stat()
         return stat(path, &st) == 0 && (st.st_size > 0 || (stat(path + "-wal", &st) == 0 && st.st_size > 0))
     }
@@ -137,16 +159,17 @@ public final class Store: @unchecked Sendable {
                 INSERT OR IGNORE INTO environments (app_id, name, upstream_url, command_json, created_at)
                 SELECT id, 'local', NULL, NULL, ? FROM apps WHERE name = 'mcpctl'
                 """, [.integer(now)])
-            try db.run("INSERT OR IGNORE INTO settings (key, value) VALUES ('audit_key', ?)", [.blob(SecureRandom.bytes(32))])
+            try db.run("INSERT OR IGNORE INTO settings (key, value) VALUES ('audit_key', ?)", [db.dialect.storeDynamic(.blob(SecureRandom.bytes(32)))])
         }
     }
 
     /// A per-store setting, if set.
     public func setting(_ key: String) throws -> SQLValue? {
-        try db.first("SELECT value FROM settings WHERE key = ?", [.text(key)])?["value"]
+        try db.first("SELECT value FROM settings WHERE key = ?", [.text(key)]).map { db.dialect.loadDynamic($0["value"]) }
     }
 
     public func setSetting(_ key: String, _ value: SQLValue) throws {
-        try db.run("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), value])
+        try db.run("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                   [.text(key), db.dialect.storeDynamic(value)])
     }
 }

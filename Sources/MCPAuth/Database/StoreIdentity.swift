@@ -30,6 +30,13 @@ public final class StoreIdentity: @unchecked Sendable {
     public init(path: String, onLost: @escaping @Sendable (State) -> Void = { _ in }) throws {
         self.path = path
         self.onLost = onLost
+        // A PostgreSQL database has no file to hold: it is always the one the URL names.
+        if StoreLocation(path).isPostgres {
+            fd = -1
+            device = 0
+            inode = 0
+            return
+        }
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError.missing(path: path) }
         var st = stat()
@@ -38,7 +45,7 @@ public final class StoreIdentity: @unchecked Sendable {
         inode = UInt64(st.st_ino)
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     /// The last state seen, without looking at the file system again.
     public var state: State { latched.withLock { $0 } }
@@ -61,6 +68,7 @@ public final class StoreIdentity: @unchecked Sendable {
     }
 
     private func compare() -> State {
+        if fd < 0 { return .intact }
         var open = stat()
         guard fstat(fd, &open) == 0, open.st_nlink > 0 else { return .deleted }
         var named = stat()

@@ -16,6 +16,8 @@ public final class StoreLock: @unchecked Sendable {
 
     /// Takes the lock without waiting; nil when another process holds it in a conflicting way.
     public static func acquire(_ kind: Kind, storePath: String) throws -> StoreLock? {
+        // A PostgreSQL store has no file beside it; a restore (SQLite only) never takes this lock for one.
+        if StoreLocation(storePath).isPostgres { return StoreLock(path: "", fd: -1) }
         let path = StoreLock.path(for: storePath)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError.cannotCreate(path: path, reason: String(cString: strerror(errno))) }
@@ -31,5 +33,5 @@ public final class StoreLock: @unchecked Sendable {
         self.fd = fd
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 }

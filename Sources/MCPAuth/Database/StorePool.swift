@@ -1,11 +1,19 @@
+import Dispatch
+
 /// A small pool of connections to one store for a multi-threaded server: each thread borrows a
 /// connection for the length of one operation. SQLite connections are not shared between threads.
+/// On PostgreSQL every connection is a server process and the server allows only so many
+/// (`max_connections`, 100 by default, shared by every replica): at most `postgresConnections` are open at
+/// once, and a caller that finds none free within `postgresWaitSeconds` fails as the store being busy.
 public final class StorePool: Sendable {
+    public static let postgresConnections = 32
+    public static let postgresWaitSeconds = 10.0
     public let path: String
     /// The file the pool opened; every later connection must open that same file.
     public let identity: StoreIdentity
     private let idle: Guarded<[Store]>
     private let maxIdle: Int
+    private let slots: DispatchSemaphore?
 
     /// Opens (and migrates) the store once up front, so a bad store fails at start-up, not on a request.
     /// Only this first open may create the store (when `create`); every later connection opens the existing
@@ -14,6 +22,7 @@ public final class StorePool: Sendable {
                 onLost: @escaping @Sendable (StoreIdentity.State) -> Void = { _ in }) throws {
         self.path = path
         self.maxIdle = maxIdle
+        slots = StoreLocation(path).isPostgres ? DispatchSemaphore(value: StorePool.postgresConnections) : nil
         let first = try Store(path: path, create: create)
         identity = try StoreIdentity(path: path, onLost: onLost)
         idle = Guarded([first])
@@ -23,6 +32,12 @@ public final class StorePool: Sendable {
     /// been deleted or replaced, every call fails with `StoreError.lost`.
     public func with<T>(_ body: (Store) throws -> T) throws -> T {
         try refuseIfLost()
+        if let slots {
+            guard slots.wait(timeout: .now() + StorePool.postgresWaitSeconds) == .success else {
+                throw DatabaseError(code: 5, message: "all \(StorePool.postgresConnections) PostgreSQL connections stayed busy", sql: nil, sqlState: "53300")
+            }
+        }
+        defer { slots?.signal() }
         let borrowed = idle.withLock { $0.popLast() }
         let store = try borrowed ?? connect()
         defer {

@@ -55,10 +55,23 @@ final class GatewayHarness: @unchecked Sendable {
     let client = HTTPClient()
     private var closed = false
 
+    /// The store: a file in `dir`, or, when `MCPCTL_TEST_DB` names a PostgreSQL database (`.ci/postgres`),
+    /// a new empty schema there, so the gateway suites run on both stores.
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["MCPCTL_TEST_DB"].flatMap { $0.isEmpty ? nil : $0 }
+    static var isSQLite: Bool { postgresURL == nil }
+
+    static func storeLocation(_ dir: String) throws -> String {
+        guard let url = postgresURL else { return dir + "/mcpctl.db" }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let schema = "g" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try Database(path: url).execute("CREATE SCHEMA \(schema)")
+        return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
+    }
+
     init(stdio: Bool = false, gatewayConfig: (inout GatewayConfiguration) -> Void = { _ in },
          serverConfig: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
         dir = NSTemporaryDirectory() + "mcpctl-gw-" + UUID().uuidString
-        dbPath = dir + "/mcpctl.db"
+        dbPath = try GatewayHarness.storeLocation(dir)
         admin = try Store(path: dbPath)
         pool = try StorePool(path: dbPath)
         audit = try AuditWriter(path: dbPath)

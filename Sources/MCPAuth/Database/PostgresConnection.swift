@@ -1,0 +1,280 @@
+import CLibPQ
+import CSQLite
+import Foundation
+
+/// A connection to a PostgreSQL database through libpq, running statements written in SQLite's dialect
+/// (rewritten once per distinct text by `PostgresDialect`). Parameters go as text, bytes as binary; results
+/// come back as text and are typed by their column's type. Not shared between threads.
+final class PostgresConnection {
+    private let pq: LibPQ
+    private let conn: OpaquePointer
+    private let location: StoreLocation
+    private var statements: [String: String] = [:]
+    /// Inside `write`/`read`: a dropped connection is then the transaction's failure, never silently reopened.
+    private var inOwnTransaction = false
+
+    /// The one lock every write transaction of this store (schema) takes first: PostgreSQL's counterpart of
+    /// SQLite's single writer, so read-then-write steps see each other's commits and never interleave.
+    private static let writeLock = "SELECT pg_advisory_xact_lock(7089, hashtext(current_schema()))"
+    private static let sessionSettings = "SET client_min_messages = warning; SET synchronous_commit = on"
+    private static let retries = 8
+
+    init(url: String) throws {
+        pq = try LibPQ.shared.get()
+        location = StoreLocation(url)
+        guard let c = pq.connect(url) else { throw DatabaseError(code: SQLITE_NOMEM, message: "libpq could not start a connection", sql: nil) }
+        guard pq.status(c) == CONNECTION_OK else {
+            let message = location.scrub(Self.text(pq.errorMessage(c)))
+            pq.finish(c)
+            throw DatabaseError(code: SQLITE_CANTOPEN, message: message, sql: nil, sqlState: "08006")
+        }
+        conn = c
+        try execute(Self.sessionSettings)
+    }
+
+    deinit { pq.finish(conn) }
+
+    private static func text(_ p: UnsafeMutablePointer<CChar>?) -> String {
+        p.map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    }
+
+    // MARK: Statements
+
+    func execute(_ sql: String) throws {
+        let translated = try translate(sql, script: true)
+        if !inOwnTransaction { try reconnectIfLost() }
+        let result = pq.exec(conn, translated)
+        defer { pq.clear(result) }
+        try check(result, sql)
+    }
+
+    func forEach(_ sql: String, _ values: [SQLValue], _ body: (Row) throws -> Bool) throws {
+        let result = try run(statement: sql, values)
+        defer { pq.clear(result) }
+        let fields = pq.nfields(result)
+        let names = (0..<fields).map { Self.text(pq.fname(result, $0)) }
+        let types = (0..<fields).map { pq.ftype(result, $0) }
+        for r in 0..<pq.ntuples(result) {
+            let row = Row(columns: names, values: (0..<fields).map { value(result, r, $0, type: types[Int($0)]) })
+            if try !body(row) { return }
+        }
+    }
+
+    func run(_ sql: String, _ values: [SQLValue]) throws -> Int {
+        let result = try run(statement: sql, values)
+        defer { pq.clear(result) }
+        return Int(Self.text(pq.cmdTuples(result))) ?? 0
+    }
+
+    var lastInsertRowID: Int64 { (try? first("SELECT lastval()")?[0].int) ?? nil ?? 0 }
+
+    /// A transaction is open on the server (a dropped connection has none).
+    var inTransaction: Bool {
+        let status = pq.transactionStatus(conn)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
+    func dataVersion() throws -> Int64 {
+        guard let v = try first("SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT)")?[0].int else {
+            throw DatabaseError(code: SQLITE_ERROR, message: "no transaction id", sql: nil)
+        }
+        return v
+    }
+
+    private func first(_ sql: String) throws -> Row? {
+        var found: Row?
+        try forEach(sql, []) { found = $0; return false }
+        return found
+    }
+
+    // MARK: Transactions
+
+    func write<T>(_ body: () throws -> T) throws -> T {
+        if inOwnTransaction || inTransaction { return try body() }
+        inOwnTransaction = true
+        defer { inOwnTransaction = false }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try control("BEGIN")
+                try control(Self.writeLock)
+                let result = try body()
+                try control("COMMIT")
+                return result
+            } catch let error as DatabaseError {
+                if inTransaction { try? control("ROLLBACK") }
+                // Serialization failures and deadlocks say "try again", which is what SQLite's busy wait does.
+                guard error.isBusy, attempt < Self.retries else { throw error }
+                usleep(UInt32(1_000 * attempt))
+            } catch {
+                if inTransaction { try? control("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    func read<T>(_ body: () throws -> T) throws -> T {
+        if inOwnTransaction || inTransaction { return try body() }
+        try control("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        inOwnTransaction = true
+        defer { inOwnTransaction = false }
+        defer { if inTransaction { try? control(pq.transactionStatus(conn) == PQTRANS_INERROR ? "ROLLBACK" : "COMMIT") } }
+        return try body()
+    }
+
+    private func control(_ sql: String) throws {
+        if sql.hasPrefix("BEGIN") { try reconnectIfLost() }
+        let result = pq.exec(conn, sql)
+        defer { pq.clear(result) }
+        try check(result, sql)
+    }
+
+    // MARK: libpq
+
+    /// A connection the server dropped (restart, failover, network) is opened again before the next
+    /// statement outside a transaction; inside one, the failure is the caller's.
+    private func reconnectIfLost() throws {
+        guard pq.status(conn) != CONNECTION_OK else { return }
+        pq.reset(conn)
+        guard pq.status(conn) == CONNECTION_OK else {
+            throw DatabaseError(code: SQLITE_IOERR, message: location.scrub(Self.text(pq.errorMessage(conn))), sql: nil, sqlState: "08006")
+        }
+        statements.removeAll()
+        let result = pq.exec(conn, Self.sessionSettings)
+        defer { pq.clear(result) }
+        try check(result, nil)
+    }
+
+    private func translate(_ sql: String, script: Bool) throws -> String {
+        if let t = statements[sql] { return t }
+        let t: String
+        do {
+            t = script ? try PostgresDialect.script(sql) : try PostgresDialect.statement(sql)
+        } catch let unsupported as PostgresDialect.Unsupported {
+            throw DatabaseError(code: SQLITE_ERROR, message: "not supported on PostgreSQL: \(unsupported.what)", sql: sql)
+        }
+        statements[sql] = t
+        return t
+    }
+
+    private func run(statement sql: String, _ values: [SQLValue]) throws -> LibPQ.Result {
+        let translated = try translate(sql, script: false)
+        if !inOwnTransaction { try reconnectIfLost() }
+        let params = try Parameters(values, sql: sql)
+        defer { params.free() }
+        let result = params.types.withUnsafeBufferPointer { types in
+            params.values.withUnsafeBufferPointer { vals in
+                params.lengths.withUnsafeBufferPointer { lengths in
+                    params.formats.withUnsafeBufferPointer { formats in
+                        pq.execParams(conn, translated, Int32(values.count), types.baseAddress, vals.baseAddress,
+                                      lengths.baseAddress, formats.baseAddress, 0)
+                    }
+                }
+            }
+        }
+        do { try check(result, sql) } catch {
+            pq.clear(result)
+            throw error
+        }
+        return result!
+    }
+
+    private func check(_ result: LibPQ.Result?, _ sql: String?) throws {
+        let status = pq.resultStatus(result)
+        if result != nil, status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY { return }
+        let state = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+        let primary = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "M"))) }.map { String(cString: $0) }
+        let message = location.scrub(primary ?? Self.text(pq.errorMessage(conn)))
+        let lost = pq.status(conn) != CONNECTION_OK
+        throw DatabaseError(code: Self.code(state, lost: lost), message: message, sql: sql, sqlState: state ?? (lost ? "08006" : nil))
+    }
+
+    /// The SQLite result code of the same kind as a SQLSTATE.
+    private static func code(_ state: String?, lost: Bool) -> Int32 {
+        guard let state else { return lost ? SQLITE_IOERR : SQLITE_ERROR }
+        if state.hasPrefix("23") { return SQLITE_CONSTRAINT }
+        if state == "40001" || state == "40P01" || state == "55P03" { return SQLITE_BUSY }
+        if state.hasPrefix("08") || state.hasPrefix("57P") { return SQLITE_IOERR }
+        return SQLITE_ERROR
+    }
+
+    private func value(_ result: LibPQ.Result, _ r: Int32, _ f: Int32, type: Oid) -> SQLValue {
+        if pq.getisnull(result, r, f) != 0 { return .null }
+        let count = Int(pq.getlength(result, r, f))
+        guard let base = pq.getvalue(result, r, f) else { return .null }
+        let bytes = UnsafeRawBufferPointer(start: base, count: count)
+        switch type {
+        case 16: return .integer(bytes.first == UInt8(ascii: "t") ? 1 : 0)
+        case 20, 21, 23, 26: return .integer(Int64(String(decoding: bytes, as: UTF8.self)) ?? 0)
+        case 700, 701: return .real(Double(String(decoding: bytes, as: UTF8.self)) ?? .nan)
+        case 1700:
+            let text = String(decoding: bytes, as: UTF8.self)
+            return Int64(text).map(SQLValue.integer) ?? .real(Double(text) ?? .nan)
+        case 17: return .blob(Self.unhex(bytes))
+        default: return .text(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    /// BYTEA in its text form, `\x` followed by hex digits.
+    private static func unhex(_ text: UnsafeRawBufferPointer) -> [UInt8] {
+        guard text.count >= 2 else { return [] }
+        func nibble(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
+        var out = [UInt8]()
+        out.reserveCapacity((text.count - 2) / 2)
+        var i = 2
+        while i + 1 < text.count {
+            out.append(nibble(text[i]) << 4 | nibble(text[i + 1]))
+            i += 2
+        }
+        return out
+    }
+
+    /// Bound values in libpq's arrays: integers, reals and text as text with their type, bytes as binary
+    /// BYTEA, NULL untyped (the statement decides).
+    private struct Parameters {
+        var types: [Oid] = []
+        var values: [UnsafePointer<CChar>?] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        private var owned: [UnsafeMutableRawPointer] = []
+
+        init(_ bound: [SQLValue], sql: String) throws {
+            for value in bound {
+                switch value {
+                case .null: add(type: 0, nil)
+                case .integer(let v): add(type: 20, String(v))
+                case .real(let v): add(type: 701, v.isFinite ? "\(v)" : v.isNaN ? "NaN" : v > 0 ? "Infinity" : "-Infinity")
+                case .text(let v):
+                    // PostgreSQL text cannot hold NUL (SQLite's can): refused rather than cut short.
+                    if v.utf8.contains(0) {
+                        throw DatabaseError(code: SQLITE_MISMATCH, message: "text with a NUL character cannot be stored in PostgreSQL", sql: sql, sqlState: "22021")
+                    }
+                    add(type: 25, v)
+                case .blob(let v):
+                    let copy = UnsafeMutableRawPointer.allocate(byteCount: max(v.count, 1), alignment: 1)
+                    v.withUnsafeBytes { if let b = $0.baseAddress { copy.copyMemory(from: b, byteCount: v.count) } }
+                    owned.append(copy)
+                    types.append(17)
+                    values.append(UnsafePointer(copy.assumingMemoryBound(to: CChar.self)))
+                    lengths.append(Int32(v.count))
+                    formats.append(1)
+                }
+            }
+        }
+
+        private mutating func add(type: Oid, _ text: String?) {
+            types.append(type)
+            lengths.append(0)
+            formats.append(0)
+            guard let text else { values.append(nil); return }
+            let utf8 = Array(text.utf8) + [0]
+            let copy = UnsafeMutableRawPointer.allocate(byteCount: utf8.count, alignment: 1)
+            utf8.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: utf8.count) }
+            owned.append(copy)
+            values.append(UnsafePointer(copy.assumingMemoryBound(to: CChar.self)))
+        }
+
+        func free() { for p in owned { p.deallocate() } }
+    }
+}
