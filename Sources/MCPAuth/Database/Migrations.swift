@@ -354,7 +354,12 @@ public enum Migrations {
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store
     /// that records a step this binary does not know (it was written by a newer mcpctl).
     public static func apply(to db: Database) throws {
-        try db.write { try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)") }
+        // Every connection a server's pool opens passes here. On SQLite the statement is a no-op once the
+        // table exists and must not take the write lock (BEGIN IMMEDIATE would wait behind the audit writer's
+        // commits, stalling the request that needed the connection); PostgreSQL serialises concurrent
+        // creators in a transaction.
+        let create = "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)"
+        if db.dialect == .postgres { try db.write { try db.execute(create) } } else { try db.execute(create) }
         let known = Set(steps.map(\.name))
         let applied = try db.query("SELECT name FROM schema_migrations").compactMap { $0.string("name") }
         if let unknown = applied.first(where: { !known.contains($0) }) {
