@@ -167,7 +167,7 @@ public final class Gateway: Sendable {
             guard let credentials = PresentedCredentials(request.headers) else {
                 throw GatewayRefusal.unauthorized(metadataURL: metadataURL, tokenPresented: false, reason: "no credentials")
             }
-            try refuseOutsideTokenOverLimit(credentials, record)
+            try refuseOutsideTokenOverLimit(credentials, record, metadataURL: metadataURL)
             var verdict = try verify(credentials, envelope: envelope, app: app, env: env)
             let principal = try authenticate(verdict, credentials: credentials, envelope: envelope, app: app, env: env,
                                              metadataURL: metadataURL, &record)
@@ -195,10 +195,10 @@ public final class Gateway: Sendable {
     /// A token that is not mcpctl's own may be sent to an outside issuer (its keys fetched, or the token
     /// introspected). From an address that has used up its allowance of failed requests it is refused before
     /// any of that (answered 429 by `finish`), so random strings cannot make the gateway call out.
-    func refuseOutsideTokenOverLimit(_ credentials: PresentedCredentials, _ record: Record) throws {
+    func refuseOutsideTokenOverLimit(_ credentials: PresentedCredentials, _ record: Record, metadataURL: String) throws {
         guard check.outside != nil, credentials.email == nil, TokenSecret.kind(of: credentials.secret) == nil,
               unauthenticated.isExhausted(record.event.remoteAddr ?? "") else { return }
-        throw GatewayRefusal.unauthorized(metadataURL: "", tokenPresented: true, reason: "over the limit of failed requests")
+        throw GatewayRefusal.unauthorized(metadataURL: metadataURL, tokenPresented: true, reason: "over the limit of failed requests")
     }
 
     /// Read, before anything else: the Origin (MCP 2025-11-25 transport §security: validate Origin to
