@@ -226,8 +226,16 @@ def click_and_wait(driver: Any, element: Any) -> None:
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import WebDriverException
+
     old = driver.find_element(by().TAG_NAME, "html")
-    element.click()
+    try:
+        element.click()
+    except WebDriverException as e:
+        # chromedriver sometimes reports on the clicked node after the click has already started the next
+        # page ("Node with given id does not belong to the document"): the navigation is under way, wait for it.
+        if "does not belong to the document" not in str(e):
+            raise
     WebDriverWait(driver, 30).until(EC.staleness_of(old))
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
