@@ -56,7 +56,7 @@ import Testing
     @Test func aBrokenLinkAtABatchBoundaryIsReportedAtTheRowThatNoLongerLinks() throws {
         let store = try Self.filledStore()
         let seq = Self.batch + 1
-        try store.db.run("UPDATE audit SET prev_hash = zeroblob(32) WHERE seq = ?", [.integer(seq)])
+        try store.db.run("UPDATE audit SET prev_hash = ? WHERE seq = ?", [.blob([UInt8](repeating: 0, count: 32)), .integer(seq)])
         let report = try AuditVerifier.verify(db: store.db)
         #expect(!report.ok && report.badSeq == seq)
         #expect(report.problem == "row \(seq) does not link to row \(seq - 1) (a row was removed, inserted or changed)")

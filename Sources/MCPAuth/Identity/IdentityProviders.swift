@@ -117,7 +117,7 @@ public struct IdentityProviders: Sendable {
             let p = try require(name)
             try db.run("DELETE FROM identity_providers WHERE name = ?", [.text(p.name)])
             // Its group mappings go with it: a provider added later under the same name must be mapped anew.
-            let dropped = try db.run("UPDATE user_groups SET idp_group = NULL, idp = NULL WHERE idp = ? COLLATE NOCASE", [.text(p.name)])
+            let dropped = try db.run("UPDATE user_groups SET idp_group = NULL, idp = NULL WHERE lower(idp) = lower(?)", [.text(p.name)])
             try AuditLog.append(.cli("idp.remove", target: p.name, reason: "identity provider \(p.name) \(p.issuer)"
                                      + (dropped > 0 ? "; \(dropped) group mapping(s) dropped" : "")), to: db)
             return p

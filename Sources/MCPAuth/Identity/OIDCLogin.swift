@@ -119,7 +119,7 @@ public struct OIDCLogin: Sendable {
         let values = groupValues(claims)
         let rows = try db.query("""
             SELECT g.id, g.name, g.idp_group, EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.user_id = ?) AS member
-            FROM user_groups g WHERE g.idp_group IS NOT NULL AND g.idp = ? COLLATE NOCASE ORDER BY g.name
+            FROM user_groups g WHERE g.idp_group IS NOT NULL AND lower(g.idp) = lower(?) ORDER BY g.name
             """, [.integer(user.id), .text(provider.name)])
         for row in rows {
             guard let id = row.int("id"), let name = row.string("name"), let idpGroup = row.string("idp_group") else { continue }
