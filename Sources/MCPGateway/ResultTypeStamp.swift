@@ -20,18 +20,10 @@ enum ResultTypeStamp {
         let isStream = (response.headers["Content-Type"] ?? "").lowercased().hasPrefix("text/event-stream")
         switch response.body {
         case .bytes(let body) where !body.isEmpty:
-            if isStream {
-                var parser = SSEParser()
-                out.body = .bytes(parser.feed(body).flatMap { stamped($0).encoded() })
-            } else if let json = try? JSON.parse(body) {
-                out.body = .bytes(stamped(json).bytes)
-            }
-        case .held(let held) where !isStream:
-            // A JSON answer the gateway holds whole (charged to its memory budget until written).
-            if let json = try? JSON.parse(held.bytes) { out.body = .held(held.replacingBytes(stamped(json).bytes)) }
+            if let stamped = stampedWhole(body, isStream: isStream) { out.body = .bytes(stamped) }
         case .held(let held) where !held.bytes.isEmpty:
-            var parser = SSEParser()
-            out.body = .held(held.replacingBytes(parser.feed(held.bytes).flatMap { stamped($0).encoded() }))
+            // An answer the gateway holds whole (charged to its memory budget until written).
+            if let stamped = stampedWhole(held.bytes, isStream: isStream) { out.body = .held(held.replacingBytes(stamped)) }
         case .stream(let produce) where isStream:
             out.body = .stream { writer in try produce(StampingWriter(writer)) }
         case .stream(let produce):
@@ -39,11 +31,20 @@ enum ResultTypeStamp {
             out.body = .stream { writer in
                 let whole = WholeBody()
                 try produce(whole)
-                try writer.write((try? JSON.parse(whole.bytes)).map { stamped($0).bytes } ?? whole.bytes)
+                try writer.write(stampedWhole(whole.bytes, isStream: false) ?? whole.bytes)
             }
         default: break
         }
         return out
+    }
+
+    /// A whole body (an event stream or one JSON message) with its results stamped; nil when it is not JSON.
+    private static func stampedWhole(_ body: [UInt8], isStream: Bool) -> [UInt8]? {
+        if isStream {
+            var parser = SSEParser()
+            return parser.feed(body).flatMap { stamped($0).encoded() }
+        }
+        return (try? JSON.parse(body)).map { stamped($0).bytes }
     }
 
     private static func stamped(_ event: SSEEvent) -> SSEEvent {
