@@ -67,7 +67,7 @@ extension OAuthServer {
         let cookies = FormFields.cookies(request)
         return try withStore { store in
             if items.count == 1, items[0].name == "tx" {
-                guard let tx = browser.transaction(items[0].value, browserCookie: cookies[BrowserState.browserCookie]) else {
+                guard let tx = try transaction(items[0].value, browserCookie: cookies[BrowserState.browserCookie], store: store) else {
                     return AuthorizePages.staleTransaction
                 }
                 return try show(tx, request, cookies: cookies, store: store)
@@ -103,7 +103,7 @@ extension OAuthServer {
             binding = Base62.random(count: 32)
             setCookies.append(signIn(store).cookie(BrowserState.browserCookie, binding, maxAge: nil))
         }
-        let tx = browser.createTransaction(request: authorization, browserCookie: binding)
+        let tx = try createTransaction(authorization, browserCookie: binding, address: remoteAddr, store: store)
         return try show(tx, request, cookies: cookies, setCookies: setCookies, store: store)
     }
 
@@ -116,17 +116,17 @@ extension OAuthServer {
         }
         let form = request.formFields()
         let cookies = FormFields.cookies(request)
-        guard let tx = browser.transaction(FormFields.value(form, "tx"), browserCookie: cookies[BrowserState.browserCookie]),
-              let csrf = FormFields.value(form, "csrf"), ConstantTime.equals(Array(csrf.utf8), Array(tx.csrf.utf8))
-        else { return AuthorizePages.staleTransaction }
-        let back = "/oauth/authorize?tx=" + tx.id
         return try withStore { store in
+            guard let tx = try transaction(FormFields.value(form, "tx"), browserCookie: cookies[BrowserState.browserCookie], store: store),
+                  let csrf = FormFields.value(form, "csrf"), ConstantTime.equals(Array(csrf.utf8), Array(tx.csrf.utf8))
+            else { return AuthorizePages.staleTransaction }
+            let back = "/oauth/authorize?tx=" + tx.id
             if form.contains(where: { $0.name == "email" }) {
                 return try signInStep(tx, form: form, request: request, cookies: cookies, back: back, store: store)
             }
             guard let decision = FormFields.value(form, "decision") else { return OAuthResponse.seeOther(back) }
             guard let user = try signIn(store).currentUser(request, cookies: cookies) else {
-                browser.setNotice(tx.id, "Please sign in first.")
+                try setNotice(tx.id, "Please sign in first.", store: store)
                 return OAuthResponse.seeOther(back)
             }
             return try ConsentStep(server: self, store: store).decide(tx, user: user, decision: decision, form: form,
@@ -143,24 +143,25 @@ extension OAuthServer {
                                                 cookies: cookies)
         switch outcome {
         case .signedIn(_, let sessionCookies):
-            browser.setNotice(tx.id, nil)
+            try setNotice(tx.id, nil, store: store)
             var headers = HTTPHeaders()
             for cookie in sessionCookies { headers.add("Set-Cookie", cookie) }
             return OAuthResponse.seeOther(back, headers: headers)
         case .refused(let notice):
-            browser.setNotice(tx.id, notice)
+            try setNotice(tx.id, notice, store: store)
             return OAuthResponse.seeOther(back)
         case .throttled(let wait):
-            return throttled(tx, wait: wait, cookies: cookies)
+            return try throttled(tx, wait: wait, cookies: cookies, store: store)
         }
     }
 
     /// A sign-in refused by the throttle: 429 with `Retry-After` (RFC 6585 §4), and the sign-in form again
     /// with the reason, without checking the password.
-    private func throttled(_ tx: AuthorizationTransaction, wait: Int64, cookies: [String: String]) -> HTTPResponse {
+    private func throttled(_ tx: AuthorizationTransaction, wait: Int64, cookies: [String: String], store: Store) throws -> HTTPResponse {
         let notice = "Too many failed sign-in attempts. Try again in \(max(1, (wait + 59) / 60)) minute(s)."
-        browser.setNotice(tx.id, notice)
-        let current = browser.transaction(tx.id, browserCookie: cookies[BrowserState.browserCookie]) ?? tx
+        try setNotice(tx.id, notice, store: store)
+        var current = tx
+        current.notice = notice
         var r = Pages.response(Pages.login(current, issuerHost: issuerHost, sso: ssoLinks(next: "/oauth/authorize?tx=" + tx.id)), status: 429)
         r.headers["Retry-After"] = String(wait)
         return r

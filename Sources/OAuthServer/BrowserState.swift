@@ -15,66 +15,81 @@ struct AuthorizationRequest: Sendable {
     let scopes: ScopeSet?
 }
 
-/// An authorization in progress: the request, the CSRF token of its forms, and the browser it belongs to.
+/// An authorization in progress: the request, the CSRF token of its forms, and the notice its next page shows.
 struct AuthorizationTransaction: Sendable {
     let id: String
     let csrf: String
-    /// SHA-256 of the browser-binding cookie: the forms only work from the browser that started.
-    let browserHash: [UInt8]
     let request: AuthorizationRequest
-    let expires: Double
     var notice: String?
 }
 
-/// Authorization transactions in progress, in memory (a restart only asks users to start the connection
-/// again). Signed-in sessions live in the store (`BrowserSessions`).
-final class BrowserState: Sendable {
+/// How authorization transactions are kept: in the store (`PendingFlows`), so any replica continues a
+/// transaction another began and a restart loses none, each bound to the browser that started it.
+struct BrowserState: Sendable {
     static let browserCookie = "mcpctl_browser"
+    let transactionTTL: Int64
 
-    private let transactions = Guarded<[String: AuthorizationTransaction]>([:])
-    let transactionTTL: Double
-    private let maxTransactions = 20_000
-
-    init(transactionTTL: Int64) {
-        self.transactionTTL = Double(transactionTTL)
+    /// The CSRF token of a transaction's forms: an HMAC of the browser's binding cookie (HttpOnly, so a page
+    /// from another site can neither read nor compute it), so it is never stored.
+    static func csrf(transaction id: String, browserCookie: String) -> String {
+        Base64URL.encode(HMAC.sha256(key: Array(browserCookie.utf8), message: Array("mcpctl authorization form v1\u{0}\(id)".utf8)))
     }
 
-    private static func now() -> Double { Date().timeIntervalSince1970 }
+    /// What a transaction keeps of its request: the client is read again at each step (so a client removed
+    /// or blocked meanwhile ends the transaction there).
+    static func body(_ r: AuthorizationRequest) -> String {
+        JSON.object([
+            ("client_id", .string(r.client.clientID)), ("redirect_uri", .string(r.redirectURI)),
+            ("redirect_presented", .bool(r.redirectPresented)), ("state", .str(r.state)),
+            ("code_challenge", .string(r.codeChallenge)), ("app", .string(r.resource.app)), ("env", .string(r.resource.env)),
+            ("scopes", .str(r.scopes?.description)),
+        ]).encoded()
+    }
 
-    // MARK: Transactions
+    /// The request a transaction kept, or nil when its client is gone or the body is not one of ours.
+    static func request(_ body: String, store: Store) throws -> AuthorizationRequest? {
+        guard let json = try? JSON.parse(body), let clientID = json["client_id"]?.stringValue,
+              let redirectURI = json["redirect_uri"]?.stringValue, let presented = json["redirect_presented"]?.boolValue,
+              let challenge = json["code_challenge"]?.stringValue, let app = json["app"]?.stringValue,
+              let env = json["env"]?.stringValue, let client = try ClientRecord.find(clientID, db: store.db)
+        else { return nil }
+        let scopes = json["scopes"]?.stringValue
+        return AuthorizationRequest(client: client, redirectURI: redirectURI, redirectPresented: presented,
+                                    state: json["state"]?.stringValue, codeChallenge: challenge,
+                                    resource: ResourceIndicator(app: app, env: env),
+                                    scopes: scopes.flatMap { ScopeSet(parsing: $0) })
+    }
+}
 
-    func createTransaction(request: AuthorizationRequest, browserCookie: String) -> AuthorizationTransaction {
-        let now = BrowserState.now()
-        let tx = AuthorizationTransaction(id: Base62.random(count: 24), csrf: Base62.random(count: 32),
-                                          browserHash: SHA256.hash(browserCookie), request: request,
-                                          expires: now + transactionTTL, notice: nil)
-        transactions.withLock { t in
-            if t.count >= maxTransactions { t = t.filter { $0.value.expires > now } }
-            if t.count >= maxTransactions, let oldest = t.min(by: { $0.value.expires < $1.value.expires })?.key { t[oldest] = nil }
-            t[tx.id] = tx
+extension OAuthServer {
+    /// Starts the transaction of a validated request for the browser presenting `browserCookie`.
+    func createTransaction(_ request: AuthorizationRequest, browserCookie: String, address: String,
+                           store: Store) throws -> AuthorizationTransaction {
+        let id = Base62.random(count: 24)
+        try writeLock.withLock {
+            try PendingFlows(store: store).start(.authorization, id: id, browserCookie: browserCookie, body: BrowserState.body(request),
+                                                 address: address, ttlSeconds: browser.transactionTTL)
         }
-        return tx
+        return AuthorizationTransaction(id: id, csrf: BrowserState.csrf(transaction: id, browserCookie: browserCookie),
+                                        request: request, notice: nil)
     }
 
     /// The transaction `id` if it is live and belongs to the browser presenting `browserCookie`.
-    func transaction(_ id: String?, browserCookie: String?) -> AuthorizationTransaction? {
-        guard let id, let browserCookie, id.utf8.count <= 64 else { return nil }
-        let now = BrowserState.now()
-        return transactions.withLock { t in
-            guard let tx = t[id] else { return nil }
-            if tx.expires <= now { t[id] = nil; return nil }
-            guard ConstantTime.equals(tx.browserHash, SHA256.hash(browserCookie)) else { return nil }
-            return tx
-        }
+    func transaction(_ id: String?, browserCookie: String?, store: Store) throws -> AuthorizationTransaction? {
+        guard let id, let browserCookie,
+              let flow = try PendingFlows(store: store).find(.authorization, id: id, browserCookie: browserCookie),
+              let request = try BrowserState.request(flow.body, store: store)
+        else { return nil }
+        return AuthorizationTransaction(id: id, csrf: BrowserState.csrf(transaction: id, browserCookie: browserCookie),
+                                        request: request, notice: flow.notice)
     }
 
-    func setNotice(_ id: String, _ notice: String?) {
-        transactions.withLock { t in t[id]?.notice = notice }
+    func setNotice(_ id: String, _ notice: String?, store: Store) throws {
+        try writeLock.withLock { try PendingFlows(store: store).setNotice(id: id, notice) }
     }
 
-    /// Ends the transaction; returns false if it was already gone (a double submit).
-    @discardableResult
-    func finish(_ id: String) -> Bool {
-        transactions.withLock { $0.removeValue(forKey: id) != nil }
+    /// Ends the transaction; false if it was already gone (a double submit, or another replica ended it).
+    func finishTransaction(_ id: String, store: Store) throws -> Bool {
+        try writeLock.withLock { try PendingFlows(store: store).finish(id: id) }
     }
 }

@@ -39,16 +39,16 @@ struct ConsentStep {
         let ticked = form.filter { $0.name == "scope" }.compactMap { ScopeSet.named($0.value) }.reduce(ScopeSet()) { $0.union($1) }
         let chosen = ticked.intersection(offered)
         guard !chosen.isEmpty else {
-            server.browser.setNotice(tx.id, "Choose at least one permission, or deny.")
+            try server.setNotice(tx.id, "Choose at least one permission, or deny.", store: store)
             return OAuthResponse.seeOther(back)
         }
-        guard server.browser.finish(tx.id) else { return AuthorizePages.staleTransaction }
+        guard try server.finishTransaction(tx.id, store: store) else { return AuthorizePages.staleTransaction }
         return try approve(tx, user: user, scopes: chosen, remoteAddr: remoteAddr)
     }
 
     /// RFC 6749 §4.1.2.1: the resource owner denied the request.
     private func deny(_ tx: AuthorizationTransaction, user: User, remoteAddr: String) throws -> HTTPResponse {
-        guard server.browser.finish(tx.id) else { return AuthorizePages.staleTransaction }
+        guard try server.finishTransaction(tx.id, store: store) else { return AuthorizePages.staleTransaction }
         try Consents(store: store).recordDenial(email: user.email, clientID: tx.request.client.clientID, resource: tx.request.resource,
                                                 reason: "denied by the user", remoteAddr: remoteAddr)
         return server.redirect(to: tx.request.redirectURI, [("error", "access_denied"), ("error_description", "the user denied access")],

@@ -12,12 +12,11 @@ public final class OAuthServer: Sendable {
     let metadataFetcher: ClientMetadataFetcher
     let registrationLimiter: RateLimiter
     let introspectionLimiter: RateLimiter
-    /// Identity providers' metadata and keys, and the SSO sign-ins in progress.
+    /// Identity providers' metadata and keys.
     let providers = OIDCProviderClient()
-    let ssoFlows = SSOFlows()
     /// Serialises this server's write transactions: threads of one process queue here instead of in
     /// SQLite's busy handler, whose sleeps (up to 100 ms each) would dominate latency under load.
-    private let writeLock = Guarded<Void>()
+    let writeLock = Guarded<Void>()
 
     public init(pool: StorePool, configuration: OAuthConfiguration) {
         self.pool = pool

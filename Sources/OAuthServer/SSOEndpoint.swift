@@ -16,7 +16,7 @@ extension OAuthServer {
                 return SitePage.error(status: 404, title: "Not found", message: "There is no such sign-in provider here.")
             }
             switch parts.count {
-            case 1: return ssoStart(request, provider)
+            case 1: return try ssoStart(request, provider)
             case 2 where parts[1] == "callback": return try ssoCallback(request, provider)
             default: return SitePage.error(status: 404, title: "Not found", message: "There is no such page.")
             }
@@ -34,7 +34,7 @@ extension OAuthServer {
 
     /// GET /login/sso/NAME: 303 to the provider's authorization endpoint with a fresh state, nonce and
     /// PKCE challenge; the browser gets the cookie the callback must present.
-    private func ssoStart(_ request: HTTPRequest, _ p: IdentityProvider) -> HTTPResponse {
+    private func ssoStart(_ request: HTTPRequest, _ p: IdentityProvider) throws -> HTTPResponse {
         let next = LocalRedirect.target(request.queryValue("next"))
         let metadata: OIDCMetadata
         do { metadata = try providers.metadata(p) } catch {
@@ -47,7 +47,7 @@ extension OAuthServer {
             binding = Base62.random(count: 32)
             cookies.append("\(SSOFlows.cookie(secure: secure))=\(binding); \(SSOFlows.cookieAttributes(secure: secure))")
         }
-        let (state, flow) = ssoFlows.start(provider: p.name, next: next, browserCookie: binding)
+        let (state, flow) = try startSSOFlow(provider: p.name, next: next, browserCookie: binding, address: clientAddress(request))
         let query = FormURLEncoding.encode([
             (name: "response_type", value: "code"), (name: "client_id", value: p.clientID),
             (name: "redirect_uri", value: ssoRedirectURI(p)), (name: "scope", value: p.scopes.joined(separator: " ")),
@@ -63,7 +63,7 @@ extension OAuthServer {
     private func ssoCallback(_ request: HTTPRequest, _ p: IdentityProvider) throws -> HTTPResponse {
         let address = clientAddress(request)
         let login = OIDCLogin(provider: p)
-        guard let flow = ssoFlows.take(state: request.queryValue("state"), browserCookie: FormFields.cookies(request)[SSOFlows.cookie(secure: configuration.isSecure)]),
+        guard let flow = try takeSSOFlow(state: request.queryValue("state"), browserCookie: FormFields.cookies(request)[SSOFlows.cookie(secure: configuration.isSecure)]),
               flow.provider == p.name else {
             return try ssoRefused(login, SSORefusal(reason: "state unknown, expired, already used or from another browser",
                                                    message: "This sign-in link has expired, was already used, or was started in another browser. Start again."),

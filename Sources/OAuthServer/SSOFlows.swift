@@ -2,21 +2,20 @@ import Foundation
 import MCPAuth
 
 /// One SSO sign-in in progress: what the callback must find again (OpenID Connect Core 1.0 §3.1.2.1
-/// `state` and `nonce`; RFC 7636 the code verifier), bound to the browser that started it.
+/// `state` and `nonce`; RFC 7636 the code verifier).
 struct SSOFlow: Sendable {
     let provider: String
     let nonce: String
     let codeVerifier: String
-    /// SHA-256 of the browser-binding cookie: the callback works only in the browser that started.
-    let browserHash: [UInt8]
     /// Where to go once signed in: a local path (the account pages, or an authorization in progress).
     let next: String
-    let expires: Double
 }
 
-/// SSO sign-ins in progress, in memory and keyed by `state`; each is taken out at its callback, so a
-/// `state` works once (a replayed callback URL finds nothing).
-final class SSOFlows: Sendable {
+/// SSO sign-ins in progress, kept in the store (`PendingFlows`) under their `state` so any replica can
+/// take the provider's callback, each bound to the browser that started it and taken out at its callback
+/// (a replayed callback URL finds nothing). The nonce and the PKCE code verifier are not stored: they are
+/// HMACs of the browser's binding cookie and the state, so the store holds nothing that completes a flow.
+enum SSOFlows {
     /// The browser-binding cookie. RFC 6265bis §4.1.3.2: behind https it is `__Host-` prefixed (so
     /// `Secure`, `Path=/`, no `Domain`): a sibling subdomain cannot plant a binding of its own in the
     /// victim's browser and have the victim's callback complete the attacker's sign-in (login CSRF).
@@ -25,30 +24,40 @@ final class SSOFlows: Sendable {
     static func cookieAttributes(secure: Bool) -> String {
         secure ? "Path=/; HttpOnly; SameSite=Lax; Secure" : "Path=/login/sso; HttpOnly; SameSite=Lax"
     }
-    static let ttl: Double = 600
-    private let flows = Guarded<[String: SSOFlow]>([:])
-    private let maxFlows = 20_000
+    static let ttlSeconds: Int64 = 600
 
+    /// A value only the browser holding `browserCookie` can have for `state`: 43 base64url characters,
+    /// which is also a valid PKCE code verifier (RFC 7636 §4.1: 43 to 128 unreserved characters).
+    static func derived(_ purpose: String, state: String, browserCookie: String) -> String {
+        Base64URL.encode(HMAC.sha256(key: Array(browserCookie.utf8), message: Array("mcpctl sso \(purpose) v1\u{0}\(state)".utf8)))
+    }
+
+    static func flow(provider: String, next: String, state: String, browserCookie: String) -> SSOFlow {
+        SSOFlow(provider: provider, nonce: derived("nonce", state: state, browserCookie: browserCookie),
+                codeVerifier: derived("pkce", state: state, browserCookie: browserCookie), next: next)
+    }
+}
+
+extension OAuthServer {
     /// Starts a flow for the browser presenting `browserCookie`; returns its `state`.
-    func start(provider: String, next: String, browserCookie: String) -> (state: String, flow: SSOFlow) {
-        let now = Date().timeIntervalSince1970
-        let flow = SSOFlow(provider: provider, nonce: Base62.random(count: 32), codeVerifier: Base62.random(count: 64),
-                           browserHash: SHA256.hash(browserCookie), next: next, expires: now + SSOFlows.ttl)
+    func startSSOFlow(provider: String, next: String, browserCookie: String, address: String) throws -> (state: String, flow: SSOFlow) {
         let state = Base62.random(count: 32)
-        flows.withLock { f in
-            if f.count >= maxFlows { f = f.filter { $0.value.expires > now } }
-            if f.count >= maxFlows, let oldest = f.min(by: { $0.value.expires < $1.value.expires })?.key { f[oldest] = nil }
-            f[state] = flow
+        let body = JSON.object([("provider", .string(provider)), ("next", .string(next))]).encoded()
+        try writing { store in
+            try PendingFlows(store: store).start(.sso, id: state, browserCookie: browserCookie, body: body,
+                                                 address: address, ttlSeconds: SSOFlows.ttlSeconds)
         }
-        return (state, flow)
+        return (state, SSOFlows.flow(provider: provider, next: next, state: state, browserCookie: browserCookie))
     }
 
     /// Takes the flow of `state` out (single use) if it is live and belongs to this browser. A `state`
     /// presented by another browser is taken out too: a leaked callback URL is then worth nothing.
-    func take(state: String?, browserCookie: String?) -> SSOFlow? {
+    func takeSSOFlow(state: String?, browserCookie: String?) throws -> SSOFlow? {
         guard let state, state.utf8.count <= 64 else { return nil }
-        let now = Date().timeIntervalSince1970
-        guard let flow = flows.withLock({ $0.removeValue(forKey: state) }), flow.expires > now, let browserCookie else { return nil }
-        return ConstantTime.equals(flow.browserHash, SHA256.hash(browserCookie)) ? flow : nil
+        guard let found = try writing({ try PendingFlows(store: $0).take(.sso, id: state, browserCookie: browserCookie) }),
+              let browserCookie, let json = try? JSON.parse(found.body),
+              let provider = json["provider"]?.stringValue, let next = json["next"]?.stringValue
+        else { return nil }
+        return SSOFlows.flow(provider: provider, next: next, state: state, browserCookie: browserCookie)
     }
 }

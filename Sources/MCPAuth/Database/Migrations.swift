@@ -349,6 +349,22 @@ public enum Migrations {
         ALTER TABLE outside_issuers ADD COLUMN allowed_domains TEXT NOT NULL DEFAULT '';
         ALTER TABLE outside_issuers ADD COLUMN token_prefix TEXT;
         """),
+        // Browser flows in progress (an authorization awaiting sign-in and consent, an SSO sign-in awaiting
+        // the provider's callback), shared by every replica on the store. Only the SHA-256 of each flow's id
+        // and of its browser's binding cookie are kept; `address` bounds how many one visitor may hold.
+        Step(name: "0013_pending_flows", sql: """
+        CREATE TABLE pending_flows (
+            id_hash BLOB PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('authorization', 'sso')),
+            browser_hash BLOB NOT NULL,
+            body TEXT NOT NULL,
+            notice TEXT,
+            address TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX pending_flows_expires ON pending_flows (expires_at);
+        CREATE INDEX pending_flows_address ON pending_flows (address, expires_at);
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store
