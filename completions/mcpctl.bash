@@ -101,7 +101,7 @@ _mcpctl_spec() {
             value_opts=(--issuer --audience --introspection-url --client-id --client-secret-file --email-claim --allowed-domain --token-prefix)
             ;;
         'idp')
-            cmds=(add list remove)
+            cmds=(add list remove unbind)
             ;;
         'idp add')
             opts=(--issuer --client-id --client-secret-file --scopes --groups-claim --allowed-domain --create-users --trust-email)

@@ -19,7 +19,7 @@ function __mcpctl_subcommands --argument-names cmdpath --description 'Print the 
         case 'issuer'
             printf '%s\n' add list remove
         case 'idp'
-            printf '%s\n' add list remove
+            printf '%s\n' add list remove unbind
         case 'grant'
             printf '%s\n' add list revoke
         case 'token'
@@ -287,6 +287,7 @@ complete -c mcpctl -n "__mcpctl_at 'issuer add'" -l token-prefix -x -d 'How this
 complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'add' -d 'Add an identity provider.'
 complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'list' -d 'List the identity providers.'
 complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'remove' -d 'Remove an identity provider; its sign-in button disappears and the --idp-group mappings bound to it are dropped. Users it created and group members stay.'
+complete -c mcpctl -n "__mcpctl_at 'idp' 0" -a 'unbind' -d 'Let a user sign in with another account at the provider: the next sign-in naming their email binds that account.'
 
 # mcpctl idp add
 complete -c mcpctl -n "__mcpctl_at 'idp add'" -l issuer -x -d 'The provider\'s issuer, exactly as its discovery document and ID tokens say it (https; plain http only on a loopback host).'
@@ -539,6 +540,7 @@ complete -c mcpctl -n "__mcpctl_at 'help issuer' 0" -a 'remove' -d 'Remove an ou
 complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'add' -d 'Add an identity provider.'
 complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'list' -d 'List the identity providers.'
 complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'remove' -d 'Remove an identity provider; its sign-in button disappears and the --idp-group mappings bound to it are dropped. Users it created and group members stay.'
+complete -c mcpctl -n "__mcpctl_at 'help idp' 0" -a 'unbind' -d 'Let a user sign in with another account at the provider: the next sign-in naming their email binds that account.'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'add' -d 'Grant a user, or every member of a group, a role or scopes on an app (one environment or all).'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'list' -d 'List grants: users\' own, then groups\'.'
 complete -c mcpctl -n "__mcpctl_at 'help grant' 0" -a 'revoke' -d 'Revoke a user\'s or a group\'s grant on an app (all environments unless --env).'

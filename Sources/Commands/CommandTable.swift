@@ -148,7 +148,7 @@ public enum CommandTable {
                             arguments: [ArgumentSpec("NAME", help: "The issuer's name.")]),
             ]),
             CommandSpec("idp", abstract: "Let users sign in with your organization's OpenID Connect identity provider (single sign-on).",
-                        discussion: "The sign-in pages then offer \"Sign in with NAME\": the authorization code flow with PKCE, state and nonce. Register PUBLIC_URL/login/sso/NAME/callback as the redirect URI at the provider. The ID token must be signed (RS256 or ES256) by a key of the provider's JWKS, for this client, with the nonce of the sign-in. Users are matched by their verified email; groups added with --idp-group (bound to one provider, see 'mcpctl group add --idp') follow that provider's groups claim at every sign-in. Refused sign-ins are audited with source sso and count toward the login throttle.",
+                        discussion: "The sign-in pages then offer \"Sign in with NAME\": the authorization code flow with PKCE, state and nonce. Register PUBLIC_URL/login/sso/NAME/callback as the redirect URI at the provider. The ID token must be signed (RS256 or ES256) by a key of the provider's JWKS, for this client, with the nonce of the sign-in. A user's first sign-in binds their account at the provider (the ID token's sub) to them, matched by verified email; afterwards only that account signs them in (see 'mcpctl idp unbind'). Groups added with --idp-group (bound to one provider, see 'mcpctl group add --idp') follow that provider's groups claim at every sign-in. Refused sign-ins are audited with source sso and count toward the login throttle.",
                         subcommands: [
                 CommandSpec("add", abstract: "Add an identity provider.", arguments: [ArgumentSpec("NAME", help: "A name for the provider, shown on the sign-in button and in its URLs: 1 to 64 letters, digits, '.', '_' or '-'.")], options: [
                     OptionSpec("issuer", value: "URL", help: "The provider's issuer, exactly as its discovery document and ID tokens say it (https; plain http only on a loopback host).", required: true),
@@ -166,6 +166,10 @@ public enum CommandTable {
                 CommandSpec("list", abstract: "List the identity providers."),
                 CommandSpec("remove", abstract: "Remove an identity provider; its sign-in button disappears and the --idp-group mappings bound to it are dropped. Users it created and group members stay.",
                             arguments: [ArgumentSpec("NAME", help: "The provider's name.")]),
+                CommandSpec("unbind", abstract: "Let a user sign in with another account at the provider: the next sign-in naming their email binds that account.",
+                            discussion: "A user's first single sign-on binds the provider's subject (the ID token's sub) to them; afterwards only that account at the provider signs them in, and another account naming the same email is refused. Unbind when the person's account at the provider was replaced.",
+                            arguments: [ArgumentSpec("NAME", help: "The provider's name."), ArgumentSpec("EMAIL", help: "The user's email.")],
+                            examples: ["mcpctl idp unbind corp alice@example.com   # exits 1 when alice has not signed in with corp yet"]),
             ]),
             CommandSpec("grant", abstract: "Grant users or groups scopes on apps.", subcommands: [
                 CommandSpec("add", abstract: "Grant a user, or every member of a group, a role or scopes on an app (one environment or all).",

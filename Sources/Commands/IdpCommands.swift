@@ -1,7 +1,7 @@
 import Foundation
 import MCPAuth
 
-/// `mcpctl idp add|list|remove`: OpenID Connect providers users sign in with ("Sign in with NAME").
+/// `mcpctl idp add|list|remove|unbind`: OpenID Connect providers users sign in with ("Sign in with NAME").
 enum IdpCommands {
     static func run(_ c: Context) throws -> Int32 {
         let providers = IdentityProviders(store: try c.store())
@@ -9,6 +9,7 @@ enum IdpCommands {
         case "add": try add(c, providers)
         case "list": try list(c, providers)
         case "remove": try remove(c, providers)
+        case "unbind": try unbind(c, providers)
         default: throw CommandUsageError(message: "Unknown command 'idp \(c.parsed.path[1])'")
         }
         return ExitCode.success
@@ -39,5 +40,14 @@ enum IdpCommands {
         let p = try providers.remove(c.argument(0))
         if c.json { c.out.emit(.object([("name", .string(p.name)), ("issuer", .string(p.issuer)), ("removed", .bool(true))])); return }
         c.out.line("Removed identity provider \(p.name): its sign-in button is gone and sign-ins in progress with it fail")
+    }
+
+    static func unbind(_ c: Context, _ providers: IdentityProviders) throws {
+        let p = try providers.require(c.argument(0))
+        let email = c.argument(1)
+        try SSOSubjects(store: try c.store(), idp: p.name).unbind(email: email)
+        let shown = EmailAddress.normalize(email) ?? email
+        if c.json { c.out.emit(.object([("idp", .string(p.name)), ("email", .string(shown)), ("unbound", .bool(true))])); return }
+        c.out.line("Unbound \(shown) from \(p.name): the next sign-in with \(p.name) naming \(shown) binds that account")
     }
 }

@@ -98,4 +98,24 @@ import Testing
         #expect(dir.status != 0 && dir.stderr.contains("not a regular file"), "\(dir.stderr)")
         #expect(try h.ok(["idp", "list", "--json"]).jsonArray().isEmpty)
     }
+
+    @Test func unbindLetsTheNextAccountBindAndNamesWhatIsMissing() throws {
+        let (h, file) = try setUp()
+        try h.ok(["idp", "add", "corp", "--issuer", "https://login.example.com", "--client-id", "mcpctl", "--client-secret-file", file])
+        let none = try h.run(["idp", "unbind", "corp", "alice@example.com"])
+        #expect(none.status == 1 && none.stderr.contains("has not signed in with corp"), "\(none.stderr)")
+        let nobody = try h.run(["idp", "unbind", "corp", "nobody@example.com"])
+        #expect(nobody.status == 1 && nobody.stderr.contains("no user"), "\(nobody.stderr)")
+        let unknown = try h.run(["idp", "unbind", "okta", "alice@example.com"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no identity provider named 'okta'"), "\(unknown.stderr)")
+
+        // A binding as a first single sign-on leaves it.
+        let store = try Store(path: h.dbPath)
+        let alice = try #require(try Users(store: store).find("alice@example.com"))
+        try store.db.run("INSERT INTO sso_subjects (idp, subject, user_id, bound_at) VALUES ('corp', 'u-1', ?, 0)", [.integer(alice.id)])
+        let done = try h.ok(["idp", "unbind", "corp", "Alice@Example.com", "--json"]).jsonObject()
+        #expect(done["unbound"] as? Bool == true && done["email"] as? String == "alice@example.com" && done["idp"] as? String == "corp")
+        #expect(try store.db.first("SELECT COUNT(*) AS n FROM sso_subjects")?.int("n") == 0)
+        #expect(try h.ok(["audit", "list", "--action", "idp.unbind", "--json"]).jsonArray().count == 1)
+    }
 }

@@ -46,7 +46,7 @@ import Testing
 
     func claims(_ name: String, nonce: String, email: String = "kim@example.com", groups: [String]) -> JSON {
         let now = Int64(Date().timeIntervalSince1970)
-        return .object([("iss", .string(idp(name).issuer)), ("sub", .string("u1")), ("aud", .string("mcpctl-client")), ("exp", .int(now + 300)),
+        return .object([("iss", .string(idp(name).issuer)), ("sub", .string("sub-" + email)), ("aud", .string("mcpctl-client")), ("exp", .int(now + 300)),
                         ("iat", .int(now)), ("nonce", .string(nonce)), ("email", .string(email)), ("email_verified", .bool(true)),
                         ("groups", .array(groups.map { .string($0) }))])
     }

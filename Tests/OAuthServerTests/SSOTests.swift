@@ -114,7 +114,7 @@ final class FakeProvider: @unchecked Sendable {
     /// Claims of a good ID token for `email`, with the nonce of the sign-in.
     func claims(nonce: String, email: String = "alice@example.com", _ change: (inout [(String, JSON)]) -> Void = { _ in }) -> JSON {
         let now = Int64(Date().timeIntervalSince1970)
-        var c: [(String, JSON)] = [("iss", .string(idp.issuer)), ("sub", .string("u1")), ("aud", .string("mcpctl-client")),
+        var c: [(String, JSON)] = [("iss", .string(idp.issuer)), ("sub", .string("sub-" + email)), ("aud", .string("mcpctl-client")),
                                    ("exp", .int(now + 300)), ("iat", .int(now)), ("nonce", .string(nonce)),
                                    ("email", .string(email)), ("email_verified", .bool(true)), ("groups", .array([.string("eng")]))]
         change(&c)

@@ -365,6 +365,20 @@ public enum Migrations {
         CREATE INDEX pending_flows_expires ON pending_flows (expires_at);
         CREATE INDEX pending_flows_address ON pending_flows (address, expires_at);
         """),
+        // Which identity at which provider (OpenID Connect `iss` is the provider; `sub` its subject) signs
+        // a user in. The first sign-in binds it; afterwards only that subject signs that user in, so an
+        // email the provider later gives to another account does not hand it this user. Provider names are
+        // kept lower-cased (they are compared without case elsewhere).
+        Step(name: "0014_sso_subjects", sql: """
+        CREATE TABLE sso_subjects (
+            idp TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            bound_at INTEGER NOT NULL,
+            PRIMARY KEY (idp, subject)
+        );
+        CREATE UNIQUE INDEX sso_subjects_user ON sso_subjects (idp, user_id);
+        """),
     ]
 
     /// Applies every step the store lacks, each in its own immediate transaction, and refuses a store

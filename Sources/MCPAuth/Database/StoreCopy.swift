@@ -31,7 +31,7 @@ public enum StoreCopy {
     static let lasting: [(table: String, numbered: String?)] = [
         ("settings", nil), ("users", "id"), ("apps", "id"), ("environments", "id"), ("grants", "id"), ("clients", nil),
         ("tokens", nil), ("consents", nil), ("tools", nil), ("tool_scopes", nil), ("tool_pins", nil), ("user_groups", "id"),
-        ("group_members", nil), ("group_grants", "id"), ("outside_issuers", "id"), ("identity_providers", "id"),
+        ("group_members", nil), ("group_grants", "id"), ("outside_issuers", "id"), ("identity_providers", "id"), ("sso_subjects", nil),
         ("audit", "seq"), ("audit_head", nil),
     ]
     /// Rows that live minutes or hours and are bound to the server that made them.

@@ -118,6 +118,8 @@ public struct IdentityProviders: Sendable {
             try db.run("DELETE FROM identity_providers WHERE name = ?", [.text(p.name)])
             // Its group mappings go with it: a provider added later under the same name must be mapped anew.
             let dropped = try db.run("UPDATE user_groups SET idp_group = NULL, idp = NULL WHERE lower(idp) = lower(?)", [.text(p.name)])
+            // And its subject bindings: a provider added later under this name is another provider.
+            try SSOSubjects(store: store, idp: p.name).removeAll()
             try AuditLog.append(.cli("idp.remove", target: p.name, reason: "identity provider \(p.name) \(p.issuer)"
                                      + (dropped > 0 ? "; \(dropped) group mapping(s) dropped" : "")), to: db)
             return p

@@ -74,24 +74,51 @@ public struct OIDCLogin: Sendable {
             return .failure(SSORefusal(reason: "email domain not allowed", email: email,
                                        message: "Accounts of \(email)'s domain may not sign in with \(provider.name)."))
         }
+        guard case .string(let subject)? = claims["sub"], !subject.isEmpty, subject.utf8.count <= SSOSubjects.maxSubjectBytes else {
+            return .failure(SSORefusal(reason: "ID token has no valid sub claim", email: email,
+                                       message: "The identity provider did not identify your account, so nobody was signed in."))
+        }
         let db = store.db
         return try db.write {
-            let users = Users(store: store)
-            var user = try users.find(email)
-            if user == nil {
-                guard provider.mayCreate(email: email) else {
-                    return .failure(SSORefusal(reason: "no such user (not created without --create-users)", email: email,
-                                               message: "There is no user \(email) here. Ask an operator to add you."))
-                }
-                user = try create(email: email, name: claims["name"]?.stringValue, store: store, remoteAddr: remoteAddr)
+            let found: User
+            switch try user(subject: subject, email: email, claims: claims, store: store, remoteAddr: remoteAddr) {
+            case .failure(let refusal): return .failure(refusal)
+            case .success(let user): found = user
             }
-            guard let user else { return .failure(SSORefusal(reason: "user vanished", message: "Sign-in failed.")) }
+            let user = found
             guard user.disabledAt == nil else {
                 return .failure(SSORefusal(reason: "user disabled", email: user.email, message: "The account \(user.email) is disabled."))
             }
             if provider.groupsClaim != nil { try followGroups(claims, user: user, db: db, remoteAddr: remoteAddr) }
             return .success(user)
         }
+    }
+
+    /// The user the subject is bound to; else the user of the email (created if the provider may), which
+    /// the subject is then bound to, unless that user is bound to another subject of this provider.
+    /// Runs inside the sign-in's write transaction.
+    private func user(subject: String, email: String, claims: JWTClaims, store: Store,
+                      remoteAddr: String?) throws -> Result<User, SSORefusal> {
+        let subjects = SSOSubjects(store: store, idp: provider.name)
+        if let bound = try subjects.user(subject: subject),
+           let row = try store.db.first("SELECT \(Users.columns) FROM users WHERE id = ?", [.integer(bound)]) {
+            return .success(try User(row: row))
+        }
+        var user = try Users(store: store).find(email)
+        if let user, try subjects.isBound(userID: user.id) {
+            return .failure(SSORefusal(reason: "\(user.email) is bound to another \(provider.name) account", email: email,
+                                       message: "\(user.email) signs in with another \(provider.name) account. Ask an operator if your account there was replaced."))
+        }
+        if user == nil {
+            guard provider.mayCreate(email: email) else {
+                return .failure(SSORefusal(reason: "no such user (not created without --create-users)", email: email,
+                                           message: "There is no user \(email) here. Ask an operator to add you."))
+            }
+            user = try create(email: email, name: claims["name"]?.stringValue, store: store, remoteAddr: remoteAddr)
+        }
+        guard let user else { return .failure(SSORefusal(reason: "user vanished", message: "Sign-in failed.")) }
+        try subjects.bind(subject: subject, userID: user.id)
+        return .success(user)
     }
 
     /// A user without a password, audited as created by this provider.
