@@ -164,6 +164,22 @@ cpu_secs() { # PID… → CPU seconds (user+system, all threads) used so far
 # two readings loses its share; the pools keep their connections, so that is rare).
 pg_cpu() { # shellcheck disable=SC2046
     cpu_secs $(postgres_pids); }
+# pg_counts → "STATEMENTS WRITE_TXNS AUDIT_INSERTS" so far (pg_stat_statements; "0 0 0" without it): every
+# statement, the write transactions (each takes the store's advisory write lock first), audit row inserts.
+pg_counts() {
+    [ "$PG_STAT_STATEMENTS" = 1 ] || { echo "0 0 0"; return; }
+    pg_sql "SELECT coalesce(sum(calls), 0) || ' ' ||
+                   coalesce(sum(calls) FILTER (WHERE query LIKE 'SELECT pg_advisory_xact_lock%'), 0) || ' ' ||
+                   coalesce(sum(calls) FILTER (WHERE query LIKE 'INSERT INTO audit (%'), 0)
+            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'mcpctl_bench')"
+}
+# counts_cols BEFORE AFTER REQUESTS → "statements/req rows/write_txn"
+counts_cols() {
+    local s0 l0 i0 s1 l1 i1
+    read -r s0 l0 i0 <<<"$1"; read -r s1 l1 i1 <<<"$2"
+    [ "$PG_STAT_STATEMENTS" = 1 ] || { echo "- -"; return; }
+    echo "$(div "$((s1 - s0))" "$3" | sed 's/\(\.[0-9][0-9]\)[0-9]*$/\1/') $(div "$((i1 - i0))" "$((l1 - l0))" | sed 's/\(\.[0-9]\)[0-9]*$/\1/')"
+}
 run_wrk() { # CONNECTIONS URL TOKEN → the RESULT line of wrk-mcp.lua
     local out
     out=$(WRK_TOKEN="$3" wrk -t"$(( THREADS < $1 ? THREADS : $1 ))" -c"$1" -d"${4:-$DURATION}s" --timeout 10s -s "$HERE/wrk-mcp.lua" "$2" 2>&1) ||
@@ -182,7 +198,7 @@ add() { # KIND RESULT GW_CPU PG_CPU
 }
 rps() { div "${REQ[$1]}" "${SECS[$1]}"; }
 us() { div "$2" "${REQ[$1]}" 1000000; }
-line() { printf '%-30s %10s %9s %9s %8s %10s %12s %12s\n' "$@"; }
+line() { printf '%-30s %10s %9s %9s %8s %10s %12s %12s %9s %9s\n' "$@"; }
 
 printf '\n# mcpctl PostgreSQL store and replicas — %s — %s CPUs (%s)\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" \
     "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
@@ -200,15 +216,13 @@ run_wrk "$CONNECTIONS" "$(url "$FRONT_TWO")" "$PG_TOKEN" 2 >/dev/null
 # 1. one replica: PostgreSQL vs SQLite
 # =========================================================================================================
 printf '\n## 1. one replica, straight to mcpctl serve: PostgreSQL vs SQLite (c=%s)\n' "$CONNECTIONS"
-line run req/s p50_ms p99_ms non2xx gw_cpu_us gw+pg_cpu_us pg_xact/req
+line run req/s p50_ms p99_ms non2xx gw_cpu_us gw+pg_cpu_us stmts/req rows/wtx
 one_run() { # KIND(sqlite|pg) ROUND
-    local kind=$1 pid port token g0 g1 p0 p1 x0 x1 r
+    local kind=$1 pid port token g0 g1 p0 p1 c0 c1 r
     if [ "$kind" = sqlite ]; then pid=${PID[s]} port=${PORT[s]} token=$SQLITE_TOKEN; else pid=${PID[r1]} port=${PORT[r1]} token=$PG_TOKEN; fi
-    x0=$(pg_sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'mcpctl_bench'")
-    g0=$(cpu_secs "$pid"); p0=$(pg_cpu)
+    c0=$(pg_counts); g0=$(cpu_secs "$pid"); p0=$(pg_cpu)
     r=$(run_wrk "$CONNECTIONS" "$(url "$port")" "$token")
-    g1=$(cpu_secs "$pid"); p1=$(pg_cpu)
-    x1=$(pg_sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'mcpctl_bench'")
+    g1=$(cpu_secs "$pid"); p1=$(pg_cpu); c1=$(pg_counts)
     [ "$kind" = sqlite ] && p1=$p0   # PostgreSQL idles meanwhile: its background CPU is not SQLite's cost
     local gw pg
     gw=$(awk -v a="$g0" -v b="$g1" 'BEGIN {print b - a}'); pg=$(awk -v a="$p0" -v b="$p1" 'BEGIN {print b - a}')
@@ -216,7 +230,7 @@ one_run() { # KIND(sqlite|pg) ROUND
     line "$kind (round $2)" "$(f "$r" rps)" "$(f "$r" p50_ms)" "$(f "$r" p99_ms)" "$(f "$r" non2xx)" \
         "$(div "$gw" "$(f "$r" requests)" 1000000 | cut -d. -f1)" \
         "$(div "$(awk -v a="$gw" -v b="$pg" 'BEGIN {print a + b}')" "$(f "$r" requests)" 1000000 | cut -d. -f1)" \
-        "$([ "$kind" = pg ] && div "$((x1 - x0))" "$(f "$r" requests)" || echo -)"
+        $([ "$kind" = pg ] && counts_cols "$c0" "$c1" "$(f "$r" requests)" || echo "- -")
 }
 for round in $(seq 1 "$ROUNDS"); do
     for kind in sqlite pg pg sqlite; do one_run "$kind" "$round"; done
@@ -238,20 +252,21 @@ printf 'ratio pg/sqlite total CPU/req:      %s   (mcpctl + PostgreSQL vs mcpctl 
 # 2. two replicas behind nginx vs one
 # =========================================================================================================
 printf '\n## 2. nginx (upstream block, round robin) in front of two replicas vs one, same PostgreSQL (c=%s)\n' "$CONNECTIONS"
-line run req/s p50_ms p99_ms non2xx r1_cpu_us r2_cpu_us gw+pg_cpu_us
+line run req/s p50_ms p99_ms non2xx r1_cpu_us r2_cpu_us gw+pg_cpu_us stmts/req rows/wtx
 front_run() { # KIND(one|two) ROUND
-    local kind=$1 port a1 a2 b1 b2 p0 p1 r
+    local kind=$1 port a1 a2 b1 b2 p0 p1 c0 c1 r
     port=$FRONT_ONE; [ "$kind" = two ] && port=$FRONT_TWO
-    a1=$(cpu_secs "${PID[r1]}"); a2=$(cpu_secs "${PID[r2]}"); p0=$(pg_cpu)
+    c0=$(pg_counts); a1=$(cpu_secs "${PID[r1]}"); a2=$(cpu_secs "${PID[r2]}"); p0=$(pg_cpu)
     r=$(run_wrk "$CONNECTIONS" "$(url "$port")" "$PG_TOKEN")
-    b1=$(cpu_secs "${PID[r1]}"); b2=$(cpu_secs "${PID[r2]}"); p1=$(pg_cpu)
-    local c1 c2 pg n
-    c1=$(awk -v a="$a1" -v b="$b1" 'BEGIN {print b - a}'); c2=$(awk -v a="$a2" -v b="$b2" 'BEGIN {print b - a}')
+    b1=$(cpu_secs "${PID[r1]}"); b2=$(cpu_secs "${PID[r2]}"); p1=$(pg_cpu); c1=$(pg_counts)
+    local u1 u2 pg n
+    u1=$(awk -v a="$a1" -v b="$b1" 'BEGIN {print b - a}'); u2=$(awk -v a="$a2" -v b="$b2" 'BEGIN {print b - a}')
     pg=$(awk -v a="$p0" -v b="$p1" 'BEGIN {print b - a}'); n=$(f "$r" requests)
-    add "$kind" "$r" "$(awk -v a="$c1" -v b="$c2" 'BEGIN {print a + b}')" "$pg"
+    add "$kind" "$r" "$(awk -v a="$u1" -v b="$u2" 'BEGIN {print a + b}')" "$pg"
     line "$kind replica(s) (round $2)" "$(f "$r" rps)" "$(f "$r" p50_ms)" "$(f "$r" p99_ms)" "$(f "$r" non2xx)" \
-        "$(div "$c1" "$n" 1000000 | cut -d. -f1)" "$(div "$c2" "$n" 1000000 | cut -d. -f1)" \
-        "$(div "$(awk -v a="$c1" -v b="$c2" -v p="$pg" 'BEGIN {print a + b + p}')" "$n" 1000000 | cut -d. -f1)"
+        "$(div "$u1" "$n" 1000000 | cut -d. -f1)" "$(div "$u2" "$n" 1000000 | cut -d. -f1)" \
+        "$(div "$(awk -v a="$u1" -v b="$u2" -v p="$pg" 'BEGIN {print a + b + p}')" "$n" 1000000 | cut -d. -f1)" \
+        $(counts_cols "$c0" "$c1" "$n")
 }
 for round in $(seq 1 "$ROUNDS"); do
     for kind in one two two one; do front_run "$kind" "$round"; done
@@ -280,8 +295,10 @@ for i in $(seq 1 "$REVOKES"); do
     v=$(sed -n 's/^VIOLATIONS=//p' <<<"$out"); violations_total=$((violations_total + v))
     switches+=("$(sed -n 's/^SWITCH_MS=//p' <<<"$out")"); revoke_ms+=("$(sed -n 's/^REVOKE_MS=//p' <<<"$out")")
 done
-printf 'time from `token revoke` returning to the last replica refusing (by send time), per revoke: %s ms\n' "${switches[*]}"
-printf '  (<= 0: both replicas refused requests sent before the command had even returned; `token revoke` took %s ms)\n' "${revoke_ms[*]}"
+printf 'time from `token revoke` returning to the last replica refusing, per revoke: <= %s ms\n' "${switches[*]}"
+printf '  (the send time of the last replica'"'"'s first refusal after its last accepted request: an upper bound, since a\n'
+printf '  connection sends its next request only when the last one is answered; <= 0: refused before the command\n'
+printf '  returned. `token revoke` took %s ms)\n' "${revoke_ms[*]}"
 check "revocation" "$([ "$violations_total" = 0 ] && echo 1 || echo 0)" \
     "$violations_total requests accepted (200 with a result) although sent after \`token revoke\` returned"
 
@@ -333,6 +350,7 @@ want_profile=0
 if [ "$want_profile" = 1 ]; then
     OUT=${PROFILE_OUT:-$WORK/profile}; mkdir -p "$OUT"
     printf '\n## 5. profile of the PostgreSQL path: one replica, wrk -c%s, %ss (perf -e cpu-clock -F 999 -g)\n' "$CONNECTIONS" "$DURATION"
+    run_wrk "$CONNECTIONS" "$(url "${PORT[r1]}")" "$PG_TOKEN" 2 >/dev/null   # r1 may be fresh from part 4: fill its pool
     [ "$PG_STAT_STATEMENTS" = 1 ] && pg_sql "SELECT pg_stat_statements_reset()" >/dev/null
     x0=$(pg_sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'mcpctl_bench'")
     if command -v perf >/dev/null 2>&1; then
