@@ -74,11 +74,11 @@ PY=python3
 
 # --- temp dir, cleanup ---------------------------------------------------------------------------------------
 WORK=$(mktemp -d "$STORE_DIR/mcpctl-pgbench.XXXXXX")
-NGINX_PID="" FRONT_PID="" CLIENT_PID="" PERF_PID=""
+NGINX_PID="" FRONT_PID="" CLIENT_PID="" PERF_PID="" PERF_PG_PID=""
 declare -A PID=()
 cleanup() {
     local p
-    for p in "$PERF_PID" "$CLIENT_PID" "${PID[@]}" "$FRONT_PID" "$NGINX_PID"; do
+    for p in "$PERF_PID" "$PERF_PG_PID" "$CLIENT_PID" "${PID[@]}" "$FRONT_PID" "$NGINX_PID"; do
         [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
     done
     stop_postgres
@@ -121,8 +121,21 @@ read -r _ PG_TOKEN <<<"$(setup_store "$PG_URL")"
 [ -n "$SQLITE_TOKEN" ] && [ -n "$PG_TOKEN" ] || die "token create printed nothing"
 
 # --- servers: s (SQLite), r1 and r2 (replicas on PostgreSQL), nginx in front of r1 / r1+r2 --------------------
-declare -A PORT=([s]=$(free_port) [r1]=$(free_port) [r2]=$(free_port))
-FRONT_ONE=$(free_port) FRONT_TWO=$(free_port)
+# pick_port VAR: a free port none of this run's listeners has taken (free_port alone may repeat itself).
+USED_PORTS=" $NGINX_PORT $PROXY_PORT $PG_PORT "
+pick_port() {
+    local p
+    while :; do
+        p=$(free_port) || return 1
+        case $USED_PORTS in *" $p "*) continue ;; esac
+        USED_PORTS+="$p "
+        printf -v "$1" '%s' "$p"
+        return 0
+    done
+}
+declare -A PORT=()
+for s in s r1 r2; do pick_port "PORT[$s]"; done
+pick_port FRONT_ONE; pick_port FRONT_TWO
 start_server() { # NAME
     local name=$1 db=$PG_URL
     [ "$name" = s ] && db=$SQLITE_DB
@@ -160,10 +173,17 @@ cpu_secs() { # PID… → CPU seconds (user+system, all threads) used so far
     for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
     awk -v t="$t" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}'
 }
-# PostgreSQL's CPU: the postmaster and its children, listed at each reading (a backend that ended between
-# two readings loses its share; the pools keep their connections, so that is rare).
-pg_cpu() { # shellcheck disable=SC2046
-    cpu_secs $(postgres_pids); }
+# PostgreSQL's CPU so far: the postmaster, its live children (backends, WAL writer, checkpointer…) and the
+# children it has reaped (cutime/cstime), so a backend that ended in between still counts.
+pg_cpu() {
+    local master t
+    master=$(postgres_pids | head -n1)
+    [ -n "$master" ] || { echo 0; return; }
+    # shellcheck disable=SC2046
+    t=$(awk '{print $16 + $17}' "/proc/$master/stat" 2>/dev/null || echo 0)
+    # shellcheck disable=SC2046
+    awk -v a="$(cpu_secs $(postgres_pids))" -v t="$t" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", a + t / hz}'
+}
 # pg_counts → "STATEMENTS WRITE_TXNS AUDIT_INSERTS" so far (pg_stat_statements; "0 0 0" without it): every
 # statement, the write transactions (each takes the store's advisory write lock first), audit row inserts.
 pg_counts() {
@@ -352,34 +372,41 @@ if [ "$want_profile" = 1 ]; then
     printf '\n## 5. profile of the PostgreSQL path: one replica, wrk -c%s, %ss (perf -e cpu-clock -F 999 -g)\n' "$CONNECTIONS" "$DURATION"
     run_wrk "$CONNECTIONS" "$(url "${PORT[r1]}")" "$PG_TOKEN" 2 >/dev/null   # r1 may be fresh from part 4: fill its pool
     [ "$PG_STAT_STATEMENTS" = 1 ] && pg_sql "SELECT pg_stat_statements_reset()" >/dev/null
-    x0=$(pg_sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'mcpctl_bench'")
     if command -v perf >/dev/null 2>&1; then
         perf record -e cpu-clock -F 999 -g -p "${PID[r1]}" -o "$OUT/perf.data" 2>"$OUT/perf-record.log" &
         PERF_PID=$!
+        # PostgreSQL's side (backends, WAL writer…) as well: where its CPU per request goes.
+        perf record -e cpu-clock -F 999 -g -p "$(postgres_pids | paste -sd, -)" -o "$OUT/perf-pg.data" 2>"$OUT/perf-pg-record.log" &
+        PERF_PG_PID=$!
         sleep 0.5
     else
         say "perf is missing (Debian: linux-perf): statement counts only"
     fi
     r=$(run_wrk "$CONNECTIONS" "$(url "${PORT[r1]}")" "$PG_TOKEN")
     n=$(f "$r" requests)
-    x1=$(pg_sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'mcpctl_bench'")
-    printf 'requests %s (%s req/s); PostgreSQL transactions per request %s\n' "$n" "$(f "$r" rps)" "$(div "$((x1 - x0))" "$n")"
+    printf 'requests %s (%s req/s)\n' "$n" "$(f "$r" rps)"
     if [ -n "$PERF_PID" ]; then
-        kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
-        PERF_PID=""
+        kill -INT "$PERF_PID" "$PERF_PG_PID"; wait "$PERF_PID" "$PERF_PG_PID" 2>/dev/null || true
+        PERF_PID="" PERF_PG_PID=""
         printf '\ntop symbols of mcpctl serve (self time, %% of samples):\n'
         perf report -i "$OUT/perf.data" --no-children --stdio --percent-limit 1 -g none --sort dso,sym 2>/dev/null |
             grep -v '^#' | grep -v '^$' | head -n 30 | { command -v swift >/dev/null && swift demangle --simplified || cat; } | cut -c1-150
         printf '\nby library (self time):\n'
         perf report -i "$OUT/perf.data" --no-children --stdio --percent-limit 0.5 -g none --sort dso 2>/dev/null |
             grep -v '^#' | grep -v '^$' | head -n 12
+        printf '\nPostgreSQL processes, top symbols (self time, %% of their samples; the server has no frame pointers,\n'
+        printf 'so read names: parser/planner = statements parsed and planned on every call, kernel = sockets and fsync):\n'
+        perf report -i "$OUT/perf-pg.data" --no-children --stdio --percent-limit 1.5 -g none --sort comm,dso,sym 2>/dev/null |
+            grep -v '^#' | grep -v '^$' | head -n 25 | cut -c1-150
         perf script -i "$OUT/perf.data" 2>/dev/null | $PY "$HERE/flamegraph.py" --folded "$OUT/stacks.folded" >"$OUT/flame.svg" || true
         printf 'folded stacks and flame.svg in %s%s\n' "$OUT" "$([ "${KEEP:-0}" = 1 ] || [ -n "${PROFILE_OUT:-}" ] || echo ' (deleted at exit: set KEEP=1)')"
     fi
     if [ "$PG_STAT_STATEMENTS" = 1 ]; then
-        printf '\nstatements per request (pg_stat_statements, every statement of the run; server time only):\n'
-        pg_sql "SELECT to_char(sum(calls)::numeric / $n, 'FM990.00') || ' statements/req, ' ||
-                       to_char(sum(total_exec_time)::numeric * 1000 / $n, 'FM99990.0') || ' µs server time/req'
+        printf '\nstatements per request (pg_stat_statements, every statement of the run; execution time only, not parse/plan):\n'
+        pg_sql "SELECT to_char(sum(calls)::numeric / $n, 'FM990.00') || ' statements (round trips) per request, ' ||
+                       to_char(sum(total_exec_time)::numeric * 1000 / $n, 'FM99990.0') || ' µs execution time per request; transactions per request: ' ||
+                       to_char(coalesce(sum(calls) FILTER (WHERE query LIKE 'BEGIN ISOLATION LEVEL REPEATABLE READ%'), 0)::numeric / $n, 'FM990.000') || ' read, ' ||
+                       to_char(coalesce(sum(calls) FILTER (WHERE query LIKE 'SELECT pg_advisory_xact_lock%'), 0)::numeric / $n, 'FM990.000') || ' write'
                 FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'mcpctl_bench')"
         printf '%9s %12s %10s  %s\n' calls/req us_total/req rows/call query
         pg_sql "SELECT to_char(calls::numeric / $n, 'FM9990.000') || '|' || to_char(total_exec_time::numeric * 1000 / $n, 'FM99990.0')
