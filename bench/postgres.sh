@@ -396,8 +396,10 @@ if [ "$want_profile" = 1 ]; then
             grep -v '^#' | grep -v '^$' | head -n 12
         printf '\nPostgreSQL processes, top symbols (self time, %% of their samples; the server has no frame pointers,\n'
         printf 'so read names: parser/planner = statements parsed and planned on every call, kernel = sockets and fsync):\n'
-        perf report -i "$OUT/perf-pg.data" --no-children --stdio --percent-limit 1.5 -g none --sort comm,dso,sym 2>/dev/null |
-            grep -v '^#' | grep -v '^$' | head -n 25 | cut -c1-150
+        perf report -i "$OUT/perf-pg.data" --no-children --stdio --percent-limit 0.5 -g none --sort dso 2>/dev/null |
+            grep -v '^#' | grep -v '^$' | head -n 6
+        perf report -i "$OUT/perf-pg.data" --no-children --stdio --percent-limit 0.9 -g none --sort dso,sym 2>/dev/null |
+            grep -v '^#' | grep -v '^$' | head -n 20 | cut -c1-150
         perf script -i "$OUT/perf.data" 2>/dev/null | $PY "$HERE/flamegraph.py" --folded "$OUT/stacks.folded" >"$OUT/flame.svg" || true
         printf 'folded stacks and flame.svg in %s%s\n' "$OUT" "$([ "${KEEP:-0}" = 1 ] || [ -n "${PROFILE_OUT:-}" ] || echo ' (deleted at exit: set KEEP=1)')"
     fi
