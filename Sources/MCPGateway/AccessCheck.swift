@@ -36,13 +36,17 @@ final class AccessCheck: Sendable {
         var detail: String?
     }
 
-    /// One verify-and-authorize in its own read transaction. Throws only store errors.
+    /// One verify-and-authorize: from memory when the cache is current and holds every answer, else in
+    /// its own read transaction. Throws only store errors.
     /// An outside issuer's token is verified first (that may fetch keys or introspect), outside the
     /// transaction; its user is then looked up in the same snapshot as the grants.
     func verdict(_ credentials: PresentedCredentials, app: String, env: String, need: Need) throws -> Verdict {
         let outsider = try outside?.verify(credentials, app: app, env: env, now: Clock.nowMillis())
         return try pool.with { store in
-            try store.db.read {
+            if outsider == nil, let current = try cache.currentView(store) {
+                do { return try verdict(current, credentials, app: app, env: env, need: need) } catch is AccessCache.Miss {}
+            }
+            return try store.db.read {
                 let view = try cache.view(store)
                 guard let outsider else { return try verdict(view, credentials, app: app, env: env, need: need) }
                 return try verdict(view, AccessCheck.principal(outsider, db: store.db, app: app, env: env), app: app, env: env, need: need)

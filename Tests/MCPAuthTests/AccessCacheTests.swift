@@ -41,6 +41,45 @@ import Testing
         }
 
         func generation() throws -> Int64? { try cli.db.first("SELECT value FROM policy_generation")?[0].int }
+
+        /// The gateway's first try: memory only, outside any transaction; nil when the copy is not current.
+        func requestFromMemory(secret: String? = nil, tool: String = "edit") throws -> (Result<Principal, VerificationFailure>, AccessDecision?)? {
+            guard let view = try cache.currentView(server) else { return nil }
+            let verified = try verifier.verify(secret: secret ?? self.secret, email: nil, accept: [.pat, .access]) { try view.token(hash: $0) }
+            guard case .success(let p) = verified else { return (verified, nil) }
+            let needed = try view.required(app: "notes", env: "prod", tool: tool).0
+            return (verified, try view.decide(userID: p.userID, tokenScopes: p.scopes, tokenID: p.tokenID, binding: (nil, nil),
+                                              app: "notes", env: "prod", needed: needed).1)
+        }
+    }
+
+    @Test func aCurrentCopyAnswersFromMemoryAndAnythingItLacksIsAMiss() throws {
+        let f = try Fixture()
+        try ToolScopes(store: f.cli).setOverride(app: "notes", tool: "edit", scope: .write)
+        #expect(try f.requestFromMemory() == nil, "an empty copy is not current")
+        _ = try f.request()
+        let (verified, decision) = try #require(try f.requestFromMemory())
+        #expect((try? verified.get())?.tokenID == f.tokenID && decision?.allowed == true)
+        #expect(throws: AccessCache.Miss.self) { try f.requestFromMemory(tool: "another_tool") }
+        // A well-formed secret this store never issued (made by another store) is not in the copy either.
+        let elsewhere = try Fixture()
+        #expect(throws: AccessCache.Miss.self) { try f.requestFromMemory(secret: elsewhere.secret) }
+    }
+
+    @Test(arguments: ["revoke token", "disable user", "remove grant", "raw SQL revoke"])
+    func aChangeFromAnotherConnectionMakesTheMemoryOnlyAnswerStepAside(change: String) throws {
+        let f = try Fixture()
+        _ = try f.request()
+        #expect(try f.requestFromMemory() != nil)
+        switch change {
+        case "revoke token": _ = try Tokens(store: f.cli).revoke([f.tokenID])
+        case "disable user": _ = try Users(store: f.cli).disable(email: "a@x.io")
+        case "remove grant": _ = try Grants(store: f.cli).revoke(email: "a@x.io", app: "notes", env: "prod")
+        default: try f.cli.db.run("UPDATE tokens SET revoked_at = 1 WHERE id = ?", [.text(f.tokenID)])
+        }
+        #expect(try f.requestFromMemory() == nil, "the next request goes to the store")
+        let (verified, decision) = try f.request()
+        #expect(verified.failure == .revoked || decision?.allowed == false)
     }
 
     @Test func aSecondRequestIsAnsweredFromMemory() throws {

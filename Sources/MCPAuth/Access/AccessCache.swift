@@ -43,7 +43,22 @@ public final class AccessCache: Sendable {
         if let generation {
             entries.withLock { if $0.generation != generation { $0.reset(to: generation) } }
         }
-        return AccessView(cache: self, store: store, generation: generation)
+        return AccessView(cache: self, store: store, generation: generation, memoryOnly: false)
+    }
+
+    /// A lookup the copy could not answer in a view made by `currentView`: the caller starts over with a
+    /// read transaction (`view`).
+    public struct Miss: Error {}
+
+    /// A view that answers from memory only, when the copy is current: the generation is read alone (one
+    /// statement, no transaction: on PostgreSQL one round trip instead of three), and since every row the
+    /// copy holds was read under that same generation, and any change to them moves it, the answers are
+    /// those one snapshot would give. nil when the copy is not current; its lookups throw `Miss` on
+    /// anything the copy lacks.
+    public func currentView(_ store: Store) throws -> AccessView? {
+        guard let generation = try store.db.first("SELECT value FROM policy_generation WHERE id = 1")?[0].int,
+              entries.withLock({ $0.generation == generation }) else { return nil }
+        return AccessView(cache: self, store: store, generation: generation, memoryOnly: true)
     }
 
     /// What the copy holds for `key` under `generation`, or nil (a miss, or another generation).
@@ -77,10 +92,18 @@ public struct AccessView {
     public let store: Store
     /// nil when the store has no generation row (then every lookup reads the store).
     public let generation: Int64?
+    /// Made by `currentView`: a lookup the copy cannot answer throws `AccessCache.Miss` instead of reading.
+    let memoryOnly: Bool
+
+    /// The store, for a lookup the copy could not answer; in a memory-only view, `Miss` instead.
+    private func reading() throws -> Store {
+        if memoryOnly { throw AccessCache.Miss() }
+        return store
+    }
 
     public func token(hash: [UInt8]) throws -> TokenState? {
         if let hit = cache.cached(generation, { $0.tokens[hash] }) { return hit }
-        guard let row = try TokenVerifier.lookup(hash: hash, db: store.db) else { return nil }
+        guard let row = try TokenVerifier.lookup(hash: hash, db: reading().db) else { return nil }
         cache.keep(generation) { $0.tokens[hash] = row }
         return row
     }
@@ -88,7 +111,7 @@ public struct AccessView {
     public func environment(app: String, env: String) throws -> AppEnvironment? {
         let key = app + "\u{0}" + env
         if let hit = cache.cached(generation, { $0.environments[key] }) { return hit }
-        let found = try Apps(store: store).environment(app: app, env: env)
+        let found = try Apps(store: reading()).environment(app: app, env: env)
         cache.keep(generation) { $0.environments[key] = .some(found) }
         return found
     }
@@ -96,7 +119,7 @@ public struct AccessView {
     public func grants(userID: Int64, app: String, env: String) throws -> [Grant] {
         let key = AccessCache.GrantKey(userID: userID, app: app, env: env)
         if let hit = cache.cached(generation, { $0.grants[key] }) { return hit }
-        let found = try Grants(store: store).applicable(userID: userID, app: app, env: env)
+        let found = try Grants(store: reading()).applicable(userID: userID, app: app, env: env)
         cache.keep(generation) { $0.grants[key] = found }
         return found
     }
@@ -111,7 +134,7 @@ public struct AccessView {
     public func requirement(app: String, env: String, tool: String) throws -> (scope: ScopeSet, why: String, known: Bool) {
         let key = AccessCache.ToolKey(app: app, env: env, tool: tool)
         if let hit = cache.cached(generation, { $0.tools[key] }) { return hit }
-        let found = try ToolScopes(store: store).requirement(app: app, env: env, tool: tool, annotations: nil)
+        let found = try ToolScopes(store: reading()).requirement(app: app, env: env, tool: tool, annotations: nil)
         cache.keep(generation) { $0.tools[key] = found }
         return found
     }

@@ -36,7 +36,7 @@ public enum AuditLog {
     }
 
     private static let insertSQL = "INSERT INTO audit (seq, " + AuditChain.columns.joined(separator: ", ") +
-        ", prev_hash, hash) VALUES (" + Array(repeating: "?", count: AuditChain.columns.count + 3).joined(separator: ", ") + ")"
+        ", prev_hash, hash) VALUES (" + placeholders + ")"
 
     /// Appends events in order inside the caller's write transaction (or its own), returning their seqs.
     /// Every writer (the gateway's group commit, the authorization server, the CLI) comes through here, so
@@ -47,14 +47,17 @@ public enum AuditLog {
             var head = try head(db)
             var seqs: [Int64] = []
             seqs.reserveCapacity(events.count)
+            var rows: [[SQLValue]] = []
+            rows.reserveCapacity(events.count)
             for event in events {
                 let seq = head.seq + 1
                 let values = AuditChain.values(of: event.capped())
                 let hash = AuditChain.hash(prev: head.hash, seq: seq, values: values)
-                try db.run(insertSQL, [.integer(seq)] + values + [.blob(head.hash), .blob(hash)])
+                rows.append([.integer(seq)] + values + [.blob(head.hash), .blob(hash)])
                 head = Head(seq: seq, hash: hash)
                 seqs.append(seq)
             }
+            try insert(rows, db: db)
             try db.run("""
                 INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
@@ -62,6 +65,26 @@ public enum AuditLog {
             return seqs
         }
     }
+
+    /// Rows per INSERT on PostgreSQL, where each statement is a round trip to the server.
+    static let rowsPerStatement = 64
+
+    /// Inserts the rows: on SQLite one cached statement per row (in-process, nothing to save); on
+    /// PostgreSQL several rows per statement, so a group commit costs a few round trips, not one per row.
+    private static func insert(_ rows: [[SQLValue]], db: Database) throws {
+        guard db.dialect == .postgres, rows.count > 1 else {
+            for row in rows { try db.run(insertSQL, row) }
+            return
+        }
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
+            try db.run(insertSQL + String(repeating: ", (" + placeholders + ")", count: chunk.count - 1), chunk.flatMap { $0 })
+            start += chunk.count
+        }
+    }
+
+    private static let placeholders = Array(repeating: "?", count: AuditChain.columns.count + 3).joined(separator: ", ")
 
     @discardableResult
     public static func append(_ event: AuditEvent, to db: Database) throws -> Int64 {
