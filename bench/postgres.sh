@@ -185,12 +185,13 @@ pg_cpu() {
     awk -v a="$(cpu_secs $(postgres_pids))" -v t="$t" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", a + t / hz}'
 }
 # pg_counts → "STATEMENTS WRITE_TXNS AUDIT_INSERTS" so far (pg_stat_statements; "0 0 0" without it): every
-# statement, the write transactions (each takes the store's advisory write lock first), audit row inserts.
+# statement, the write transactions (each takes the store's advisory write lock first), audit rows inserted
+# (rows, not statements: a group commit inserts up to 64 rows per statement).
 pg_counts() {
     [ "$PG_STAT_STATEMENTS" = 1 ] || { echo "0 0 0"; return; }
     pg_sql "SELECT coalesce(sum(calls), 0) || ' ' ||
                    coalesce(sum(calls) FILTER (WHERE query LIKE 'SELECT pg_advisory_xact_lock%'), 0) || ' ' ||
-                   coalesce(sum(calls) FILTER (WHERE query LIKE 'INSERT INTO audit (%'), 0)
+                   coalesce(sum(rows) FILTER (WHERE query LIKE 'INSERT INTO audit (%'), 0)
             FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'mcpctl_bench')"
 }
 # counts_cols BEFORE AFTER REQUESTS → "statements/req rows/write_txn"
