@@ -28,7 +28,9 @@ struct ToolListFilter {
         var seen: [SeenTool] = []
         var shown = Set<String>()
         for tool in tools {
-            guard let name = tool["name"]?.stringValue else { continue }
+            // A definition that gives a member twice (exactly, or in another case, which Go's encoding/json
+            // folds) may be read as another tool by some client than the one decided here: not shown.
+            guard let name = tool["name"]?.stringValue, AmbiguousKeys.clash(in: tool.objectValue ?? []) == nil else { continue }
             let annotations = tool["annotations"]
             seen.append((name, annotations, tool["description"]?.stringValue))
             // A tool whose definition changed since it was approved (or, under `--tool-approval new`, one
