@@ -1,6 +1,9 @@
 import CLibPQ
 import CSQLite
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A connection to a PostgreSQL database through libpq, running statements written in SQLite's dialect
 /// (rewritten once per distinct text by `PostgresDialect`). Parameters go as text, bytes as binary; results
@@ -19,10 +22,14 @@ final class PostgresConnection {
     private static let sessionSettings = "SET client_min_messages = warning; SET synchronous_commit = on"
     private static let retries = 8
 
+    /// Seconds libpq waits for a connection before giving up, unless the URL or `PGCONNECT_TIMEOUT` says
+    /// otherwise: libpq waits forever by default, which would hang a request on an unreachable server.
+    static let connectTimeoutSeconds = 5
+
     init(url: String) throws {
         pq = try LibPQ.shared.get()
         location = StoreLocation(url)
-        guard let c = pq.connect(url) else { throw DatabaseError(code: SQLITE_NOMEM, message: "libpq could not start a connection", sql: nil) }
+        guard let c = pq.connect(Self.withConnectTimeout(url)) else { throw DatabaseError(code: SQLITE_NOMEM, message: "libpq could not start a connection", sql: nil) }
         guard pq.status(c) == CONNECTION_OK else {
             let message = location.scrub(Self.text(pq.errorMessage(c)))
             pq.finish(c)
@@ -33,6 +40,13 @@ final class PostgresConnection {
     }
 
     deinit { pq.finish(conn) }
+
+    /// `url` with `connect_timeout` added when neither it nor the environment sets one.
+    static func withConnectTimeout(_ url: String) -> String {
+        let environment = ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] ?? ""
+        guard environment.isEmpty, !url.contains("connect_timeout=") else { return url }
+        return url + (url.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeoutSeconds)"
+    }
 
     private static func text(_ p: UnsafeMutablePointer<CChar>?) -> String {
         p.map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -132,10 +146,10 @@ final class PostgresConnection {
 
     // MARK: libpq
 
-    /// A connection the server dropped (restart, failover, network) is opened again before the next
-    /// statement outside a transaction; inside one, the failure is the caller's.
+    /// A connection the server dropped (restart, failover, network, `pg_terminate_backend`) is opened again
+    /// before the next statement outside a transaction; inside one, the failure is the caller's.
     private func reconnectIfLost() throws {
-        guard pq.status(conn) != CONNECTION_OK else { return }
+        guard isDropped else { return }
         pq.reset(conn)
         guard pq.status(conn) == CONNECTION_OK else {
             throw DatabaseError(code: SQLITE_IOERR, message: location.scrub(Self.text(pq.errorMessage(conn))), sql: nil, sqlState: "08006")
@@ -144,6 +158,19 @@ final class PostgresConnection {
         let result = pq.exec(conn, Self.sessionSettings)
         defer { pq.clear(result) }
         try check(result, nil)
+    }
+
+    /// Whether the connection is known bad, or its server has hung up while it sat idle. An idle connection
+    /// has nothing to read; one whose server ended it has the server's goodbye and the closed socket waiting,
+    /// which a zero-timeout poll(2) finds (one system call) before a statement is sent into a dead socket.
+    private var isDropped: Bool {
+        if pq.status(conn) != CONNECTION_OK { return true }
+        let peerClosed = Int16(0x2000)  // POLLRDHUP (poll(2), Linux): the server shut its side down
+        var watched = pollfd(fd: pq.socket(conn), events: Int16(POLLIN) | peerClosed, revents: 0)
+        guard poll(&watched, 1, 0) > 0 else { return false }
+        if watched.revents & (peerClosed | Int16(POLLHUP) | Int16(POLLERR) | Int16(POLLNVAL)) != 0 { return true }
+        // Something arrived while idle (a notice, or a goodbye whose close is still on its way): let libpq read it.
+        return pq.consumeInput(conn) == 0 || pq.status(conn) != CONNECTION_OK
     }
 
     private func translate(_ sql: String, script: Bool) throws -> String {
