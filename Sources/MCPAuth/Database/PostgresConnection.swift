@@ -138,10 +138,26 @@ final class PostgresConnection {
     }
 
     private func control(_ sql: String) throws {
-        if sql.hasPrefix("BEGIN") { try reconnectIfLost() }
-        let result = pq.exec(conn, sql)
-        defer { pq.clear(result) }
-        try check(result, sql)
+        let begins = sql.hasPrefix("BEGIN")
+        if begins { try reconnectIfLost() }
+        try retryingOnceIfLost(begins) {
+            let result = pq.exec(conn, sql)
+            defer { pq.clear(result) }
+            try check(result, sql)
+        }
+    }
+
+    /// Runs `send`; when it failed because the connection turned out to be gone and what it sent changes
+    /// nothing when run twice (`BEGIN`, a read outside a transaction), sends it once more on a new
+    /// connection. A server may end an idle connection just as a statement is sent into it (its close can
+    /// trail its goodbye); nothing else is retried, since a write whose connection dropped may have committed.
+    private func retryingOnceIfLost<T>(_ idempotent: Bool, _ send: () throws -> T) throws -> T {
+        do {
+            return try send()
+        } catch let error as DatabaseError where idempotent && pq.status(conn) != CONNECTION_OK && error.isUnavailable {
+            try reconnectIfLost()
+            return try send()
+        }
     }
 
     // MARK: libpq
@@ -190,11 +206,17 @@ final class PostgresConnection {
         if !inOwnTransaction { try reconnectIfLost() }
         let params = try Parameters(values, sql: sql)
         defer { params.free() }
+        // A SELECT outside a transaction: the store's are reads, or idempotent (setval of a counter's floor).
+        let read = !inOwnTransaction && translated.hasPrefix("SELECT ")
+        return try retryingOnceIfLost(read) { try send(translated, sql, values.count, params) }
+    }
+
+    private func send(_ translated: String, _ sql: String, _ count: Int, _ params: Parameters) throws -> LibPQ.Result {
         let result = params.types.withUnsafeBufferPointer { types in
             params.values.withUnsafeBufferPointer { vals in
                 params.lengths.withUnsafeBufferPointer { lengths in
                     params.formats.withUnsafeBufferPointer { formats in
-                        pq.execParams(conn, translated, Int32(values.count), types.baseAddress, vals.baseAddress,
+                        pq.execParams(conn, translated, Int32(count), types.baseAddress, vals.baseAddress,
                                       lengths.baseAddress, formats.baseAddress, 0)
                     }
                 }
