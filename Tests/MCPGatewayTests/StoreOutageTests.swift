@@ -78,6 +78,42 @@ struct StoreOutageTests {
         #expect(verify.stdout.contains("OK"), "\(verify.stdout)")
     }
 
+    @Test func killingOneReplicaUnderLoadLosesNoAcknowledgedAuditRowAndTheOtherServesOn() throws {
+        let h = try ReplicaHarness(extra: ["--unauthenticated-rate", "100000"])
+        let token = try h.token()
+        let outcomes = Locked<[Outcome]>([])
+        let stop = Locked(false)
+        let group = DispatchGroup()
+        for w in 0..<6 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                var i = 0
+                while !stop.value {
+                    let id = w * 1_000_000 + i, replica = i % 2
+                    let status = (try? h.call(replica, token: token.secret, id: id, timeout: 5).status) ?? 0
+                    outcomes.withLock { $0.append(Outcome(id: id, replica: replica, status: status)) }
+                    i += 1
+                }
+            }
+        }
+        defer { stop.withLock { $0 = true }; group.wait() }
+        #expect(eventually(within: 10) { outcomes.value.filter { $0.status == 200 }.count > 50 })
+        kill(h.processes[0].processIdentifier, SIGKILL)
+        let atKill = outcomes.value.count
+        #expect(eventually(within: 10) { outcomes.value.dropFirst(atKill).filter { $0.replica == 1 && $0.status == 200 }.count > 20 },
+                "the surviving replica stopped serving")
+        stop.withLock { $0 = true }
+        group.wait()
+
+        let key = HMACSHA256Key(try #require(try h.admin.setting("audit_key")?.bytes))
+        let recorded = Set(try h.mcpRows().filter { $0.int("status") == 200 }.compactMap { $0.string("args_digest") })
+        let acknowledged = outcomes.value.filter { $0.status == 200 }
+        let missing = try acknowledged.filter { !recorded.contains(try StoreOutageTests.digest($0.id, key: key)) }
+        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged requests have no audit row")
+        #expect(try h.mcpctl(["audit", "verify"]).stdout.contains("OK"))
+    }
+
     @Test func connectionsTheDatabaseEndedAreReplacedWithoutAFailedRequest() throws {
         let name = "replica-" + String(UUID().uuidString.prefix(8)).lowercased()
         let h = try ReplicaHarness(nameConnections: name)

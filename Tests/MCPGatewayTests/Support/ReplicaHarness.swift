@@ -181,11 +181,11 @@ final class ReplicaHarness: @unchecked Sendable {
     }
 
     /// A tools/call of read_notes on notes/json through replica `replica` (token nil: no credentials).
-    func call(_ replica: Int, token: String?, id: Int = 7, headers: [(String, String)] = []) throws -> Reply {
+    func call(_ replica: Int, token: String?, id: Int = 7, headers: [(String, String)] = [], timeout: Double = 15) throws -> Reply {
         var h: [(String, String)] = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")]
         if let token { h.append(("Authorization", "Bearer \(token)")) }
         let body = #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"read_notes","arguments":{"n":\#(id)}}}"#
-        return try send(replica, "POST", "/mcp/\(app)/json", headers: h + headers, body: Array(body.utf8))
+        return try send(replica, "POST", "/mcp/\(app)/json", headers: h + headers, body: Array(body.utf8), timeout: timeout)
     }
 
     func postForm(_ replica: Int, _ path: String, _ fields: [(String, String)], headers: [(String, String)] = []) throws -> Reply {
