@@ -55,6 +55,10 @@ struct StoreOutageTests {
         #expect(eventually(within: 10) { outcomes.value.dropFirst(atOutage).count > 20 })
         let duringOutage = Array(outcomes.value.dropFirst(atOutage))
         #expect(duringOutage.allSatisfy { $0.status == 503 }, "while the database was gone: \(Set(duringOutage.map(\.status)))")
+        // The authorization server says the same (503, not a server error), and the operator's log says why.
+        let refresh = try h.postForm(1, "/oauth/token", [("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", "y")])
+        #expect(refresh.status == 503, "\(refresh.status) \(refresh.text)")
+        #expect(h.log(0).contains("store unreachable") && h.log(1).contains("store unreachable"))
 
         try relay.restore()
         let resumed = eventually(within: 20) { StoreOutageTests.healthz(h, 0) == 200 && StoreOutageTests.healthz(h, 1) == 200 }
