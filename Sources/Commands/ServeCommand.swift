@@ -328,17 +328,23 @@ enum ServeCommand {
         ServeCommand.raiseOpenFileLimit(for: s.maxConnections, log: log)
         ServeCommand.returnLargeBuffersToTheSystem()
         let identity = pool.identity
+        let reachability = StoreReachability(pool: pool, log: log)
         let server = HTTPServer(configuration: hc, onRejection: { gateway.metrics.rejected($0); gateway.rejected($0) }) { request in
             // Fail closed: with its store deleted or replaced the server can record nothing (every request
             // writes at least an audit row), and the file at the path is not the one whose revocations it knows.
             if let refusal = storeLostResponse(identity.state) { return refusal }
             if request.path == "/healthz" {
+                if let refusal = reachability?.refusal() { return refusal }
                 var r = HTTPResponse.json(Array(#"{"status":"ok"}"#.utf8))
                 r.headers["Cache-Control"] = "no-store"
                 return r
             }
             if let r = gateway.handle(request) { return r }
-            if let r = oauth?(request) { return r }
+            if let r = oauth?(request) {
+                // A page or endpoint that failed on a database gone away says so (503), not "server error".
+                if r.status == 500, let refusal = reachability?.refusal() { return refusal }
+                return r
+            }
             return HTTPResponse.json(Array(#"{"error":"not_found"}"#.utf8), status: 404)
         }
         let port: Int
@@ -419,6 +425,43 @@ enum ServeCommand {
         }
         log.write(.info, [("msg", "metrics listening"), ("address", "\(address.host):\(port)")])
         return server
+    }
+
+    /// Whether a PostgreSQL store answers (nil for a SQLite file, which is always at hand): checked when asked,
+    /// on a pooled connection that reconnects by itself, so the server reports an outage while it lasts and
+    /// serves again as soon as the database is back, without a restart. Changes are logged once each.
+    final class StoreReachability: Sendable {
+        private let pool: StorePool
+        private let log: RequestLog
+        private let reachable = Guarded(true)
+
+        init?(pool: StorePool, log: RequestLog) {
+            guard StoreLocation(pool.path).isPostgres else { return nil }
+            self.pool = pool
+            self.log = log
+        }
+
+        /// 503 while the database does not answer; nil when it does.
+        func refusal() -> HTTPResponse? {
+            var problem: String?
+            do { _ = try pool.with { try $0.db.first("SELECT 1") } } catch { problem = "\(error)" }
+            let changed = reachable.withLock { up -> Bool in
+                defer { up = problem == nil }
+                return up != (problem == nil)
+            }
+            if changed, let problem {
+                log.write(.error, [("msg", "store unreachable"), ("store", StoreLocation(pool.path).display), ("error", problem),
+                                   ("detail", "requests are refused (503) until the database answers again")])
+            } else if changed {
+                log.write(.info, [("msg", "store reachable again"), ("store", StoreLocation(pool.path).display)])
+            }
+            guard problem != nil else { return nil }
+            let body = #"{"status":"unavailable","error":"store_unreachable","error_description":"the database does not answer; requests are refused until it does"}"#
+            var r = HTTPResponse.json(Array(body.utf8), status: 503)
+            r.headers["Cache-Control"] = "no-store"
+            r.headers["Retry-After"] = "1"
+            return r
+        }
     }
 
     /// 503 for every request once the store is lost, /healthz included (so a load balancer takes the server out).

@@ -44,7 +44,7 @@ public final class Gateway: Sendable {
         httpRoute = http
         stdio = StdioUpstream(configuration: configuration, log: log)
         stdioRoute = stdio
-        unauthenticated = UnauthenticatedLimit(perMinute: configuration.unauthenticatedPerMinute)
+        unauthenticated = UnauthenticatedLimit(perMinute: configuration.unauthenticatedPerMinute, pool: pool)
         sessions = UpstreamSessionPool(idleTimeout: configuration.sessionIdleTimeout)
         argumentKey = HMACSHA256Key(try pool.with { try $0.setting("audit_key")?.bytes } ?? SecureRandom.bytes(32))
         // The built-in tools are known up front, so `mcpctl tool list mcpctl` and scope checks see them.

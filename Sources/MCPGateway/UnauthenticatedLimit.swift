@@ -4,6 +4,7 @@ import MCPAuth
 /// before authentication) are limited per client address: a token bucket of `perMinute`, refilled at that
 /// rate. Beyond it they are answered 429 and not audited one by one: each address gets one summary row
 /// per minute with the count, so nobody can fill the disk (or the audit log) without a credential.
+/// The summaries are each server's own: one row per address, minute and server that refused.
 final class UnauthenticatedLimit: Sendable {
     /// What was refused over the limit from one address in one window.
     struct Summary {
@@ -26,7 +27,11 @@ final class UnauthenticatedLimit: Sendable {
     /// Addresses whose summaries are held at once; more, and all are written out early.
     private let maxWindows = 10_000
 
-    init(perMinute: Int) { limiter = RateLimiter(burst: perMinute, perMinute: perMinute) }
+    /// With `pool` on a PostgreSQL store the allowance is shared by every server on that store (an address
+    /// gets `perMinute` in all, however a load balancer spreads its requests); only refused requests touch it.
+    init(perMinute: Int, pool: StorePool? = nil) {
+        limiter = RateLimiter(burst: perMinute, perMinute: perMinute, shared: pool, name: "mcp-unauthenticated")
+    }
 
     /// Takes one request from `address`'s allowance: nil when it is within the limit (audit it as usual);
     /// else the seconds after which to retry, and the request is counted into the address's summary.

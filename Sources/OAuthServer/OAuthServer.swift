@@ -25,8 +25,10 @@ public final class OAuthServer: Sendable {
         metadataFetcher = ClientMetadataFetcher(allowInsecure: configuration.allowLoopbackClientMetadata,
                                                 timeout: configuration.clientMetadataTimeout,
                                                 maxBytes: configuration.clientMetadataMaxBytes)
-        registrationLimiter = RateLimiter(burst: configuration.registrationBurst, perMinute: configuration.registrationsPerMinute)
-        introspectionLimiter = RateLimiter(burst: configuration.introspectionMissBurst, perMinute: configuration.introspectionMissesPerMinute)
+        registrationLimiter = RateLimiter(burst: configuration.registrationBurst, perMinute: configuration.registrationsPerMinute,
+                                          shared: pool, name: "oauth-register")
+        introspectionLimiter = RateLimiter(burst: configuration.introspectionMissBurst, perMinute: configuration.introspectionMissesPerMinute,
+                                           shared: pool, name: "oauth-introspect")
     }
 
     var issuer: String { configuration.publicURL }

@@ -65,12 +65,30 @@ struct PostgresStoreTests {
         #expect(try store.setting("counter")?.int == 100)
     }
 
+    /// Waits (at most 10 seconds) until the server process `pid` has ended.
+    static func waitUntilGone(_ pid: Int64, _ db: Database) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while try db.first("SELECT 1 FROM pg_stat_activity WHERE pid = CAST(? AS INTEGER)", [.integer(pid)]) != nil, Date() < deadline { usleep(10_000) }
+    }
+
+    /// An idle connection the server ended (restart, failover, an administrator) is noticed before the next
+    /// statement is sent into it, so that statement runs on a new connection instead of failing.
     @Test func aConnectionTheServerDroppedIsOpenedAgainForTheNextStatement() throws {
         let store = try TestStore.make()
         let pid = try #require(try store.db.first("SELECT pg_backend_pid() AS pid")?.int("pid"))
         let other = try Database(path: store.path)
         _ = try other.query("SELECT pg_terminate_backend(CAST(? AS INTEGER))", [.integer(pid)])
-        #expect(throws: DatabaseError.self) { try store.db.query("SELECT 1") }
+        try PostgresStoreTests.waitUntilGone(pid, other)
         #expect(try store.db.first("SELECT count(*) AS n FROM users")?.int("n") == 0)
+        #expect(try store.db.first("SELECT pg_backend_pid() AS pid")?.int("pid") != pid)
+        // Inside a transaction a dropped connection is the transaction's failure, never silently replaced.
+        let again = try #require(try store.db.first("SELECT pg_backend_pid() AS pid")?.int("pid"))
+        #expect(throws: DatabaseError.self) {
+            try store.db.read {
+                _ = try other.query("SELECT pg_terminate_backend(CAST(? AS INTEGER))", [.integer(again)])
+                try PostgresStoreTests.waitUntilGone(again, other)
+                _ = try store.db.query("SELECT 1")
+            }
+        }
     }
 }

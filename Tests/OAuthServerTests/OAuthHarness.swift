@@ -38,13 +38,26 @@ final class OAuthHarness: @unchecked Sendable {
 
     /// Whether this harness made its directory (and removes it at the end).
     private let ownsDirectory: Bool
+    /// The store: a file in `dir`, or, when `MCPCTL_TEST_DB` names a PostgreSQL database (`.ci/postgres`),
+    /// a new empty schema there, so these suites run on both stores.
+    let location: String
+
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["MCPCTL_TEST_DB"].flatMap { $0.isEmpty ? nil : $0 }
+
+    static func storeLocation(_ dir: URL) throws -> String {
+        guard let url = postgresURL else { return dir.appendingPathComponent("store/mcpctl.db").path }
+        let schema = "o" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try Database(path: url).execute("CREATE SCHEMA \(schema)")
+        return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
+    }
 
     /// A server on a fresh store, or with `reopening` on the store of another harness (a restart).
     init(reopening other: OAuthHarness? = nil, _ configure: (inout OAuthConfiguration) -> Void = { _ in }) throws {
         ownsDirectory = other == nil
         dir = other?.dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("mcpctl-oauth-" + UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        pool = try StorePool(path: dir.appendingPathComponent("store/mcpctl.db").path)
+        location = try other?.location ?? OAuthHarness.storeLocation(dir)
+        pool = try StorePool(path: location)
         // The issuer names the port, which is only known once the server listens.
         let box = Mutex<OAuthServer?>(nil)
         http = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0)) { request in

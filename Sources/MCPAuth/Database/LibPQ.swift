@@ -16,6 +16,8 @@ struct LibPQ: @unchecked Sendable {
     let errorMessage: @convention(c) (Connection?) -> UnsafeMutablePointer<CChar>?
     let finish: @convention(c) (Connection?) -> Void
     let reset: @convention(c) (Connection?) -> Void
+    let consumeInput: @convention(c) (Connection?) -> Int32
+    let socket: @convention(c) (Connection?) -> Int32
     let exec: @convention(c) (Connection?, UnsafePointer<CChar>) -> Result?
     let execParams: @convention(c) (Connection?, UnsafePointer<CChar>, Int32, UnsafePointer<Oid>?,
                                     UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) -> Result?
@@ -46,6 +48,8 @@ struct LibPQ: @unchecked Sendable {
               let errorMessage = symbol("PQerrorMessage", as: (@convention(c) (Connection?) -> UnsafeMutablePointer<CChar>?).self),
               let finish = symbol("PQfinish", as: (@convention(c) (Connection?) -> Void).self),
               let reset = symbol("PQreset", as: (@convention(c) (Connection?) -> Void).self),
+              let consumeInput = symbol("PQconsumeInput", as: (@convention(c) (Connection?) -> Int32).self),
+              let socket = symbol("PQsocket", as: (@convention(c) (Connection?) -> Int32).self),
               let exec = symbol("PQexec", as: (@convention(c) (Connection?, UnsafePointer<CChar>) -> Result?).self),
               let execParams = symbol("PQexecParams", as: (@convention(c) (Connection?, UnsafePointer<CChar>, Int32, UnsafePointer<Oid>?,
                   UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) -> Result?).self),
@@ -65,7 +69,7 @@ struct LibPQ: @unchecked Sendable {
         else {
             return .failure(DatabaseError(code: 1, message: "the installed libpq lacks a function mcpctl needs (libpq 10 or later is required)", sql: nil))
         }
-        return .success(LibPQ(connect: connect, status: status, errorMessage: errorMessage, finish: finish, reset: reset, exec: exec,
+        return .success(LibPQ(connect: connect, status: status, errorMessage: errorMessage, finish: finish, reset: reset, consumeInput: consumeInput, socket: socket, exec: exec,
                               execParams: execParams, resultStatus: resultStatus, resultErrorField: resultErrorField,
                               resultErrorMessage: resultErrorMessage, ntuples: ntuples, nfields: nfields, fname: fname, ftype: ftype,
                               getisnull: getisnull, getvalue: getvalue, getlength: getlength, cmdTuples: cmdTuples, clear: clear,

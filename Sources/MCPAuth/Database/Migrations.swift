@@ -349,6 +349,14 @@ public enum Migrations {
         ALTER TABLE outside_issuers ADD COLUMN allowed_domains TEXT NOT NULL DEFAULT '';
         ALTER TABLE outside_issuers ADD COLUMN token_prefix TEXT;
         """),
+        // Rate limits shared by every server on one PostgreSQL store: per key, the time (Unix milliseconds)
+        // at which its allowance is whole again (the generic cell rate algorithm's theoretical arrival time).
+        Step(name: "0012_rate_limits", sql: """
+        CREATE TABLE rate_limits (
+            key TEXT PRIMARY KEY,
+            tat INTEGER NOT NULL
+        );
+        """),
         // Browser flows in progress (an authorization awaiting sign-in and consent, an SSO sign-in awaiting
         // the provider's callback), shared by every replica on the store. Only the SHA-256 of each flow's id
         // and of its browser's binding cookie are kept; `address` bounds how many one visitor may hold.

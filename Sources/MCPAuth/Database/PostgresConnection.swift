@@ -1,6 +1,9 @@
 import CLibPQ
 import CSQLite
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A connection to a PostgreSQL database through libpq, running statements written in SQLite's dialect
 /// (rewritten once per distinct text by `PostgresDialect`). Parameters go as text, bytes as binary; results
@@ -19,10 +22,14 @@ final class PostgresConnection {
     private static let sessionSettings = "SET client_min_messages = warning; SET synchronous_commit = on"
     private static let retries = 8
 
+    /// Seconds libpq waits for a connection before giving up, unless the URL or `PGCONNECT_TIMEOUT` says
+    /// otherwise: libpq waits forever by default, which would hang a request on an unreachable server.
+    static let connectTimeoutSeconds = 5
+
     init(url: String) throws {
         pq = try LibPQ.shared.get()
         location = StoreLocation(url)
-        guard let c = pq.connect(url) else { throw DatabaseError(code: SQLITE_NOMEM, message: "libpq could not start a connection", sql: nil) }
+        guard let c = pq.connect(Self.withConnectTimeout(url)) else { throw DatabaseError(code: SQLITE_NOMEM, message: "libpq could not start a connection", sql: nil) }
         guard pq.status(c) == CONNECTION_OK else {
             let message = location.scrub(Self.text(pq.errorMessage(c)))
             pq.finish(c)
@@ -33,6 +40,13 @@ final class PostgresConnection {
     }
 
     deinit { pq.finish(conn) }
+
+    /// `url` with `connect_timeout` added when neither it nor the environment sets one.
+    static func withConnectTimeout(_ url: String) -> String {
+        let environment = ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] ?? ""
+        guard environment.isEmpty, !url.contains("connect_timeout=") else { return url }
+        return url + (url.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeoutSeconds)"
+    }
 
     private static func text(_ p: UnsafeMutablePointer<CChar>?) -> String {
         p.map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -124,18 +138,34 @@ final class PostgresConnection {
     }
 
     private func control(_ sql: String) throws {
-        if sql.hasPrefix("BEGIN") { try reconnectIfLost() }
-        let result = pq.exec(conn, sql)
-        defer { pq.clear(result) }
-        try check(result, sql)
+        let begins = sql.hasPrefix("BEGIN")
+        if begins { try reconnectIfLost() }
+        try retryingOnceIfLost(begins) {
+            let result = pq.exec(conn, sql)
+            defer { pq.clear(result) }
+            try check(result, sql)
+        }
+    }
+
+    /// Runs `send`; when it failed because the connection turned out to be gone and what it sent changes
+    /// nothing when run twice (`BEGIN`, a read outside a transaction), sends it once more on a new
+    /// connection. A server may end an idle connection just as a statement is sent into it (its close can
+    /// trail its goodbye); nothing else is retried, since a write whose connection dropped may have committed.
+    private func retryingOnceIfLost<T>(_ idempotent: Bool, _ send: () throws -> T) throws -> T {
+        do {
+            return try send()
+        } catch let error as DatabaseError where idempotent && pq.status(conn) != CONNECTION_OK && error.isUnavailable {
+            try reconnectIfLost()
+            return try send()
+        }
     }
 
     // MARK: libpq
 
-    /// A connection the server dropped (restart, failover, network) is opened again before the next
-    /// statement outside a transaction; inside one, the failure is the caller's.
+    /// A connection the server dropped (restart, failover, network, `pg_terminate_backend`) is opened again
+    /// before the next statement outside a transaction; inside one, the failure is the caller's.
     private func reconnectIfLost() throws {
-        guard pq.status(conn) != CONNECTION_OK else { return }
+        guard isDropped else { return }
         pq.reset(conn)
         guard pq.status(conn) == CONNECTION_OK else {
             throw DatabaseError(code: SQLITE_IOERR, message: location.scrub(Self.text(pq.errorMessage(conn))), sql: nil, sqlState: "08006")
@@ -144,6 +174,19 @@ final class PostgresConnection {
         let result = pq.exec(conn, Self.sessionSettings)
         defer { pq.clear(result) }
         try check(result, nil)
+    }
+
+    /// Whether the connection is known bad, or its server has hung up while it sat idle. An idle connection
+    /// has nothing to read; one whose server ended it has the server's goodbye and the closed socket waiting,
+    /// which a zero-timeout poll(2) finds (one system call) before a statement is sent into a dead socket.
+    private var isDropped: Bool {
+        if pq.status(conn) != CONNECTION_OK { return true }
+        let peerClosed = Int16(0x2000)  // POLLRDHUP (poll(2), Linux): the server shut its side down
+        var watched = pollfd(fd: pq.socket(conn), events: Int16(POLLIN) | peerClosed, revents: 0)
+        guard poll(&watched, 1, 0) > 0 else { return false }
+        if watched.revents & (peerClosed | Int16(POLLHUP) | Int16(POLLERR) | Int16(POLLNVAL)) != 0 { return true }
+        // Something arrived while idle (a notice, or a goodbye whose close is still on its way): let libpq read it.
+        return pq.consumeInput(conn) == 0 || pq.status(conn) != CONNECTION_OK
     }
 
     private func translate(_ sql: String, script: Bool) throws -> String {
@@ -163,11 +206,17 @@ final class PostgresConnection {
         if !inOwnTransaction { try reconnectIfLost() }
         let params = try Parameters(values, sql: sql)
         defer { params.free() }
+        // A SELECT outside a transaction: the store's are reads, or idempotent (setval of a counter's floor).
+        let read = !inOwnTransaction && translated.hasPrefix("SELECT ")
+        return try retryingOnceIfLost(read) { try send(translated, sql, values.count, params) }
+    }
+
+    private func send(_ translated: String, _ sql: String, _ count: Int, _ params: Parameters) throws -> LibPQ.Result {
         let result = params.types.withUnsafeBufferPointer { types in
             params.values.withUnsafeBufferPointer { vals in
                 params.lengths.withUnsafeBufferPointer { lengths in
                     params.formats.withUnsafeBufferPointer { formats in
-                        pq.execParams(conn, translated, Int32(values.count), types.baseAddress, vals.baseAddress,
+                        pq.execParams(conn, translated, Int32(count), types.baseAddress, vals.baseAddress,
                                       lengths.baseAddress, formats.baseAddress, 0)
                     }
                 }

@@ -59,7 +59,11 @@ public final class Store: @unchecked Sendable {
     ///
     /// A postgresql:// URL names a database (and, through `options=-csearch_path=…`, a schema) that the
     /// operator created; the store in it is "missing" until created on purpose like a file.
-    public init(path: String, create: Bool = true) throws {
+    ///
+    /// `migrate: false` is for another connection to a store this process already opened (a server's pool):
+    /// the schema was checked and brought up to date then, and checking it again on every connection cost
+    /// each one a transaction that, on PostgreSQL, waits for the store's write lock.
+    public init(path: String, create: Bool = true, migrate: Bool = true) throws {
         self.path = path
         let location = StoreLocation(path)
         if let scheme = location.unknownScheme { throw StoreError.unknownScheme(location: path, scheme: scheme) }
@@ -69,6 +73,7 @@ public final class Store: @unchecked Sendable {
         }
         do {
             db = try Database(path: path, create: create)
+            guard migrate else { return }
             if location.isPostgres, !create, try !Store.hasSchema(db) { throw StoreError.missing(path: location.display) }
             try Migrations.apply(to: db)
             try Store.seed(db)

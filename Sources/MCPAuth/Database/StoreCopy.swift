@@ -35,7 +35,9 @@ public enum StoreCopy {
         ("audit", "seq"), ("audit_head", nil),
     ]
     /// Rows that live minutes or hours and are bound to the server that made them.
-    static let transient: Set<String> = ["auth_codes", "browser_sessions", "mcp_sessions", "login_failures", "pending_flows"]
+    static let transient: Set<String> = [
+        "auth_codes", "browser_sessions", "mcp_sessions", "login_failures", "rate_limits", "pending_flows",
+    ]
     /// Each store's own: its schema record and its policy counter (which starts at a random value per store).
     static let own: Set<String> = ["schema_migrations", "policy_generation"]
 

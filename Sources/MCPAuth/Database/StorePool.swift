@@ -48,10 +48,11 @@ public final class StorePool: Sendable {
         return try body(store)
     }
 
-    /// A new connection to the file the pool first opened, never a new or different file.
+    /// A new connection to the file the pool first opened, never a new or different file. The pool's first
+    /// open checked and migrated the schema; later connections do not again.
     private func connect() throws -> Store {
         try refuseIfLost(checking: true)
-        let store = try Store(path: path, create: false)
+        let store = try Store(path: path, create: false, migrate: false)
         try refuseIfLost(checking: true)
         return store
     }
