@@ -21,6 +21,9 @@ struct LibPQ: @unchecked Sendable {
     let exec: @convention(c) (Connection?, UnsafePointer<CChar>) -> Result?
     let execParams: @convention(c) (Connection?, UnsafePointer<CChar>, Int32, UnsafePointer<Oid>?,
                                     UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) -> Result?
+    let prepare: @convention(c) (Connection?, UnsafePointer<CChar>, UnsafePointer<CChar>, Int32, UnsafePointer<Oid>?) -> Result?
+    let execPrepared: @convention(c) (Connection?, UnsafePointer<CChar>, Int32, UnsafePointer<UnsafePointer<CChar>?>?,
+                                      UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) -> Result?
     let resultStatus: @convention(c) (Result?) -> ExecStatusType
     let resultErrorField: @convention(c) (Result?, Int32) -> UnsafeMutablePointer<CChar>?
     let resultErrorMessage: @convention(c) (Result?) -> UnsafeMutablePointer<CChar>?
@@ -53,6 +56,10 @@ struct LibPQ: @unchecked Sendable {
               let exec = symbol("PQexec", as: (@convention(c) (Connection?, UnsafePointer<CChar>) -> Result?).self),
               let execParams = symbol("PQexecParams", as: (@convention(c) (Connection?, UnsafePointer<CChar>, Int32, UnsafePointer<Oid>?,
                   UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) -> Result?).self),
+              let prepare = symbol("PQprepare", as: (@convention(c) (Connection?, UnsafePointer<CChar>, UnsafePointer<CChar>, Int32,
+                  UnsafePointer<Oid>?) -> Result?).self),
+              let execPrepared = symbol("PQexecPrepared", as: (@convention(c) (Connection?, UnsafePointer<CChar>, Int32,
+                  UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) -> Result?).self),
               let resultStatus = symbol("PQresultStatus", as: (@convention(c) (Result?) -> ExecStatusType).self),
               let resultErrorField = symbol("PQresultErrorField", as: (@convention(c) (Result?, Int32) -> UnsafeMutablePointer<CChar>?).self),
               let resultErrorMessage = symbol("PQresultErrorMessage", as: (@convention(c) (Result?) -> UnsafeMutablePointer<CChar>?).self),
@@ -70,7 +77,7 @@ struct LibPQ: @unchecked Sendable {
             return .failure(DatabaseError(code: 1, message: "the installed libpq lacks a function mcpctl needs (libpq 10 or later is required)", sql: nil))
         }
         return .success(LibPQ(connect: connect, status: status, errorMessage: errorMessage, finish: finish, reset: reset, consumeInput: consumeInput, socket: socket, exec: exec,
-                              execParams: execParams, resultStatus: resultStatus, resultErrorField: resultErrorField,
+                              execParams: execParams, prepare: prepare, execPrepared: execPrepared, resultStatus: resultStatus, resultErrorField: resultErrorField,
                               resultErrorMessage: resultErrorMessage, ntuples: ntuples, nfields: nfields, fname: fname, ftype: ftype,
                               getisnull: getisnull, getvalue: getvalue, getlength: getlength, cmdTuples: cmdTuples, clear: clear,
                               transactionStatus: transactionStatus))

@@ -13,6 +13,13 @@ final class PostgresConnection {
     private let conn: OpaquePointer
     private let location: StoreLocation
     private var statements: [String: String] = [:]
+    /// Statements prepared on this connection's session (PostgreSQL parses and plans each once, then only
+    /// executes it): by translated text and parameter types, the prepared statement's name.
+    private var prepared: [PreparedKey: String] = [:]
+    private var preparedCount = 0
+    private struct PreparedKey: Hashable { let sql: String; let types: [Oid] }
+    /// Statements kept prepared per connection; statements beyond (built from variable parts) run unprepared.
+    static let maxPrepared = 256
     /// Inside `write`/`read`: a dropped connection is then the transaction's failure, never silently reopened.
     private var inOwnTransaction = false
 
@@ -171,6 +178,7 @@ final class PostgresConnection {
             throw DatabaseError(code: SQLITE_IOERR, message: location.scrub(Self.text(pq.errorMessage(conn))), sql: nil, sqlState: "08006")
         }
         statements.removeAll()
+        prepared.removeAll()  // a new session has none
         let result = pq.exec(conn, Self.sessionSettings)
         defer { pq.clear(result) }
         try check(result, nil)
@@ -212,21 +220,44 @@ final class PostgresConnection {
     }
 
     private func send(_ translated: String, _ sql: String, _ count: Int, _ params: Parameters) throws -> LibPQ.Result {
+        let name = try preparedName(translated, sql, params.types)
         let result = params.types.withUnsafeBufferPointer { types in
             params.values.withUnsafeBufferPointer { vals in
                 params.lengths.withUnsafeBufferPointer { lengths in
                     params.formats.withUnsafeBufferPointer { formats in
-                        pq.execParams(conn, translated, Int32(count), types.baseAddress, vals.baseAddress,
-                                      lengths.baseAddress, formats.baseAddress, 0)
+                        if let name {
+                            return pq.execPrepared(conn, name, Int32(count), vals.baseAddress, lengths.baseAddress, formats.baseAddress, 0)
+                        }
+                        return pq.execParams(conn, translated, Int32(count), types.baseAddress, vals.baseAddress,
+                                             lengths.baseAddress, formats.baseAddress, 0)
                     }
                 }
             }
         }
-        do { try check(result, sql) } catch {
+        do { try check(result, sql) } catch let error as DatabaseError {
             pq.clear(result)
+            // 0A000 "cached plan must not change result type": a table changed under the prepared statement.
+            if error.sqlState == "0A000" { prepared.removeAll() }
             throw error
         }
         return result!
+    }
+
+    /// The name of the statement prepared for `translated` with these parameter types, preparing it on
+    /// first use; nil (it runs unprepared) when a value is NULL (whose type only the statement could say,
+    /// so each pattern of NULLs would be a statement of its own) or this connection already keeps
+    /// `maxPrepared`.
+    private func preparedName(_ translated: String, _ sql: String, _ types: [Oid]) throws -> String? {
+        let key = PreparedKey(sql: translated, types: types)
+        if let name = prepared[key] { return name }
+        guard prepared.count < Self.maxPrepared, !types.contains(0) else { return nil }
+        preparedCount += 1
+        let name = "mcpctl_\(preparedCount)"
+        let result = types.withUnsafeBufferPointer { pq.prepare(conn, name, translated, Int32(types.count), $0.baseAddress) }
+        defer { pq.clear(result) }
+        try check(result, sql)
+        prepared[key] = name
+        return name
     }
 
     private func check(_ result: LibPQ.Result?, _ sql: String?) throws {
