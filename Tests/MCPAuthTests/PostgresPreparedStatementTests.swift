@@ -49,11 +49,13 @@ struct PostgresPreparedStatementTests {
         try store.db.execute("CREATE TABLE changing_probe (a INTEGER)")
         try store.db.run("INSERT INTO changing_probe (a) VALUES (?)", [.integer(7)])
         let select = "SELECT * FROM changing_probe WHERE a = ?"
-        #expect(try store.db.first(select, [.integer(7)])?.columns == ["a"])
+        let before = try #require(try store.db.first(select, [.integer(7)]))
+        #expect(before.columns.contains("a") && !before.columns.contains("b"), "\(before.columns)")
         try store.db.execute("ALTER TABLE changing_probe ADD COLUMN b INTEGER")
         // PostgreSQL may refuse the old plan once ("cached plan must not change result type"); after that
         // the statement is prepared again and sees the new column.
         _ = try? store.db.first(select, [.integer(7)])
-        #expect(try store.db.first(select, [.integer(7)])?.columns == ["a", "b"])
+        let after = try #require(try store.db.first(select, [.integer(7)]))
+        #expect(after.columns.contains("a") && after.columns.contains("b"), "\(after.columns)")
     }
 }
