@@ -18,6 +18,10 @@
 #   ON           what (b) turns on: both (default), metrics or tracing — to see which one costs what
 #   OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG   passed to (b), e.g. parentbased_traceidratio and 0.1
 #   KEEP=1       keep the temp directory (stores, logs)
+#   PROFILE=a|b  instead of the comparison, sample that server with `perf record -g` (cpu-clock, 999 Hz)
+#                during one wrk run; prints the top symbols (self time, % of that server's CPU samples) and
+#                writes folded stacks and an SVG flame graph (bench/flamegraph.py) to PROFILE_OUT
+#                (default /tmp/mcpctl-obsprofile-KIND)
 # Needs nginx, wrk, curl and python3. Everything listens on 127.0.0.1 only; every run is bounded by DURATION.
 set -euo pipefail
 
@@ -123,6 +127,27 @@ run() { # LABEL PORT PID
         "$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {if (n > 0) printf "%.0f", (b - a) * 1e6 / n; else print "-"}')"
     printf '%s %s\n' "$rps" "$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {if (n > 0) printf "%.1f", (b - a) * 1e6 / n; else print 0}')" >>"$WORK/$4"
 }
+
+if [ -n "${PROFILE:-}" ]; then
+    case $PROFILE in
+        a) port=$OFF_PORT; pid=$OFF_PID ;;
+        b) port=$ON_PORT; pid=$ON_PID ;;
+        *) die "PROFILE must be a or b" ;;
+    esac
+    command -v perf >/dev/null || die "perf is needed (Debian: linux-perf)"
+    OUT=${PROFILE_OUT:-/tmp/mcpctl-obsprofile-$PROFILE}; mkdir -p "$OUT"
+    perf record -e cpu-clock -F 999 -g -p "$pid" -o "$OUT/perf.data" 2>"$OUT/perf-record.log" &
+    PERF_PID=$!
+    sleep 0.5
+    printf '%-30s %10s %9s %9s %8s %12s\n' run req/s p50_ms p99_ms non2xx server_cpu_us/req
+    run "profile $PROFILE" "$port" "$pid" profile.txt
+    kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+    perf report -i "$OUT/perf.data" --no-children --stdio --percent-limit 0.7 -g none 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | head -n 45
+    perf script -i "$OUT/perf.data" 2>/dev/null | python3 "$HERE/flamegraph.py" --folded "$OUT/stacks.folded" >"$OUT/flame.svg"
+    say "profile $PROFILE: folded stacks and flame.svg in $OUT"
+    exit 0
+fi
 
 printf '\n# mcpctl observability overhead — %s — %s CPUs — wrk -t%s -c%s -d%ss, %s a b b a rounds\n' \
     "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS"

@@ -19,20 +19,20 @@ struct SpanQueue {
         return 0
     }
 
-    /// Removes and returns the oldest requests, with at most `limit` spans (at least one request).
-    mutating func take(spans limit: Int) -> [TracedRequest] {
+    /// Moves the oldest requests, with at most `limit` spans (at least one request), into `batch` (which
+    /// the caller emptied). When all of them go, the two arrays' storage is swapped: neither is reallocated.
+    mutating func take(spans limit: Int, into batch: inout [TracedRequest]) {
         var taken = 0, spans = 0
         while taken < requests.count, taken == 0 || spans + requests[taken].spanCount <= limit {
             spans += requests[taken].spanCount
             taken += 1
         }
         count -= spans
-        guard taken < requests.count else {
-            defer { requests = [] }
-            return requests
+        if taken == requests.count {
+            swap(&requests, &batch)
+        } else {
+            batch.append(contentsOf: requests[..<taken])
+            requests.removeFirst(taken)
         }
-        let batch = Array(requests.prefix(taken))
-        requests.removeFirst(taken)
-        return batch
     }
 }
