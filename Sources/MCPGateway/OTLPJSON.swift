@@ -187,9 +187,14 @@ struct OTLPJSON {
 
     mutating func decimal(_ value: UInt64) {
         var digits = 1, v = value
-        while v >= 10 {
-            v /= 10
-            digits += 1
+        if value >= 1_000_000_000_000_000_000 {
+            // Every time in nanoseconds since 2001-09-09 (until 2286): no need to count.
+            digits = value >= 10_000_000_000_000_000_000 ? 20 : 19
+        } else {
+            while v >= 10 {
+                v /= 10
+                digits += 1
+            }
         }
         var end = count + digits
         count = end
