@@ -45,7 +45,7 @@ public final class OTLPExporter: Sendable {
     let configuration: Configuration
     let metrics: Metrics
     let log: RequestLog
-    let queue: Guarded<SpanQueue>
+    let queue: SpanQueue
     let serverAddress = Guarded<String?>(nil)
     let client = HTTPClient(maxIdleConnectionsPerHost: 1)
     let stopped = Atomic<Bool>(false)
@@ -56,7 +56,7 @@ public final class OTLPExporter: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.log = log
-        queue = Guarded(SpanQueue(capacity: configuration.capacity))
+        queue = SpanQueue(capacity: configuration.capacity)
     }
 
     /// Starts the sending thread; `serverAddress` is the server spans' `server.address`.
@@ -79,14 +79,11 @@ public final class OTLPExporter: Sendable {
 
     /// Queues one request's spans without waiting; when they do not fit they are dropped and counted.
     func enqueue(_ request: TracedRequest) {
+        let (dropped, held) = queue.append(request)
+        if dropped > 0 { return metrics.spansDropped(dropped, reason: .queueFull) }
+        // The exporter is woken once per batch: when this request's spans made the queue reach one.
         let batch = configuration.batchSize
-        let (dropped, before, after) = queue.withLock { q in
-            let before = q.count
-            let dropped = q.append(request)
-            return (dropped, before, q.count)
-        }
-        if dropped > 0 { metrics.spansDropped(dropped, reason: .queueFull) }
-        if before < batch && after >= batch { wake.signal() }
+        if held - request.spanCount < batch && held >= batch { wake.signal() }
     }
 
     func run() {
@@ -101,14 +98,14 @@ public final class OTLPExporter: Sendable {
         while true {
             let stopping = stopped.load(ordering: .relaxed)
             batch.removeAll(keepingCapacity: true)
-            queue.withLock { $0.take(spans: configuration.batchSize, into: &batch) }
+            queue.take(spans: configuration.batchSize, into: &batch)
             if batch.isEmpty {
                 if stopping { return }
                 pause()
                 continue
             }
             failing = send(batch, failing: failing, &servers, body: &body)
-            if !stopping, queue.withLock({ $0.count }) < configuration.batchSize { pause() }
+            if !stopping, queue.count < configuration.batchSize { pause() }
         }
     }
 
