@@ -5,7 +5,8 @@
 # the nginx upstream itself, which reads each POST and answers 200; SINK=python uses bench/otlp_sink.py,
 # which counts what it gets but on a loaded machine takes far fewer spans per second). Both servers run side by side on copies of one store against one nginx upstream;
 # wrk drives them in turn, interleaved a b b a per round, so drift on the shared machine hits both alike.
-# Prints req/s and server CPU µs/req per run, the medians, and b/a. Target: b/a ≥ 0.95 (within 5 %).
+# Prints req/s and server CPU µs/req per run (the server's own threads, the span exporter's included), the
+# medians, and b/a. Targets: req/s b/a ≥ 0.95 (within 5 %), CPU µs/req b/a ≤ 1.05.
 #
 # Usage: bench/observability.sh
 # Environment:
@@ -18,6 +19,10 @@
 #   ON           what (b) turns on: both (default), metrics or tracing — to see which one costs what
 #   OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG   passed to (b), e.g. parentbased_traceidratio and 0.1
 #   KEEP=1       keep the temp directory (stores, logs)
+#   PROFILE=a|b  instead of the comparison, sample that server with `perf record -g` (cpu-clock, 999 Hz)
+#                during one wrk run; prints the top symbols (self time, % of that server's CPU samples) and
+#                writes folded stacks and an SVG flame graph (bench/flamegraph.py) to PROFILE_OUT
+#                (default /tmp/mcpctl-obsprofile-KIND)
 # Needs nginx, wrk, curl and python3. Everything listens on 127.0.0.1 only; every run is bounded by DURATION.
 set -euo pipefail
 
@@ -124,6 +129,27 @@ run() { # LABEL PORT PID
     printf '%s %s\n' "$rps" "$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {if (n > 0) printf "%.1f", (b - a) * 1e6 / n; else print 0}')" >>"$WORK/$4"
 }
 
+if [ -n "${PROFILE:-}" ]; then
+    case $PROFILE in
+        a) port=$OFF_PORT; pid=$OFF_PID ;;
+        b) port=$ON_PORT; pid=$ON_PID ;;
+        *) die "PROFILE must be a or b" ;;
+    esac
+    command -v perf >/dev/null || die "perf is needed (Debian: linux-perf)"
+    OUT=${PROFILE_OUT:-/tmp/mcpctl-obsprofile-$PROFILE}; mkdir -p "$OUT"
+    perf record -e cpu-clock -F 999 -g -p "$pid" -o "$OUT/perf.data" 2>"$OUT/perf-record.log" &
+    PERF_PID=$!
+    sleep 0.5
+    printf '%-30s %10s %9s %9s %8s %12s\n' run req/s p50_ms p99_ms non2xx server_cpu_us/req
+    run "profile $PROFILE" "$port" "$pid" profile.txt
+    kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+    perf report -i "$OUT/perf.data" --no-children --stdio --percent-limit 0.7 -g none 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | head -n 45
+    perf script -i "$OUT/perf.data" 2>/dev/null | python3 "$HERE/flamegraph.py" --folded "$OUT/stacks.folded" >"$OUT/flame.svg"
+    say "profile $PROFILE: folded stacks and flame.svg in $OUT"
+    exit 0
+fi
+
 printf '\n# mcpctl observability overhead — %s — %s CPUs — wrk -t%s -c%s -d%ss, %s a b b a rounds\n' \
     "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS"
 printf '# (b) turns on: %s; spans to the %s sink; metrics scraped every second\n' "$ON" "$SINK"
@@ -143,7 +169,9 @@ ratio=$(awk -v a="$a_rps" -v b="$b_rps" 'BEGIN {printf "%.3f", b / a}')
 verdict=PASS; awk -v r="$ratio" 'BEGIN {exit !(r < 0.95)}' && verdict=BELOW-TARGET
 printf '\nmedian req/s: a off %s, b on %s\n' "$a_rps" "$b_rps"
 printf 'ratio b/a req/s: %s (target >= 0.95: %s)\n' "$ratio" "$verdict"
-printf 'server CPU µs/req: a %s, b %s (b/a %s)\n' "$a_cpu" "$b_cpu" "$(awk -v a="$a_cpu" -v b="$b_cpu" 'BEGIN {if (a > 0) printf "%.3f", b / a}')"
+cpu_ratio=$(awk -v a="$a_cpu" -v b="$b_cpu" 'BEGIN {if (a > 0) printf "%.3f", b / a}')
+cpu_verdict=PASS; awk -v r="$cpu_ratio" 'BEGIN {exit !(r > 1.05)}' && cpu_verdict=ABOVE-TARGET
+printf 'server CPU µs/req: a %s, b %s (b/a %s; target <= 1.05: %s)\n' "$a_cpu" "$b_cpu" "$cpu_ratio" "$cpu_verdict"
 
 # --- what (b) exported --------------------------------------------------------------------------------
 if [ "$ON" = both ]; then

@@ -397,9 +397,10 @@ public final class Gateway: Sendable {
         if event.decision == nil { event.decision = .allow }
         event.status = response.status
         event.durationMs = (Date().timeIntervalSince(record.started) * 1_000_000).rounded() / 1000
-        record.spans?.begin(.audit, failedBefore: reason != nil)
+        var spans = record.spans
+        spans?.begin(.audit, failedBefore: reason != nil)
         let written = metrics.auditCommit { audit.write(event) }
-        if let spans = record.spans { tracer.finish(spans, event, status: written ? response.status : 503) }
+        if let spans { tracer.finish(spans, event, status: written ? response.status : 503) }
         metrics.request(event, status: written ? response.status : 503, upstreamSeconds: record.upstreamSeconds)
         if log.level >= .info {  // the fields are not even built when the line would be dropped
             log.write(.info, [

@@ -45,7 +45,7 @@ public final class OTLPExporter: Sendable {
     let configuration: Configuration
     let metrics: Metrics
     let log: RequestLog
-    let queue: Guarded<SpanQueue>
+    let queue: SpanQueue
     let serverAddress = Guarded<String?>(nil)
     let client = HTTPClient(maxIdleConnectionsPerHost: 1)
     let stopped = Atomic<Bool>(false)
@@ -56,7 +56,7 @@ public final class OTLPExporter: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.log = log
-        queue = Guarded(SpanQueue(capacity: configuration.capacity))
+        queue = SpanQueue(capacity: configuration.capacity)
     }
 
     /// Starts the sending thread; `serverAddress` is the server spans' `server.address`.
@@ -79,14 +79,11 @@ public final class OTLPExporter: Sendable {
 
     /// Queues one request's spans without waiting; when they do not fit they are dropped and counted.
     func enqueue(_ request: TracedRequest) {
+        let (dropped, held) = queue.append(request)
+        if dropped > 0 { return metrics.spansDropped(dropped, reason: .queueFull) }
+        // The exporter is woken once per batch: when this request's spans made the queue reach one.
         let batch = configuration.batchSize
-        let (dropped, before, after) = queue.withLock { q in
-            let before = q.count
-            let dropped = q.append(request)
-            return (dropped, before, q.count)
-        }
-        if dropped > 0 { metrics.spansDropped(dropped, reason: .queueFull) }
-        if before < batch && after >= batch { wake.signal() }
+        if held - request.spanCount < batch && held >= batch { wake.signal() }
     }
 
     func run() {
@@ -94,35 +91,31 @@ public final class OTLPExporter: Sendable {
                           ("headers", configuration.headers.map(\.name).joined(separator: ","))])
         var failing = false
         var servers = UpstreamServers()
+        // Both reused from batch to batch: after the first few, sending allocates no large buffer.
+        var batch: [TracedRequest] = []
+        var body: [UInt8] = []
+        batch.reserveCapacity(configuration.batchSize)
         while true {
             let stopping = stopped.load(ordering: .relaxed)
-            let batch = queue.withLock { $0.take(spans: configuration.batchSize) }
+            batch.removeAll(keepingCapacity: true)
+            queue.take(spans: configuration.batchSize, into: &batch)
             if batch.isEmpty {
                 if stopping { return }
                 pause()
                 continue
             }
-            failing = send(batch, failing: failing, &servers)
-            if !stopping, queue.withLock({ $0.count }) < configuration.batchSize { pause() }
+            failing = send(batch, failing: failing, &servers, body: &body)
+            if !stopping, queue.count < configuration.batchSize { pause() }
         }
     }
 
-    /// POSTs one batch; returns whether the collector is failing now (logged when that changes).
-    func send(_ requests: [TracedRequest], failing: Bool, _ servers: inout UpstreamServers) -> Bool {
-        let body = OTLPJSON.exportRequest(requests, service: (configuration.serviceName, configuration.serviceVersion),
-                                          serverAddress: serverAddress.withLock { $0 }, servers: &servers)
+    /// POSTs one batch, written into `body`; returns whether the collector is failing now (logged when
+    /// that changes).
+    func send(_ requests: [TracedRequest], failing: Bool, _ servers: inout UpstreamServers, body: inout [UInt8]) -> Bool {
+        OTLPJSON.exportRequest(requests, service: (configuration.serviceName, configuration.serviceVersion),
+                               serverAddress: serverAddress.withLock { $0 }, servers: &servers, into: &body)
         let spans = requests.reduce(0) { $0 + $1.spanCount }
-        var headers = configuration.headers
-        headers["Content-Type"] = "application/json"
-        let request = HTTPClientRequest(method: "POST", url: configuration.url, headers: headers, body: body, timeout: configuration.timeout)
-        let problem: String?
-        do {
-            let response = try client.send(request)
-            _ = try? response.readAll(limit: 1 << 16)
-            problem = (200...299).contains(response.status) ? nil : "HTTP \(response.status)"
-        } catch {
-            problem = "\(error)"
-        }
+        let problem = post(body)
         guard let problem else {
             metrics.spansExported(spans)
             if failing { log.info("trace export to \(configuration.loggableURL) resumed") }
@@ -134,6 +127,20 @@ public final class OTLPExporter: Sendable {
                               ("to", configuration.loggableURL), ("reason", problem)])
         }
         return true
+    }
+
+    /// One POST to the collector; nil when it accepted the body, else what went wrong.
+    func post(_ body: [UInt8]) -> String? {
+        var headers = configuration.headers
+        headers["Content-Type"] = "application/json"
+        let request = HTTPClientRequest(method: "POST", url: configuration.url, headers: headers, body: body, timeout: configuration.timeout)
+        do {
+            let response = try client.send(request)
+            _ = try? response.readAll(limit: 1 << 16)
+            return (200...299).contains(response.status) ? nil : "HTTP \(response.status)"
+        } catch {
+            return "\(error)"
+        }
     }
 
     func pause() {

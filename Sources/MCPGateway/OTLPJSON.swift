@@ -1,37 +1,75 @@
 /// OTLP/HTTP's JSON encoding of an `ExportTraceServiceRequest` (OTLP specification, "JSON Protobuf
 /// Encoding"): the proto3 JSON mapping with lowerCamelCase field names, trace and span ids as hex strings
 /// (not base64), enums as integers, and 64-bit integers (times, int attributes) as decimal strings.
-/// Shape: resourceSpans → resource + scopeSpans → scope + spans. Written straight into one byte buffer,
-/// span by span, with no intermediate values.
+/// Shape: resourceSpans → resource + scopeSpans → scope + spans. Written span by span straight into one
+/// byte buffer that the exporter reuses from batch to batch: before each request the buffer is grown to
+/// hold the most that request can take (`room(for:)`), then bytes are stored without further checks.
 struct OTLPJSON {
     /// `Span.SpanKind`: 1 internal, 2 server, 3 client.
-    enum Kind: UInt64 {
+    enum Kind: UInt8 {
         case `internal` = 1
         case server = 2
         case client = 3
     }
 
-    private(set) var bytes: [UInt8] = []
+    private let out: UnsafeMutablePointer<UInt8>
+    /// Bytes written so far.
+    private(set) var count: Int
     private var firstAttribute = true
 
-    /// One request body holding the spans of `requests`.
+    private init(_ out: UnsafeMutablePointer<UInt8>, count: Int) {
+        self.out = out
+        self.count = count
+    }
+
+    /// Replaces `body` with one request body holding the spans of `requests`; `body`'s storage is reused.
     static func exportRequest(_ requests: [TracedRequest], service: (name: String, version: String), serverAddress: String?,
-                              servers: inout UpstreamServers) -> [UInt8] {
-        var w = OTLPJSON()
-        w.bytes.reserveCapacity(512 + requests.count * 3200)
-        w.raw(#"{"resourceSpans":[{"resource":{"attributes":["#)
-        w.firstAttribute = true
-        w.attribute("service.name", service.name)
-        if !service.version.isEmpty { w.attribute("service.version", service.version) }
-        w.raw(#"]},"scopeSpans":[{"scope":{"name":"mcpctl","version":"#)
-        w.quote(service.version)
-        w.raw(#"},"spans":["#)
-        for (i, r) in requests.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.request(r, serverAddress: serverAddress, servers: &servers)
+                              servers: inout UpstreamServers, into body: inout [UInt8]) {
+        var used = 0
+        body.removeAll(keepingCapacity: true)
+        write(into: &body, used: &used, room: 1024 + 6 * (service.name.utf8.count + 2 * service.version.utf8.count)) { w in
+            w.raw(#"{"resourceSpans":[{"resource":{"attributes":["#)
+            w.firstAttribute = true
+            w.attribute("service.name", service.name)
+            if !service.version.isEmpty { w.attribute("service.version", service.version) }
+            w.raw(#"]},"scopeSpans":[{"scope":{"name":"mcpctl","version":"#)
+            w.quote(service.version)
+            w.raw(#"},"spans":["#)
         }
-        w.raw("]}]}]}")
-        return w.bytes
+        for (i, r) in requests.enumerated() {
+            write(into: &body, used: &used, room: room(for: r, serverAddress: serverAddress)) { w in
+                if i > 0 { w.raw(",") }
+                w.request(r, serverAddress: serverAddress, servers: &servers)
+            }
+        }
+        write(into: &body, used: &used, room: 16) { $0.raw("]}]}]}") }
+        body.removeLast(body.count - used)
+    }
+
+    /// Makes room for `room` more bytes after `used` (zeroed, so the array stays initialized), then lets
+    /// `writing` store at most that many.
+    private static func write(into body: inout [UInt8], used: inout Int, room: Int, _ writing: (inout OTLPJSON) -> Void) {
+        if body.count - used < room {
+            body.append(contentsOf: repeatElement(0, count: max(room, body.count, 1 << 16)))
+        }
+        used = body.withUnsafeMutableBufferPointer { buffer in
+            var w = OTLPJSON(buffer.baseAddress!, count: used)
+            writing(&w)
+            // The room was computed as an upper bound; going past it would already have overwritten memory.
+            precondition(w.count <= buffer.count, "OTLP JSON body outgrew its room")
+            return w.count
+        }
+    }
+
+    /// The most bytes `r`'s spans can take: each span's fixed JSON (names, keys, ids, times: under 2 KiB with
+    /// every attribute present) plus every string it writes, each at most 6 bytes per byte once escaped.
+    static func room(for r: TracedRequest, serverAddress: String?) -> Int {
+        let s = r.spans
+        let mcp = (r.method?.utf8.count ?? 0) + (r.tool?.utf8.count ?? 0)
+        let strings = 4 * mcp + 3 * s.method.utf8.count + s.path.utf8.count + (serverAddress?.utf8.count ?? 0)
+            + (s.protocolVersion?.utf8.count ?? 0) + (r.app?.utf8.count ?? 0) + (r.env?.utf8.count ?? 0)
+            + (s.upstreamURL?.utf8.count ?? 0) + r.spanCount * (s.traceState?.utf8.count ?? 0)
+        return r.spanCount * 2048 + 6 * strings
     }
 
     /// The request's server span, then one child span per stage it reached.
@@ -39,15 +77,18 @@ struct OTLPJSON {
         let s = r.spans
         span(r, id: s.serverSpanID, parent: s.parentSpanID, kind: .server, start: s.start, end: r.end, failed: r.status >= 500,
              name: { SpanAttributes.name(r, into: &$0) }, attributes: { SpanAttributes.server(r, serverAddress: serverAddress, into: &$0) })
-        for i in s.intervals {
+        for stage in 0..<4 {
+            let stage = RequestSpans.Stage(rawValue: stage)!
+            let i = s[stage]
+            guard i.start != 0 else { continue }
             raw(",")
             let end = max(i.start, i.end == 0 ? r.end : i.end)
-            if i.stage == .upstream {
+            if stage == .upstream {
                 span(r, id: s.upstreamSpanID, parent: s.serverSpanID, kind: .client, start: i.start, end: end, failed: i.failed || r.status >= 500,
                      name: { SpanAttributes.name(r, into: &$0) }, attributes: { SpanAttributes.upstream(r, &servers, into: &$0) })
             } else {
-                span(r, id: SpanClock.id(), parent: s.serverSpanID, kind: .internal, start: i.start, end: end, failed: i.failed,
-                     name: { $0.quote(i.stage.name) }, attributes: { _ in })
+                span(r, id: s.spanID(stage), parent: s.serverSpanID, kind: .internal, start: i.start, end: end, failed: i.failed,
+                     name: { $0.quoted(stage.name) }, attributes: { _ in })
             }
         }
     }
@@ -60,18 +101,17 @@ struct OTLPJSON {
         hex(r.spans.trace.low)
         raw(#"","spanId":""#)
         hex(id)
-        raw("\"")
         if parent != 0 {
-            raw(#","parentSpanId":""#)
+            raw(#"","parentSpanId":""#)
             hex(parent)
-            raw("\"")
         }
+        raw("\"")
         if let state = r.spans.traceState {
             raw(#","traceState":"#)
             quote(state)
         }
         raw(#","kind":"#)
-        decimal(kind.rawValue)
+        byte(UInt8(ascii: "0") + kind.rawValue)
         raw(#","startTimeUnixNano":""#)
         decimal(start)
         raw(#"","endTimeUnixNano":""#)
@@ -94,6 +134,14 @@ struct OTLPJSON {
         raw("}}")
     }
 
+    /// A `KeyValue` whose `AnyValue` is a string known when the program is built (no escaping needed).
+    mutating func attribute(_ key: StaticString, constant value: StaticString) {
+        attributeKey(key)
+        raw(#"{"stringValue":"#)
+        quoted(value)
+        raw("}}")
+    }
+
     /// A `KeyValue` whose `AnyValue` is an int (int64: a decimal string).
     mutating func attribute(_ key: StaticString, int value: Int64) {
         attributeKey(key)
@@ -111,56 +159,95 @@ struct OTLPJSON {
     }
 
     mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        let n = s.utf8CodeUnitCount
+        (out + count).update(from: s.utf8Start, count: n)
+        count += n
     }
 
-    private static let digits = Array("0123456789abcdef".utf8)
+    mutating func byte(_ b: UInt8) {
+        out[count] = b
+        count += 1
+    }
+
+    /// A JSON string whose characters need no escaping.
+    mutating func quoted(_ s: StaticString) {
+        byte(UInt8(ascii: "\""))
+        raw(s)
+        byte(UInt8(ascii: "\""))
+    }
 
     /// 16 lowercase hex digits.
     mutating func hex(_ value: UInt64) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { out in
-            for i in 0..<16 { out[i] = Self.digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
-            bytes.append(contentsOf: out)
-        }
+        Hex16.write(value, to: UnsafeMutableRawPointer(out + count))
+        count += 16
     }
 
+    /// "00" … "99", two ASCII digits each.
+    private static let digitPairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
+
     mutating func decimal(_ value: UInt64) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { out in
-            var v = value, i = 20
-            repeat {
-                i -= 1
-                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+        var digits = 1, v = value
+        if value >= 1_000_000_000_000_000_000 {
+            // Every time in nanoseconds since 2001-09-09 (until 2286): no need to count.
+            digits = value >= 10_000_000_000_000_000_000 ? 20 : 19
+        } else {
+            while v >= 10 {
                 v /= 10
-            } while v > 0
-            bytes.append(contentsOf: out[i...])
+                digits += 1
+            }
+        }
+        var end = count + digits
+        count = end
+        v = value
+        Self.digitPairs.withUnsafeBufferPointer { pairs in
+            while v >= 100 {
+                let pair = Int(v % 100) * 2
+                v /= 100
+                end -= 2
+                out[end] = pairs[pair]
+                out[end + 1] = pairs[pair + 1]
+            }
+            if v >= 10 {
+                out[end - 2] = pairs[Int(v) * 2]
+                out[end - 1] = pairs[Int(v) * 2 + 1]
+            } else {
+                out[end - 1] = UInt8(ascii: "0") + UInt8(v)
+            }
         }
     }
 
     /// A JSON string (RFC 8259 §7).
     mutating func quote(_ s: String) {
-        raw("\"")
+        byte(UInt8(ascii: "\""))
         escaped(s)
-        raw("\"")
+        byte(UInt8(ascii: "\""))
     }
+
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// The characters of a JSON string without its quotes: quotation mark, reverse solidus and control
     /// characters escaped (RFC 8259 §7).
     mutating func escaped(_ s: String) {
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return bytes.append(contentsOf: s.utf8)
-        }
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): raw("\\\"")
-            case UInt8(ascii: "\\"): raw("\\\\")
-            case UInt8(ascii: "\n"): raw("\\n")
-            case UInt8(ascii: "\r"): raw("\\r")
-            case UInt8(ascii: "\t"): raw("\\t")
-            case 0..<0x20:
-                raw("\\u00")
-                bytes.append(Self.digits[Int(b >> 4)])
-                bytes.append(Self.digits[Int(b & 0xF)])
-            default: bytes.append(b)
+        var s = s
+        s.withUTF8 { utf8 in
+            if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                if let base = utf8.baseAddress { (out + count).update(from: base, count: utf8.count) }
+                count += utf8.count
+                return
+            }
+            for b in utf8 {
+                switch b {
+                case UInt8(ascii: "\""): raw("\\\"")
+                case UInt8(ascii: "\\"): raw("\\\\")
+                case UInt8(ascii: "\n"): raw("\\n")
+                case UInt8(ascii: "\r"): raw("\\r")
+                case UInt8(ascii: "\t"): raw("\\t")
+                case 0..<0x20:
+                    raw("\\u00")
+                    byte(Self.hexDigits.utf8Start[Int(b >> 4)])
+                    byte(Self.hexDigits.utf8Start[Int(b & 0xF)])
+                default: byte(b)
+                }
             }
         }
     }

@@ -25,16 +25,16 @@ enum SpanAttributes {
     /// The server span: the HTTP exchange and the MCP request in it.
     static func server(_ r: TracedRequest, serverAddress: String?, into w: inout OTLPJSON) {
         w.attribute("http.request.method", r.spans.method)
-        w.attribute("http.route", "/mcp/{app}/{env}")
+        w.attribute("http.route", constant: "/mcp/{app}/{env}")
         w.attribute("url.path", r.spans.path)
         w.attribute("http.response.status_code", int: Int64(r.status))
-        w.attribute("network.protocol.name", "http")
+        w.attribute("network.protocol.name", constant: "http")
         if let serverAddress { w.attribute("server.address", serverAddress) }
         mcp(r, into: &w)
         if let version = r.spans.protocolVersion { w.attribute("mcp.protocol.version", version) }
         if let app = r.app { w.attribute("mcpctl.app", app) }
         if let env = r.env { w.attribute("mcpctl.env", env) }
-        w.attribute("mcpctl.decision", r.allowed ? "allow" : "deny")
+        w.attribute("mcpctl.decision", constant: r.allowed ? "allow" : "deny")
         // HTTP semantic conventions: a server span is an error only for a 5xx, with the status as error.type.
         if r.status >= 500 { w.attribute("error.type", String(r.status)) }
     }
@@ -46,9 +46,9 @@ enum SpanAttributes {
         if let url = r.spans.upstreamURL, let (host, port) = servers.server(of: url) {
             w.attribute("server.address", host)
             if let port { w.attribute("server.port", int: Int64(port)) }
-            w.attribute("network.transport", "tcp")
+            w.attribute("network.transport", constant: "tcp")
         } else if r.spans.upstreamIsCommand {
-            w.attribute("network.transport", "pipe")
+            w.attribute("network.transport", constant: "pipe")
         }
     }
 
@@ -57,7 +57,7 @@ enum SpanAttributes {
         w.attribute("mcp.method.name", method)
         if let tool = r.tool {
             w.attribute("gen_ai.tool.name", tool)
-            w.attribute("gen_ai.operation.name", "execute_tool")
+            w.attribute("gen_ai.operation.name", constant: "execute_tool")
         }
     }
 }

@@ -5,15 +5,35 @@ import MCPAuth
 /// trace context rides in `_meta`) or else the HTTP header, and the gateway's own span under it: the
 /// same trace id and flags, a new parent id, sent on to the upstream.
 struct TraceContext: Equatable, Sendable {
-    let traceID: String
-    let flags: String
-    /// The gateway's span id (16 lowercase hex digits).
-    let spanID: String
+    /// `version-traceid-parentid-flags` naming the gateway's span (W3C Trace Context §3.2).
+    let traceparent: String
     /// `tracestate` as received, passed on unchanged (W3C Trace Context §3.3).
     let state: String?
 
-    /// The `traceparent` naming the gateway's span.
-    var traceparent: String { "00-\(traceID)-\(spanID)-\(flags)" }
+    /// The gateway's span `spanID` in `trace`, written in one allocation.
+    init(trace: TraceID, spanID: UInt64, flags: String, state: String?) {
+        traceparent = String(unsafeUninitializedCapacity: 55) { out in
+            let p = UnsafeMutableRawPointer(out.baseAddress!)
+            out[0] = UInt8(ascii: "0"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "-")
+            Hex16.write(trace.high, to: p + 3)
+            Hex16.write(trace.low, to: p + 19)
+            out[35] = UInt8(ascii: "-")
+            Hex16.write(spanID, to: p + 36)
+            out[52] = UInt8(ascii: "-")
+            var n = 53
+            for b in flags.utf8.prefix(2) {
+                out[n] = b
+                n += 1
+            }
+            return n
+        }
+        self.state = state
+    }
+
+    init(traceID: String, flags: String, spanID: String, state: String?) {
+        traceparent = "00-\(traceID)-\(spanID)-\(flags)"
+        self.state = state
+    }
 
     /// The gateway's span under the caller's trace; nil when the caller sent no valid `traceparent`.
     static func child(of headers: HTTPHeaders, _ message: MCPMessage?) -> TraceContext? {

@@ -26,5 +26,5 @@ struct TracedRequest: Sendable {
     }
 
     /// The server span and one child per stage.
-    var spanCount: Int { 1 + spans.intervals.count }
+    var spanCount: Int { 1 + spans.stageCount }
 }

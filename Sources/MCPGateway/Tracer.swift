@@ -39,11 +39,13 @@ public final class Tracer: Sendable {
         return RequestSpans(request, sampleBelow: sampleBelow.load(ordering: .relaxed))
     }
 
-    /// Ends the request: the stage still running and the server span end now, and a sampled trace is
-    /// queued for export (never waiting on the collector).
+    /// Ends the request: the stage still running and the server span end now (one clock read), and a
+    /// sampled trace is queued for export (never waiting on the collector).
     func finish(_ spans: RequestSpans, _ event: AuditEvent, status: Int) {
-        spans.end()
         guard spans.sampled, let exporter else { return }
-        exporter.enqueue(TracedRequest(spans, event, status: status, end: SpanClock.now()))
+        var spans = spans
+        let now = SpanClock.now()
+        spans.end(at: now)
+        exporter.enqueue(TracedRequest(spans, event, status: status, end: now))
     }
 }

@@ -161,6 +161,35 @@ import Testing
                 "an invalid traceparent starts a new trace")
     }
 
+    @Test func textThatJSONMustEscapeAndALongTracestateReachTheCollectorExactlyAsSent() throws {
+        let h = InteropHarness()
+        try h.mcpctl(["user", "add", "alice@example.com"])
+        try h.mcpctl(["grant", "add", "alice@example.com", "--app", "mcpctl", "--env", "local", "--role", "viewer"])
+        let token = try h.mcpctl(["token", "create", "--email", "alice@example.com"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let collector = try startCollector(h)
+        let server = try h.startServer(["--otlp-endpoint", "http://127.0.0.1:\(collector.port)/v1/traces"])
+        // Quotation mark, reverse solidus, control characters (RFC 8259 §7 escapes them) and multi-byte UTF-8.
+        let tool = "we\"ird\\tool\n\t\u{01}\u{1F}é😀"
+        let body = try JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                                                               "params": ["name": tool, "arguments": [String: String]()]])
+        // 30 list members (W3C Trace Context §3.3.1.1 allows 32), under the 512 bytes the gateway keeps.
+        let state = (0..<30).map { "v\($0)=\(Self.hex(6))" }.joined(separator: ",")
+        let traceID = Self.hex(16)
+        let status = MetricsInteropTests.post(server.url + "/mcp/mcpctl/local", body: String(decoding: body, as: UTF8.self),
+                                              headers: ["Authorization": "Bearer \(token)", "traceparent": "00-\(traceID)-\(Self.hex(8))-01",
+                                                        "tracestate": state])
+        #expect(status != nil)
+        waitUntil(30) { spans(collector.out).contains { $0["kind"] as? Int == 2 } }
+        h.stop(server.process)
+
+        #expect(text(collector.out.appendingPathExtension("errors")).isEmpty, "the official decoder refused a body")
+        let traced = spans(collector.out).filter { $0["traceId"] as? String == traceID }
+        let call = try #require(traced.first { $0["kind"] as? Int == 2 })
+        #expect(call["name"] as? String == "tools/call \(tool)")
+        #expect(attribute(call, "gen_ai.tool.name") as? String == tool)
+        #expect(traced.count >= 3 && traced.allSatisfy { $0["traceState"] as? String == state }, "\(traced.map { $0["name"] ?? "" })")
+    }
+
     @Test func aRatioSamplerOfZeroExportsOnlyTracesTheCallerSampledAndABadRatioStopsServe() throws {
         let h = InteropHarness()
         try h.mcpctl(["user", "add", "alice@example.com"])

@@ -38,6 +38,19 @@ import Glibc
         deinit { stop() }
     }
 
+    /// A collector that answers 200 to every export and keeps the id of every span it was sent.
+    final class CountingCollector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var ids: [String] = []
+
+        var spanIDs: [String] { lock.withLock { ids } }
+
+        func take(_ body: [UInt8]) {
+            let found = String(decoding: body, as: UTF8.self).components(separatedBy: #""spanId":""#).dropFirst().map { String($0.prefix(16)) }
+            lock.withLock { ids += found }
+        }
+    }
+
     static func sample(_ text: String, _ series: String) -> Double? {
         text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
@@ -66,5 +79,43 @@ import Glibc
         // Closing the collector ends the stuck POST; stop then sends what is left to a closed port, and returns.
         collector.stop()
         h.gateway.tracer.stop()
+    }
+
+    @Test func spansOfManyRequestsFinishingAtOnceAreEachExportedExactlyOnceOrCountedAsDropped() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let collector = CountingCollector()
+        let sink = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0)) { request in
+            collector.take(request.body)
+            return HTTPResponse(status: 200)
+        }
+        let port = try sink.start()
+        defer { sink.shutdown(gracePeriod: 0) }
+        var c = OTLPExporter.Configuration(url: URL(string: "http://127.0.0.1:\(port)/v1/traces")!, headers: HTTPHeaders())
+        c.capacity = 60  // small: some requests' spans are dropped while others wait
+        c.batchSize = 7  // not a multiple of a request's 5 spans: batches end inside a shard
+        c.interval = 0.01
+        h.gateway.metrics.enable()
+        h.gateway.tracer.start(OTLPExporter(configuration: c, metrics: h.gateway.metrics, log: RequestLog(level: .error)), publicURL: GatewayHarness.publicURL)
+        let token = try h.token()
+        let statuses = NSLock(), threads = 8, each = 25
+        nonisolated(unsafe) var answered: [Int] = []
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            for _ in 0..<each {
+                let status = (try? h.listTools("json", token: token).status) ?? 0
+                statuses.withLock { answered.append(status) }
+            }
+        }
+        h.gateway.tracer.stop()
+        #expect(answered == Array(repeating: 200, count: threads * each))
+
+        let text = h.gateway.metrics.render()
+        let exported = try #require(Self.sample(text, "mcpctl_trace_spans_exported_total"))
+        let dropped = try #require(Self.sample(text, #"mcpctl_trace_spans_dropped_total{reason="queue_full"}"#))
+        #expect(Self.sample(text, #"mcpctl_trace_spans_dropped_total{reason="export_failed"}"#) == 0)
+        #expect(Int(exported + dropped) == threads * each * 5, "\(text)")
+        let ids = collector.spanIDs
+        #expect(exported > 0 && ids.count == Int(exported))
+        #expect(Set(ids).count == ids.count, "a span was sent twice")
     }
 }
