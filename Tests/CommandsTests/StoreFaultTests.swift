@@ -184,4 +184,13 @@ import Glibc
         #expect(r.status == 1 && r.stderr.contains("restore"), "\(r.stderr)")
         withExtendedLifetime(restoreLock) {}
     }
+
+    @Test func serveRefusesToStartWhenThePostgreSQLDatabaseCannotBeReachedAndSaysWhyOnOneLine() throws {
+        let h = CLIHarness()
+        let r = try h.run(["--db", "postgresql://mcpctl:Secret-Pa55@127.0.0.1:1/mcpctl", "serve", "--listen", "127.0.0.1:0"], timeout: 30)
+        #expect(r.status == 1, "\(r.status) \(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && r.stderr.contains("cannot open store") && r.stderr.contains("127.0.0.1"), "\(r.stderr)")
+        #expect(!r.stderr.contains("Secret-Pa55") && !r.stderr.contains("\\n"), "\(r.stderr)")
+    }
 }

@@ -38,7 +38,7 @@ final class PostgresConnection {
         location = StoreLocation(url)
         guard let c = pq.connect(Self.withConnectTimeout(url)) else { throw DatabaseError(code: SQLITE_NOMEM, message: "libpq could not start a connection", sql: nil) }
         guard pq.status(c) == CONNECTION_OK else {
-            let message = location.scrub(Self.text(pq.errorMessage(c)))
+            let message = Self.oneLine(location.scrub(Self.text(pq.errorMessage(c))))
             pq.finish(c)
             throw DatabaseError(code: SQLITE_CANTOPEN, message: message, sql: nil, sqlState: "08006")
         }
@@ -53,6 +53,13 @@ final class PostgresConnection {
         let environment = ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] ?? ""
         guard environment.isEmpty, !url.contains("connect_timeout=") else { return url }
         return url + (url.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeoutSeconds)"
+    }
+
+    /// libpq's messages span lines ("…failed: Connection refused\n\tIs the server running…"): one line
+    /// for an error message.
+    static func oneLine(_ message: String) -> String {
+        message.split(whereSeparator: { $0 == "\n" || $0 == "\t" || $0 == "\r" }).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
     }
 
     private static func text(_ p: UnsafeMutablePointer<CChar>?) -> String {
@@ -175,7 +182,7 @@ final class PostgresConnection {
         guard isDropped else { return }
         pq.reset(conn)
         guard pq.status(conn) == CONNECTION_OK else {
-            throw DatabaseError(code: SQLITE_IOERR, message: location.scrub(Self.text(pq.errorMessage(conn))), sql: nil, sqlState: "08006")
+            throw DatabaseError(code: SQLITE_IOERR, message: Self.oneLine(location.scrub(Self.text(pq.errorMessage(conn)))), sql: nil, sqlState: "08006")
         }
         statements.removeAll()
         prepared.removeAll()  // a new session has none
@@ -265,7 +272,7 @@ final class PostgresConnection {
         if result != nil, status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY { return }
         let state = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
         let primary = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "M"))) }.map { String(cString: $0) }
-        let message = location.scrub(primary ?? Self.text(pq.errorMessage(conn)))
+        let message = Self.oneLine(location.scrub(primary ?? Self.text(pq.errorMessage(conn))))
         let lost = pq.status(conn) != CONNECTION_OK
         throw DatabaseError(code: Self.code(state, lost: lost), message: message, sql: sql, sqlState: state ?? (lost ? "08006" : nil))
     }
