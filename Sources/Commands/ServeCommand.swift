@@ -241,6 +241,11 @@ enum ServeCommand {
               url.query == nil, url.fragment == nil else {
             throw CommandUsageError(message: "Invalid OTLP endpoint '\(text)': use the http(s) URL of the collector, e.g. http://127.0.0.1:4318")
         }
+        // Spans carry no secret, so a collector in the same cluster may take plain http; the collector's
+        // credential may not cross a network in clear text.
+        if scheme == "http", !specs.isEmpty, let host = url.host, !RedirectURI.isLoopback(host), !RedirectURI.isLoopback("[\(host)]") {
+            throw CommandUsageError(message: "Invalid OTLP endpoint '\(text)' with '--otlp-header': use https (headers go over plain http only to a loopback host)")
+        }
         if appends && !url.path.hasSuffix("/v1/traces") {
             while url.path.hasSuffix("/") { url.path.removeLast() }
             url.path += "/v1/traces"

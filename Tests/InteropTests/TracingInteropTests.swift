@@ -132,6 +132,18 @@ import Testing
         #expect(!text(server.log).contains(otlpSecret))
     }
 
+    /// The collector's credential never goes over plain http to another host; spans alone may (a collector
+    /// in the same cluster, `http://otel-collector:4318`).
+    @Test func aCollectorCredentialIsRefusedOverPlainHttpToANonLoopbackHost() throws {
+        let h = InteropHarness()
+        try h.mcpctl(["init"])
+        h.environment["OTLP_TOKEN"] = "collector-credential"
+        for url in ["http://otel-collector.example:4318", "http://10.0.0.7:4318", "HTTP://[fd00::1]:4318"] {
+            let r = try h.run(InteropHarness.binary, ["serve", "--otlp-endpoint", url, "--otlp-header", "Authorization=env:OTLP_TOKEN"])
+            #expect(r.status == 64 && r.stderr.contains("use https") && !r.stderr.contains("collector-credential"), "\(url): \(r.status) \(r.stderr)")
+        }
+    }
+
     @Test func aTraceparentInMetaWinsOverTheHeaderAnInvalidOneStartsANewTraceAndAnUnsampledOneIsNotExported() throws {
         let h = InteropHarness()
         try h.mcpctl(["user", "add", "alice@example.com"])
