@@ -55,17 +55,26 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     /// Waits up to `timeout` seconds and appends what arrives; returns the count, 0 at end of stream.
-    func fill(timeout: Double) throws(HTTPClientError) -> Int {
+    /// With no `timeout`, takes only what has arrived already and returns nil when nothing has.
+    func fill(timeout: Double?) throws(HTTPClientError) -> Int? {
         if start > 0 && (start == buffer.count || start >= 16 * 1024) {
             buffer.removeSubrange(0..<start)
             start = 0
         }
-        // One blocking recv(2) bounded by SO_RCVTIMEO, rather than poll(2) and then recv(2).
-        setTimeout(SO_RCVTIMEO, timeout, last: &receiveTimeout)
-        let received = Socket.receive(fd, into: scratch)
+        let received: Int
+        if let timeout {
+            // One blocking recv(2) bounded by SO_RCVTIMEO, rather than poll(2) and then recv(2).
+            setTimeout(SO_RCVTIMEO, timeout, last: &receiveTimeout)
+            received = Socket.receive(fd, into: scratch)
+        } else {
+            received = Socket.receive(fd, into: scratch, waiting: false)
+        }
         if received > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<received])) }
         if received < 0 {
-            if errno == EAGAIN || errno == EWOULDBLOCK { throw .timedOut }
+            if errno == EAGAIN || errno == EWOULDBLOCK {
+                guard timeout == nil else { throw .timedOut }
+                return nil
+            }
             // A reset after the server closed is the same as a close for the caller.
             if errno == ECONNRESET || errno == EPIPE { return 0 }
             throw .connectionFailed(SocketError("recv").description)

@@ -2,9 +2,11 @@
 import Glibc
 #endif
 
-/// Threads that run jobs in the order they were submitted. A thread is started only when every existing one
-/// is busy, up to `maxThreads`; a thread with no work for `idleSeconds` ends, so a quiet server holds none.
-/// Beyond `maxThreads` jobs wait in the queue for the next free thread.
+/// Threads that run jobs in the order they were submitted. A thread is started only when the jobs queued or
+/// running outnumber the threads, up to `maxThreads`: a thread that has just finished a job takes the next
+/// one, so jobs that move between threads never make more threads than jobs. A thread with no work for
+/// `idleSeconds` ends, so a quiet server holds none. Beyond `maxThreads` jobs wait in the queue for the
+/// next free thread.
 final class WorkerPool: @unchecked Sendable {
     typealias Job = @Sendable () -> Void
 
@@ -14,14 +16,14 @@ final class WorkerPool: @unchecked Sendable {
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    // Guarded by `mutex`: queued jobs from `head` on, threads started and alive, threads waiting for a job.
+    // Guarded by `mutex`: queued jobs from `head` on, threads started and alive, threads running a job.
     private var jobs: [Job] = []
     private var head = 0
     private var threads = 0
-    private var idle = 0
+    private var running = 0
     private var retired = false
 
-    init(maxThreads: Int, stackSize: Int, idleSeconds: Double = 10) {
+    init(maxThreads: Int, stackSize: Int, idleSeconds: Double = 2) {
         self.maxThreads = max(1, maxThreads)
         self.stackSize = stackSize
         self.idleSeconds = idleSeconds
@@ -60,11 +62,12 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Starts a thread when the queued jobs plus the new one outnumber the idle threads; false if none can run it.
+    /// Starts a thread when the jobs queued and running, with the new one, outnumber the threads (the others
+    /// are idle or about to take the next job); false if none can run it.
     private func startThreadIfAllBusy() -> Bool {
         pthread_mutex_lock(mutex)
-        let queued = jobs.count - head + 1
-        let needed = queued > idle && threads < maxThreads
+        let demand = jobs.count - head + 1 + running
+        let needed = demand > threads && threads < maxThreads
         if needed { threads += 1 }
         let others = threads - (needed ? 1 : 0)
         pthread_mutex_unlock(mutex)
@@ -79,9 +82,11 @@ final class WorkerPool: @unchecked Sendable {
     private func work() {
         pthread_mutex_lock(mutex)
         while let job = nextJob() {
+            running += 1
             pthread_mutex_unlock(mutex)
             job()
             pthread_mutex_lock(mutex)
+            running -= 1
         }
         threads -= 1
         pthread_mutex_unlock(mutex)
@@ -91,12 +96,10 @@ final class WorkerPool: @unchecked Sendable {
     private func nextJob() -> Job? {
         while head == jobs.count {
             if retired { return nil }
-            idle += 1
             var limit = timespec()
             clock_gettime(CLOCK_MONOTONIC, &limit)
             limit.tv_sec += Int(idleSeconds)
             let result = pthread_cond_timedwait(condition, mutex, &limit)
-            idle -= 1
             if result == ETIMEDOUT && head == jobs.count { return nil }
         }
         let job = jobs[head]
