@@ -245,7 +245,7 @@ wrk_run() {
     local rps ticks
     rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' "$out")
     ticks=$(( ${after##* } - ${before##* } ))
-    echo "$label ${mid% *} ${rps:-0} $(awk -v t="$ticks" -v n="${requests:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", n > 0 ? t / hz * 1e6 / n : 0}')"
+    echo "$label ${mid% *} ${rps:-0} $(awk -v t="$ticks" -v n="${requests:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (n > 0) ? t / hz * 1e6 / n : 0}')"
 }
 
 # run_load BINARY: prints "label threads rss rps cpu_us" lines.

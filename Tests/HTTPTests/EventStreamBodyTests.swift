@@ -28,8 +28,8 @@ import Glibc
             source.end()
             let response = try connection.readResponse(timeout: 10)
             #expect(response.status == 200)
-            let lines = response.text.split(separator: "\n").filter { $0.hasPrefix("data: ") }
-            #expect(lines == (0..<20).map { "data: \($0)" }[...])
+            let lines = response.text.split(separator: "\n").filter { $0.hasPrefix("data: ") }.map(String.init)
+            #expect(lines == (0..<20).map { "data: \($0)" })
             #expect(source.quietCalls.withLock { $0 } > 0)
             #expect(source.closed.withLock { $0 })
             connection.send("GET /next HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -37,7 +37,7 @@ import Glibc
         }
     }
 
-    @Test func twoHundredParkedStreamsHoldNoThreadEach() throws {
+    @Test func threeHundredParkedStreamsHoldNoThreadEach() throws {
         let pipes = Locked<[PipeSource]>([])
         try withServer(configure: { $0.maxConnectionsPerAddress = 1_000 }, handler: { _ in
             let source = PipeSource(quietInterval: 60)
@@ -45,12 +45,13 @@ import Glibc
             return HTTPResponse.eventStream { _ in }.with(body: .events(source))
         }) { _, port in
             let before = try processThreads()
-            let connections = try (0..<200).map { _ in try RawConnection(port: port) }
+            let connections = try (0..<300).map { _ in try RawConnection(port: port) }
             for connection in connections { connection.send("GET /events HTTP/1.1\r\nHost: t\r\n\r\n") }
-            #expect(waitFor { pipes.withLock { $0.count } == 200 })
+            #expect(waitFor { pipes.withLock { $0.count } == 300 })
             for connection in connections { _ = try connection.readBytes(atLeast: 1) }
-            // One thread per stream would add 200.
-            #expect(try processThreads() - before < 60)
+            // One thread per stream would add 300 (other tests running alongside add some too).
+            let added = try processThreads() - before
+            #expect(added < 150, "\(added) threads more with 300 parked streams")
             for source in pipes.withLock({ $0 }) { source.end() }
         }
     }

@@ -22,7 +22,7 @@ final class ClientConnection: @unchecked Sendable {
     /// one on this connection costs no setsockopt(2).
     private var sendTimeout = -1.0
     private var receiveTimeout = -1.0
-    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
+    private static let readSize = 16 * 1024
 
     init(fd: Int32, key: String) {
         self.fd = fd
@@ -30,7 +30,6 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     deinit {
-        scratch.deallocate()
         if !isClosed { Glibc.close(fd) }
     }
 
@@ -61,18 +60,22 @@ final class ClientConnection: @unchecked Sendable {
             buffer.removeSubrange(0..<start)
             start = 0
         }
-        let received: Int
-        if let timeout {
-            // One blocking recv(2) bounded by SO_RCVTIMEO, rather than poll(2) and then recv(2).
-            setTimeout(SO_RCVTIMEO, timeout, last: &receiveTimeout)
-            received = Socket.receive(fd, into: scratch)
-        } else {
-            received = Socket.receive(fd, into: scratch, waiting: false)
+        // One blocking recv(2) bounded by SO_RCVTIMEO, rather than poll(2) and then recv(2).
+        if let timeout { setTimeout(SO_RCVTIMEO, timeout, last: &receiveTimeout) }
+        // Read on the stack: a connection held open for hours (an event stream) keeps no read buffer of its own.
+        let received = withUnsafeTemporaryAllocation(byteCount: Self.readSize, alignment: 16) { scratch in
+            let count = Socket.receive(fd, into: scratch, waiting: timeout != nil)
+            if count > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<count])) }
+            return count
         }
-        if received > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<received])) }
         if received < 0 {
             if errno == EAGAIN || errno == EWOULDBLOCK {
                 guard timeout == nil else { throw .timedOut }
+                // Nothing more for now: a stream that waits gives its consumed bytes' memory back.
+                if available == 0 {
+                    buffer = []
+                    start = 0
+                }
                 return nil
             }
             // A reset after the server closed is the same as a close for the caller.
