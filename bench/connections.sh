@@ -67,7 +67,7 @@ trap 'exit 130' INT TERM
 
 # --- the upstream: answers a GET with an event stream that sends one comment and then stays open ---------
 cat >"$WORK/upstream.py" <<'PY'
-import asyncio, resource, sys
+import asyncio, json, resource, sys
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -79,15 +79,20 @@ async def serve(reader, writer):
             for line in head.split(b"\r\n"):
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
+            body = await reader.readexactly(length) if length else b""
             if head.startswith(b"GET"):
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                              b"Transfer-Encoding: chunked\r\n\r\n9\r\n: hello\n\n\r\n")
                 await writer.drain()
                 await reader.read()  # silent until the gateway goes away
                 return
-            body = b'{"jsonrpc":"2.0","id":1,"result":{}}'
+            # tools/list names the one tool the load mode calls (read-only, so a read token may call it).
+            request = json.loads(body or b"{}")
+            if request.get("method") == "tools/list":
+                result = {"tools": [{"name": "echo", "inputSchema": {"type": "object"}, "annotations": {"readOnlyHint": True}}]}
+            else:
+                result = {"content": [{"type": "text", "text": "hello"}]}
+            body = json.dumps({"jsonrpc": "2.0", "id": request.get("id"), "result": result}).encode()
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
@@ -245,7 +250,9 @@ wrk_run() {
     local rps ticks
     rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' "$out")
     ticks=$(( ${after##* } - ${before##* } ))
-    echo "$label ${mid% *} ${rps:-0} $(awk -v t="$ticks" -v n="${requests:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (n > 0) ? t / hz * 1e6 / n : 0}')"
+    local non2xx
+    non2xx=$(sed -n 's/.*non2xx=\([0-9]*\).*/\1/p' "$out")
+    echo "$label ${mid% *} ${rps:-0} $(awk -v t="$ticks" -v n="${requests:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (n > 0) ? t / hz * 1e6 / n : 0}') ${non2xx:-0}"
 }
 
 # run_load BINARY: prints "label threads rss rps cpu_us" lines.
@@ -310,7 +317,7 @@ if [[ " $MODES " == *" load "* ]]; then
         printf '\n# load (%s, %ss wrk runs; threads and RSS sampled halfway)\n' "$([ "$which" = base ] && echo baseline || echo this build)" "$DURATION"
         printf '%-22s %8s %9s %10s %12s\n' run threads "RSS MiB" "req/s" "CPU us/req"
         run_load "$bin" | while read -r label threads rss rps cpu extra; do
-            [ -n "${extra:-}" ] && [ "$extra" != 0 ] && cpu="$cpu ($extra not served)"
+            [ -n "${extra:-}" ] && [ "$extra" != 0 ] && cpu="$cpu ($extra not 2xx/served)"
             printf '%-22s %8s %9s %10s %12s\n' "$label" "$threads" "$rss" "$rps" "$cpu"
         done
     done
