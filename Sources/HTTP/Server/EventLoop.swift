@@ -9,6 +9,9 @@ import Dispatch
 /// timed-out request goes to the worker pool, whose thread answers it with blocking writes (bounded by the send
 /// timeout) and hands a kept-alive connection back. After an error response the loop also does the lingering
 /// close: it discards what the client still sends for a short while, so the answer is not lost to a reset.
+/// An `.events` response is parked here too: the loop watches its source's descriptor (not the client's
+/// socket, which no one reads while the response streams) and hands it to a worker when bytes arrive or
+/// its quiet interval is up.
 ///
 /// Methods marked "worker" run on pool threads and touch only the connection they were given and thread-safe
 /// state; everything else runs on the loop thread.
@@ -61,7 +64,8 @@ final class EventLoop: @unchecked Sendable {
         self.listener = listener
         self.wakeFD = wakeFD
         self.configuration = configuration
-        service = HTTPConnection.Service(configuration: configuration, handler: handler, isStopping: isStopping, wakeFD: wakeFD)
+        service = HTTPConnection.Service(configuration: configuration, handler: handler, isStopping: isStopping, wakeFD: wakeFD,
+                                         followUps: FollowUpSlots())
         self.onRejection = onRejection
         self.isStopping = isStopping
         self.connections = connections

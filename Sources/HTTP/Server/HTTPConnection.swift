@@ -40,6 +40,8 @@ final class HTTPConnection: @unchecked Sendable {
         let isStopping: @Sendable () -> Bool
         /// Readable once shutdown has begun.
         let wakeFD: Int32
+        /// Bounds the workers waiting in a follow-up window at once.
+        let followUps: FollowUpSlots
     }
 
     static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
@@ -135,7 +137,9 @@ final class HTTPConnection: @unchecked Sendable {
     /// Parses what is buffered and, for a connection that follows up quickly, reads on while the next bytes
     /// come within `followUpWindow`; the phase timeouts apply as on the loop.
     private func awaitNext(_ service: Service, _ buffer: UnsafeMutableRawBufferPointer) -> Next {
-        let window = Deadline.after(seconds: followsUpQuickly ? Self.followUpWindow : 0)
+        let waits = followsUpQuickly && service.followUps.take()
+        defer { if waits { service.followUps.release() } }
+        let window = Deadline.after(seconds: waits ? Self.followUpWindow : 0)
         while true {
             switch parser.next() {
             case .request(var following):
