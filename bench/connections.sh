@@ -273,6 +273,7 @@ run_load() {
     [ -n "$SERVER_PID" ] || { cat "$WORK/serve.log" >&2; die "mcpctl serve did not start"; }
     wrk_run "$port" 32 "$SERVER_PID" c32
     wrk_run "$port" 256 "$SERVER_PID" c256-busy
+    rm -f "$WORK/held.txt"
     python3 "$WORK/client.py" sse "$port" "$SERVER_PID" "$TOKEN" /mcp/bench/prod "$streams" "$SETTLE" hold >"$WORK/held.txt" &
     client_pid=$!
     while kill -0 "$client_pid" 2>/dev/null && ! [ -s "$WORK/held.txt" ]; do sleep 1; done
