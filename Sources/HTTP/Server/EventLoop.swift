@@ -72,7 +72,8 @@ final class EventLoop: @unchecked Sendable {
         // Every request in progress may hold a worker (a handler may wait on its upstream), as each held a
         // thread of its own before; a smaller cap would let a few slow requests stall all the others. An event
         // stream holds one only while it delivers.
-        workers = WorkerPool(maxThreads: configuration.maxConnections, stackSize: configuration.threadStackSize)
+        workers = WorkerPool(maxThreads: configuration.maxConnections, stackSize: configuration.threadStackSize,
+                             jobSources: { connections.withLock { $0.count } })
         Socket.setNonBlocking(listener)
     }
 

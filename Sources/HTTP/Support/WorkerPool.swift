@@ -3,16 +3,20 @@ import Glibc
 #endif
 
 /// Threads that run jobs in the order they were submitted. A thread is started only when the jobs queued or
-/// running outnumber the threads, up to `maxThreads`: a thread that has just finished a job takes the next
-/// one, so jobs that move between threads never make more threads than jobs. A thread with no work for
-/// `idleSeconds` ends, so a quiet server holds none. Beyond `maxThreads` jobs wait in the queue for the
-/// next free thread.
+/// running outnumber the threads (a thread that has just finished a job takes the next one, so jobs that move
+/// between threads never make more threads than jobs), up to `maxThreads` and to what `jobSources` can fill
+/// at once. A thread with no work for `idleSeconds` ends, so a quiet server holds none. Beyond the limit
+/// jobs wait in the queue for the next free thread.
 final class WorkerPool: @unchecked Sendable {
     typealias Job = @Sendable () -> Void
 
     let maxThreads: Int
     let stackSize: Int
     let idleSeconds: Double
+    /// How many jobs can need a thread at once (for the server: its open connections, each of which has at
+    /// most one job at a time); no thread is started past it. A job that handed its connection on is still
+    /// finishing on its thread when the connection's next job arrives, and would count twice otherwise.
+    private let jobSources: @Sendable () -> Int
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -23,8 +27,9 @@ final class WorkerPool: @unchecked Sendable {
     private var running = 0
     private var retired = false
 
-    init(maxThreads: Int, stackSize: Int, idleSeconds: Double = 2) {
+    init(maxThreads: Int, stackSize: Int, idleSeconds: Double = 2, jobSources: @escaping @Sendable () -> Int = { Int.max }) {
         self.maxThreads = max(1, maxThreads)
+        self.jobSources = jobSources
         self.stackSize = stackSize
         self.idleSeconds = idleSeconds
         mutex.initialize(to: pthread_mutex_t())
@@ -65,9 +70,10 @@ final class WorkerPool: @unchecked Sendable {
     /// Starts a thread when the jobs queued and running, with the new one, outnumber the threads (the others
     /// are idle or about to take the next job); false if none can run it.
     private func startThreadIfAllBusy() -> Bool {
+        let limit = min(maxThreads, max(1, jobSources()))
         pthread_mutex_lock(mutex)
         let demand = jobs.count - head + 1 + running
-        let needed = demand > threads && threads < maxThreads
+        let needed = demand > threads && threads < limit
         if needed { threads += 1 }
         let others = threads - (needed ? 1 : 0)
         pthread_mutex_unlock(mutex)
