@@ -4,6 +4,9 @@
 #   keepalive  each connection sends `GET /healthz`, reads the answer, then sits idle (kept alive);
 #   sse        each connection opens a `GET` event stream through the gateway with a valid token; the
 #              upstream (a small asyncio server started here) sends one comment and then stays silent.
+#   load       the throughput test (wrk, POST tools/call, c=32) without open streams, at c=256, and again
+#              while STREAMS idle `GET` event streams with valid tokens are held open: threads, RSS, req/s and
+#              server CPU per request for each.
 # With BASELINE_BIN the same runs are made against that binary too (e.g. one built from main), and both
 # columns are printed side by side. Nothing here asserts a figure.
 #
@@ -13,18 +16,22 @@
 #   BASELINE_BIN   a second binary to compare against (optional)
 #   LEVELS         connection counts (default "256 1000 10000"); each needs ~2 descriptors per connection in
 #                  the server (4 for sse: client and upstream sides) and one in the client
-#   MODES          "keepalive sse" (default); sse levels are capped by the open-file limit
-#   SETTLE         seconds to wait at each level before reading threads and RSS (default 12: idle worker
-#                  threads end after 10 s)
+#   MODES          "keepalive sse load" (default); sse levels and STREAMS are capped by the open-file limit
+#   SETTLE         seconds to wait at each level before reading threads and RSS (default 4: idle worker
+#                  threads end after 2 s)
+#   STREAMS        idle event streams held during the load run (default 10000)
+#   DURATION       seconds of each wrk run in the load mode (default 10)
 #   KEEP=1         keep the temp directory
-# Needs python3 and curl. Everything listens on 127.0.0.1 only.
+# Needs python3, curl and wrk (for the load mode). Everything listens on 127.0.0.1 only.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 LEVELS=${LEVELS:-"256 1000 10000"}
-MODES=${MODES:-"keepalive sse"}
-SETTLE=${SETTLE:-12}
+MODES=${MODES:-"keepalive sse load"}
+SETTLE=${SETTLE:-4}
+STREAMS=${STREAMS:-10000}
+DURATION=${DURATION:-10}
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "connections.sh: $*"; exit 1; }
@@ -40,9 +47,11 @@ fi
 [ -z "${BASELINE_BIN:-}" ] || [ -x "$BASELINE_BIN" ] || die "no baseline binary at $BASELINE_BIN"
 command -v python3 >/dev/null || die "python3 is needed"
 
-# Raise the open-file limit as far as allowed; the server, the client and the upstream each inherit it.
+# Raise the open-file limit (as root past the hard limit: each stream takes two descriptors in the server);
+# the server, the client and the upstream each inherit it.
+ulimit -Hn 65536 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-MAX_LEVEL=0
+MAX_LEVEL=$STREAMS
 for n in $LEVELS; do [ "$n" -gt "$MAX_LEVEL" ] && MAX_LEVEL=$n; done
 
 WORK=$(mktemp -d /tmp/mcpctl-connbench.XXXXXX)
@@ -58,7 +67,7 @@ trap 'exit 130' INT TERM
 
 # --- the upstream: answers a GET with an event stream that sends one comment and then stays open ---------
 cat >"$WORK/upstream.py" <<'PY'
-import asyncio, resource, sys
+import asyncio, json, resource, sys
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -70,15 +79,20 @@ async def serve(reader, writer):
             for line in head.split(b"\r\n"):
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
+            body = await reader.readexactly(length) if length else b""
             if head.startswith(b"GET"):
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                              b"Transfer-Encoding: chunked\r\n\r\n9\r\n: hello\n\n\r\n")
                 await writer.drain()
                 await reader.read()  # silent until the gateway goes away
                 return
-            body = b'{"jsonrpc":"2.0","id":1,"result":{}}'
+            # tools/list names the one tool the load mode calls (read-only, so a read token may call it).
+            request = json.loads(body or b"{}")
+            if request.get("method") == "tools/list":
+                result = {"tools": [{"name": "echo", "inputSchema": {"type": "object"}, "annotations": {"readOnlyHint": True}}]}
+            else:
+                result = {"content": [{"type": "text", "text": "hello"}]}
+            body = json.dumps({"jsonrpc": "2.0", "id": request.get("id"), "result": result}).encode()
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
@@ -101,6 +115,7 @@ import resource, socket, sys, time
 mode, port, pid, token, path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 levels = [int(n) for n in sys.argv[6].split()]
 settle = float(sys.argv[7])
+hold = len(sys.argv) > 8 and sys.argv[8] == "hold"  # keep the connections open until killed
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -161,6 +176,8 @@ for level in levels:
     time.sleep(settle)
     threads, rss = status()
     print(f"{mode} {level} {threads} {rss:.1f} {failed}", flush=True)
+while hold:
+    time.sleep(60)
 PY
 
 # --- a store with one app whose upstream is the asyncio server above ------------------------------------------
@@ -212,10 +229,68 @@ run() {
     SERVER_PID=""
 }
 
+# --- the load mode ---------------------------------------------------------------------------------------
+# sample PID: "threads rss_mib cpu_ticks" of a process.
+sample() {
+    awk '/^Threads:/ {t=$2} /^VmRSS:/ {r=$2} END {printf "%s %.1f ", t, r/1024}' "/proc/$1/status"
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# wrk_run PORT CONNS PID LABEL: runs wrk; samples the server halfway; prints "label threads rss rps cpu_us".
+wrk_run() {
+    local port=$1 conns=$2 pid=$3 label=$4 out=$WORK/wrk-$4.txt before mid after requests
+    before=$(sample "$pid")
+    WRK_TOKEN=$TOKEN wrk -t2 -c"$conns" -d"${DURATION}s" -s "$HERE/wrk-mcp.lua" "http://127.0.0.1:$port/mcp/bench/prod" >"$out" 2>&1 &
+    local wrk_pid=$!
+    sleep "$(awk -v d="$DURATION" 'BEGIN {print d / 2}')"
+    mid=$(sample "$pid")
+    wait "$wrk_pid" || true
+    after=$(sample "$pid")
+    requests=$(sed -n 's/.*RESULT requests=\([0-9]*\).*/\1/p' "$out")
+    local rps ticks
+    rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' "$out")
+    ticks=$(( ${after##* } - ${before##* } ))
+    local non2xx
+    non2xx=$(sed -n 's/.*non2xx=\([0-9]*\).*/\1/p' "$out")
+    echo "$label ${mid% *} ${rps:-0} $(awk -v t="$ticks" -v n="${requests:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (n > 0) ? t / hz * 1e6 / n : 0}') ${non2xx:-0}"
+}
+
+# run_load BINARY: prints "label threads rss rps cpu_us" lines.
+run_load() {
+    local bin=$1 port streams=$STREAMS cap client_pid
+    command -v wrk >/dev/null || { say "wrk is needed for the load mode"; return 0; }
+    cap=$(( ($(ulimit -n) - 1024) / 2 ))
+    [ "$streams" -le "$cap" ] || { say "open-file limit $(ulimit -n): $cap streams instead of $streams"; streams=$cap; }
+    for _ in 1 2 3; do
+        port=$(free_port)
+        "$bin" serve --listen "127.0.0.1:$port" --log-level error --max-connections $((streams + 1000)) \
+            --max-connections-per-address 100000 --keep-alive-timeout 1h 2>"$WORK/serve.log" &
+        SERVER_PID=$!
+        wait_http "http://127.0.0.1:$port/healthz" "$SERVER_PID" && break
+        kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    done
+    [ -n "$SERVER_PID" ] || { cat "$WORK/serve.log" >&2; die "mcpctl serve did not start"; }
+    wrk_run "$port" 32 "$SERVER_PID" c32
+    wrk_run "$port" 256 "$SERVER_PID" c256-busy
+    rm -f "$WORK/held.txt"
+    python3 "$WORK/client.py" sse "$port" "$SERVER_PID" "$TOKEN" /mcp/bench/prod "$streams" "$SETTLE" hold >"$WORK/held.txt" &
+    client_pid=$!
+    while kill -0 "$client_pid" 2>/dev/null && ! [ -s "$WORK/held.txt" ]; do sleep 1; done
+    read -r _ _ threads rss failed <"$WORK/held.txt" || true
+    echo "streams-idle ${threads:-?} ${rss:-?} - - ${failed:-?}"
+    wrk_run "$port" 32 "$SERVER_PID" "c32+$streams-streams"
+    kill "$client_pid" 2>/dev/null; wait "$client_pid" 2>/dev/null || true
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
 printf '\n# mcpctl open-connection benchmark — %s — %s CPUs; open-file limit %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" \
     "$(nproc)" "$(ulimit -n)"
 printf '# load average before: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in $MODES; do
+    [ "$mode" = load ] && continue
     run "$BIN" "$mode" >"$WORK/new-$mode.txt"
     [ -z "${BASELINE_BIN:-}" ] || run "$BASELINE_BIN" "$mode" >"$WORK/base-$mode.txt"
 done
@@ -225,6 +300,7 @@ else
     printf '%-10s %6s | %-24s\n' mode conns "threads  RSS MiB"
 fi
 for mode in $MODES; do
+    [ "$mode" = load ] && continue
     while read -r m level threads rss failed; do
         line=$(printf '%-10s %6s' "$m" "$level")
         if [ -n "${BASELINE_BIN:-}" ]; then
@@ -235,4 +311,16 @@ for mode in $MODES; do
         printf '%s | %7s %9s%s\n' "$line" "$threads" "$rss" "$extra"
     done <"$WORK/new-$mode.txt"
 done
+if [[ " $MODES " == *" load "* ]]; then
+    for which in new base; do
+        bin=$BIN; [ "$which" = base ] && bin=${BASELINE_BIN:-}
+        [ -n "$bin" ] || continue
+        printf '\n# load (%s, %ss wrk runs; threads and RSS sampled halfway)\n' "$([ "$which" = base ] && echo baseline || echo this build)" "$DURATION"
+        printf '%-22s %8s %9s %10s %12s\n' run threads "RSS MiB" "req/s" "CPU us/req"
+        run_load "$bin" | while read -r label threads rss rps cpu extra; do
+            [ -n "${extra:-}" ] && [ "$extra" != 0 ] && cpu="$cpu ($extra not 2xx/served)"
+            printf '%-22s %8s %9s %10s %12s\n' "$label" "$threads" "$rss" "$rps" "$cpu"
+        done
+    done
+fi
 printf '# load average after: %s (the machine is shared)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -95,18 +95,13 @@ struct HTTPUpstream {
                 // read or narrow is refused with 502 instead of reaching the client unfiltered.
                 return HTTPUpstream.filteredStream(upstream, headers: out, filter: filter, budget: budget, toolsChanged: toolsChanged)
             }
-            let allowed = stillAllowed ?? { true }
-            let response = HTTPResponse(status: upstream.status, headers: out, body: .stream { writer in
-                defer { upstream.close() }
-                var watch = ListChangedWatch()
-                var relay = filter.map { ToolListRelay(filter: $0) }
-                while let chunk = try HTTPUpstream.readChunk(upstream, writer, allowed) {
-                    if watch.sees(chunk) { toolsChanged() }
-                    guard relay != nil else { try writer.write(chunk); continue }
-                    guard let out = relay?.pass(chunk) else { return }  // a tool list it could not narrow ends the stream
-                    if !out.isEmpty { try writer.write(out) }
-                }
-            })
+            let stream = RelayedEventStream(upstream, filter: filter, quietInterval: appTimeout ?? timeout,
+                                            allowed: stillAllowed ?? { true }, toolsChanged: toolsChanged)
+            // A GET stream may stay open for hours, mostly silent: the server waits on the upstream's socket
+            // without holding a thread. Other streams answer one request and end with it.
+            let body: HTTPResponse.Body = request.method == "GET" && stream.watchable()
+                ? .events(stream) : .stream { writer in try stream.relayBlocking(writer) }
+            let response = HTTPResponse(status: upstream.status, headers: out, body: body)
             return Outcome(response: response, status: upstream.status, reason: nil)
         }
         let body: [UInt8]
@@ -228,22 +223,6 @@ struct HTTPUpstream {
             return unusableToolList(error)
         }
         return Outcome(response: HTTPResponse(status: upstream.status, headers: headers, body: .bytes(body)), status: upstream.status, reason: nil)
-    }
-
-    /// Reads the next chunk; on a quiet long-lived stream, sends an SSE comment as a keep-alive (which
-    /// also notices a client that went away) and keeps waiting. Nil (the end) once `allowed` says the
-    /// caller may no longer receive anything: a revoked token, disabled user or removed
-    /// grant takes effect at once, on open streams too.
-    static func readChunk(_ upstream: HTTPClientResponse, _ writer: any HTTPBodyWriter, _ allowed: () -> Bool) throws -> [UInt8]? {
-        while true {
-            do {
-                guard let chunk = try upstream.readChunk() else { return nil }
-                return allowed() ? chunk : nil
-            } catch HTTPClientError.timedOut {
-                guard allowed() else { return nil }
-                try writer.write(SSEEvent.comment("keep-alive"))
-            }
-        }
     }
 }
 

@@ -24,6 +24,10 @@ enum ResponseBody {
             let collector = Collector(limit: limit)
             do { try produce(collector) } catch { return nil }
             return collector.bytes
+        case .events(let source):
+            let collector = Collector(limit: limit)
+            do { try source.run(collector) } catch { return nil }
+            return collector.bytes
         }
     }
 

@@ -14,6 +14,11 @@ struct BodyReader: ~Copyable {
     private let reusable: Bool
     private let pool: ConnectionPool?
     private let timeout: Double
+    /// Set while something else watches the connection's descriptor (a server's event loop): the connection
+    /// is then neither pooled nor closed when the body ends, only at `close()`, so the descriptor cannot be
+    /// reused under the watcher. `endedReusable` says what to do with it then.
+    private var holdsConnection = false
+    private var endedReusable = false
 
     init(framing: Framing, connection: ClientConnection?, reusable: Bool, pool: ConnectionPool?, timeout: Double) {
         self.framing = framing
@@ -28,7 +33,23 @@ struct BodyReader: ~Copyable {
         self.init(framing: .buffered(body), connection: nil, reusable: false, pool: nil, timeout: 0)
     }
 
-    mutating func readChunk() throws(HTTPClientError) -> [UInt8]? {
+    /// The connection's descriptor while the body is being read off it; from then on it is held until `close()`.
+    mutating func holdDescriptor() -> Int32? {
+        guard let connection, !isEnded else { return nil }
+        holdsConnection = true
+        return connection.fd
+    }
+
+    private var isEnded: Bool {
+        switch framing {
+        case .finished, .closed: true
+        default: false
+        }
+    }
+
+    /// The next bytes of the body; nil at its end. `waiting`: blocks up to the timeout for them; otherwise
+    /// takes only what has arrived and returns an empty array when nothing has.
+    mutating func readChunk(waiting: Bool = true) throws(HTTPClientError) -> [UInt8]? {
         switch framing {
         case .finished:
             return nil
@@ -40,7 +61,8 @@ struct BodyReader: ~Copyable {
         case .length(let remaining):
             guard let connection else { throw .responseClosed }
             if connection.available == 0 {
-                guard try connection.fill(timeout: timeout) > 0 else {
+                guard let received = try connection.fill(timeout: waiting ? timeout : nil) else { return [] }
+                guard received > 0 else {
                     finish(reusable: false)
                     throw .connectionClosed
                 }
@@ -63,7 +85,8 @@ struct BodyReader: ~Copyable {
                 }
                 if bytes.isEmpty && !decoder.isDone {
                     framing = .chunked(decoder)
-                    guard try connection.fill(timeout: timeout) > 0 else {
+                    guard let received = try connection.fill(timeout: waiting ? timeout : nil) else { return [] }
+                    guard received > 0 else {
                         finish(reusable: false)
                         throw .connectionClosed
                     }
@@ -75,7 +98,8 @@ struct BodyReader: ~Copyable {
         case .untilClose:
             guard let connection else { throw .responseClosed }
             if connection.available == 0 {
-                guard try connection.fill(timeout: timeout) > 0 else {
+                guard let received = try connection.fill(timeout: waiting ? timeout : nil) else { return [] }
+                guard received > 0 else {
                     finish(reusable: false)
                     return nil
                 }
@@ -86,18 +110,27 @@ struct BodyReader: ~Copyable {
 
     mutating func close() {
         switch framing {
-        case .finished, .closed:
-            framing = .closed
+        case .closed:
+            break
+        case .finished:
+            // A body that ended while its connection was held: the connection is released now.
+            holdsConnection = false
+            if connection != nil { finish(reusable: endedReusable) }
         default:
+            holdsConnection = false
             finish(reusable: false)
-            framing = .closed
         }
+        framing = .closed
     }
 
     /// Hands the connection back to the pool when the exchange ended cleanly, else closes it.
     private mutating func finish(reusable: Bool) {
         framing = .finished
         guard let connection else { return }
+        if holdsConnection {
+            endedReusable = reusable
+            return
+        }
         self.connection = nil
         if reusable, connection.available == 0, let pool {
             pool.checkin(connection)

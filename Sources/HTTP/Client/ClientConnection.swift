@@ -22,7 +22,7 @@ final class ClientConnection: @unchecked Sendable {
     /// one on this connection costs no setsockopt(2).
     private var sendTimeout = -1.0
     private var receiveTimeout = -1.0
-    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
+    private static let readSize = 16 * 1024
 
     init(fd: Int32, key: String) {
         self.fd = fd
@@ -30,7 +30,6 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     deinit {
-        scratch.deallocate()
         if !isClosed { Glibc.close(fd) }
     }
 
@@ -55,17 +54,30 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     /// Waits up to `timeout` seconds and appends what arrives; returns the count, 0 at end of stream.
-    func fill(timeout: Double) throws(HTTPClientError) -> Int {
+    /// With no `timeout`, takes only what has arrived already and returns nil when nothing has.
+    func fill(timeout: Double?) throws(HTTPClientError) -> Int? {
         if start > 0 && (start == buffer.count || start >= 16 * 1024) {
             buffer.removeSubrange(0..<start)
             start = 0
         }
         // One blocking recv(2) bounded by SO_RCVTIMEO, rather than poll(2) and then recv(2).
-        setTimeout(SO_RCVTIMEO, timeout, last: &receiveTimeout)
-        let received = Socket.receive(fd, into: scratch)
-        if received > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<received])) }
+        if let timeout { setTimeout(SO_RCVTIMEO, timeout, last: &receiveTimeout) }
+        // Read on the stack: a connection held open for hours (an event stream) keeps no read buffer of its own.
+        let received = withUnsafeTemporaryAllocation(byteCount: Self.readSize, alignment: 16) { scratch in
+            let count = Socket.receive(fd, into: scratch, waiting: timeout != nil)
+            if count > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<count])) }
+            return count
+        }
         if received < 0 {
-            if errno == EAGAIN || errno == EWOULDBLOCK { throw .timedOut }
+            if errno == EAGAIN || errno == EWOULDBLOCK {
+                guard timeout == nil else { throw .timedOut }
+                // Nothing more for now: a stream that waits gives its consumed bytes' memory back.
+                if available == 0 {
+                    buffer = []
+                    start = 0
+                }
+                return nil
+            }
             // A reset after the server closed is the same as a close for the caller.
             if errno == ECONNRESET || errno == EPIPE { return 0 }
             throw .connectionFailed(SocketError("recv").description)

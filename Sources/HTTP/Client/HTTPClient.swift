@@ -138,7 +138,7 @@ public final class HTTPClient: Sendable {
             }
             let received: Int
             do throws(HTTPClientError) {
-                received = try connection.fill(timeout: request.timeout)
+                received = try connection.fill(timeout: request.timeout) ?? 0
             } catch {
                 throw ExchangeFailure(error: error)
             }

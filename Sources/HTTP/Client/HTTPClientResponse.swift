@@ -25,6 +25,20 @@ public final class HTTPClientResponse: Sendable {
         try reader.withLock { reader throws(HTTPClientError) in try reader.readChunk() }
     }
 
+    /// The next bytes of the body that have arrived already, without waiting: an empty array when none
+    /// have, nil at the end of the body.
+    public func readAvailableChunk() throws -> [UInt8]? {
+        try reader.withLock { reader throws(HTTPClientError) in try reader.readChunk(waiting: false) }
+    }
+
+    /// The descriptor the body arrives on, for a caller that waits for it to become readable (an
+    /// `HTTPEventSource`); nil when the body is not read off a socket (an https answer, buffered whole) or
+    /// has ended. From this call on the connection stays open, and is neither pooled nor reused, until
+    /// `close()`: whoever waits on the descriptor never finds it taken over.
+    public func holdDescriptor() -> Int32? {
+        reader.withLock { $0.holdDescriptor() }
+    }
+
     /// The whole remaining body; throws `bodyTooLarge` (and closes) if it exceeds `limit` bytes.
     ///
     /// With a `budget`, each piece is charged to it before it is buffered; if a piece does not fit, what was

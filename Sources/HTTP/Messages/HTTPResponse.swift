@@ -16,6 +16,9 @@ public struct HTTPResponse: Sendable {
         /// If the closure throws, the connection is closed without the final chunk so the
         /// client sees an incomplete response.
         case stream(@Sendable (any HTTPBodyWriter) throws -> Void)
+        /// A body produced like `stream`, from a source the server's event loop waits on: between
+        /// deliveries the response holds no thread (see `HTTPEventSource`).
+        case events(any HTTPEventSource)
     }
 
     public var status: Int

@@ -9,6 +9,9 @@ import Dispatch
 /// timed-out request goes to the worker pool, whose thread answers it with blocking writes (bounded by the send
 /// timeout) and hands a kept-alive connection back. After an error response the loop also does the lingering
 /// close: it discards what the client still sends for a short while, so the answer is not lost to a reset.
+/// An `.events` response is parked here too: the loop watches its source's descriptor (not the client's
+/// socket, which no one reads while the response streams) and hands it to a worker when bytes arrive or
+/// its quiet interval is up.
 ///
 /// Methods marked "worker" run on pool threads and touch only the connection they were given and thread-safe
 /// state; everything else runs on the loop thread.
@@ -22,6 +25,8 @@ final class EventLoop: @unchecked Sendable {
     /// How long a connection that was answered with an error is drained before it is closed.
     private static let lingerSeconds = 2.0
     private static let lingerList = 3
+    /// Lists from here on hold parked event streams, one list per quiet interval (see `streamList(for:)`).
+    private static let firstStreamList = 4
 
     private let listener: Int32
     private let wakeFD: Int32
@@ -45,6 +50,8 @@ final class EventLoop: @unchecked Sendable {
     private var owned: [HTTPConnection?] = []
     /// Waiting connections by phase: idle, head, body, and lingering after an error (see `list(of:)`).
     private var waiting = [TimeoutList(), TimeoutList(), TimeoutList(), TimeoutList()]
+    /// The list of parked streams for each quiet interval in use.
+    private var streamLists: [Double: Int] = [:]
     private let events = Epoll.Events(capacity: 256)
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
     private var stopRequested = false
@@ -57,13 +64,16 @@ final class EventLoop: @unchecked Sendable {
         self.listener = listener
         self.wakeFD = wakeFD
         self.configuration = configuration
-        service = HTTPConnection.Service(configuration: configuration, handler: handler, isStopping: isStopping, wakeFD: wakeFD)
+        service = HTTPConnection.Service(configuration: configuration, handler: handler, isStopping: isStopping, wakeFD: wakeFD,
+                                         followUps: FollowUpSlots())
         self.onRejection = onRejection
         self.isStopping = isStopping
         self.connections = connections
-        // Every request in progress may hold a worker (a stream holds one for as long as it streams), as each
-        // held a thread of its own before; a smaller cap would let a few slow requests stall all the others.
-        workers = WorkerPool(maxThreads: configuration.maxConnections, stackSize: configuration.threadStackSize)
+        // Every request in progress may hold a worker (a handler may wait on its upstream), as each held a
+        // thread of its own before; a smaller cap would let a few slow requests stall all the others. An event
+        // stream holds one only while it delivers.
+        workers = WorkerPool(maxThreads: configuration.maxConnections, stackSize: configuration.threadStackSize,
+                             jobSources: { connections.withLock { $0.count } })
         Socket.setNonBlocking(listener)
     }
 
@@ -102,7 +112,13 @@ final class EventLoop: @unchecked Sendable {
         } else if event.fd == wakeFD {
             beginStopping()
         } else if let connection = ownedConnection(event.fd) {
-            if connection.lingering { drain(connection) } else { receive(connection) }
+            if connection.stream != nil {
+                resume(connection, quiet: false)
+            } else if connection.lingering {
+                drain(connection)
+            } else {
+                receive(connection)
+            }
         }
     }
 
@@ -262,6 +278,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Timeouts
 
     private func list(of connection: HTTPConnection) -> Int {
+        if let stream = connection.stream { return streamList(for: stream.quietInterval) }
         guard !connection.lingering else { return Self.lingerList }
         return switch connection.phase {
         case .idle: 0
@@ -271,8 +288,19 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func deadline(of connection: HTTPConnection) -> Deadline {
+        if let stream = connection.stream { return connection.phaseStart.adding(seconds: stream.quietInterval) }
         guard !connection.lingering else { return connection.phaseStart.adding(seconds: Self.lingerSeconds) }
         return connection.deadline(configuration)
+    }
+
+    /// The list of streams parked with this quiet interval: every entry of a list has the same one, so it
+    /// stays ordered by deadline. Intervals come from configuration (a few distinct values), so lists are
+    /// kept once made.
+    private func streamList(for interval: Double) -> Int {
+        if let index = streamLists[interval] { return index }
+        waiting.append(TimeoutList())
+        streamLists[interval] = waiting.count - 1
+        return waiting.count - 1
     }
 
     /// Puts the connection in the list of its phase, unless it already waits there.
@@ -307,6 +335,11 @@ final class EventLoop: @unchecked Sendable {
                 dispatch(connection) { [self] in reject(connection, .requestTimeout, line) }
             }
         }
+        for index in waiting.indices.dropFirst(Self.firstStreamList) {
+            while let connection = waiting[index].first, deadline(of: connection) <= now {
+                resume(connection, quiet: true)
+            }
+        }
     }
 
     private func nextWakeMilliseconds() -> Int32 {
@@ -321,12 +354,17 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Ownership
 
+    /// The descriptor the loop watches for a connection: its socket, or the source of its parked stream.
+    private func watched(_ connection: HTTPConnection) -> Int32 {
+        connection.stream?.descriptor ?? connection.fd
+    }
+
     private func ownedConnection(_ fd: Int32) -> HTTPConnection? {
         Int(fd) < owned.count ? owned[Int(fd)] : nil
     }
 
     private func own(_ connection: HTTPConnection) {
-        let index = Int(connection.fd)
+        let index = Int(watched(connection))
         if index >= owned.count {
             owned.append(contentsOf: repeatElement(nil, count: max(index + 1 - owned.count, owned.count)))
         }
@@ -336,7 +374,8 @@ final class EventLoop: @unchecked Sendable {
     /// The loop lets go of a connection: before it goes to a worker or is closed.
     private func disown(_ connection: HTTPConnection) {
         unschedule(connection)
-        if ownedConnection(connection.fd) === connection { owned[Int(connection.fd)] = nil }
+        let fd = watched(connection)
+        if ownedConnection(fd) === connection { owned[Int(fd)] = nil }
     }
 
     private func takeReturned() {
@@ -346,13 +385,22 @@ final class EventLoop: @unchecked Sendable {
         }
         for connection in connections {
             own(connection)
-            // The worker re-armed the socket already.
-            if connection.lingering { schedule(connection) } else { wait(connection, rearming: false) }
+            // The worker re-armed the socket (or the stream's source) already.
+            if connection.lingering || connection.stream != nil { schedule(connection) } else { wait(connection, rearming: false) }
         }
     }
 
     private func dispatch(_ connection: HTTPConnection, _ job: @escaping @Sendable () -> Void) {
-        if !workers.submit(job) { end(connection) }
+        if !workers.submit(job) {
+            closeStream(connection)
+            end(connection)
+        }
+    }
+
+    /// Hands a parked stream to a worker: its source has bytes, or has been quiet for its interval.
+    private func resume(_ connection: HTTPConnection, quiet: Bool) {
+        disown(connection)
+        dispatch(connection) { [self] in serveStream(connection, quiet: quiet) }
     }
 
     // MARK: - Shutdown
@@ -381,8 +429,9 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Workers
 
-    /// Worker: answers a complete request, then closes the connection or hands it back to the loop.
-    private func answer(_ connection: HTTPConnection, _ request: HTTPRequest) {
+    /// Worker: answers a complete request (nil: goes on after a finished event stream), then closes the
+    /// connection, hands it back to the loop, or parks its event stream.
+    private func answer(_ connection: HTTPConnection, _ request: HTTPRequest?) {
         switch connection.answer(request, service) {
         case .wait:
             giveBack(connection)
@@ -390,7 +439,62 @@ final class EventLoop: @unchecked Sendable {
             end(connection)
         case .fail(let error, let line):
             reject(connection, error, line)
+        case .park:
+            serveStream(connection, quiet: false)
         }
+    }
+
+    /// Worker: passes on what the stream's source has ready (what came with the upstream's head too, at the
+    /// first call), then parks the stream again or ends it; after a finished stream the connection goes on
+    /// to its next request.
+    private func serveStream(_ connection: HTTPConnection, quiet: Bool) {
+        guard let stream = connection.stream else { return }
+        let goesOn: Bool
+        do {
+            goesOn = try stream.source.pump(stream.writer, quiet: quiet)
+        } catch {
+            stream.writer.abandon()
+            closeStream(connection)
+            end(connection)
+            return
+        }
+        if goesOn {
+            park(connection, stream)
+            return
+        }
+        let finished = stream.writer.finish()
+        closeStream(connection)
+        guard finished && stream.keepAlive else {
+            end(connection)
+            return
+        }
+        answer(connection, nil)
+    }
+
+    /// Worker: hands a stream to the loop to wait on its source. As in `giveBack`, the descriptor is armed
+    /// under the lock of the return queue, so the loop never sees bytes before it can find the connection.
+    private func park(_ connection: HTTPConnection, _ stream: ParkedStream) {
+        connection.phaseStart = .now
+        let armed = returned.withLock { list -> Bool in
+            let armed = stream.watched ? epoll.rearm(stream.descriptor, Self.watchFlags) : epoll.add(stream.descriptor, Self.watchFlags)
+            guard armed else { return false }
+            stream.watched = true
+            list.append(connection)
+            return true
+        }
+        if !armed {
+            stream.writer.abandon()
+            closeStream(connection)
+            end(connection)
+        }
+    }
+
+    /// The owner of the connection (loop or worker): stops watching its stream's source and closes it.
+    private func closeStream(_ connection: HTTPConnection) {
+        guard let stream = connection.stream else { return }
+        connection.stream = nil
+        if stream.watched { epoll.remove(stream.descriptor) }
+        stream.source.close()
     }
 
     /// Worker: reports a request the server refuses, answers it with the error, stops sending and hands the

@@ -23,6 +23,14 @@ final class HTTPConnection: @unchecked Sendable {
         /// Answer with this error, then close without losing the answer to a reset. Carries the request
         /// line of the failed request when it had arrived.
         case fail(HTTPParseError, (method: String, target: String)?)
+        /// The response is an event stream whose head is sent: the loop waits on its source (`stream`).
+        case park
+    }
+
+    private enum Responded {
+        case keep
+        case close
+        case park
     }
 
     /// What a worker needs besides the connection.
@@ -32,6 +40,8 @@ final class HTTPConnection: @unchecked Sendable {
         let isStopping: @Sendable () -> Bool
         /// Readable once shutdown has begun.
         let wakeFD: Int32
+        /// Bounds the workers waiting in a follow-up window at once.
+        let followUps: FollowUpSlots
     }
 
     static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
@@ -56,6 +66,8 @@ final class HTTPConnection: @unchecked Sendable {
     /// Answered with an error and no longer sending: what the client still sends is discarded until it closes
     /// or the linger time (counted from `phaseStart`) is up.
     var lingering = false
+    /// The event stream this connection's response is waiting on, while there is one.
+    var stream: ParkedStream?
 
     /// The loop's bookkeeping: the `TimeoutList` this connection waits in (by index) and its neighbours there.
     var waitingIn: Int?
@@ -93,13 +105,19 @@ final class HTTPConnection: @unchecked Sendable {
         followsUpQuickly = !lastAnswered.adding(seconds: Self.followUpWindow).hasPassed
     }
 
-    /// On a worker: answers `request`, then every further request that arrives whole while the connection
-    /// follows up quickly, in order.
-    func answer(_ request: HTTPRequest, _ service: Service) -> Outcome {
+    /// On a worker: answers `request` (nil: the response before has just been finished), then every further
+    /// request that arrives whole while the connection follows up quickly, in order.
+    func answer(_ request: HTTPRequest?, _ service: Service) -> Outcome {
         withUnsafeTemporaryAllocation(byteCount: Self.readBufferSize, alignment: 16) { buffer in
             var request = request
             while true {
-                guard respond(to: request, service) else { return .close }
+                if let current = request {
+                    switch respond(to: current, service) {
+                    case .keep: break
+                    case .close: return .close
+                    case .park: return .park
+                    }
+                }
                 phase = parser.phase
                 phaseStart = .now
                 lastAnswered = phaseStart
@@ -119,7 +137,9 @@ final class HTTPConnection: @unchecked Sendable {
     /// Parses what is buffered and, for a connection that follows up quickly, reads on while the next bytes
     /// come within `followUpWindow`; the phase timeouts apply as on the loop.
     private func awaitNext(_ service: Service, _ buffer: UnsafeMutableRawBufferPointer) -> Next {
-        let window = Deadline.after(seconds: followsUpQuickly ? Self.followUpWindow : 0)
+        let waits = followsUpQuickly && service.followUps.take()
+        defer { if waits { service.followUps.release() } }
+        let window = Deadline.after(seconds: waits ? Self.followUpWindow : 0)
         while true {
             switch parser.next() {
             case .request(var following):
@@ -157,14 +177,29 @@ final class HTTPConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs the handler and writes its response; returns whether to keep the connection.
-    private func respond(to request: HTTPRequest, _ service: Service) -> Bool {
+    /// Runs the handler and writes its response, or the head of an event stream to park.
+    private func respond(to request: HTTPRequest, _ service: Service) -> Responded {
         let response = service.handler(request)
         let keepAlive = request.wantsKeepAlive && !service.isStopping()
         do {
-            return try HTTPResponseWriter.write(response, for: request, keepAlive: keepAlive, date: date.now(), fd: fd)
+            guard case .events(let source) = response.body else {
+                return try HTTPResponseWriter.write(response, for: request, keepAlive: keepAlive, date: date.now(), fd: fd) ? .keep : .close
+            }
+            return try park(source, response, for: request, keepAlive: keepAlive)
         } catch {
-            return false
+            if case .events(let source) = response.body, stream == nil { source.close() }
+            return .close
         }
+    }
+
+    private func park(_ source: any HTTPEventSource, _ response: HTTPResponse, for request: HTTPRequest,
+                      keepAlive: Bool) throws(SocketError) -> Responded {
+        let keepAlive = keepAlive && !HTTPResponseWriter.closeRequested(response)
+        guard let started = try HTTPResponseWriter.beginStream(response, for: request, keepAlive: keepAlive, date: date.now(), fd: fd) else {
+            source.close()
+            return keepAlive ? .keep : .close
+        }
+        stream = ParkedStream(source: source, writer: started.writer, keepAlive: started.keepAlive)
+        return .park
     }
 }

@@ -34,15 +34,12 @@ enum HTTPResponseWriter {
     }
 
     /// Writes `response` to `request`; returns whether the connection may carry another request.
+    /// An `.events` body is run to its end on the calling thread here; the server parks it instead
+    /// (`beginStream`, then `HTTPEventSource.pump` from its loop).
     static func write(_ response: HTTPResponse, for request: HTTPRequest, keepAlive: Bool, date: String,
                       fd: Int32) throws(SocketError) -> Bool {
         let status = (100...999).contains(response.status) ? response.status : 500
-        let isHead = request.method == "HEAD"
-        let forbidsBody = HTTPStatus.forbidsBody(status)
-        var keepAlive = keepAlive
-        if let connection = response.headers["Connection"], HTTPSyntax.listContains(connection, "close") {
-            keepAlive = false
-        }
+        let keepAlive = keepAlive && !closeRequested(response)
 
         switch response.body {
         case .bytes(let body):
@@ -55,27 +52,62 @@ enum HTTPResponseWriter {
             return keepAlive
 
         case .stream(let produce):
-            if isHead || forbidsBody {
-                let framing: Framing = forbidsBody ? .none : .chunked
-                try Socket.sendAll(fd, head(status: status, headers: response.headers, framing: framing,
-                                            keepAlive: keepAlive, version: request.version, date: date))
-                return keepAlive
-            }
-            // RFC 9112 §7: HTTP/1.0 clients do not know chunked; their stream ends when the connection closes.
-            let chunked = request.version != "HTTP/1.0"
-            if !chunked { keepAlive = false }
-            try Socket.sendAll(fd, head(status: status, headers: response.headers,
-                                        framing: chunked ? .chunked : .closeDelimited,
-                                        keepAlive: keepAlive, version: request.version, date: date))
-            let writer = SocketBodyWriter(fd: fd, chunked: chunked)
+            guard let started = try beginStream(response, for: request, keepAlive: keepAlive, date: date, fd: fd) else { return keepAlive }
             do {
-                try produce(writer)
+                try produce(started.writer)
             } catch {
-                writer.abandon()
+                started.writer.abandon()
                 return false
             }
-            return writer.finish() && keepAlive
+            return started.writer.finish() && started.keepAlive
+
+        case .events(let source):
+            guard let started = try beginStream(response, for: request, keepAlive: keepAlive, date: date, fd: fd) else {
+                source.close()
+                return keepAlive
+            }
+            do {
+                try source.run(started.writer)
+            } catch {
+                started.writer.abandon()
+                return false
+            }
+            return started.writer.finish() && started.keepAlive
         }
+    }
+
+    /// A streamed body whose head has been sent: the writer for its body, and whether the connection may
+    /// carry another request once the body is finished.
+    struct StreamStart {
+        let writer: SocketBodyWriter
+        let keepAlive: Bool
+    }
+
+    /// A `Connection: close` set by the handler makes the server close the connection after the response.
+    static func closeRequested(_ response: HTTPResponse) -> Bool {
+        guard let connection = response.headers["Connection"] else { return false }
+        return HTTPSyntax.listContains(connection, "close")
+    }
+
+    /// Sends the head of a streamed response (`.stream` or `.events`); nil when the response has no body
+    /// (HEAD, or a status that forbids one) and is complete with its head.
+    static func beginStream(_ response: HTTPResponse, for request: HTTPRequest, keepAlive: Bool, date: String,
+                            fd: Int32) throws(SocketError) -> StreamStart? {
+        let status = (100...999).contains(response.status) ? response.status : 500
+        let forbidsBody = HTTPStatus.forbidsBody(status)
+        if request.method == "HEAD" || forbidsBody {
+            let framing: Framing = forbidsBody ? .none : .chunked
+            try Socket.sendAll(fd, head(status: status, headers: response.headers, framing: framing,
+                                        keepAlive: keepAlive, version: request.version, date: date))
+            return nil
+        }
+        // RFC 9112 §7: HTTP/1.0 clients do not know chunked; their stream ends when the connection closes.
+        let chunked = request.version != "HTTP/1.0"
+        let keepAlive = keepAlive && chunked
+        try Socket.sendAll(fd, head(status: status, headers: response.headers,
+                                    framing: chunked ? .chunked : .closeDelimited,
+                                    keepAlive: keepAlive, version: request.version, date: date))
+        return StreamStart(writer: SocketBodyWriter(fd: fd, chunked: chunked), keepAlive: keepAlive)
     }
 
     /// A complete short response for an error the server raises itself; the connection closes after it.

@@ -7,8 +7,9 @@ import Synchronization
 /// An HTTP/1.1 server: one event-loop thread (epoll) owns every connection that is waiting for bytes, and
 /// a pool of worker threads calls the handler for each complete request and writes its response.
 ///
-/// A connection holds a thread only while one of its requests is being answered (a streamed response holds
-/// it for as long as it streams); idle keep-alive connections and requests still arriving hold none. The
+/// A connection holds a thread only while one of its requests is being answered (a `.stream` response holds
+/// it for as long as it streams; an `.events` response only while it delivers, see `HTTPEventSource`); idle
+/// keep-alive connections, requests still arriving and event streams waiting for their source hold none. The
 /// handler may block (database, upstream calls); requests on one connection are served in order, connections
 /// run in parallel. Limits and timeouts come from `HTTPServerConfiguration`; malformed or oversized requests
 /// are answered with 400/408/413/414/431/501/505 before the handler sees them. A connection beyond the total

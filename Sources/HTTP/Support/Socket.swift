@@ -103,9 +103,9 @@ enum Socket {
     }
 
     /// Reads what is available into `buffer`: the byte count, 0 at end of stream, -1 on error.
-    static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, waiting: Bool = true) -> Int {
         while true {
-            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+            let count = recv(fd, buffer.baseAddress, buffer.count, waiting ? 0 : Int32(MSG_DONTWAIT))
             if count < 0 && errno == EINTR { continue }
             return count
         }

@@ -2,27 +2,34 @@
 import Glibc
 #endif
 
-/// Threads that run jobs in the order they were submitted. A thread is started only when every existing one
-/// is busy, up to `maxThreads`; a thread with no work for `idleSeconds` ends, so a quiet server holds none.
-/// Beyond `maxThreads` jobs wait in the queue for the next free thread.
+/// Threads that run jobs in the order they were submitted. A thread is started only when the jobs queued or
+/// running outnumber the threads (a thread that has just finished a job takes the next one, so jobs that move
+/// between threads never make more threads than jobs), up to `maxThreads` and to what `jobSources` can fill
+/// at once. A thread with no work for `idleSeconds` ends, so a quiet server holds none. Beyond the limit
+/// jobs wait in the queue for the next free thread.
 final class WorkerPool: @unchecked Sendable {
     typealias Job = @Sendable () -> Void
 
     let maxThreads: Int
     let stackSize: Int
     let idleSeconds: Double
+    /// How many jobs can need a thread at once (for the server: its open connections, each of which has at
+    /// most one job at a time); no thread is started past it. A job that handed its connection on is still
+    /// finishing on its thread when the connection's next job arrives, and would count twice otherwise.
+    private let jobSources: @Sendable () -> Int
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    // Guarded by `mutex`: queued jobs from `head` on, threads started and alive, threads waiting for a job.
+    // Guarded by `mutex`: queued jobs from `head` on, threads started and alive, threads running a job.
     private var jobs: [Job] = []
     private var head = 0
     private var threads = 0
-    private var idle = 0
+    private var running = 0
     private var retired = false
 
-    init(maxThreads: Int, stackSize: Int, idleSeconds: Double = 10) {
+    init(maxThreads: Int, stackSize: Int, idleSeconds: Double = 2, jobSources: @escaping @Sendable () -> Int = { Int.max }) {
         self.maxThreads = max(1, maxThreads)
+        self.jobSources = jobSources
         self.stackSize = stackSize
         self.idleSeconds = idleSeconds
         mutex.initialize(to: pthread_mutex_t())
@@ -60,11 +67,13 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Starts a thread when the queued jobs plus the new one outnumber the idle threads; false if none can run it.
+    /// Starts a thread when the jobs queued and running, with the new one, outnumber the threads (the others
+    /// are idle or about to take the next job); false if none can run it.
     private func startThreadIfAllBusy() -> Bool {
+        let limit = min(maxThreads, max(1, jobSources()))
         pthread_mutex_lock(mutex)
-        let queued = jobs.count - head + 1
-        let needed = queued > idle && threads < maxThreads
+        let demand = jobs.count - head + 1 + running
+        let needed = demand > threads && threads < limit
         if needed { threads += 1 }
         let others = threads - (needed ? 1 : 0)
         pthread_mutex_unlock(mutex)
@@ -79,9 +88,11 @@ final class WorkerPool: @unchecked Sendable {
     private func work() {
         pthread_mutex_lock(mutex)
         while let job = nextJob() {
+            running += 1
             pthread_mutex_unlock(mutex)
             job()
             pthread_mutex_lock(mutex)
+            running -= 1
         }
         threads -= 1
         pthread_mutex_unlock(mutex)
@@ -91,12 +102,10 @@ final class WorkerPool: @unchecked Sendable {
     private func nextJob() -> Job? {
         while head == jobs.count {
             if retired { return nil }
-            idle += 1
             var limit = timespec()
             clock_gettime(CLOCK_MONOTONIC, &limit)
             limit.tv_sec += Int(idleSeconds)
             let result = pthread_cond_timedwait(condition, mutex, &limit)
-            idle -= 1
             if result == ETIMEDOUT && head == jobs.count { return nil }
         }
         let job = jobs[head]
