@@ -1,4 +1,5 @@
 import Foundation
+import MCPAuth
 import Testing
 
 /// Runs the real `mcpctl` binary, `mcpctl serve`, and the Python MCP SDK scripts in Tests/Interop.
@@ -41,13 +42,26 @@ final class InteropHarness: @unchecked Sendable {
     init() {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpctl-interop-" + UUID().uuidString)
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        dbPath = dir.appendingPathComponent("store/mcpctl.db").path
+        dbPath = InteropHarness.postgresURL.map(InteropHarness.freshSchema) ?? dir.appendingPathComponent("store/mcpctl.db").path
         var env = ProcessInfo.processInfo.environment
         env["MCPCTL_DB"] = dbPath
         env["NO_COLOR"] = "1"
         env.removeValue(forKey: "MCPCTL_PUBLIC_URL")
         env.removeValue(forKey: "MCPCTL_LISTEN")
         environment = env
+    }
+
+    /// The PostgreSQL database the suite runs against (`.ci/postgres` sets `MCPCTL_TEST_DB`), if any: each
+    /// harness then gets a new empty schema there instead of a SQLite file.
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["MCPCTL_TEST_DB"].flatMap { $0.isEmpty ? nil : $0 }
+    /// Whether stores are SQLite files (tests of files, modes, backups and the README's walkthrough apply only then).
+    static var isSQLite: Bool { postgresURL == nil }
+
+    /// A URL naming a new empty schema in the database `url` names.
+    static func freshSchema(_ url: String) -> String {
+        let schema = "i" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        do { try Database(path: url).execute("CREATE SCHEMA \(schema)") } catch { Issue.record("cannot create schema: \(error)") }
+        return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
     }
 
     deinit {

@@ -52,7 +52,8 @@ import Testing
 
     static func log(_ url: URL) -> String { (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
 
-    @Test func deletingTheStoreUnderARunningServerFailsClosedAndCreatesNoNewStore() throws {
+    @Test(.enabled(if: InteropHarness.isSQLite, "a SQLite store's file under a running server"))
+    func deletingTheStoreUnderARunningServerFailsClosedAndCreatesNoNewStore() throws {
         let h = InteropHarness()
         let token = try Self.viewerToken(h)
         let server = try h.startServer(["--log-level", "error"])
@@ -71,7 +72,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: h.dbPath))
     }
 
-    @Test func movingABackupOverALiveStoreNeverRevivesARevokedToken() throws {
+    @Test(.enabled(if: InteropHarness.isSQLite, "a SQLite store's file under a running server"))
+    func movingABackupOverALiveStoreNeverRevivesARevokedToken() throws {
         let h = InteropHarness()
         let token = try Self.viewerToken(h)
         let backup = h.dir.appendingPathComponent("backup.db").path
@@ -89,7 +91,8 @@ import Testing
         #expect(Self.log(server.log).contains("replaced"))
     }
 
-    @Test func restoreRefusesWhileTheServerRunsAndForceMakesTheServerFailClosed() throws {
+    @Test(.enabled(if: InteropHarness.isSQLite, "a SQLite store's file under a running server"))
+    func restoreRefusesWhileTheServerRunsAndForceMakesTheServerFailClosed() throws {
         let h = InteropHarness()
         let token = try Self.viewerToken(h)
         let backup = h.dir.appendingPathComponent("backup.db").path

@@ -38,6 +38,20 @@ import Testing
         #expect(granted.value == 10)
     }
 
+    /// The check in front of outside-issuer tokens asks `wait` only (no round trip): the server whose take
+    /// used up the allowance knows at once, as an in-memory limiter would.
+    @Test(.enabled(if: TestStore.postgresURL != nil, "needs MCPCTL_TEST_DB=postgresql://… (.ci/postgres)"))
+    func theServerThatTookTheLastOfTheAllowanceRefusesTheNextFromMemory() throws {
+        let location = try TestStore.location()
+        _ = try Store(path: location)
+        let limiter = RateLimiter(burst: 3, perMinute: 3, shared: try StorePool(path: location), name: "last")
+        for _ in 0..<2 { #expect(limiter.take("addr:203.0.113.9") == nil) }
+        #expect(limiter.wait("addr:203.0.113.9") == nil, "one left")
+        #expect(limiter.take("addr:203.0.113.9") == nil)
+        let wait = limiter.wait("addr:203.0.113.9")
+        #expect(wait != nil && wait! > 0 && wait! <= 20, "\(String(describing: wait))")
+    }
+
     @Test func onASQLiteStoreTheLimitStaysInMemory() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcpauth-" + UUID().uuidString)
         let limiter = RateLimiter(burst: 1, perMinute: 1, shared: try StorePool(path: dir.appendingPathComponent("s.db").path))

@@ -37,6 +37,8 @@ final class EventLoop: @unchecked Sendable {
     private let isStopping: @Sendable () -> Bool
     private let connections: Guarded<ConnectionTable>
     private let workers: WorkerPool
+    /// The worker threads alive now.
+    var workerThreadCount: Int { workers.threadCount }
 
     /// Signalled once the listener is closed (shutdown started) and once the loop has ended.
     let listenerClosed = DispatchSemaphore(value: 0)

@@ -148,6 +148,14 @@ public final class HTTPServer: Sendable {
         stopped.wait()
     }
 
+    /// The worker threads this server runs requests on now (0 when it is not running).
+    public var workerThreadCount: Int {
+        lifecycle.withLock { state in
+            if case .running(let loop, _) = state { return loop.workerThreadCount }
+            return 0
+        }
+    }
+
     /// Connections currently open.
     public var activeConnectionCount: Int {
         connections.withLock { $0.count }

@@ -27,6 +27,13 @@ final class WorkerPool: @unchecked Sendable {
     private var running = 0
     private var retired = false
 
+    /// Worker threads alive now (started and not yet retired).
+    var threadCount: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return threads
+    }
+
     init(maxThreads: Int, stackSize: Int, idleSeconds: Double = 2, jobSources: @escaping @Sendable () -> Int = { Int.max }) {
         self.maxThreads = max(1, maxThreads)
         self.jobSources = jobSources

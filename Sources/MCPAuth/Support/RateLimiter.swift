@@ -114,8 +114,13 @@ final class SharedAllowance: Sendable {
                           .integer(now), .integer(now), .integer(intervalMillis), .integer(now + limitMillis)])
             }
             pruneNow(now)
-            if row != nil {
-                refusedUntil.withLock { _ = $0.removeValue(forKey: key) }
+            if let tat = row?.int("tat") {
+                // Allowed. When that took the last of the allowance, the next request is due only once the
+                // store's time allows it: remember, so `wait` refuses from memory before any outside work.
+                let due = tat + intervalMillis - limitMillis
+                refusedUntil.withLock { refused in
+                    if due > now { remember(key, due, now: now, in: &refused) } else { refused.removeValue(forKey: key) }
+                }
                 return Answer(wait: nil)
             }
             return Answer(wait: Self.seconds(try refuse(key, now: now) - now))
@@ -128,11 +133,13 @@ final class SharedAllowance: Sendable {
     private func refuse(_ key: String, now: Int64) throws -> Int64 {
         let tat = try pool.with { try $0.db.first("SELECT tat FROM rate_limits WHERE key = ?", [.text(prefix + key)])?.int("tat") } ?? now
         let due = max(now + 1, tat + intervalMillis - limitMillis)
-        refusedUntil.withLock { refused in
-            if refused.count >= maxKeys { refused = refused.filter { $0.value > now } }
-            refused[key] = due
-        }
+        refusedUntil.withLock { remember(key, due, now: now, in: &$0) }
         return due
+    }
+
+    private func remember(_ key: String, _ due: Int64, now: Int64, in refused: inout [String: Int64]) {
+        if refused.count >= maxKeys { refused = refused.filter { $0.value > now } }
+        refused[key] = due
     }
 
     /// What this process knows of `key` being over its allowance.
