@@ -97,6 +97,12 @@ extension OAuthServer {
         } catch {
             return authorizationError(error, target: target, state: validator.echoableState, approved: approved)
         }
+        if let wait = flowWait(remoteAddr) {
+            var r = AuthorizePages.error("Too many requests", "Too many sign-ins were started from your network. Try again in \(wait) second(s).",
+                                         status: 429)
+            r.headers["Retry-After"] = String(wait)
+            return r
+        }
         var setCookies: [String] = []
         var binding = cookies[BrowserState.browserCookie] ?? ""
         if binding.utf8.count < 32 || binding.utf8.count > 64 || !Base62.isBase62(binding) {

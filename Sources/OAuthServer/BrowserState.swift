@@ -51,7 +51,8 @@ struct BrowserState: Sendable {
         guard let json = try? JSON.parse(body), let clientID = json["client_id"]?.stringValue,
               let redirectURI = json["redirect_uri"]?.stringValue, let presented = json["redirect_presented"]?.boolValue,
               let challenge = json["code_challenge"]?.stringValue, let app = json["app"]?.stringValue,
-              let env = json["env"]?.stringValue, let client = try ClientRecord.find(clientID, db: store.db)
+              let env = json["env"]?.stringValue, let client = try ClientRecord.find(clientID, db: store.db),
+              client.blockedAt == nil
         else { return nil }
         let scopes = json["scopes"]?.stringValue
         return AuthorizationRequest(client: client, redirectURI: redirectURI, redirectPresented: presented,

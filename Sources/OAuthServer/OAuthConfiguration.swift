@@ -39,6 +39,10 @@ public struct OAuthConfiguration: Sendable {
     /// Dynamic registrations allowed per remote address: a burst, refilled at this many per minute.
     public var registrationBurst = 20
     public var registrationsPerMinute = 10
+    /// Browser flows (authorizations, SSO sign-ins) one visitor may start: a burst, refilled per minute.
+    /// Each writes to the store before anyone signed in, so a flood must stop before the store.
+    public var flowBurst = 60
+    public var flowsPerMinute = 30
     /// Self-registered clients that never obtained a token, at most; beyond it the oldest are deleted.
     public var maxUnusedClients = 1000
     /// Largest registration request body in bytes.

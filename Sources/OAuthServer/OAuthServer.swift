@@ -12,6 +12,7 @@ public final class OAuthServer: Sendable {
     let metadataFetcher: ClientMetadataFetcher
     let registrationLimiter: RateLimiter
     let introspectionLimiter: RateLimiter
+    let flowLimiter: RateLimiter
     /// Identity providers' metadata and keys.
     let providers = OIDCProviderClient()
     /// Serialises this server's write transactions: threads of one process queue here instead of in
@@ -29,6 +30,13 @@ public final class OAuthServer: Sendable {
                                           shared: pool, name: "oauth-register")
         introspectionLimiter = RateLimiter(burst: configuration.introspectionMissBurst, perMinute: configuration.introspectionMissesPerMinute,
                                            shared: pool, name: "oauth-introspect")
+        flowLimiter = RateLimiter(burst: configuration.flowBurst, perMinute: configuration.flowsPerMinute, shared: pool, name: "oauth-flows")
+    }
+
+    /// Seconds until the visitor at `address` may start another browser flow; nil when it may now (and
+    /// that start is counted).
+    func flowWait(_ address: String) -> Int? {
+        flowLimiter.take("visitor:" + PendingFlows.visitor(address))
     }
 
     var issuer: String { configuration.publicURL }

@@ -36,6 +36,12 @@ extension OAuthServer {
     /// PKCE challenge; the browser gets the cookie the callback must present.
     private func ssoStart(_ request: HTTPRequest, _ p: IdentityProvider) throws -> HTTPResponse {
         let next = LocalRedirect.target(request.queryValue("next"))
+        if let wait = flowWait(clientAddress(request)) {
+            var r = SitePage.error(status: 429, title: "Too many requests",
+                                   message: "Too many sign-ins were started from your network. Try again in \(wait) second(s).")
+            r.headers["Retry-After"] = String(wait)
+            return r
+        }
         let metadata: OIDCMetadata
         do { metadata = try providers.metadata(p) } catch {
             return SitePage.error(status: 502, title: "Sign-in unavailable", message: error.message)

@@ -70,6 +70,29 @@ import Testing
         #expect(try flows(limits).find(.sso, id: "flood-0", browserCookie: "x") == nil, "the oldest made room")
     }
 
+    @Test func aVisitorIsAnIPv4AddressOrAnIPv6Slash64() {
+        #expect(PendingFlows.visitor("192.0.2.7") == "192.0.2.7")
+        #expect(PendingFlows.visitor("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
+        #expect(PendingFlows.visitor("2001:0DB8:0001:0002:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64")
+        #expect(PendingFlows.visitor("2001:db8:1:3::1") == "2001:db8:1:3::/64")
+        #expect(PendingFlows.visitor("::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(PendingFlows.visitor("not-an-address") == "not-an-address")
+    }
+
+    /// The attack: one subscriber's /64 holds 2^64 addresses, one per flow.
+    @Test func addressesOfOneIPv6Slash64CountAsOneVisitor() throws {
+        var limits = PendingFlows.Limits()
+        limits.perAddress = 8
+        try flows(limits).start(.authorization, id: "victim", browserCookie: "v", body: "{}", address: "2001:db8:9::1", ttlSeconds: 600)
+        let now = Clock.nowMillis()
+        for i in 0..<50 {
+            try flows(limits).start(.sso, id: "f-\(i)", browserCookie: "x", body: "{}", address: "2001:db8:6:6::\(String(i, radix: 16))",
+                                    ttlSeconds: 600, now: now + Int64(i))
+        }
+        #expect(try count(address: "2001:db8:6:6::/64") == 8)
+        #expect(try flows(limits).find(.authorization, id: "victim", browserCookie: "v") != nil)
+    }
+
     @Test func theWholeTableIsBoundedToo() throws {
         var limits = PendingFlows.Limits()
         limits.total = 10

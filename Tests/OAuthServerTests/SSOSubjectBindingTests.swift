@@ -32,6 +32,10 @@ import Testing
             FakeProvider.token(sso.claims(nonce: nonce) { $0[1] = ("sub", .string("someone-else")) })
         }
         #expect(try bindings().map(\.1) == ["sub-alice@example.com"], "the refused account is bound to nobody")
+        var f = AuditFilter()
+        f.action = "sso.bind"
+        let bound = try h.store { try AuditQuery.list(f, limit: 10, db: $0.db) }
+        #expect(bound.count == 1 && bound.first?.value("email").string == "alice@example.com", "the first binding is audited")
     }
 
     @Test func theBoundAccountSignsInItsOwnUserWhateverEmailTheProviderNamesLater() throws {
@@ -53,6 +57,12 @@ import Testing
         f.action = "idp.unbind"
         #expect(try h.store { try AuditQuery.list(f, limit: 10, db: $0.db) }.count == 1)
         #expect(throws: DomainError.self) { try h.store { try SSOSubjects(store: $0, idp: "corp").unbind(email: "nobody@example.com") } }
+    }
+
+    @Test func aDisabledUsersRefusedFirstSignInBindsNothing() throws {
+        _ = try h.store { try Users(store: $0).disable(email: "alice@example.com") }
+        try sso.expectRefused("user disabled") { FakeProvider.token(sso.claims(nonce: $0)) }
+        #expect(try bindings().isEmpty)
     }
 
     @Test func anIDTokenWithoutASubjectSignsNobodyIn() throws {

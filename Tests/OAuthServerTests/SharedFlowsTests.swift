@@ -53,7 +53,8 @@ import Testing
         #expect(posted.status == 403, "another browser cannot use the transaction: \(posted.status)")
         #expect(try stranger.get("/oauth/authorize?tx=" + tx).status == 403)
         // The CSRF token is the browser's own: a forged one fails even with the right cookie.
-        let forged = try moved(onA, to: b).post([("tx", tx), ("csrf", "A" + csrf.dropFirst()), ("decision", "approve")])
+        let forgedToken = (csrf.hasPrefix("A") ? "B" : "A") + csrf.dropFirst()
+        let forged = try moved(onA, to: b).post([("tx", tx), ("csrf", forgedToken), ("decision", "approve")])
         #expect(forged.status == 403)
         #expect(try moved(onA, to: b).get("/oauth/authorize?tx=" + tx).status == 200, "still live for its browser")
     }
@@ -115,5 +116,34 @@ import Testing
 
         let replayed = try onA.get(callback)
         #expect(replayed.status == 400, "a replayed callback finds nothing on the other replica either")
+    }
+}
+
+/// Unauthenticated visitors start flows that are written to the store: how fast one visitor may start them
+/// is limited before anything is written, and a flow whose client was blocked meanwhile goes no further.
+@Suite struct FlowLimitTests {
+    @Test func aVisitorStartingFlowsFasterThanAllowedGets429AndNothingMoreIsStored() throws {
+        let h = try OAuthHarness { $0.flowBurst = 3; $0.flowsPerMinute = 1 }
+        _ = try h.user()
+        let client = try h.registerClient()
+        var statuses: [Int] = []
+        for _ in 0..<6 { statuses.append(try Browser(h).get(h.authorizeQuery(client, verifier: OAuthHarness.verifier())).status) }
+        #expect(statuses == [200, 200, 200, 429, 429, 429], "\(statuses)")
+        let refused = try Browser(h).get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+        #expect(Int(refused.headers["Retry-After"] ?? "") ?? 0 > 0)
+        #expect(try h.store { try $0.db.first("SELECT COUNT(*) AS n FROM pending_flows")?.int("n") } == 3)
+    }
+
+    @Test func aClientBlockedWhileItsAuthorizationWaitsGetsNoCode() throws {
+        let h = try OAuthHarness()
+        _ = try h.user()
+        let client = try h.registerClient()
+        let browser = Browser(h)
+        let page = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+        let consent = try browser.login(page)
+        try #require(consent.status == 200 && consent.text.contains("decision"))
+        _ = try h.store { try Clients(store: $0).block(client.id) }
+        let decided = try browser.decide(consent)
+        #expect(decided.status == 403 && decided.redirectParams["code"] == nil, "\(decided.status) \(decided.location ?? "")")
     }
 }

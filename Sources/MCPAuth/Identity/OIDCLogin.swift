@@ -117,7 +117,14 @@ public struct OIDCLogin: Sendable {
             user = try create(email: email, name: claims["name"]?.stringValue, store: store, remoteAddr: remoteAddr)
         }
         guard let user else { return .failure(SSORefusal(reason: "user vanished", message: "Sign-in failed.")) }
+        // A refused sign-in changes nothing: a disabled user is refused before anything is bound.
+        guard user.disabledAt == nil else {
+            return .failure(SSORefusal(reason: "user disabled", email: user.email, message: "The account \(user.email) is disabled."))
+        }
         try subjects.bind(subject: subject, userID: user.id)
+        try AuditLog.append(event("sso.bind", email: user.email, target: provider.name,
+                                  reason: "first sign-in with \(provider.name): its account is bound to \(user.email)", remoteAddr: remoteAddr),
+                            to: store.db)
         return .success(user)
     }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A browser flow in progress: an authorization waiting for sign-in and consent, or a single sign-on
 /// waiting for the identity provider's callback.
 public struct PendingFlow: Sendable, Equatable {
@@ -21,9 +25,10 @@ public struct PendingFlow: Sendable, Equatable {
 /// browser's binding cookie, and a flow is only ever returned to the same cookie (compared in constant
 /// time). Nothing secret is stored: values a flow must keep secret are derived from the cookie instead.
 ///
-/// Unauthenticated visitors create flows, so their number is bounded twice: each address keeps at most
-/// `perAddress` live flows (its oldest make room, so one address flooding evicts only its own), and the
-/// store at most `total` (the oldest overall make room).
+/// Unauthenticated visitors create flows, so their number is bounded twice: each visitor (an IPv4 address
+/// or an IPv6 /64) keeps at most `perAddress` live flows (its oldest make room, so one visitor flooding
+/// evicts only its own), and the store at most `total` (the oldest overall make room). The servers also
+/// limit how fast one visitor may start flows, before anything is written.
 public struct PendingFlows: Sendable {
     public struct Limits: Sendable {
         public var perAddress = 64
@@ -43,10 +48,24 @@ public struct PendingFlows: Sendable {
         self.limits = limits
     }
 
+    /// Who a flow counts against: an IPv4 address, or an IPv6 address's /64 (one subscriber's prefix, so an
+    /// attacker holding a /64 is one visitor, not 2^64).
+    public static func visitor(_ address: String) -> String {
+        guard address.contains(":") else { return address }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard inet_pton(AF_INET6, address, &bytes) == 1 else { return AuditFieldLimits.truncate(address, toBytes: 64) }
+        // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 visitor.
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
+            return bytes[12..<16].map(String.init).joined(separator: ".")
+        }
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":") + "::/64"
+    }
+
     /// Records a new flow named `id` for the browser presenting `browserCookie`, from `address`.
     public func start(_ kind: PendingFlow.Kind, id: String, browserCookie: String, body: String,
                       address: String?, ttlSeconds: Int64, now: Int64 = Clock.nowMillis()) throws {
-        let addressKey = address.map { AuditFieldLimits.truncate($0, toBytes: AuditFieldLimits.textBytes) } ?? ""
+        let addressKey = address.map(PendingFlows.visitor) ?? ""
         try db.write {
             try db.run("DELETE FROM pending_flows WHERE expires_at <= ?", [.integer(now)])
             try makeRoom(where: "address = ?", [.text(addressKey)], keeping: limits.perAddress)
