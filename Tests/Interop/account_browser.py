@@ -221,9 +221,27 @@ def query_of(driver: Any) -> dict[str, str]:
     return {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(driver.current_url).query).items()}
 
 
+def replaced(element: Any) -> Any:
+    """A wait condition: `element`'s page has been replaced. Like Selenium's staleness_of, but chromedriver
+    may also answer a question about a node of the page being replaced with "Node with given id does not
+    belong to the document" (a generic error, not a stale-element one): that, too, means it is gone."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def check(_: Any) -> bool:
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+    return check
+
+
 def click_and_wait(driver: Any, element: Any) -> None:
     """Clicks a submit button and waits until the next page has replaced this one."""
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     from selenium.common.exceptions import WebDriverException
@@ -236,7 +254,7 @@ def click_and_wait(driver: Any, element: Any) -> None:
         # page ("Node with given id does not belong to the document"): the navigation is under way, wait for it.
         if "does not belong to the document" not in str(e):
             raise
-    WebDriverWait(driver, 30).until(EC.staleness_of(old))
+    WebDriverWait(driver, 30).until(replaced(old))
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
@@ -248,9 +266,8 @@ def sign_in_on_page(driver: Any, email: str, password: str) -> None:
     pw.send_keys(password)
     old = driver.find_element(B.TAG_NAME, "html")
     pw.submit()
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(driver, 30).until(EC.staleness_of(old))
+    WebDriverWait(driver, 30).until(replaced(old))
 
 
 def sign_in(driver: Any, base: str, email: str, password: str) -> None:
