@@ -99,7 +99,8 @@ public final class Gateway: Sendable {
                           ("decision", "deny"), ("status", String(rejection.status)), ("reason", event.reason)])
     }
 
-    /// Answers the gateway's paths; nil for anything else.
+    /// Answers the gateway's paths; nil for anything else. The answer to an MCP request is usually deferred
+    /// until its audit row is committed: a server sends it then, other callers take `resolved`.
     public func handle(_ request: HTTPRequest) -> HTTPResponse? {
         if let (app, env) = Gateway.endpoint(request.path) {
             return mcp(request, app: app, env: env)
@@ -384,6 +385,7 @@ public final class Gateway: Sendable {
     /// Writes the audit row, then releases the response; if the row cannot be written the request fails
     /// closed with 503. A request denied without a working credential counts against its address's
     /// allowance; over it, the answer is 429 and the row goes into the address's summary instead.
+    /// A whole answer waits for its row without a thread: it is released by the audit writer after the commit.
     func finish(_ record: Record, _ response: HTTPResponse, deny reason: String? = nil) -> HTTPResponse {
         var event = record.event
         if let reason {
@@ -399,9 +401,28 @@ public final class Gateway: Sendable {
         event.durationMs = (Date().timeIntervalSince(record.started) * 1_000_000).rounded() / 1000
         var spans = record.spans
         spans?.begin(.audit, failedBefore: reason != nil)
-        let written = metrics.auditCommit { audit.write(event) }
+        let upstreamSeconds = record.upstreamSeconds
+        switch response.body {
+        case .bytes, .held:
+            let deferred = HTTPDeferredResponse()
+            let commit = metrics.auditCommitBegun()
+            audit.write(event) { [self, spans, event] written in
+                metrics.auditCommitEnded(commit, ok: written)
+                deferred.complete(released(response, event, spans: spans, upstreamSeconds: upstreamSeconds, written: written))
+            }
+            return .deferred(deferred)
+        case .stream, .events, .deferred:
+            // A stream's head goes out only after its row is committed, from this thread.
+            let written = metrics.auditCommit { audit.write(event) }
+            return released(response, event, spans: spans, upstreamSeconds: upstreamSeconds, written: written)
+        }
+    }
+
+    /// Once the audit row is committed (or could not be): the request's spans, metrics and log line, and
+    /// the response to send, 503 if the row was not written.
+    func released(_ response: HTTPResponse, _ event: AuditEvent, spans: RequestSpans?, upstreamSeconds: Double?, written: Bool) -> HTTPResponse {
         if let spans { tracer.finish(spans, event, status: written ? response.status : 503) }
-        metrics.request(event, status: written ? response.status : 503, upstreamSeconds: record.upstreamSeconds)
+        metrics.request(event, status: written ? response.status : 503, upstreamSeconds: upstreamSeconds)
         if log.level >= .info {  // the fields are not even built when the line would be dropped
             log.write(.info, [
                 ("msg", "request"), ("remote", event.remoteAddr), ("app", event.app), ("env", event.env), ("method", event.method ?? event.action),
@@ -411,6 +432,7 @@ public final class Gateway: Sendable {
             ])
         }
         guard written else {
+            if case .held(let held) = response.body { held.release() }
             return Gateway.jsonRPCError(status: 503, id: nil, code: -32603, message: "audit log unavailable; request refused")
         }
         return response

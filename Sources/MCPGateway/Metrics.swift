@@ -124,17 +124,28 @@ public final class Metrics: Sendable {
 
     /// Times one audit commit as the request waits for it; the number waiting at once is the queue depth.
     public func auditCommit(_ write: () -> Bool) -> Bool {
-        guard isEnabled else { return write() }
-        auditWaiting.add(1, ordering: .relaxed)
-        let started = ContinuousClock.now
+        let started = auditCommitBegun()
         let ok = write()
+        auditCommitEnded(started, ok: ok)
+        return ok
+    }
+
+    /// An audit commit that no thread waits for has begun; hand the result to `auditCommitEnded` once it is over.
+    public func auditCommitBegun() -> ContinuousClock.Instant? {
+        guard isEnabled else { return nil }
+        auditWaiting.add(1, ordering: .relaxed)
+        return ContinuousClock.now
+    }
+
+    /// The audit commit begun at `started` is over (nothing to do when metrics were off then).
+    public func auditCommitEnded(_ started: ContinuousClock.Instant?, ok: Bool) {
+        guard let started else { return }
         auditWaiting.subtract(1, ordering: .relaxed)
         let seconds = Metrics.seconds(since: started)
         state.withLock { s in
             s.auditCommit.observe(seconds)
             if !ok { s.auditFailures += 1 }
         }
-        return ok
     }
 
     /// One credential check: "valid" or the failure's fixed reason.

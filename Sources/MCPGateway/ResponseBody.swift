@@ -28,6 +28,8 @@ enum ResponseBody {
             let collector = Collector(limit: limit)
             do { try source.run(collector) } catch { return nil }
             return collector.bytes
+        case .deferred(let deferred):
+            return bytes(deferred.wait(), limit: limit)
         }
     }
 

@@ -53,7 +53,7 @@ import Testing
             headers["Accept"] = "application/json, text/event-stream"
             headers["Mcp-Session-Id"] = session
             return restarted.handle(HTTPRequest(method: "POST", target: h.path("json"), headers: headers,
-                                                body: Array(SessionTests.ping.utf8), remoteAddress: "127.0.0.1"))?.status
+                                                body: Array(SessionTests.ping.utf8), remoteAddress: "127.0.0.1"))?.resolved.status
         }
         #expect(ask(bob) == 404)
         #expect(ask(alice) == 200)

@@ -19,6 +19,9 @@ public struct HTTPResponse: Sendable {
         /// A body produced like `stream`, from a source the server's event loop waits on: between
         /// deliveries the response holds no thread (see `HTTPEventSource`).
         case events(any HTTPEventSource)
+        /// Not a body but the whole response, finished later (see `HTTPDeferredResponse`): the status and
+        /// header fields of this value are not used.
+        case deferred(HTTPDeferredResponse)
     }
 
     public var status: Int
@@ -29,6 +32,17 @@ public struct HTTPResponse: Sendable {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// A response its handler completes later, from any thread; none of the server's threads waits for it.
+    public static func deferred(_ response: HTTPDeferredResponse) -> HTTPResponse {
+        HTTPResponse(status: 200, body: .deferred(response))
+    }
+
+    /// This response, or for a deferred one the response it is completed with (waited for on this thread).
+    public var resolved: HTTPResponse {
+        guard case .deferred(let deferred) = body else { return self }
+        return deferred.wait().resolved
     }
 
     /// A `text/plain; charset=utf-8` response.

@@ -216,7 +216,7 @@ final class EventLoop: @unchecked Sendable {
             request.remoteAddress = connection.remoteAddress
             disown(connection)
             let complete = request
-            dispatch(connection) { [self] in answer(connection, complete) }
+            dispatch(connection) { [self] in answer(connection, .request(complete)) }
         case .error(let error):
             let line = connection.parser.currentRequestLine
             disown(connection)
@@ -431,10 +431,10 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Workers
 
-    /// Worker: answers a complete request (nil: goes on after a finished event stream), then closes the
-    /// connection, hands it back to the loop, or parks its event stream.
-    private func answer(_ connection: HTTPConnection, _ request: HTTPRequest?) {
-        switch connection.answer(request, service) {
+    /// Worker: takes its turn with the connection (a request to answer, say), then closes the connection,
+    /// hands it back to the loop, parks its event stream, or leaves it to the completion of its response.
+    private func answer(_ connection: HTTPConnection, _ turn: HTTPConnection.Turn) {
+        switch connection.answer(turn, service) {
         case .wait:
             giveBack(connection)
         case .close:
@@ -443,6 +443,51 @@ final class EventLoop: @unchecked Sendable {
             reject(connection, error, line)
         case .park:
             serveStream(connection, quiet: false)
+        case .deferred(let deferred, let exchange):
+            // From here on the connection belongs to whoever completes the response.
+            deferred.whenComplete { [self] response in deliver(connection, response, exchange) }
+        }
+    }
+
+    /// The thread that completed a deferred response (or the worker, when it was complete already): sends a
+    /// whole body without waiting on the client, then goes on. What the socket does not take at once, and a
+    /// response that is not a whole body, a worker sends.
+    private func deliver(_ connection: HTTPConnection, _ response: HTTPResponse, _ exchange: HTTPConnection.Exchange) {
+        guard let (bytes, keepAlive) = connection.serialized(response, exchange) else {
+            dispatch(connection) { [self] in answer(connection, .response(response, exchange)) }
+            return
+        }
+        let sent = bytes.withUnsafeBytes { send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        if sent == bytes.count {
+            goOn(connection, keepAlive: keepAlive)
+            return
+        }
+        guard sent >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
+            end(connection)
+            return
+        }
+        let rest = Array(bytes[max(0, sent)...])
+        dispatch(connection) { [self] in
+            guard (try? Socket.sendAll(connection.fd, rest)) != nil else {
+                end(connection)
+                return
+            }
+            goOn(connection, keepAlive: keepAlive)
+        }
+    }
+
+    /// After a deferred response is written: its connection's next request is parsed from what is buffered
+    /// already (on a worker, since the loop would wait for new bytes), or read by the loop.
+    private func goOn(_ connection: HTTPConnection, keepAlive: Bool) {
+        guard keepAlive else {
+            end(connection)
+            return
+        }
+        connection.noteAnswered()
+        if connection.parser.bufferedByteCount > 0 {
+            dispatch(connection) { [self] in answer(connection, .next) }
+        } else {
+            giveBack(connection)
         }
     }
 
@@ -470,7 +515,7 @@ final class EventLoop: @unchecked Sendable {
             end(connection)
             return
         }
-        answer(connection, nil)
+        answer(connection, .next)
     }
 
     /// Worker: hands a stream to the loop to wait on its source. As in `giveBack`, the descriptor is armed

@@ -25,12 +25,31 @@ final class HTTPConnection: @unchecked Sendable {
         case fail(HTTPParseError, (method: String, target: String)?)
         /// The response is an event stream whose head is sent: the loop waits on its source (`stream`).
         case park
+        /// The handler finishes the response later; whoever completes it sends it (see `EventLoop.deliver`).
+        case deferred(HTTPDeferredResponse, Exchange)
     }
 
     private enum Responded {
         case keep
         case close
         case park
+        case deferred(HTTPDeferredResponse, Exchange)
+    }
+
+    /// A request whose response is still to be written, and whether the connection may be kept alive after it.
+    struct Exchange: @unchecked Sendable {
+        let request: HTTPRequest
+        let keepAlive: Bool
+    }
+
+    /// Where a worker's turn with the connection begins.
+    enum Turn {
+        /// A complete request to answer.
+        case request(HTTPRequest)
+        /// A response completed after its handler returned, to write before going on.
+        case response(HTTPResponse, Exchange)
+        /// The response before has just been finished: go on with the next request.
+        case next
     }
 
     /// What a worker needs besides the connection.
@@ -105,22 +124,28 @@ final class HTTPConnection: @unchecked Sendable {
         followsUpQuickly = !lastAnswered.adding(seconds: Self.followUpWindow).hasPassed
     }
 
-    /// On a worker: answers `request` (nil: the response before has just been finished), then every further
-    /// request that arrives whole while the connection follows up quickly, in order.
-    func answer(_ request: HTTPRequest?, _ service: Service) -> Outcome {
+    /// On a worker: begins with `turn`, then answers every further request that arrives whole while the
+    /// connection follows up quickly, in order.
+    func answer(_ turn: Turn, _ service: Service) -> Outcome {
         withUnsafeTemporaryAllocation(byteCount: Self.readBufferSize, alignment: 16) { buffer in
-            var request = request
+            var request: HTTPRequest?
+            var responded: Responded?
+            switch turn {
+            case .request(let first): request = first
+            case .response(let response, let exchange): responded = send(response, exchange)
+            case .next: break
+            }
             while true {
                 if let current = request {
-                    switch respond(to: current, service) {
-                    case .keep: break
-                    case .close: return .close
-                    case .park: return .park
-                    }
+                    responded = respond(to: current, service)
                 }
-                phase = parser.phase
-                phaseStart = .now
-                lastAnswered = phaseStart
+                switch responded {
+                case .keep, nil: break
+                case .close: return .close
+                case .park: return .park
+                case .deferred(let deferred, let exchange): return .deferred(deferred, exchange)
+                }
+                noteAnswered()
                 switch awaitNext(service, buffer) {
                 case .request(let following): request = following
                 case .ended(let outcome): return outcome
@@ -177,10 +202,29 @@ final class HTTPConnection: @unchecked Sendable {
         }
     }
 
+    /// A response has been written: the next request's phase starts now.
+    func noteAnswered() {
+        phase = parser.phase
+        phaseStart = .now
+        lastAnswered = phaseStart
+    }
+
+    /// After a deferred response is complete: its bytes on the wire, and whether the connection may carry
+    /// another request after it; nil when it is not a whole body (a worker sends it with `answer`).
+    func serialized(_ response: HTTPResponse, _ exchange: Exchange) -> (bytes: [UInt8], keepAlive: Bool)? {
+        HTTPResponseWriter.serialized(response, for: exchange.request, keepAlive: exchange.keepAlive, date: date.now())
+    }
+
     /// Runs the handler and writes its response, or the head of an event stream to park.
     private func respond(to request: HTTPRequest, _ service: Service) -> Responded {
         let response = service.handler(request)
-        let keepAlive = request.wantsKeepAlive && !service.isStopping()
+        return send(response, Exchange(request: request, keepAlive: request.wantsKeepAlive && !service.isStopping()))
+    }
+
+    /// Writes `response`, or the head of an event stream to park; a deferred one is left to its completion.
+    private func send(_ response: HTTPResponse, _ exchange: Exchange) -> Responded {
+        let (request, keepAlive) = (exchange.request, exchange.keepAlive)
+        if case .deferred(let deferred) = response.body { return .deferred(deferred, exchange) }
         do {
             guard case .events(let source) = response.body else {
                 return try HTTPResponseWriter.write(response, for: request, keepAlive: keepAlive, date: date.now(), fd: fd) ? .keep : .close

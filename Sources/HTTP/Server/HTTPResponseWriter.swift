@@ -15,15 +15,41 @@ enum HTTPResponseWriter {
     /// Bodies up to this size go out in the same send(2) as the head.
     private static let coalesceLimit = 64 * 1024
 
-    /// A whole body with `Content-Length`, in the same send(2) as the head when it is small.
-    private static func writeWhole(_ body: [UInt8], status: Int, response: HTTPResponse, request: HTTPRequest, keepAlive: Bool,
-                                   date: String, fd: Int32) throws(SocketError) {
+    /// The head of a whole body with `Content-Length`, and whether the body goes after it.
+    private static func wholeHead(_ body: [UInt8], status: Int, response: HTTPResponse, request: HTTPRequest, keepAlive: Bool,
+                                  date: String) -> (head: [UInt8], sendBody: Bool) {
         let forbidsBody = HTTPStatus.forbidsBody(status)
         // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses; RFC 9110 §9.3.2: HEAD gets the GET headers.
         let framing: Framing = forbidsBody ? .none : .length(body.count)
-        var bytes = head(status: status, headers: response.headers, framing: framing,
+        let bytes = head(status: status, headers: response.headers, framing: framing,
                          keepAlive: keepAlive, version: request.version, date: date)
-        let sendBody = request.method != "HEAD" && !forbidsBody && !body.isEmpty
+        return (bytes, request.method != "HEAD" && !forbidsBody && !body.isEmpty)
+    }
+
+    /// A response with a whole body (`.bytes` or `.held`, which is released here) as the bytes that go on
+    /// the wire, and whether the connection may carry another request after it; nil for a streamed or
+    /// deferred body.
+    static func serialized(_ response: HTTPResponse, for request: HTTPRequest, keepAlive: Bool,
+                           date: String) -> (bytes: [UInt8], keepAlive: Bool)? {
+        let body: [UInt8]
+        switch response.body {
+        case .bytes(let bytes): body = bytes
+        case .held(let held):
+            body = held.bytes
+            held.release()
+        case .stream, .events, .deferred: return nil
+        }
+        let status = (100...999).contains(response.status) ? response.status : 500
+        let keepAlive = keepAlive && !closeRequested(response)
+        var (bytes, sendBody) = wholeHead(body, status: status, response: response, request: request, keepAlive: keepAlive, date: date)
+        if sendBody { bytes.append(contentsOf: body) }
+        return (bytes, keepAlive)
+    }
+
+    /// A whole body with `Content-Length`, in the same send(2) as the head when it is small.
+    private static func writeWhole(_ body: [UInt8], status: Int, response: HTTPResponse, request: HTTPRequest, keepAlive: Bool,
+                                   date: String, fd: Int32) throws(SocketError) {
+        var (bytes, sendBody) = wholeHead(body, status: status, response: response, request: request, keepAlive: keepAlive, date: date)
         if sendBody && body.count <= coalesceLimit {
             bytes.append(contentsOf: body)
             try Socket.sendAll(fd, bytes)
@@ -73,6 +99,9 @@ enum HTTPResponseWriter {
                 return false
             }
             return started.writer.finish() && started.keepAlive
+
+        case .deferred(let deferred):
+            return try write(deferred.wait(), for: request, keepAlive: keepAlive, date: date, fd: fd)
         }
     }
 

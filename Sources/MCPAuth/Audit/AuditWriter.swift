@@ -17,6 +17,8 @@ public enum AuditSync: String, Sendable, CaseIterable {
 /// Waking: the events of one transaction form a batch, and a batch's waiters sleep on the condition of
 /// its parity; the writer wakes them all with one broadcast, which wakes no one of the next batch (a
 /// semaphore per request cost the writer thread one futex call per request, and it is the one serial step).
+/// A caller that need not wait hands in a completion instead (`write(_:then:)`), which the writer thread
+/// runs after the commit: no thread sleeps for it.
 public final class AuditWriter: @unchecked Sendable {
     private let store: Store
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -42,6 +44,8 @@ public final class AuditWriter: @unchecked Sendable {
     final class Batch: @unchecked Sendable {
         let number: UInt64
         var events: [AuditEvent] = []
+        /// Run by the writer thread once the batch is committed (or refused).
+        var completions: [@Sendable (Bool) -> Void] = []
         var ok = false
         var done = false
         init(number: UInt64) { self.number = number }
@@ -97,6 +101,22 @@ public final class AuditWriter: @unchecked Sendable {
         return batch.ok
     }
 
+    /// Appends the event and returns at once; the writer thread runs `then` once the event is committed (true)
+    /// or could not be (false). `then` should be short: the next commit waits for it.
+    public func write(_ event: AuditEvent, then: @escaping @Sendable (Bool) -> Void) {
+        pthread_mutex_lock(mutex)
+        guard !stopped else {
+            pthread_mutex_unlock(mutex)
+            then(false)
+            return
+        }
+        let batch = filling
+        batch.events.append(event)
+        batch.completions.append(then)
+        if batch.events.count == 1 { pthread_cond_signal(work) }
+        pthread_mutex_unlock(mutex)
+    }
+
     /// The next batch to commit, once there is one (or nil when stopped with nothing left). With `mutex` held.
     private func nextBatch() -> Batch? {
         while filling.events.isEmpty && !stopped {
@@ -137,6 +157,7 @@ public final class AuditWriter: @unchecked Sendable {
             batch.done = true
             pthread_cond_broadcast(committedCondition + Int(batch.number & 1))
             pthread_mutex_unlock(mutex)
+            for completion in batch.completions { completion(ok) }
         }
     }
 
