@@ -97,19 +97,22 @@ extension OAuthServer {
         } catch {
             return authorizationError(error, target: target, state: validator.echoableState, approved: approved)
         }
-        if let wait = flowWait(remoteAddr) {
-            var r = AuthorizePages.error("Too many requests", "Too many sign-ins were started from your network. Try again in \(wait) second(s).",
-                                         status: 429)
-            r.headers["Retry-After"] = String(wait)
-            return r
-        }
         var setCookies: [String] = []
         var binding = cookies[BrowserState.browserCookie] ?? ""
         if binding.utf8.count < 32 || binding.utf8.count > 64 || !Base62.isBase62(binding) {
             binding = Base62.random(count: 32)
             setCookies.append(signIn(store).cookie(BrowserState.browserCookie, binding, maxAge: nil))
         }
-        let tx = try createTransaction(authorization, browserCookie: binding, address: remoteAddr, store: store)
+        let tx: AuthorizationTransaction
+        do {
+            tx = try createTransaction(authorization, browserCookie: binding, address: remoteAddr, store: store)
+        } catch let tooSoon as PendingFlows.StartedTooSoon {
+            let wait = tooSoon.retryAfterSeconds
+            var r = AuthorizePages.error("Too many requests", "Too many sign-ins were started from your network. Try again in \(wait) second(s).",
+                                         status: 429)
+            r.headers["Retry-After"] = String(wait)
+            return r
+        }
         return try show(tx, request, cookies: cookies, setCookies: setCookies, store: store)
     }
 

@@ -63,14 +63,14 @@ struct BrowserState: Sendable {
 }
 
 extension OAuthServer {
-    /// Starts the transaction of a validated request for the browser presenting `browserCookie`.
+    /// Starts the transaction of a validated request for the browser presenting `browserCookie`; throws
+    /// `PendingFlows.StartedTooSoon` (nothing written) when the visitor starts flows faster than allowed.
     func createTransaction(_ request: AuthorizationRequest, browserCookie: String, address: String,
                            store: Store) throws -> AuthorizationTransaction {
         let id = Base62.random(count: 24)
-        try writeLock.withLock {
-            try PendingFlows(store: store).start(.authorization, id: id, browserCookie: browserCookie, body: BrowserState.body(request),
-                                                 address: address, ttlSeconds: browser.transactionTTL)
-        }
+        try PendingFlows(store: store).startFlow(.authorization, id: id, browserCookie: browserCookie, body: BrowserState.body(request),
+                                                 address: address, ttlSeconds: browser.transactionTTL,
+                                                 limiter: flowLimiter, writeLock: writeLock)
         return AuthorizationTransaction(id: id, csrf: BrowserState.csrf(transaction: id, browserCookie: browserCookie),
                                         request: request, notice: nil)
     }

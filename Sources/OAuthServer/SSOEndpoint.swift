@@ -36,16 +36,6 @@ extension OAuthServer {
     /// PKCE challenge; the browser gets the cookie the callback must present.
     private func ssoStart(_ request: HTTPRequest, _ p: IdentityProvider) throws -> HTTPResponse {
         let next = LocalRedirect.target(request.queryValue("next"))
-        if let wait = flowWait(clientAddress(request)) {
-            var r = SitePage.error(status: 429, title: "Too many requests",
-                                   message: "Too many sign-ins were started from your network. Try again in \(wait) second(s).")
-            r.headers["Retry-After"] = String(wait)
-            return r
-        }
-        let metadata: OIDCMetadata
-        do { metadata = try providers.metadata(p) } catch {
-            return SitePage.error(status: 502, title: "Sign-in unavailable", message: error.message)
-        }
         let secure = configuration.isSecure
         var binding = FormFields.cookies(request)[SSOFlows.cookie(secure: secure)] ?? ""
         var cookies: [String] = []
@@ -53,7 +43,20 @@ extension OAuthServer {
             binding = Base62.random(count: 32)
             cookies.append("\(SSOFlows.cookie(secure: secure))=\(binding); \(SSOFlows.cookieAttributes(secure: secure))")
         }
-        let (state, flow) = try startSSOFlow(provider: p.name, next: next, browserCookie: binding, address: clientAddress(request))
+        let state: String, flow: SSOFlow
+        do {
+            (state, flow) = try startSSOFlow(provider: p.name, next: next, browserCookie: binding, address: clientAddress(request))
+        } catch let tooSoon as PendingFlows.StartedTooSoon {
+            var r = SitePage.error(status: 429, title: "Too many requests",
+                                   message: "Too many sign-ins were started from your network. Try again in \(tooSoon.retryAfterSeconds) second(s).")
+            r.headers["Retry-After"] = String(tooSoon.retryAfterSeconds)
+            return r
+        }
+        let metadata: OIDCMetadata
+        do { metadata = try providers.metadata(p) } catch {
+            try dropSSOFlow(state: state)
+            return SitePage.error(status: 502, title: "Sign-in unavailable", message: error.message)
+        }
         let query = FormURLEncoding.encode([
             (name: "response_type", value: "code"), (name: "client_id", value: p.clientID),
             (name: "redirect_uri", value: ssoRedirectURI(p)), (name: "scope", value: p.scopes.joined(separator: " ")),
