@@ -67,7 +67,7 @@ extension OAuthServer {
         let cookies = FormFields.cookies(request)
         return try withStore { store in
             if items.count == 1, items[0].name == "tx" {
-                guard let tx = try transaction(items[0].value, browserCookie: cookies[BrowserState.browserCookie], store: store) else {
+                guard let tx = try transaction(items[0].value, browserCookie: cookies[browserCookieName], store: store) else {
                     return AuthorizePages.staleTransaction
                 }
                 return try show(tx, request, cookies: cookies, store: store)
@@ -98,10 +98,10 @@ extension OAuthServer {
             return authorizationError(error, target: target, state: validator.echoableState, approved: approved)
         }
         var setCookies: [String] = []
-        var binding = cookies[BrowserState.browserCookie] ?? ""
+        var binding = cookies[browserCookieName] ?? ""
         if binding.utf8.count < 32 || binding.utf8.count > 64 || !Base62.isBase62(binding) {
             binding = Base62.random(count: 32)
-            setCookies.append(signIn(store).cookie(BrowserState.browserCookie, binding, maxAge: nil))
+            setCookies.append(browserCookie(binding))
         }
         let tx: AuthorizationTransaction
         do {
@@ -126,7 +126,7 @@ extension OAuthServer {
         let form = request.formFields()
         let cookies = FormFields.cookies(request)
         return try withStore { store in
-            guard let tx = try transaction(FormFields.value(form, "tx"), browserCookie: cookies[BrowserState.browserCookie], store: store),
+            guard let tx = try transaction(FormFields.value(form, "tx"), browserCookie: cookies[browserCookieName], store: store),
                   let csrf = FormFields.value(form, "csrf"), ConstantTime.equals(Array(csrf.utf8), Array(tx.csrf.utf8))
             else { return AuthorizePages.staleTransaction }
             let back = "/oauth/authorize?tx=" + tx.id
