@@ -67,7 +67,7 @@ extension OAuthServer {
         let cookies = FormFields.cookies(request)
         return try withStore { store in
             if items.count == 1, items[0].name == "tx" {
-                guard let tx = try transaction(items[0].value, browserCookie: cookies[BrowserState.browserCookie], store: store) else {
+                guard let tx = try transaction(items[0].value, browserCookie: cookies[browserCookieName], store: store) else {
                     return AuthorizePages.staleTransaction
                 }
                 return try show(tx, request, cookies: cookies, store: store)
@@ -97,19 +97,22 @@ extension OAuthServer {
         } catch {
             return authorizationError(error, target: target, state: validator.echoableState, approved: approved)
         }
-        if let wait = flowWait(remoteAddr) {
+        var setCookies: [String] = []
+        var binding = cookies[browserCookieName] ?? ""
+        if binding.utf8.count < 32 || binding.utf8.count > 64 || !Base62.isBase62(binding) {
+            binding = Base62.random(count: 32)
+            setCookies.append(browserCookie(binding))
+        }
+        let tx: AuthorizationTransaction
+        do {
+            tx = try createTransaction(authorization, browserCookie: binding, address: remoteAddr, store: store)
+        } catch let tooSoon as PendingFlows.StartedTooSoon {
+            let wait = tooSoon.retryAfterSeconds
             var r = AuthorizePages.error("Too many requests", "Too many sign-ins were started from your network. Try again in \(wait) second(s).",
                                          status: 429)
             r.headers["Retry-After"] = String(wait)
             return r
         }
-        var setCookies: [String] = []
-        var binding = cookies[BrowserState.browserCookie] ?? ""
-        if binding.utf8.count < 32 || binding.utf8.count > 64 || !Base62.isBase62(binding) {
-            binding = Base62.random(count: 32)
-            setCookies.append(signIn(store).cookie(BrowserState.browserCookie, binding, maxAge: nil))
-        }
-        let tx = try createTransaction(authorization, browserCookie: binding, address: remoteAddr, store: store)
         return try show(tx, request, cookies: cookies, setCookies: setCookies, store: store)
     }
 
@@ -123,7 +126,7 @@ extension OAuthServer {
         let form = request.formFields()
         let cookies = FormFields.cookies(request)
         return try withStore { store in
-            guard let tx = try transaction(FormFields.value(form, "tx"), browserCookie: cookies[BrowserState.browserCookie], store: store),
+            guard let tx = try transaction(FormFields.value(form, "tx"), browserCookie: cookies[browserCookieName], store: store),
                   let csrf = FormFields.value(form, "csrf"), ConstantTime.equals(Array(csrf.utf8), Array(tx.csrf.utf8))
             else { return AuthorizePages.staleTransaction }
             let back = "/oauth/authorize?tx=" + tx.id

@@ -26,7 +26,16 @@ struct AuthorizationTransaction: Sendable {
 /// How authorization transactions are kept: in the store (`PendingFlows`), so any replica continues a
 /// transaction another began and a restart loses none, each bound to the browser that started it.
 struct BrowserState: Sendable {
-    static let browserCookie = "mcpctl_browser"
+    /// The browser-binding cookie. RFC 6265bis §4.1.3.2: behind https it is `__Host-` prefixed (so
+    /// `Secure`, `Path=/`, no `Domain`): a sibling subdomain cannot plant a binding whose value it knows,
+    /// which would let it compute the forms' CSRF tokens and hand its own transaction to the victim.
+    static func cookie(secure: Bool) -> String { secure ? "__Host-mcpctl_browser" : "mcpctl_browser" }
+
+    /// For the whole site (`Path=/`, which `__Host-` requires anyway): the single sign-on pages read it
+    /// too, to tell an authorization of this browser from another's.
+    static func cookieAttributes(secure: Bool) -> String {
+        secure ? "Path=/; HttpOnly; SameSite=Lax; Secure" : "Path=/; HttpOnly; SameSite=Lax"
+    }
     let transactionTTL: Int64
 
     /// The CSRF token of a transaction's forms: an HMAC of the browser's binding cookie (HttpOnly, so a page
@@ -63,14 +72,22 @@ struct BrowserState: Sendable {
 }
 
 extension OAuthServer {
-    /// Starts the transaction of a validated request for the browser presenting `browserCookie`.
+    /// The name of this server's browser-binding cookie.
+    var browserCookieName: String { BrowserState.cookie(secure: configuration.isSecure) }
+
+    /// The `Set-Cookie` value binding this browser to `value`.
+    func browserCookie(_ value: String) -> String {
+        "\(browserCookieName)=\(value); \(BrowserState.cookieAttributes(secure: configuration.isSecure))"
+    }
+
+    /// Starts the transaction of a validated request for the browser presenting `browserCookie`; throws
+    /// `PendingFlows.StartedTooSoon` (nothing written) when the visitor starts flows faster than allowed.
     func createTransaction(_ request: AuthorizationRequest, browserCookie: String, address: String,
                            store: Store) throws -> AuthorizationTransaction {
         let id = Base62.random(count: 24)
-        try writeLock.withLock {
-            try PendingFlows(store: store).start(.authorization, id: id, browserCookie: browserCookie, body: BrowserState.body(request),
-                                                 address: address, ttlSeconds: browser.transactionTTL)
-        }
+        try PendingFlows(store: store).startFlow(.authorization, id: id, browserCookie: browserCookie, body: BrowserState.body(request),
+                                                 address: address, ttlSeconds: browser.transactionTTL,
+                                                 limiter: flowLimiter, writeLock: writeLock)
         return AuthorizationTransaction(id: id, csrf: BrowserState.csrf(transaction: id, browserCookie: browserCookie),
                                         request: request, notice: nil)
     }

@@ -33,12 +33,6 @@ public final class OAuthServer: Sendable {
         flowLimiter = RateLimiter(burst: configuration.flowBurst, perMinute: configuration.flowsPerMinute, shared: pool, name: "oauth-flows")
     }
 
-    /// Seconds until the visitor at `address` may start another browser flow; nil when it may now (and
-    /// that start is counted).
-    func flowWait(_ address: String) -> Int? {
-        flowLimiter.take("visitor:" + PendingFlows.visitor(address))
-    }
-
     var issuer: String { configuration.publicURL }
 
     /// Paths of the metadata document: RFC 8414 §3.1 inserts the issuer's path (if any) after the well-known part.

@@ -35,17 +35,7 @@ extension OAuthServer {
     /// GET /login/sso/NAME: 303 to the provider's authorization endpoint with a fresh state, nonce and
     /// PKCE challenge; the browser gets the cookie the callback must present.
     private func ssoStart(_ request: HTTPRequest, _ p: IdentityProvider) throws -> HTTPResponse {
-        let next = LocalRedirect.target(request.queryValue("next"))
-        if let wait = flowWait(clientAddress(request)) {
-            var r = SitePage.error(status: 429, title: "Too many requests",
-                                   message: "Too many sign-ins were started from your network. Try again in \(wait) second(s).")
-            r.headers["Retry-After"] = String(wait)
-            return r
-        }
-        let metadata: OIDCMetadata
-        do { metadata = try providers.metadata(p) } catch {
-            return SitePage.error(status: 502, title: "Sign-in unavailable", message: error.message)
-        }
+        let next = try ssoNext(request)
         let secure = configuration.isSecure
         var binding = FormFields.cookies(request)[SSOFlows.cookie(secure: secure)] ?? ""
         var cookies: [String] = []
@@ -53,7 +43,20 @@ extension OAuthServer {
             binding = Base62.random(count: 32)
             cookies.append("\(SSOFlows.cookie(secure: secure))=\(binding); \(SSOFlows.cookieAttributes(secure: secure))")
         }
-        let (state, flow) = try startSSOFlow(provider: p.name, next: next, browserCookie: binding, address: clientAddress(request))
+        let state: String, flow: SSOFlow
+        do {
+            (state, flow) = try startSSOFlow(provider: p.name, next: next, browserCookie: binding, address: clientAddress(request))
+        } catch let tooSoon as PendingFlows.StartedTooSoon {
+            var r = SitePage.error(status: 429, title: "Too many requests",
+                                   message: "Too many sign-ins were started from your network. Try again in \(tooSoon.retryAfterSeconds) second(s).")
+            r.headers["Retry-After"] = String(tooSoon.retryAfterSeconds)
+            return r
+        }
+        let metadata: OIDCMetadata
+        do { metadata = try providers.metadata(p) } catch {
+            try dropSSOFlow(state: state)
+            return SitePage.error(status: 502, title: "Sign-in unavailable", message: error.message)
+        }
         let query = FormURLEncoding.encode([
             (name: "response_type", value: "code"), (name: "client_id", value: p.clientID),
             (name: "redirect_uri", value: ssoRedirectURI(p)), (name: "scope", value: p.scopes.joined(separator: " ")),
@@ -62,6 +65,22 @@ extension OAuthServer {
         ])
         let separator = metadata.authorizationEndpoint.contains("?") ? "&" : "?"
         return SitePage.seeOther(metadata.authorizationEndpoint + separator + query, cookies: cookies)
+    }
+
+    /// Where the browser goes once signed in: one of our own pages only, the account and admin pages or
+    /// an authorization in progress of this same browser (`/oauth/authorize?tx=…`, nothing else in the
+    /// query). Anything else (another site, another page, another browser's flow) goes to the account page.
+    /// RFC 9700 §4.11.2: a sign-in link must not forward to a page its author chose.
+    private func ssoNext(_ request: HTTPRequest) throws -> String {
+        guard let next = LocalRedirect.validated(request.queryValue("next")) else { return LocalRedirect.fallback }
+        let parts = next.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = String(parts[0])
+        if ["/account", "/admin"].contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { return next }
+        let items = parts.count == 2 ? FormURLEncoding.decode(String(parts[1])) : []
+        guard path == "/oauth/authorize", items.count == 1, items[0].name == "tx",
+              try withStore({ try transaction(items[0].value, browserCookie: FormFields.cookies(request)[browserCookieName], store: $0) }) != nil
+        else { return LocalRedirect.fallback }
+        return "/oauth/authorize?" + FormURLEncoding.encode([(name: "tx", value: items[0].value)])
     }
 
     /// GET /login/sso/NAME/callback: the flow of `state` (once, this browser only), the code for an ID

@@ -39,13 +39,14 @@ enum SSOFlows {
 }
 
 extension OAuthServer {
-    /// Starts a flow for the browser presenting `browserCookie`; returns its `state`.
+    /// Starts a flow for the browser presenting `browserCookie`; returns its `state`. Throws
+    /// `PendingFlows.StartedTooSoon` (nothing written) when the visitor starts flows faster than allowed.
     func startSSOFlow(provider: String, next: String, browserCookie: String, address: String) throws -> (state: String, flow: SSOFlow) {
         let state = Base62.random(count: 32)
         let body = JSON.object([("provider", .string(provider)), ("next", .string(next))]).encoded()
-        try writing { store in
-            try PendingFlows(store: store).start(.sso, id: state, browserCookie: browserCookie, body: body,
-                                                 address: address, ttlSeconds: SSOFlows.ttlSeconds)
+        try withStore { store in
+            try PendingFlows(store: store).startFlow(.sso, id: state, browserCookie: browserCookie, body: body, address: address,
+                                                     ttlSeconds: SSOFlows.ttlSeconds, limiter: flowLimiter, writeLock: writeLock)
         }
         return (state, SSOFlows.flow(provider: provider, next: next, state: state, browserCookie: browserCookie))
     }
@@ -59,5 +60,10 @@ extension OAuthServer {
               let provider = json["provider"]?.stringValue, let next = json["next"]?.stringValue
         else { return nil }
         return SSOFlows.flow(provider: provider, next: next, state: state, browserCookie: browserCookie)
+    }
+
+    /// Ends the flow of `state` unused (the sign-in could not go to the provider).
+    func dropSSOFlow(state: String) throws {
+        _ = try writing { try PendingFlows(store: $0).finish(id: state) }
     }
 }

@@ -110,4 +110,48 @@ import Testing
         #expect(try row.blob("id_hash", of: "pending_flows") == SHA256.hash(id))
         #expect(try row.blob("browser_hash", of: "pending_flows") == SHA256.hash(cookie))
     }
+    /// The attack: one visitor starts flows as fast as it can. Past its allowance a start is refused with
+    /// the wait, before anything is written; the addresses of its /64 share the allowance, others keep theirs.
+    @Test func startsBeyondAVisitorsAllowanceAreRefusedBeforeAnythingIsWritten() throws {
+        let limiter = RateLimiter(burst: 2, perMinute: 1)
+        func startFrom(_ address: String, _ id: String) throws {
+            try flows().startFlow(.authorization, id: id, browserCookie: "c", body: "{}", address: address, ttlSeconds: 60, limiter: limiter)
+        }
+        try startFrom("2001:db8:6:6::1", "a")
+        try startFrom("2001:db8:6:6::2", "b")
+        let refused = #expect(throws: PendingFlows.StartedTooSoon.self) { try startFrom("2001:db8:6:6::3", "c") }
+        #expect((refused?.retryAfterSeconds ?? 0) > 0)
+        #expect(try count() == 2)
+        #expect(try flows().find(.authorization, id: "c", browserCookie: "c") == nil)
+        try startFrom("192.0.2.1", "d")
+        #expect(try count() == 3, "another visitor keeps its own allowance")
+    }
+
+    /// Room made among a visitor's own flows counts toward the store's bound too: nobody else's flow goes.
+    @Test func evictingAVisitorsOldestAlsoMakesRoomInTheWholeTable() throws {
+        var limits = PendingFlows.Limits()
+        limits.perAddress = 2
+        limits.total = 4
+        let now = Clock.nowMillis()
+        for (i, address) in ["10.0.0.2", "10.0.0.2", "10.0.0.1", "10.0.0.1"].enumerated() {
+            try flows(limits).start(.sso, id: "f-\(i)", browserCookie: "x", body: "{}", address: address, ttlSeconds: 600, now: now + Int64(i))
+        }
+        try flows(limits).start(.sso, id: "f-4", browserCookie: "x", body: "{}", address: "10.0.0.1", ttlSeconds: 600, now: now + 4)
+        #expect(try count() == 4)
+        #expect(try count(address: "10.0.0.2") == 2, "the other visitor's flows stay")
+        #expect(try flows(limits).find(.sso, id: "f-2", browserCookie: "x", now: now + 5) == nil, "the visitor's oldest made room")
+    }
+
+    /// A start reads both bounds' counts with one statement (on PostgreSQL, each statement the connection
+    /// ran with parameters is prepared once, so the distinct ones can be counted).
+    @Test(.enabled(if: TestStore.postgresURL != nil, "needs MCPCTL_TEST_DB=postgresql://… (.ci/postgres)"))
+    func aStartCountsTheFlowsWithOneStatement() throws {
+        for i in 0..<3 {
+            try flows().start(.sso, id: "f-\(i)", browserCookie: "x", body: "{}", address: "10.0.0.\(i)", ttlSeconds: 600)
+        }
+        let counting = try store.db.first("""
+            SELECT COUNT(*) AS n FROM pg_prepared_statements WHERE statement LIKE ? AND statement LIKE ?
+            """, [.text("%COUNT(*)%"), .text("%FROM pending_flows%")])
+        #expect(counting?.int("n") == 1)
+    }
 }

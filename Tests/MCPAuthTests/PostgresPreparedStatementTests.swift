@@ -58,4 +58,24 @@ struct PostgresPreparedStatementTests {
         let after = try #require(try store.db.first(select, [.integer(7)]))
         #expect(after.columns.contains("a") && after.columns.contains("b"), "\(after.columns)")
     }
+    /// Each change of a table under prepared statements makes the connection prepare them again: the
+    /// statements the session held before are deallocated, so their number does not grow with the changes.
+    @Test func tableChangesDoNotPileUpPreparedStatementsOnTheSession() throws {
+        let store = try TestStore.make()
+        try store.db.execute("CREATE TABLE growing_probe (a INTEGER)")
+        try store.db.run("INSERT INTO growing_probe (a) VALUES (?)", [.integer(7)])
+        let select = "SELECT * FROM growing_probe WHERE a = ?"
+        func all() throws -> Int { Int(try store.db.first("SELECT COUNT(*) AS n FROM pg_prepared_statements")?.int("n") ?? -1) }
+        func changeAndRead(_ column: String) throws {
+            try store.db.execute("ALTER TABLE growing_probe ADD COLUMN \(column) INTEGER")
+            _ = try? store.db.first(select, [.integer(7)])
+            #expect(try store.db.first(select, [.integer(7)])?.columns.contains(column) == true)
+            _ = try store.db.first("SELECT value FROM policy_generation WHERE id = ?", [.integer(1)])
+            _ = try store.db.write { try store.db.run("INSERT INTO growing_probe (a) VALUES (?)", [.integer(8)]) }
+        }
+        try changeAndRead("b")
+        let before = try all()
+        for column in ["c", "d", "e", "f"] { try changeAndRead(column) }
+        #expect(try all() <= before, "prepared statements held by the session")
+    }
 }

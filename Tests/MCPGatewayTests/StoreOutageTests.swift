@@ -24,27 +24,51 @@ struct StoreOutageTests {
         (try? h.send(replica, "GET", "/healthz", timeout: 10).status) ?? 0
     }
 
-    @Test func theDatabaseGoingAwayMidLoadFailsClosedAndServiceResumesByItself() throws {
-        let h = try ReplicaHarness(relay: true, extra: ["--unauthenticated-rate", "100000"])
-        let relay = try #require(h.relay)
-        let token = try h.token()
+    /// Six threads calling the two replicas in turn until stopped, each call with its own id; every
+    /// outcome is kept (status 0: no answer within `timeout`).
+    final class Load: Sendable {
         let outcomes = Locked<[Outcome]>([])
-        let stop = Locked(false)
-        let group = DispatchGroup()
-        for w in 0..<6 {
-            group.enter()
-            Thread.detachNewThread {
-                defer { group.leave() }
-                var i = 0
-                while !stop.value {
-                    let id = w * 1_000_000 + i, replica = i % 2
-                    let status = (try? h.call(replica, token: token.secret, id: id).status) ?? 0
-                    outcomes.withLock { $0.append(Outcome(id: id, replica: replica, status: status)) }
-                    i += 1
+        private let stopping = Locked(false)
+        private let group = DispatchGroup()
+
+        init(_ h: ReplicaHarness, token: String, timeout: Double = 15) {
+            for w in 0..<6 {
+                group.enter()
+                Thread.detachNewThread { [self] in
+                    defer { group.leave() }
+                    var i = 0
+                    while !stopping.value {
+                        let id = w * 1_000_000 + i, replica = i % 2
+                        let status = (try? h.call(replica, token: token, id: id, timeout: timeout).status) ?? 0
+                        outcomes.withLock { $0.append(Outcome(id: id, replica: replica, status: status)) }
+                        i += 1
+                    }
                 }
             }
         }
-        defer { stop.withLock { $0 = true }; group.wait() }
+
+        /// Stops the callers and waits for their last calls (again: nothing).
+        func stop() {
+            stopping.withLock { $0 = true }
+            group.wait()
+        }
+    }
+
+    /// The calls answered 200 whose audit row is missing from the store.
+    static func unaudited(_ outcomes: [Outcome], _ h: ReplicaHarness) throws -> (missing: Int, acknowledged: Int) {
+        let key = HMACSHA256Key(try #require(try h.admin.setting("audit_key")?.bytes))
+        let recorded = Set(try h.mcpRows().filter { $0.int("status") == 200 }.compactMap { $0.string("args_digest") })
+        let acknowledged = outcomes.filter { $0.status == 200 }
+        let missing = try acknowledged.filter { !recorded.contains(try StoreOutageTests.digest($0.id, key: key)) }
+        return (missing.count, acknowledged.count)
+    }
+
+    @Test func theDatabaseGoingAwayMidLoadFailsClosedAndServiceResumesByItself() throws {
+        let h = try ReplicaHarness(relay: true, extra: ["--unauthenticated-rate", "100000"])
+        let relay = try #require(h.relay)
+        let load = Load(h, token: try h.token().secret)
+        defer { load.stop() }
+        let outcomes = load.outcomes
         #expect(eventually(within: 10) { outcomes.value.filter { $0.status == 200 }.count > 20 })
 
         relay.cut()
@@ -66,55 +90,32 @@ struct StoreOutageTests {
         let atReturn = outcomes.value.count
         #expect(eventually(within: 15) { Set(outcomes.value.dropFirst(atReturn).filter { $0.status == 200 }.map(\.replica)) == [0, 1] },
                 "service did not resume on both replicas")
-        stop.withLock { $0 = true }
-        group.wait()
+        load.stop()
 
         #expect(h.processes.allSatisfy { $0.isRunning }, "a replica exited")
         let all = outcomes.value
         #expect(Set(all.map(\.status)).isSubset(of: [200, 503]), "\(Set(all.map(\.status)))")
         // Nothing answered as accepted lacks its audit row.
-        let key = HMACSHA256Key(try #require(try h.admin.setting("audit_key")?.bytes))
-        let recorded = Set(try h.mcpRows().filter { $0.int("status") == 200 }.compactMap { $0.string("args_digest") })
-        let acknowledged = all.filter { $0.status == 200 }
-        let missing = try acknowledged.filter { !recorded.contains(try StoreOutageTests.digest($0.id, key: key)) }
-        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged requests have no audit row")
+        let audit = try StoreOutageTests.unaudited(all, h)
+        #expect(audit.missing == 0, "\(audit.missing) of \(audit.acknowledged) acknowledged requests have no audit row")
         let verify = try h.mcpctl(["audit", "verify"])
         #expect(verify.stdout.contains("OK"), "\(verify.stdout)")
     }
 
     @Test func killingOneReplicaUnderLoadLosesNoAcknowledgedAuditRowAndTheOtherServesOn() throws {
         let h = try ReplicaHarness(extra: ["--unauthenticated-rate", "100000"])
-        let token = try h.token()
-        let outcomes = Locked<[Outcome]>([])
-        let stop = Locked(false)
-        let group = DispatchGroup()
-        for w in 0..<6 {
-            group.enter()
-            Thread.detachNewThread {
-                defer { group.leave() }
-                var i = 0
-                while !stop.value {
-                    let id = w * 1_000_000 + i, replica = i % 2
-                    let status = (try? h.call(replica, token: token.secret, id: id, timeout: 5).status) ?? 0
-                    outcomes.withLock { $0.append(Outcome(id: id, replica: replica, status: status)) }
-                    i += 1
-                }
-            }
-        }
-        defer { stop.withLock { $0 = true }; group.wait() }
+        let load = Load(h, token: try h.token().secret, timeout: 5)
+        defer { load.stop() }
+        let outcomes = load.outcomes
         #expect(eventually(within: 10) { outcomes.value.filter { $0.status == 200 }.count > 50 })
         kill(h.processes[0].processIdentifier, SIGKILL)
         let atKill = outcomes.value.count
         #expect(eventually(within: 10) { outcomes.value.dropFirst(atKill).filter { $0.replica == 1 && $0.status == 200 }.count > 20 },
                 "the surviving replica stopped serving")
-        stop.withLock { $0 = true }
-        group.wait()
+        load.stop()
 
-        let key = HMACSHA256Key(try #require(try h.admin.setting("audit_key")?.bytes))
-        let recorded = Set(try h.mcpRows().filter { $0.int("status") == 200 }.compactMap { $0.string("args_digest") })
-        let acknowledged = outcomes.value.filter { $0.status == 200 }
-        let missing = try acknowledged.filter { !recorded.contains(try StoreOutageTests.digest($0.id, key: key)) }
-        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged requests have no audit row")
+        let audit = try StoreOutageTests.unaudited(outcomes.value, h)
+        #expect(audit.missing == 0, "\(audit.missing) of \(audit.acknowledged) acknowledged requests have no audit row")
         #expect(try h.mcpctl(["audit", "verify"]).stdout.contains("OK"))
     }
 

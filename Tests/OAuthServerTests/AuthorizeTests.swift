@@ -195,6 +195,31 @@ func withoutSecrets(_ html: String) -> String {
         #expect(r.text.contains("Too many failed sign-in attempts"))
     }
 
+    /// The attack: behind https, a sibling subdomain plants a plain binding cookie whose value it knows
+    /// (`Domain=.example.com`), the one its own transaction is bound to, and sends the victim there. The
+    /// binding is a `__Host-` cookie, which no other host can set: the planted one binds nothing.
+    @Test func behindHTTPSTheBrowserBindingIsAHostCookieAndAPlantedPlainOneBindsNothing() throws {
+        let h = try OAuthHarness { $0.publicURL = "https://auth.example.com" }
+        try h.user()
+        let client = try h.registerClient()
+        let attacker = Browser(h)
+        let page = try attacker.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+        let cookie = try #require(page.headers.values(for: "Set-Cookie").first { $0.hasPrefix("__Host-mcpctl_browser=") },
+                                  "\(page.headers.values(for: "Set-Cookie"))")
+        #expect(cookie.contains("Path=/;") && cookie.contains("Secure") && cookie.contains("HttpOnly") && !cookie.contains("Domain"))
+        let binding = try #require(attacker.cookies["__Host-mcpctl_browser"])
+        let tx = try #require(Browser.hidden("tx", in: page.text))
+        #expect(try attacker.get("/oauth/authorize?tx=\(tx)").status == 200, "the attacker's own browser continues")
+
+        let victim = Browser(h)
+        victim.cookies["mcpctl_browser"] = binding
+        #expect(try victim.get("/oauth/authorize?tx=\(tx)").status == 403)
+        // Knowing the binding, the attacker can compute the form's CSRF token (an HMAC keyed by it).
+        let csrf = Base64URL.encode(HMAC.sha256(key: Array(binding.utf8), message: Array("mcpctl authorization form v1\u{0}\(tx)".utf8)))
+        let posted = try victim.post([("tx", tx), ("csrf", csrf), ("email", "alice@example.com"), ("password", OAuthHarness.password)])
+        #expect(posted.status == 403, "the planted binding made the attacker's form the victim's: \(posted.status)")
+    }
+
     @Test func sessionCookieIsHttpOnlySameSiteLaxAndOnlySecureBehindHttps() throws {
         for secure in [false, true] {
             let h = try OAuthHarness { if secure { $0.publicURL = "https://auth.example.com" } }

@@ -341,6 +341,44 @@ final class FakeProvider: @unchecked Sendable {
         try expectRefused("user disabled") { FakeProvider.token(claims(nonce: $0)) }
     }
 
+    /// Signs in through the provider from a sign-in link carrying `next`; where the callback sends the browser.
+    func signedInLocation(_ browser: SiteBrowser, next: String) throws -> String? {
+        let r = try browser.get("/login/sso/corp?" + FormURLEncoding.encode([(name: "next", value: next)]))
+        let location = try #require(r.location, "\(r.status) \(r.text)")
+        let q = Dictionary(FormURLEncoding.decode(String(location.split(separator: "?", maxSplits: 1)[1])).map { ($0.name, $0.value) },
+                           uniquingKeysWith: { a, _ in a })
+        let done = try finish(browser, state: q["state"] ?? "", idToken: FakeProvider.token(claims(nonce: q["nonce"] ?? "")))
+        #expect(done.status == 303, "\(done.status) \(done.text)")
+        return done.location
+    }
+
+    /// An authorization begun in `browser`: its transaction id.
+    func beginAuthorization(_ browser: SiteBrowser) throws -> String {
+        let client = try h.registerClient()
+        let page = try browser.get(h.authorizeQuery(client, verifier: OAuthHarness.verifier()))
+        return try #require(Browser.hidden("tx", in: page.text), "\(page.status) \(page.text)")
+    }
+
+    /// The attack: a sign-in link whose `next` carries the attacker's own authorization (or another
+    /// site, or a page that is not one to return to) sends the victim, once signed in, to the account
+    /// page only; the victim's own authorization in progress is where its sign-in link returns.
+    @Test func aNextCarryingAnotherBrowsersFlowOrAnotherSiteEndsOnTheAccountPage() throws {
+        try h.app("notes", "dev")
+        _ = try h.store { try Grants(store: $0).add(email: "alice@example.com", app: "notes", env: "dev", scopes: .all) }
+        let attackersTx = try beginAuthorization(SiteBrowser(h))
+        for next in ["/oauth/authorize?tx=\(attackersTx)", "/oauth/authorize?tx=\(attackersTx)&client_id=x", "/oauth/authorize?tx=nope",
+                     "//evil.example/phish", "https://evil.example/", "/\\evil.example", "/login/sso/corp?next=%2F%2Fevil.example",
+                     "/oauth/authorize?response_type=code&client_id=x"] {
+            #expect(try signedInLocation(SiteBrowser(h), next: next) == "/account", "next=\(next)")
+        }
+        let victim = SiteBrowser(h)
+        let own = try beginAuthorization(victim)
+        #expect(try signedInLocation(victim, next: "/oauth/authorize?tx=\(own)") == "/oauth/authorize?tx=\(own)")
+        let consent = try victim.get("/oauth/authorize?tx=\(own)")
+        #expect(consent.status == 200 && consent.text.contains("name=\"decision\""), "\(consent.status) \(consent.text)")
+        #expect(try signedInLocation(SiteBrowser(h), next: "/admin/users") == "/admin/users")
+    }
+
     @Test func theSignInPagesOfferTheProvider() throws {
         let page = try SiteBrowser(h).get("/login?next=%2Faccount")
         #expect(page.text.contains("href=\"/login/sso/corp?next=%2Faccount\"") && page.text.contains("Sign in with corp"))

@@ -17,6 +17,9 @@ final class PostgresConnection {
     /// executes it): by translated text and parameter types, the prepared statement's name.
     private var prepared: [PreparedKey: String] = [:]
     private var preparedCount = 0
+    /// The session still holds statements `prepared` no longer names (a table changed under them): they
+    /// are deallocated before the next is prepared, so the session's statements do not pile up.
+    private var staleStatements = false
     private struct PreparedKey: Hashable { let sql: String; let types: [Oid] }
     /// Statements kept prepared per connection; statements beyond (built from variable parts) run unprepared.
     static let maxPrepared = 256
@@ -186,6 +189,7 @@ final class PostgresConnection {
         }
         statements.removeAll()
         prepared.removeAll()  // a new session has none
+        staleStatements = false
         let result = pq.exec(conn, Self.sessionSettings)
         defer { pq.clear(result) }
         try check(result, nil)
@@ -244,7 +248,11 @@ final class PostgresConnection {
         do { try check(result, sql) } catch let error as DatabaseError {
             pq.clear(result)
             // 0A000 "cached plan must not change result type": a table changed under the prepared statement.
-            if error.sqlState == "0A000" { prepared.removeAll() }
+            if error.sqlState == "0A000" {
+                prepared.removeAll()
+                staleStatements = true
+                deallocateStaleStatements()
+            }
             throw error
         }
         return result!
@@ -257,7 +265,8 @@ final class PostgresConnection {
     private func preparedName(_ translated: String, _ sql: String, _ types: [Oid]) throws -> String? {
         let key = PreparedKey(sql: translated, types: types)
         if let name = prepared[key] { return name }
-        guard prepared.count < Self.maxPrepared, !types.contains(0) else { return nil }
+        deallocateStaleStatements()
+        guard prepared.count < Self.maxPrepared, !types.contains(0), !staleStatements else { return nil }
         preparedCount += 1
         let name = "mcpctl_\(preparedCount)"
         let result = types.withUnsafeBufferPointer { pq.prepare(conn, name, translated, Int32(types.count), $0.baseAddress) }
@@ -265,6 +274,15 @@ final class PostgresConnection {
         try check(result, sql)
         prepared[key] = name
         return name
+    }
+
+    /// Deallocates every statement of the session once `prepared` has forgotten them all. Not possible
+    /// inside a failed transaction (PostgreSQL refuses every command there until its end): then later.
+    private func deallocateStaleStatements() {
+        guard staleStatements, pq.transactionStatus(conn) != PQTRANS_INERROR else { return }
+        let result = pq.exec(conn, "DEALLOCATE ALL")
+        defer { pq.clear(result) }
+        if (try? check(result, nil)) != nil { staleStatements = false }
     }
 
     private func check(_ result: LibPQ.Result?, _ sql: String?) throws {

@@ -27,8 +27,8 @@ public struct PendingFlow: Sendable, Equatable {
 ///
 /// Unauthenticated visitors create flows, so their number is bounded twice: each visitor (an IPv4 address
 /// or an IPv6 /64) keeps at most `perAddress` live flows (its oldest make room, so one visitor flooding
-/// evicts only its own), and the store at most `total` (the oldest overall make room). The servers also
-/// limit how fast one visitor may start flows, before anything is written.
+/// evicts only its own), and the store at most `total` (the oldest overall make room). How fast one visitor
+/// may start flows is limited too, before anything is written (`startFlow`).
 public struct PendingFlows: Sendable {
     public struct Limits: Sendable {
         public var perAddress = 64
@@ -62,14 +62,36 @@ public struct PendingFlows: Sendable {
             .joined(separator: ":") + "::/64"
     }
 
-    /// Records a new flow named `id` for the browser presenting `browserCookie`, from `address`.
+    /// A start refused because the visitor starts flows faster than allowed; nothing was written.
+    public struct StartedTooSoon: Error, Sendable, Equatable {
+        /// Whole seconds until the visitor may start another flow (for `Retry-After`, RFC 6585 §4).
+        public let retryAfterSeconds: Int
+    }
+
+    /// Starts a flow for a visitor: first takes one start from the visitor's allowance in `limiter`
+    /// (throwing `StartedTooSoon`, before anything is written, when there is none), then records the flow
+    /// as `start` does. `writeLock`, the process's writer lock if it has one, is held for the write only,
+    /// never while the limiter is asked (a shared limiter asks the store).
+    public func startFlow(_ kind: PendingFlow.Kind, id: String, browserCookie: String, body: String, address: String,
+                          ttlSeconds: Int64, limiter: RateLimiter, writeLock: Guarded<Void>? = nil,
+                          now: Int64 = Clock.nowMillis()) throws {
+        if let wait = limiter.take("visitor:" + PendingFlows.visitor(address)) {
+            throw StartedTooSoon(retryAfterSeconds: wait)
+        }
+        let write = { try self.start(kind, id: id, browserCookie: browserCookie, body: body, address: address, ttlSeconds: ttlSeconds, now: now) }
+        if let writeLock { try writeLock.withLock { try write() } } else { try write() }
+    }
+
+    /// Records a new flow named `id` for the browser presenting `browserCookie`, from `address`, making
+    /// room first: the visitor's oldest beyond `perAddress`, then the store's oldest beyond `total`.
     public func start(_ kind: PendingFlow.Kind, id: String, browserCookie: String, body: String,
                       address: String?, ttlSeconds: Int64, now: Int64 = Clock.nowMillis()) throws {
         let addressKey = address.map(PendingFlows.visitor) ?? ""
         try db.write {
             try db.run("DELETE FROM pending_flows WHERE expires_at <= ?", [.integer(now)])
-            try makeRoom(where: "address = ?", [.text(addressKey)], keeping: limits.perAddress)
-            try makeRoom(where: "1 = 1", [], keeping: limits.total)
+            let (total, visitors) = try counts(address: addressKey)
+            let evicted = try evictOldest(visitors - limits.perAddress + 1, where: "address = ?", [.text(addressKey)])
+            try evictOldest(total - evicted - limits.total + 1, where: "1 = 1", [])
             try db.run("""
                 INSERT INTO pending_flows (id_hash, kind, browser_hash, body, notice, address, expires_at)
                 VALUES (?, ?, ?, ?, NULL, ?, ?)
@@ -78,14 +100,22 @@ public struct PendingFlows: Sendable {
         }
     }
 
-    /// Removes the oldest flows matching `condition` until fewer than `limit` remain (room for one more).
-    private func makeRoom(where condition: String, _ values: [SQLValue], keeping limit: Int) throws {
-        let count = Int(try db.first("SELECT COUNT(*) AS n FROM pending_flows WHERE \(condition)", values)?.int("n") ?? 0)
-        guard count >= limit else { return }
-        try db.run("""
+    /// The live flows in the store, and those of one visitor: one statement.
+    private func counts(address: String) throws -> (total: Int, visitor: Int) {
+        let row = try db.first("""
+            SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN address = ? THEN 1 ELSE 0 END), 0) AS visitor FROM pending_flows
+            """, [.text(address)])
+        return (Int(row?.int("total") ?? 0), Int(row?.int("visitor") ?? 0))
+    }
+
+    /// Removes the `count` oldest flows matching `condition` (none when `count` is not positive); how many went.
+    @discardableResult
+    private func evictOldest(_ count: Int, where condition: String, _ values: [SQLValue]) throws -> Int {
+        guard count > 0 else { return 0 }
+        return try db.run("""
             DELETE FROM pending_flows WHERE id_hash IN
                 (SELECT id_hash FROM pending_flows WHERE \(condition) ORDER BY expires_at LIMIT ?)
-            """, values + [.integer(Int64(count - limit + 1))])
+            """, values + [.integer(Int64(count))])
     }
 
     /// The live flow `id` of this kind, if it belongs to the browser presenting `browserCookie`.
