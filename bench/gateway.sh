@@ -16,6 +16,7 @@
 #   INFO_LOG=1      also run the gateway once more at --log-level info (request log to a file)
 #   PYTHON_BASELINE=0  skip (d), the Python FastMCP proxy with a token verifier (bench/fastmcp_proxy.py,
 #                   run from .venv-mcp1, made by .ci/setup-python when missing) at the first concurrency
+#   SERVE_ARGS      more options for `mcpctl serve`, e.g. "--audit-sync normal" (what an fsync per group commit costs)
 #   KEEP=1          keep the temp directory (store, logs, nginx config)
 # Needs nginx and wrk (installed from Debian with apt-get when missing and running as root), curl.
 # Everything listens on 127.0.0.1 only; every run is bounded by DURATION.
@@ -79,7 +80,8 @@ TOKEN=$("$BIN" token create --email "$EMAIL" --name bench --scopes read,write --
 GW_PORT=$(free_port)
 start_server() { # LOG_LEVEL STDERR_FILE
     # wrk is one client address holding every connection: lift the per-address cap (default 64) for it.
-    "$BIN" serve --listen "127.0.0.1:$GW_PORT" --log-level "$1" --max-connections-per-address 100000 2>"$2" &
+    # shellcheck disable=SC2086
+    "$BIN" serve --listen "127.0.0.1:$GW_PORT" --log-level "$1" --max-connections-per-address 100000 ${SERVE_ARGS:-} 2>"$2" &
     SERVER_PID=$!
     wait_http "http://127.0.0.1:$GW_PORT/healthz" "$SERVER_PID" || { cat "$2" >&2; die "mcpctl serve did not start"; }
 }

@@ -450,8 +450,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// The thread that completed a deferred response (or the worker, when it was complete already): sends a
-    /// whole body without waiting on the client, then goes on. What the socket does not take at once, and a
-    /// response that is not a whole body, a worker sends.
+    /// small whole body without waiting on the client, then goes on. What the socket does not take at once,
+    /// a large body and a stream, a worker sends.
     private func deliver(_ connection: HTTPConnection, _ response: HTTPResponse, _ exchange: HTTPConnection.Exchange) {
         guard let (bytes, keepAlive) = connection.serialized(response, exchange) else {
             dispatch(connection) { [self] in answer(connection, .response(response, exchange)) }

@@ -26,18 +26,18 @@ enum HTTPResponseWriter {
         return (bytes, request.method != "HEAD" && !forbidsBody && !body.isEmpty)
     }
 
-    /// A response with a whole body (`.bytes` or `.held`, which is released here) as the bytes that go on
-    /// the wire, and whether the connection may carry another request after it; nil for a streamed or
-    /// deferred body.
+    /// A response with a whole body of up to `coalesceLimit` bytes (`.bytes` or `.held`, which is released
+    /// here) as the bytes that go on the wire, and whether the connection may carry another request after
+    /// it; nil for a larger body (not copied here) and for a streamed or deferred one.
     static func serialized(_ response: HTTPResponse, for request: HTTPRequest, keepAlive: Bool,
                            date: String) -> (bytes: [UInt8], keepAlive: Bool)? {
         let body: [UInt8]
         switch response.body {
-        case .bytes(let bytes): body = bytes
-        case .held(let held):
+        case .bytes(let bytes) where bytes.count <= coalesceLimit: body = bytes
+        case .held(let held) where held.bytes.count <= coalesceLimit:
             body = held.bytes
             held.release()
-        case .stream, .events, .deferred: return nil
+        default: return nil
         }
         let status = (100...999).contains(response.status) ? response.status : 500
         let keepAlive = keepAlive && !closeRequested(response)
