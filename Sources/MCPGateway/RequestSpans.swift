@@ -74,17 +74,20 @@ struct RequestSpans: Sendable {
     /// The caller's trace, when `value` is a valid `traceparent`; an invalid one is ignored (W3C Trace
     /// Context §4.3: the receiver then starts a new trace).
     mutating func adopt(_ value: String?, state: String?) {
-        guard let value, let (traceID, flags) = TraceContext.parse(value) else { return }
-        let parent = value.split(separator: "-")[2]
-        guard let high = SpanClock.parse(traceID.prefix(16)), let low = SpanClock.parse(traceID.suffix(16)),
-              let parentID = SpanClock.parse(parent) else { return }
-        trace = TraceID(high: high, low: low)
-        parentSpanID = parentID
-        self.flags = flags
+        guard let value, let caller = TraceContext.parse(value) else { return }
+        trace = caller.trace
+        parentSpanID = caller.spanID
+        flags = caller.flags
         traceState = state.map { Gateway.capped($0, 512) }
     }
 
-    var sampled: Bool { (UInt8(flags, radix: 16) ?? 0) & 1 == 1 }
+    /// W3C Trace Context §3.2.2.5: the sampled flag is the flags' lowest bit, the last of their two lowercase
+    /// hex digits ("0"–"9" are 0x30–0x39 and "a"–"f" 0x61–0x66: a digit is odd when its byte is, except
+    /// "a"–"f", where it is even).
+    var sampled: Bool {
+        guard let last = flags.utf8.last else { return false }
+        return (last & 1 == 1) == (last <= UInt8(ascii: "9"))
+    }
 
     /// The context the upstream receives: this trace, under the upstream call's span.
     var upstreamContext: TraceContext {
