@@ -58,11 +58,11 @@ struct RequestSpans: Sendable {
         start = SpanClock.now()
         ids = SpanClock.block()
         trace = TraceID(high: ids.id(0), low: ids.id(1))
-        method = String(request.method.prefix(16))
+        method = Gateway.capped(request.method, 16)
         path = Gateway.capped(request.path, 256)
         protocolVersion = request.headers["MCP-Protocol-Version"].map { Gateway.capped($0, 32) }
         if sampleBelow != .max, trace.low >= sampleBelow { flags = "00" }
-        adopt(request.headers["traceparent"], state: request.headers["tracestate"])
+        if let parent = request.headers["traceparent"] { adopt(parent, state: { request.headers["tracestate"] }) }
     }
 
     var serverSpanID: UInt64 { ids.id(2) }
@@ -73,12 +73,13 @@ struct RequestSpans: Sendable {
 
     /// The caller's trace, when `value` is a valid `traceparent`; an invalid one is ignored (W3C Trace
     /// Context §4.3: the receiver then starts a new trace).
-    mutating func adopt(_ value: String?, state: String?) {
-        guard let value, let caller = TraceContext.parse(value) else { return }
+    /// `state` is looked up only for a valid `traceparent`.
+    mutating func adopt(_ value: String, state: () -> String?) {
+        guard let caller = TraceContext.parse(value) else { return }
         trace = caller.trace
         parentSpanID = caller.spanID
         flags = caller.flags
-        traceState = state.map { Gateway.capped($0, 512) }
+        traceState = state().map { Gateway.capped($0, 512) }
     }
 
     /// W3C Trace Context §3.2.2.5: the sampled flag is the flags' lowest bit, the last of their two lowercase
@@ -99,7 +100,7 @@ struct RequestSpans: Sendable {
     /// the header.
     mutating func begin(_ stage: Stage, _ message: MCPMessage? = nil, failedBefore: Bool = false) {
         if let meta = message?.json["params"]?["_meta"], let value = meta["traceparent"]?.stringValue {
-            adopt(value, state: meta["tracestate"]?.stringValue)
+            adopt(value, state: { meta["tracestate"]?.stringValue })
         }
         let now = SpanClock.now()
         end(at: now, failed: failedBefore)
