@@ -22,8 +22,9 @@ struct HTTPUpstream {
     let urls = MemoCache<URL?>()
 
     /// Request headers passed to the upstream (MCP 2025-11-25 transport and the 2026-07-28 additions).
+    /// Not the caller's `traceparent` or `tracestate`: the upstream gets the gateway's span instead (`trace`).
     static let forwardedRequestHeaders = ["Content-Type", "Accept", "Mcp-Session-Id", "MCP-Protocol-Version",
-                                          "Last-Event-ID", "Mcp-Method", "Mcp-Name", "traceparent", "tracestate"]
+                                          "Last-Event-ID", "Mcp-Method", "Mcp-Name"]
     /// MCP 2026-07-28 (transports, custom headers): `Mcp-Param-{name}` mirrors a tool argument; the
     /// upstream checks it against the body, so it goes along.
     static let forwardedRequestHeaderPrefix = "mcp-param-"
@@ -39,9 +40,10 @@ struct HTTPUpstream {
     /// `stillAllowed` is asked before each piece of a streamed answer is passed on; once it says no, the
     /// stream ends (a GET stream can outlive the token that opened it).
     /// `toolsChanged` is called when an event stream relays `notifications/tools/list_changed`.
+    /// `trace`: the gateway's span, sent as `traceparent` (and `tracestate`).
     func forward(_ request: HTTPRequest, to url: String, timeout appTimeout: Double? = nil, filter: ToolListFilter.Apply?,
                  listsTools: Bool = false, stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {},
-                 upstreamHeaders: [(name: String, value: String)] = []) -> Outcome {
+                 upstreamHeaders: [(name: String, value: String)] = [], trace: TraceContext? = nil) -> Outcome {
         var headers = HTTPHeaders()
         for name in HTTPUpstream.forwardedRequestHeaders {
             for value in request.headers.values(for: name) { headers.add(name, value) }
@@ -69,6 +71,7 @@ struct HTTPUpstream {
         var upstreamRequest = HTTPClientRequest(method: request.method, url: parsed, headers: headers,
                                                 body: request.method == "POST" ? request.body : [], timeout: appTimeout ?? timeout)
         upstreamRequest.responseLimit = HTTPUpstream.maxAnswerBytes  // https answers are buffered whole: bound them
+        if let trace { HTTPUpstream.send(trace, in: &upstreamRequest) }
         let upstream: HTTPClientResponse
         do {
             upstream = try client.send(upstreamRequest)
@@ -127,6 +130,14 @@ struct HTTPUpstream {
         }
         return Outcome(response: HTTPResponse(status: upstream.status, headers: out, body: narrowed ? .bytes(finalBody) : held),
                        status: upstream.status, reason: upstream.status >= 400 ? "upstream answered \(upstream.status)" : nil)
+    }
+
+    /// W3C Trace Context §3: the gateway's span goes as `traceparent`, with the caller's `tracestate`; both
+    /// are written into the request as it goes out (the forwarded headers are not copied for them). A
+    /// `tracestate` that is not a valid field value is not sent.
+    static func send(_ trace: TraceContext, in request: inout HTTPClientRequest) {
+        request.extraFields.add("traceparent", trace.traceparent)
+        if let state = trace.state { request.extraFields.add("tracestate", state) }
     }
 
     /// Sends a request of the gateway's own (`message`, whose id is `id`) within the session of the client
@@ -240,7 +251,8 @@ extension HTTPUpstream: Upstream {
                                               needed: call.decision.needed ?? .read)
         let upstreamHeaders = try credentials.require(call.environment, kind: .header, id: call.message?.id)
         let outcome = forward(call.request, to: url, timeout: call.environment.timeoutSeconds, filter: call.filter,
-                              listsTools: call.listsTools, stillAllowed: stillAllowed, toolsChanged: call.toolsChanged, upstreamHeaders: upstreamHeaders)
+                              listsTools: call.listsTools, stillAllowed: stillAllowed, toolsChanged: call.toolsChanged, upstreamHeaders: upstreamHeaders,
+                              trace: call.trace)
         do {
             try recordSession(call, outcome)
         } catch {

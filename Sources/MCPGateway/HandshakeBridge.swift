@@ -103,7 +103,7 @@ extension Gateway {
                                   remoteAddress: call.request.remoteAddress)
         return UpstreamCall(request: request, message: MCPMessage(json: message), principal: call.principal, credentials: call.credentials,
                             app: call.app, env: call.env, environment: call.environment, decision: call.decision, filter: nil,
-                            staleTools: call.staleTools, revision: .handshake, trace: call.trace)
+                            staleTools: call.staleTools, revision: .handshake, trace: nil)  // the session's own messages carry no trace
     }
 
     /// `call` as a request within the handshake-era session: the session's headers replace the 2026-07-28

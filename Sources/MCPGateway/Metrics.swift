@@ -42,20 +42,29 @@ public final class Metrics: Sendable {
         case exportFailed = "export_failed"
     }
 
+    /// What is counted by app and environment (one lock for all of it, taken once per request).
     struct State: Sendable {
+        /// The app/environment pairs label values may name.
+        var known = Set<EnvironmentKey>()
         var requests: [RequestKey: UInt64] = [:]
         var overhead = Histogram()
         var upstream: [EnvironmentKey: Histogram] = [:]
         var upstreamErrors: [EnvironmentKey: [String: UInt64]] = [:]
-        var auditCommit = Histogram()
-        var auditFailures: UInt64 = 0
-        var tokenChecks: [String: UInt64] = [:]
         var signIns: [SignInKey: UInt64] = [:]
-        var rateLimited: UInt64 = 0
+
+        /// The label pair for `app`/`env`: themselves when the store knows them, else "unknown".
+        func label(_ app: String?, _ env: String?) -> EnvironmentKey {
+            let key = EnvironmentKey(app: app ?? "", env: env ?? "")
+            return known.contains(key) ? key : EnvironmentKey(app: "unknown", env: "unknown")
+        }
     }
 
     let state = Guarded(State())
-    let known = Guarded(Set<EnvironmentKey>())
+    /// Counted on every request without the lock: fixed labels, one atomic add each.
+    let auditCommits = AtomicHistogram()
+    let auditFailures = Counter()
+    let tokenChecks = (0...TokenCheck.outcomes.count).map { _ in Counter() }
+    let rateLimitedCount = Counter()
     let auditWaiting = Atomic<Int>(0)
     let enabled = Atomic<Bool>(false)
     let spansExported = Atomic<Int>(0)
@@ -72,7 +81,7 @@ public final class Metrics: Sendable {
     /// The app/environment pairs the store holds: only these names appear as label values.
     public func setKnownEnvironments(_ pairs: [(app: String, env: String)]) {
         let set = Set(pairs.map { EnvironmentKey(app: $0.app, env: $0.env) })
-        known.withLock { $0 = set }
+        state.withLock { $0.known = set }
     }
 
     /// Reads the known app/environment pairs from the store.
@@ -81,21 +90,16 @@ public final class Metrics: Sendable {
         setKnownEnvironments(rows.map { ($0.string("app") ?? "", $0.string("env") ?? "") })
     }
 
-    func label(_ app: String?, _ env: String?) -> EnvironmentKey {
-        let key = EnvironmentKey(app: app ?? "", env: env ?? "")
-        return known.withLock { $0.contains(key) } ? key : EnvironmentKey(app: "unknown", env: "unknown")
-    }
-
     // MARK: Hooks
 
     /// One answered MCP request: its audit event, the status sent, and the seconds spent waiting on the upstream.
     public func request(_ event: AuditEvent, status: Int, upstreamSeconds: Double?) {
         guard isEnabled else { return }
-        let where_ = label(event.app, event.env)
-        let key = RequestKey(app: where_.app, env: where_.env, decision: event.decision == .allow ? "allow" : "deny", status: status)
+        let decision = event.decision == .allow ? "allow" : "deny"
         let total = (event.durationMs ?? 0) / 1000
         state.withLock { s in
-            s.requests[key, default: 0] += 1
+            let where_ = s.label(event.app, event.env)
+            s.requests[RequestKey(app: where_.app, env: where_.env, decision: decision, status: status), default: 0] += 1
             s.overhead.observe(total - (upstreamSeconds ?? 0))
             if let upstreamSeconds { s.upstream[where_, default: Histogram()].observe(upstreamSeconds) }
         }
@@ -118,8 +122,10 @@ public final class Metrics: Sendable {
     }
 
     func upstreamError(_ app: String, _ env: String, kind: String) {
-        let where_ = label(app, env)
-        state.withLock { $0.upstreamErrors[where_, default: [:]][kind, default: 0] += 1 }
+        state.withLock { s in
+            let where_ = s.label(app, env)
+            s.upstreamErrors[where_, default: [:]][kind, default: 0] += 1
+        }
     }
 
     /// Times one audit commit as the request waits for it; the number waiting at once is the queue depth.
@@ -141,22 +147,17 @@ public final class Metrics: Sendable {
     public func auditCommitEnded(_ started: ContinuousClock.Instant?, ok: Bool) {
         guard let started else { return }
         auditWaiting.subtract(1, ordering: .relaxed)
-        let seconds = Metrics.seconds(since: started)
-        state.withLock { s in
-            s.auditCommit.observe(seconds)
-            if !ok { s.auditFailures += 1 }
-        }
+        auditCommits.observe(Metrics.seconds(since: started))
+        if !ok { auditFailures.add() }
     }
 
     /// One credential check: "valid" or the failure's fixed reason.
     public func tokenCheck(_ result: Result<Principal, VerificationFailure>) {
         guard isEnabled else { return }
-        let outcome: String
         switch result {
-        case .success: outcome = "valid"
-        case .failure(let f): outcome = Metrics.word(f)
+        case .success: tokenChecks[0].add()
+        case .failure(let f): tokenChecks[1 + TokenCheck.index(f)].add()
         }
-        state.withLock { $0.tokenChecks[outcome, default: 0] += 1 }
     }
 
     /// One sign-in attempt: outcome "success", "failure" or "throttled"; method "password" or "sso".
@@ -169,15 +170,15 @@ public final class Metrics: Sendable {
     /// denied request when it was addressed to an MCP endpoint, or had no readable request line at all.
     public func rejected(_ rejection: HTTPRejection) {
         guard isEnabled else { return }
-        let where_: EnvironmentKey
+        var endpoint: (app: String, env: String)?
         if let path = rejection.path {
-            guard let (app, env) = Gateway.endpoint(path) else { return }
-            where_ = label(app, env)
-        } else {
-            where_ = EnvironmentKey(app: "unknown", env: "unknown")
+            guard let found = Gateway.endpoint(path) else { return }
+            endpoint = found
         }
-        let key = RequestKey(app: where_.app, env: where_.env, decision: "deny", status: rejection.status)
-        state.withLock { $0.requests[key, default: 0] += 1 }
+        state.withLock { s in
+            let where_ = endpoint.map { s.label($0.app, $0.env) } ?? EnvironmentKey(app: "unknown", env: "unknown")
+            s.requests[RequestKey(app: where_.app, env: where_.env, decision: "deny", status: rejection.status), default: 0] += 1
+        }
     }
 
     /// Spans the collector acknowledged.
@@ -194,20 +195,7 @@ public final class Metrics: Sendable {
     /// One MCP request refused with 429 because its address sent too many without a valid credential.
     public func rateLimited() {
         guard isEnabled else { return }
-        state.withLock { $0.rateLimited += 1 }
-    }
-
-    static func word(_ f: VerificationFailure) -> String {
-        switch f {
-        case .malformed: "malformed"
-        case .unknown: "unknown"
-        case .revoked: "revoked"
-        case .expired: "expired"
-        case .userDisabled: "user_disabled"
-        case .emailMismatch: "email_mismatch"
-        case .clientBlocked: "client_blocked"
-        case .wrongKind: "wrong_kind"
-        }
+        rateLimitedCount.add()
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
@@ -238,23 +226,75 @@ public final class Metrics: Sendable {
         out.family("mcpctl_audit_queue_depth", "gauge", "Requests waiting for their audit row to be committed.")
         out.sample("mcpctl_audit_queue_depth", [], Double(auditWaiting.load(ordering: .relaxed)))
         out.family("mcpctl_audit_commit_seconds", "histogram", "Time from handing a request's audit row to the writer until it was committed.")
-        out.histogram("mcpctl_audit_commit_seconds", [], s.auditCommit)
+        out.histogram("mcpctl_audit_commit_seconds", [], auditCommits.snapshot())
         out.family("mcpctl_audit_write_failures_total", "counter", "Audit rows that could not be written (their requests were refused with 503).")
-        out.sample("mcpctl_audit_write_failures_total", [], Double(s.auditFailures))
+        out.sample("mcpctl_audit_write_failures_total", [], Double(auditFailures.value))
         out.family("mcpctl_token_checks_total", "counter", "Credentials checked on MCP requests, by result.")
-        for (k, v) in s.tokenChecks.sorted(by: { $0.key < $1.key }) { out.sample("mcpctl_token_checks_total", [("result", k)], Double(v)) }
+        let checks = zip(["valid"] + TokenCheck.outcomes, tokenChecks.map(\.value)).filter { $0.1 > 0 }
+        for (k, v) in checks.sorted(by: { $0.0 < $1.0 }) { out.sample("mcpctl_token_checks_total", [("result", k)], Double(v)) }
         out.family("mcpctl_sign_ins_total", "counter", "Sign-in attempts (on /login, in the authorization flow and by single sign-on), by outcome (success, failure, throttled) and method (password, sso).")
         for (k, v) in s.signIns.sorted(by: { "\($0.key)" < "\($1.key)" }) {
             out.sample("mcpctl_sign_ins_total", [("outcome", k.outcome), ("method", k.method)], Double(v))
         }
         out.family("mcpctl_rate_limited_total", "counter", "MCP requests refused with 429: too many from one address without a valid credential.")
-        out.sample("mcpctl_rate_limited_total", [], Double(s.rateLimited))
+        out.sample("mcpctl_rate_limited_total", [], Double(rateLimitedCount.value))
         out.family("mcpctl_trace_spans_exported_total", "counter", "Spans the OpenTelemetry collector accepted (serve --otlp-endpoint).")
         out.sample("mcpctl_trace_spans_exported_total", [], Double(spansExported.load(ordering: .relaxed)))
         out.family("mcpctl_trace_spans_dropped_total", "counter", "Spans dropped instead of exported: the queue was full (queue_full) or the collector refused or did not answer (export_failed).")
         out.sample("mcpctl_trace_spans_dropped_total", [("reason", SpanDrop.queueFull.rawValue)], Double(spansDroppedQueueFull.load(ordering: .relaxed)))
         out.sample("mcpctl_trace_spans_dropped_total", [("reason", SpanDrop.exportFailed.rawValue)], Double(spansDroppedExportFailed.load(ordering: .relaxed)))
         return out.text
+    }
+}
+
+/// The outcomes of a credential check other than "valid", as label values.
+enum TokenCheck {
+    static let outcomes = ["malformed", "unknown", "revoked", "expired", "user_disabled", "email_mismatch", "client_blocked", "wrong_kind"]
+
+    /// The failure's place in `outcomes`.
+    static func index(_ f: VerificationFailure) -> Int {
+        switch f {
+        case .malformed: 0
+        case .unknown: 1
+        case .revoked: 2
+        case .expired: 3
+        case .userDisabled: 4
+        case .emailMismatch: 5
+        case .clientBlocked: 6
+        case .wrongKind: 7
+        }
+    }
+}
+
+/// A counter many threads add to without a lock.
+final class Counter: Sendable {
+    private let count = Atomic<UInt64>(0)
+
+    func add(_ n: UInt64 = 1) { count.wrappingAdd(n, ordering: .relaxed) }
+
+    var value: UInt64 { count.load(ordering: .relaxed) }
+}
+
+/// A histogram over `Metrics.Histogram.bounds` observed without a lock: one atomic add per bucket hit and one
+/// for the sum (in nanoseconds). Its count is the sum of its buckets (one past the last bound included), so a
+/// snapshot never shows a bucket above the count.
+final class AtomicHistogram: Sendable {
+    private let buckets = (0...Metrics.Histogram.bounds.count).map { _ in Counter() }
+    private let nanoseconds = Counter()
+
+    func observe(_ seconds: Double) {
+        let v = max(0, seconds)
+        buckets[Metrics.Histogram.bounds.firstIndex(where: { v <= $0 }) ?? Metrics.Histogram.bounds.count].add()
+        nanoseconds.add(UInt64(min(v, 1e9) * 1e9))
+    }
+
+    func snapshot() -> Metrics.Histogram {
+        var h = Metrics.Histogram()
+        let counts = buckets.map(\.value)
+        h.counts = Array(counts.dropLast())
+        h.count = counts.reduce(0, +)
+        h.sum = Double(nanoseconds.value) / 1e9
+        return h
     }
 }
 

@@ -1,10 +1,15 @@
+import HTTP
+import MCPAuth
+
 /// OTLP/HTTP's JSON encoding of an `ExportTraceServiceRequest` (OTLP specification, "JSON Protobuf
 /// Encoding"): the proto3 JSON mapping with lowerCamelCase field names, trace and span ids as hex strings
 /// (not base64), enums as integers, and 64-bit integers (times, int attributes) as decimal strings.
 /// Shape: resourceSpans → resource + scopeSpans → scope + spans. Written span by span straight into one
 /// byte buffer that the exporter reuses from batch to batch: before each request the buffer is grown to
-/// hold the most that request can take (`room(for:)`), then bytes are stored without further checks.
-struct OTLPJSON {
+/// hold the most that request should take (`room(for:)`), and every store is checked against that bound
+/// before it is made. A write that would pass it stores nothing; the request is then written again with
+/// twice the room, so the buffer never holds a byte past the room it was given.
+package struct OTLPJSON {
     /// `Span.SpanKind`: 1 internal, 2 server, 3 client.
     enum Kind: UInt8 {
         case `internal` = 1
@@ -14,20 +19,41 @@ struct OTLPJSON {
 
     private let out: UnsafeMutablePointer<UInt8>
     /// Bytes written so far.
-    private(set) var count: Int
+    package private(set) var count: Int
+    /// Where the room ends: no byte is stored at or past it.
+    private var limit: Int
+    /// A write did not fit in the room: it stored nothing, and neither does any write after it.
+    package private(set) var overflowed = false
     private var firstAttribute = true
 
-    private init(_ out: UnsafeMutablePointer<UInt8>, count: Int) {
+    private init(_ out: UnsafeMutablePointer<UInt8>, count: Int, limit: Int) {
         self.out = out
         self.count = count
+        self.limit = limit
+    }
+
+    /// A writer whose room is `buffer`.
+    package init(writingInto buffer: UnsafeMutableBufferPointer<UInt8>) {
+        self.init(buffer.baseAddress!, count: 0, limit: buffer.count)
+    }
+
+    /// Whether `n` more bytes fit in the room, checked before they are stored; once one write does not
+    /// fit, no later one does either (the writing is incomplete and is done again).
+    private mutating func fits(_ n: Int) -> Bool {
+        if count + n <= limit { return true }
+        overflowed = true
+        limit = count
+        return false
     }
 
     /// Replaces `body` with one request body holding the spans of `requests`; `body`'s storage is reused.
+    /// `startingRoom`: the room each part is first written with instead of its computed bound.
     static func exportRequest(_ requests: [TracedRequest], service: (name: String, version: String), serverAddress: String?,
-                              servers: inout UpstreamServers, into body: inout [UInt8]) {
+                              servers: inout UpstreamServers, into body: inout [UInt8], startingRoom: Int? = nil) {
         var used = 0
         body.removeAll(keepingCapacity: true)
-        write(into: &body, used: &used, room: 1024 + 6 * (service.name.utf8.count + 2 * service.version.utf8.count)) { w in
+        let head = 1024 + 6 * (service.name.utf8.count + 2 * service.version.utf8.count)
+        write(into: &body, used: &used, room: startingRoom ?? head) { w in
             w.raw(#"{"resourceSpans":[{"resource":{"attributes":["#)
             w.firstAttribute = true
             w.attribute("service.name", service.name)
@@ -37,27 +63,34 @@ struct OTLPJSON {
             w.raw(#"},"spans":["#)
         }
         for (i, r) in requests.enumerated() {
-            write(into: &body, used: &used, room: room(for: r, serverAddress: serverAddress)) { w in
+            write(into: &body, used: &used, room: startingRoom ?? room(for: r, serverAddress: serverAddress)) { w in
                 if i > 0 { w.raw(",") }
                 w.request(r, serverAddress: serverAddress, servers: &servers)
             }
         }
-        write(into: &body, used: &used, room: 16) { $0.raw("]}]}]}") }
+        write(into: &body, used: &used, room: startingRoom ?? 16) { $0.raw("]}]}]}") }
         body.removeLast(body.count - used)
     }
 
     /// Makes room for `room` more bytes after `used` (zeroed, so the array stays initialized), then lets
-    /// `writing` store at most that many.
+    /// `writing` store at most that many; when they were not enough, `writing` starts again at `used` with
+    /// twice the room.
     private static func write(into body: inout [UInt8], used: inout Int, room: Int, _ writing: (inout OTLPJSON) -> Void) {
-        if body.count - used < room {
-            body.append(contentsOf: repeatElement(0, count: max(room, body.count, 1 << 16)))
-        }
-        used = body.withUnsafeMutableBufferPointer { buffer in
-            var w = OTLPJSON(buffer.baseAddress!, count: used)
-            writing(&w)
-            // The room was computed as an upper bound; going past it would already have overwritten memory.
-            precondition(w.count <= buffer.count, "OTLP JSON body outgrew its room")
-            return w.count
+        var room = max(room, 1)
+        while true {
+            if body.count - used < room {
+                body.append(contentsOf: repeatElement(0, count: max(room, body.count, 1 << 16)))
+            }
+            let end = body.withUnsafeMutableBufferPointer { buffer in
+                var w = OTLPJSON(buffer.baseAddress!, count: used, limit: used + room)
+                writing(&w)
+                return w.overflowed ? nil : w.count
+            }
+            if let end {
+                used = end
+                return
+            }
+            room *= 2
         }
     }
 
@@ -160,11 +193,13 @@ struct OTLPJSON {
 
     mutating func raw(_ s: StaticString) {
         let n = s.utf8CodeUnitCount
+        guard fits(n) else { return }
         (out + count).update(from: s.utf8Start, count: n)
         count += n
     }
 
     mutating func byte(_ b: UInt8) {
+        guard fits(1) else { return }
         out[count] = b
         count += 1
     }
@@ -178,6 +213,7 @@ struct OTLPJSON {
 
     /// 16 lowercase hex digits.
     mutating func hex(_ value: UInt64) {
+        guard fits(16) else { return }
         Hex16.write(value, to: UnsafeMutableRawPointer(out + count))
         count += 16
     }
@@ -196,6 +232,7 @@ struct OTLPJSON {
                 digits += 1
             }
         }
+        guard fits(digits) else { return }
         var end = count + digits
         count = end
         v = value
@@ -217,7 +254,7 @@ struct OTLPJSON {
     }
 
     /// A JSON string (RFC 8259 §7).
-    mutating func quote(_ s: String) {
+    package mutating func quote(_ s: String) {
         byte(UInt8(ascii: "\""))
         escaped(s)
         byte(UInt8(ascii: "\""))
@@ -231,6 +268,7 @@ struct OTLPJSON {
         var s = s
         s.withUTF8 { utf8 in
             if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                guard fits(utf8.count) else { return }
                 if let base = utf8.baseAddress { (out + count).update(from: base, count: utf8.count) }
                 count += utf8.count
                 return
@@ -249,6 +287,26 @@ struct OTLPJSON {
                 default: byte(b)
                 }
             }
+        }
+    }
+}
+
+extension OTLPJSON {
+    /// The export body of one request's spans (server span and every stage), written once per entry of
+    /// `startingRooms`: each part first with that many bytes of room (nil: its computed bound). The same
+    /// spans each time, so the bodies are equal whatever room writing them started with.
+    package static func exportBodies(of request: HTTPRequest, _ event: AuditEvent, status: Int, startingRooms: [Int?]) -> [[UInt8]] {
+        var spans = RequestSpans(request, sampleBelow: .max)
+        for stage in RequestSpans.Stage.allCases { spans.begin(stage) }
+        let end = SpanClock.now()
+        spans.end(at: end)
+        let traced = TracedRequest(spans, event, status: status, end: end)
+        return startingRooms.map { room in
+            var servers = UpstreamServers()
+            var body: [UInt8] = []
+            exportRequest([traced], service: ("mcpctl", "1.0"), serverAddress: "gateway.example", servers: &servers, into: &body,
+                          startingRoom: room)
+            return body
         }
     }
 }

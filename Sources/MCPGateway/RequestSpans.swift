@@ -58,11 +58,11 @@ struct RequestSpans: Sendable {
         start = SpanClock.now()
         ids = SpanClock.block()
         trace = TraceID(high: ids.id(0), low: ids.id(1))
-        method = String(request.method.prefix(16))
+        method = Gateway.capped(request.method, 16)
         path = Gateway.capped(request.path, 256)
         protocolVersion = request.headers["MCP-Protocol-Version"].map { Gateway.capped($0, 32) }
         if sampleBelow != .max, trace.low >= sampleBelow { flags = "00" }
-        adopt(request.headers["traceparent"], state: request.headers["tracestate"])
+        if let parent = request.headers["traceparent"] { adopt(parent, state: { request.headers["tracestate"] }) }
     }
 
     var serverSpanID: UInt64 { ids.id(2) }
@@ -73,18 +73,22 @@ struct RequestSpans: Sendable {
 
     /// The caller's trace, when `value` is a valid `traceparent`; an invalid one is ignored (W3C Trace
     /// Context §4.3: the receiver then starts a new trace).
-    mutating func adopt(_ value: String?, state: String?) {
-        guard let value, let (traceID, flags) = TraceContext.parse(value) else { return }
-        let parent = value.split(separator: "-")[2]
-        guard let high = SpanClock.parse(traceID.prefix(16)), let low = SpanClock.parse(traceID.suffix(16)),
-              let parentID = SpanClock.parse(parent) else { return }
-        trace = TraceID(high: high, low: low)
-        parentSpanID = parentID
-        self.flags = flags
-        traceState = state.map { Gateway.capped($0, 512) }
+    /// `state` is looked up only for a valid `traceparent`.
+    mutating func adopt(_ value: String, state: () -> String?) {
+        guard let caller = TraceContext.parse(value) else { return }
+        trace = caller.trace
+        parentSpanID = caller.spanID
+        flags = caller.flags
+        traceState = state().map { Gateway.capped($0, 512) }
     }
 
-    var sampled: Bool { (UInt8(flags, radix: 16) ?? 0) & 1 == 1 }
+    /// W3C Trace Context §3.2.2.5: the sampled flag is the flags' lowest bit, the last of their two lowercase
+    /// hex digits ("0"–"9" are 0x30–0x39 and "a"–"f" 0x61–0x66: a digit is odd when its byte is, except
+    /// "a"–"f", where it is even).
+    var sampled: Bool {
+        guard let last = flags.utf8.last else { return false }
+        return (last & 1 == 1) == (last <= UInt8(ascii: "9"))
+    }
 
     /// The context the upstream receives: this trace, under the upstream call's span.
     var upstreamContext: TraceContext {
@@ -96,7 +100,7 @@ struct RequestSpans: Sendable {
     /// the header.
     mutating func begin(_ stage: Stage, _ message: MCPMessage? = nil, failedBefore: Bool = false) {
         if let meta = message?.json["params"]?["_meta"], let value = meta["traceparent"]?.stringValue {
-            adopt(value, state: meta["tracestate"]?.stringValue)
+            adopt(value, state: { meta["tracestate"]?.stringValue })
         }
         let now = SpanClock.now()
         end(at: now, failed: failedBefore)

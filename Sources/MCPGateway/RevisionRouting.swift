@@ -14,17 +14,13 @@ extension Gateway {
         var message = envelope.message
         // Headers are removed only when present: a removal copies them.
         if envelope.revision.isModern, outbound.headers.contains("Mcp-Session-Id") { outbound.headers.remove("Mcp-Session-Id") }
-        // Only a valid trace goes on, and always under the gateway's own span.
-        for name in ["traceparent", "tracestate"] where outbound.headers.contains(name) { outbound.headers.remove(name) }
-        if let trace {
-            outbound.headers["traceparent"] = trace.traceparent
-            if let state = trace.state { outbound.headers["tracestate"] = state }
-            // In `_meta` for 2026-07-28 requests, for stdio (which has no headers), and wherever the caller put it.
-            if let m = message, envelope.revision.isModern || environment.command != nil || m.meta?["traceparent"] != nil {
-                let stamped = trace.stamped(m.json)
-                message = MCPMessage(json: stamped)
-                outbound.body = stamped.bytes
-            }
+        // The caller's `traceparent` and `tracestate` headers are never forwarded: an HTTP upstream gets
+        // `trace` (only a valid trace goes on, and always under the gateway's own span) from `HTTPUpstream`.
+        // In `_meta` for 2026-07-28 requests, for stdio (which has no headers), and wherever the caller put it.
+        if let trace, let m = message, envelope.revision.isModern || environment.command != nil || m.meta?["traceparent"] != nil {
+            let stamped = trace.stamped(m.json)
+            message = MCPMessage(json: stamped)
+            outbound.body = stamped.bytes
         }
         return UpstreamCall(request: outbound, message: message, principal: principal, credentials: credentials, app: app, env: env,
                             environment: environment, decision: decision,

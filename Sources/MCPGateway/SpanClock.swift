@@ -36,11 +36,6 @@ enum SpanClock {
         z ^= z >> 31
         return z == 0 ? 1 : z
     }
-
-    /// The number written as exactly 16 hex digits, or nil.
-    static func parse<S: StringProtocol>(_ hex: S) -> UInt64? {
-        hex.utf8.count == 16 ? UInt64(hex, radix: 16) : nil
-    }
 }
 
 /// The ids of one request's spans: consecutive SplitMix64 counter values, each mixed when it is needed.

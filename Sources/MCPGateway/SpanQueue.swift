@@ -88,6 +88,11 @@ final class SpanQueue: Sendable {
                 taken += 1
             }
             guard taken > 0 else { return 0 }
+            if taken == requests.count, batch.isEmpty {
+                // All of them: the storage changes hands instead of each request being copied.
+                swap(&batch, &requests)
+                return spans
+            }
             batch.append(contentsOf: requests[..<taken])
             if taken == requests.count {
                 requests.removeAll(keepingCapacity: true)

@@ -30,34 +30,53 @@ struct TraceContext: Equatable, Sendable {
         self.state = state
     }
 
-    init(traceID: String, flags: String, spanID: String, state: String?) {
-        traceparent = "00-\(traceID)-\(spanID)-\(flags)"
-        self.state = state
-    }
-
     /// The gateway's span under the caller's trace; nil when the caller sent no valid `traceparent`.
     static func child(of headers: HTTPHeaders, _ message: MCPMessage?) -> TraceContext? {
         let meta = message?.meta
         let value = meta?["traceparent"]?.stringValue ?? headers["traceparent"]
-        guard let value, let (traceID, flags) = parse(value) else { return nil }
+        guard let value, let caller = parse(value) else { return nil }
         let state = meta?["tracestate"]?.stringValue ?? headers["tracestate"]
-        return TraceContext(traceID: traceID, flags: flags, spanID: Hex.encode(SecureRandom.bytes(8)), state: state)
+        return TraceContext(trace: caller.trace, spanID: SpanClock.block().id(0), flags: caller.flags, state: state)
+    }
+
+    /// A valid `traceparent`'s trace, parent span and flags.
+    struct Parent: Equatable {
+        let trace: TraceID
+        let spanID: UInt64
+        let flags: String
     }
 
     /// W3C Trace Context §3.2.2: `version-traceid-parentid-flags`, lowercase hex, ids not all zero,
-    /// version `ff` invalid; a later version may append fields after a dash.
-    static func parse(_ value: String) -> (traceID: String, flags: String)? {
-        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 4, parts[0].count == 2, parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
-              parts.prefix(4).allSatisfy(isLowerHex), parts[0] != "ff",
-              parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }) else { return nil }
-        // Version 00 has exactly four fields.
-        if parts[0] == "00" && parts.count != 4 { return nil }
-        return (String(parts[1]), String(parts[3]))
+    /// version `ff` invalid; a later version may append fields after a dash. Read in place, byte by byte.
+    static func parse(_ value: String) -> Parent? {
+        var value = value
+        return value.withUTF8 { b in
+            // version(2) - trace-id(32) - parent-id(16) - flags(2): 55 bytes.
+            guard b.count >= 55, b[2] == dash, b[35] == dash, b[52] == dash else { return nil }
+            guard let version = hex(b, 0, 2), version != 0xFF, let high = hex(b, 3, 16), let low = hex(b, 19, 16),
+                  let parent = hex(b, 36, 16), hex(b, 53, 2) != nil, high | low != 0, parent != 0 else { return nil }
+            // Version 00 has exactly four fields; a later one may have more, after a dash.
+            guard b.count == 55 || (version != 0 && b[55] == dash) else { return nil }
+            return Parent(trace: TraceID(high: high, low: low), spanID: parent, flags: String(decoding: b[53..<55], as: UTF8.self))
+        }
     }
 
-    private static func isLowerHex(_ s: Substring) -> Bool {
-        s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    private static let dash = UInt8(ascii: "-")
+
+    /// The `count` (at most 16) lowercase hex digits at `offset`, or nil when one is not.
+    private static func hex(_ b: UnsafeBufferPointer<UInt8>, _ offset: Int, _ count: Int) -> UInt64? {
+        var v: UInt64 = 0
+        for i in offset..<(offset + count) {
+            let c = b[i]
+            let digit: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = c &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = c &- UInt8(ascii: "a") &+ 10
+            default: return nil
+            }
+            v = v << 4 | UInt64(digit)
+        }
+        return v
     }
 
     /// `message` with the gateway's span in `params._meta.traceparent` (and `tracestate`).

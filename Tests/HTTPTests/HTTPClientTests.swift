@@ -50,6 +50,32 @@ private func withRawServer(response: String, _ body: (Int) throws -> Void) throw
 }
 
 @Suite struct HTTPClientTests {
+    @Test func extraFieldsAreSentAfterTheHeadersAndOnesThatCouldSplitTheRequestAreRefused() throws {
+        let fields: @Sendable (HTTPRequest) -> HTTPResponse = { request in
+            HTTPResponse.text(request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n"))
+        }
+        try withServer(handler: fields) { _, port in
+            var request = HTTPClientRequest(method: "POST", url: url(port), body: "x".bytes)
+            request.headers["X-First"] = "1"
+            // A value that would end the field and start another (RFC 9110 §5.5: no CR or LF in a value).
+            let injected = request.extraFields.add("X-Injected", "a\r\nX-Evil: 1")
+            // Fields the client writes itself are not taken twice.
+            let length = request.extraFields.add("Content-Length", "99")
+            let host = request.extraFields.add("host", "elsewhere.example")
+            let parent = request.extraFields.add("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+            let state = request.extraFields.add("tracestate", "k=v")
+            let third = request.extraFields.add("X-Third", "no room")
+            #expect([injected, length, host, parent, state, third] == [false, false, false, true, true, false])
+            let response = try HTTPClient().send(request)
+            let lines = String(decoding: try response.readAll(), as: UTF8.self).split(separator: "\n").map(String.init)
+            #expect(lines.filter { $0.hasPrefix("X-") || $0.hasPrefix("trace") } == [
+                "X-First: 1", "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate: k=v",
+            ])
+            #expect(lines.filter { $0.lowercased().hasPrefix("host:") }.count == 1)
+            #expect(lines.contains("Content-Length: 1"))
+        }
+    }
+
     @Test func sendsABodyAndReadsAContentLengthResponse() throws {
         try withServer(handler: echoHandler) { _, port in
             let client = HTTPClient()

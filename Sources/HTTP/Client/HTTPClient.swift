@@ -41,7 +41,7 @@ public final class HTTPClient: Sendable {
         let endpoint = try endpoints.value(request.url.absoluteString) { (_) throws(HTTPClientError) in try Endpoint(request.url) }
         guard HTTPSyntax.isToken(request.method.utf8) else { throw HTTPClientError.invalidRequest("invalid method") }
         if endpoint.isSecure {
-            let (status, headers, body) = try secureTransport.send(request)
+            let (status, headers, body) = try secureTransport.send(Self.withExtraFieldsInHeaders(request))
             return HTTPClientResponse(status: status, headers: headers, reader: BodyReader(buffered: body))
         }
         let message = serialize(request, endpoint)
@@ -85,7 +85,26 @@ public final class HTTPClient: Sendable {
 
     /// RFC 9110 §9.2.2: methods whose repetition has the same effect as one request.
     static func isIdempotent(_ method: String) -> Bool {
-        ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method)
+        switch method {
+        case "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE": true
+        default: false
+        }
+    }
+
+    /// RFC 9110 §8.6: methods whose requests are expected to have content (Content-Length is sent even when 0).
+    static func expectsContent(_ method: String) -> Bool {
+        switch method {
+        case "POST", "PUT", "PATCH": true
+        default: false
+        }
+    }
+
+    /// `request` with its extra fields added to its headers (libcurl takes one list of fields).
+    static func withExtraFieldsInHeaders(_ request: HTTPClientRequest) -> HTTPClientRequest {
+        guard !request.extraFields.isEmpty else { return request }
+        var merged = request
+        for field in request.extraFields.fields { merged.headers.add(field.name, field.value) }
+        return merged
     }
 
     private func exchange(_ message: [UInt8], request: HTTPClientRequest,
@@ -160,23 +179,46 @@ public final class HTTPClient: Sendable {
         max(timeout - 1, timeout / 2)
     }
 
+    /// The request head (and a small body) as one write. Each field is copied straight from its strings:
+    /// nothing is built per field, extra fields included.
     private func serialize(_ request: HTTPClientRequest, _ endpoint: Endpoint) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(256 + (Self.coalesces(request.body) ? request.body.count : 0))
+        bytes.reserveCapacity(Self.headRoom(request) + (Self.coalesces(request.body) ? request.body.count : 0))
         func append(_ string: String) { bytes.append(contentsOf: string.utf8) }
-        append("\(request.method) \(endpoint.target) HTTP/1.1\r\n")
-        if !request.headers.contains("Host") { append("Host: \(endpoint.hostHeader)\r\n") }
-        for field in request.headers {
-            if HTTPSyntax.equalsIgnoringCase(field.name, "Content-Length")
-                || HTTPSyntax.equalsIgnoringCase(field.name, "Transfer-Encoding") { continue }
-            append("\(field.name): \(field.value)\r\n")
+        func field(_ name: String, _ value: String) {
+            append(name)
+            append(": ")
+            append(value)
+            append("\r\n")
         }
+        append(request.method)
+        append(" ")
+        append(endpoint.target)
+        append(" HTTP/1.1\r\n")
+        if !request.headers.contains("Host") { field("Host", endpoint.hostHeader) }
+        for f in request.headers {
+            if HTTPSyntax.equalsIgnoringCase(f.name, "Content-Length")
+                || HTTPSyntax.equalsIgnoringCase(f.name, "Transfer-Encoding") { continue }
+            field(f.name, f.value)
+        }
+        // Refused at `ExtraFields.add` when the client writes them itself: sent as they are.
+        if let f = request.extraFields.first { field(f.name, f.value) }
+        if let f = request.extraFields.second { field(f.name, f.value) }
         // RFC 9110 §8.6: a user agent sends Content-Length when there is content or the method expects it.
-        if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
-            append("Content-Length: \(request.body.count)\r\n")
+        if !request.body.isEmpty || Self.expectsContent(request.method) {
+            field("Content-Length", String(request.body.count))
         }
         append("\r\n")
         if Self.coalesces(request.body) { bytes.append(contentsOf: request.body) }
         return bytes
+    }
+
+    /// Bytes enough for a usual head: a fixed allowance, plus the extra fields (so adding them never makes
+    /// the buffer grow and copy itself).
+    private static func headRoom(_ request: HTTPClientRequest) -> Int {
+        var room = 512
+        if let f = request.extraFields.first { room += f.name.utf8.count + f.value.utf8.count + 4 }
+        if let f = request.extraFields.second { room += f.name.utf8.count + f.value.utf8.count + 4 }
+        return room
     }
 }

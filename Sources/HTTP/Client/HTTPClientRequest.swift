@@ -6,6 +6,9 @@ public struct HTTPClientRequest: Sendable {
     public var url: URL
     /// Sent as given; `Host` is added when missing, and `Content-Length` is always computed from `body`.
     public var headers: HTTPHeaders
+    /// Up to two more fields, sent after `headers` without being added to them (adding a field to a copy
+    /// of someone's headers copies the whole list first).
+    public var extraFields = ExtraFields()
     public var body: [UInt8]
     /// Seconds allowed for connecting, for each send that blocks, and for each wait on the server (not
     /// for the whole exchange, so a long Server-Sent-Events stream is fine as long as something arrives);
@@ -32,5 +35,37 @@ public struct HTTPClientRequest: Sendable {
                  timeout: Double = 30) {
         guard let parsed = URL(string: url) else { return nil }
         self.init(method: method, url: parsed, headers: headers, body: body, timeout: timeout)
+    }
+}
+
+extension HTTPClientRequest {
+    /// At most two header fields held inline (no list of their own), written straight into the request
+    /// after `HTTPClientRequest.headers`. Checked like `HTTPHeaders.add`: a field whose name is not a token
+    /// or whose value holds a control character (RFC 9110 §5.5) is not taken, nor one of the fields the
+    /// client writes itself (`Host`, `Content-Length`, `Transfer-Encoding`).
+    public struct ExtraFields: Sendable {
+        private(set) var first: HTTPHeaders.Element?
+        private(set) var second: HTTPHeaders.Element?
+
+        public init() {}
+
+        /// Adds a field; false (and nothing added) when it is refused or both places are taken.
+        @discardableResult
+        public mutating func add(_ name: String, _ value: String) -> Bool {
+            guard HTTPHeaders.isValidName(name), HTTPHeaders.isValidValue(value),
+                  !Self.writtenByClient(name), second == nil else { return false }
+            if first == nil { first = (name, value) } else { second = (name, value) }
+            return true
+        }
+
+        public var isEmpty: Bool { first == nil }
+
+        /// The fields in order.
+        public var fields: [HTTPHeaders.Element] { [first, second].compactMap { $0 } }
+
+        static func writtenByClient(_ name: String) -> Bool {
+            HTTPSyntax.equalsIgnoringCase(name, "Host") || HTTPSyntax.equalsIgnoringCase(name, "Content-Length")
+                || HTTPSyntax.equalsIgnoringCase(name, "Transfer-Encoding")
+        }
     }
 }
