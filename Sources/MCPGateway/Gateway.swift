@@ -406,9 +406,9 @@ public final class Gateway: Sendable {
         case .bytes, .held:
             let deferred = HTTPDeferredResponse()
             let commit = metrics.auditCommitBegun()
-            audit.write(event) { [self, spans, event] written in
-                metrics.auditCommitEnded(commit, ok: written)
-                deferred.complete(released(response, event, spans: spans, upstreamSeconds: upstreamSeconds, written: written))
+            audit.write(event) { [self, spans, event] outcome in
+                metrics.auditCommitEnded(commit, ok: outcome.written, at: outcome.at)
+                deferred.complete(released(response, event, spans: spans, upstreamSeconds: upstreamSeconds, written: outcome.written))
             }
             return .deferred(deferred)
         case .stream, .events, .deferred:

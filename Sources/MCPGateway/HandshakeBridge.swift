@@ -92,7 +92,7 @@ extension Gateway {
         }
     }
 
-    /// A message of the gateway's own, sent like `call` (same caller, upstream and trace) with `headers`.
+    /// A message of the gateway's own, sent like `call` (same caller and upstream, no trace) with `headers`.
     private func internalCall(_ call: UpstreamCall, _ message: JSON, headers: [String: String]) -> UpstreamCall {
         var h = HTTPHeaders()
         h["Content-Type"] = "application/json"
@@ -115,9 +115,8 @@ extension Gateway {
         h["Accept"] = "application/json, text/event-stream"
         h["Mcp-Session-Id"] = session.id
         h["MCP-Protocol-Version"] = session.protocolVersion
-        for name in ["traceparent", "tracestate", "Last-Event-ID"] {
-            if let value = call.request.headers[name] { h[name] = value }
-        }
+        // The trace goes along as the call's own (`UpstreamCall.trace`), never from the caller's headers.
+        if let value = call.request.headers["Last-Event-ID"] { h["Last-Event-ID"] = value }
         let request = HTTPRequest(method: "POST", target: call.request.target, headers: h, body: call.request.body,
                                   remoteAddress: call.request.remoteAddress)
         return UpstreamCall(request: request, message: call.message, principal: call.principal, credentials: call.credentials,

@@ -143,11 +143,11 @@ public final class Metrics: Sendable {
         return ContinuousClock.now
     }
 
-    /// The audit commit begun at `started` is over (nothing to do when metrics were off then).
-    public func auditCommitEnded(_ started: ContinuousClock.Instant?, ok: Bool) {
+    /// The audit commit begun at `started` ended `at` (nothing to do when metrics were off then).
+    public func auditCommitEnded(_ started: ContinuousClock.Instant?, ok: Bool, at ended: ContinuousClock.Instant = .now) {
         guard let started else { return }
         auditWaiting.subtract(1, ordering: .relaxed)
-        auditCommits.observe(Metrics.seconds(since: started))
+        auditCommits.observe(Metrics.seconds(since: started, until: ended))
         if !ok { auditFailures.add() }
     }
 
@@ -198,8 +198,8 @@ public final class Metrics: Sendable {
         rateLimitedCount.add()
     }
 
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
+    static func seconds(since start: ContinuousClock.Instant, until end: ContinuousClock.Instant = .now) -> Double {
+        let d = end - start
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 

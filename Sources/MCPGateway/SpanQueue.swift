@@ -3,9 +3,10 @@ import Synchronization
 
 /// Finished requests waiting for export, holding at most `capacity` spans: memory stays bounded whatever
 /// the collector does. A request whose spans do not fit is refused (the caller counts them as dropped).
-/// Requests finish in bursts (every request of an audit group commit at once), so the queue is split in
-/// shards, each behind its own lock: a request takes the first shard it can lock without waiting, starting
-/// from one chosen by its thread, and the count of spans held is one atomic number.
+/// Requests finish in bursts (every request of an audit group commit at once, a streamed one on its own
+/// thread meanwhile), so the queue is split in shards, each behind its own lock: a request takes the first
+/// shard it can lock without waiting, starting from one chosen by its thread, and the count of spans held is
+/// one atomic number.
 final class SpanQueue: Sendable {
     let capacity: Int
     private let held = Atomic<Int>(0)

@@ -27,7 +27,8 @@ struct UpstreamCall {
     let staleTools: StaleToolLists
     /// The MCP revision the request speaks (2026-07-28 requests have no session).
     var revision: ProtocolRevision = .handshake
-    /// The gateway's span under the caller's trace, when the caller sent one.
+    /// The trace context sent upstream as `traceparent` (and `tracestate`): the gateway's upstream span, under
+    /// the caller's trace when it sent one; nil when tracing is off and the caller sent none.
     var trace: TraceContext?
 
     /// Whether the call is a tools/list request, whose answer is read whole and narrowed before any of it is sent.

@@ -65,8 +65,16 @@ extension OAuthServer {
     func authorizeGET(_ request: HTTPRequest) throws -> HTTPResponse {
         let items = request.queryItems
         let cookies = FormFields.cookies(request)
+        let continues = items.count == 1 && items[0].name == "tx"
+        // A new request starts a flow: the visitor's allowance is asked before a store connection is taken.
+        if !continues, let wait = flowStartWait(clientAddress(request)) {
+            var r = AuthorizePages.error("Too many requests", "Too many sign-ins were started from your network. Try again in \(wait) second(s).",
+                                         status: 429)
+            r.headers["Retry-After"] = String(wait)
+            return r
+        }
         return try withStore { store in
-            if items.count == 1, items[0].name == "tx" {
+            if continues {
                 guard let tx = try transaction(items[0].value, browserCookie: cookies[browserCookieName], store: store) else {
                     return AuthorizePages.staleTransaction
                 }
@@ -103,16 +111,7 @@ extension OAuthServer {
             binding = Base62.random(count: 32)
             setCookies.append(browserCookie(binding))
         }
-        let tx: AuthorizationTransaction
-        do {
-            tx = try createTransaction(authorization, browserCookie: binding, address: remoteAddr, store: store)
-        } catch let tooSoon as PendingFlows.StartedTooSoon {
-            let wait = tooSoon.retryAfterSeconds
-            var r = AuthorizePages.error("Too many requests", "Too many sign-ins were started from your network. Try again in \(wait) second(s).",
-                                         status: 429)
-            r.headers["Retry-After"] = String(wait)
-            return r
-        }
+        let tx = try createTransaction(authorization, browserCookie: binding, address: remoteAddr, store: store)
         return try show(tx, request, cookies: cookies, setCookies: setCookies, store: store)
     }
 

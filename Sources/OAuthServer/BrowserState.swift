@@ -80,14 +80,27 @@ extension OAuthServer {
         "\(browserCookieName)=\(value); \(BrowserState.cookieAttributes(secure: configuration.isSecure))"
     }
 
-    /// Starts the transaction of a validated request for the browser presenting `browserCookie`; throws
-    /// `PendingFlows.StartedTooSoon` (nothing written) when the visitor starts flows faster than allowed.
+    /// Seconds a visitor must wait before it may start another browser flow (an authorization or an SSO
+    /// sign-in), taking one start from its allowance when it may (nil). Asked before the start takes a store
+    /// connection (see `PendingFlows.admitStart`).
+    func flowStartWait(_ address: String) -> Int? {
+        do {
+            try PendingFlows.admitStart(address: address, limiter: flowLimiter)
+            return nil
+        } catch {
+            return error.retryAfterSeconds
+        }
+    }
+
+    /// Starts the transaction of a validated request for the browser presenting `browserCookie` (its visitor
+    /// was admitted by `flowStartWait`).
     func createTransaction(_ request: AuthorizationRequest, browserCookie: String, address: String,
                            store: Store) throws -> AuthorizationTransaction {
         let id = Base62.random(count: 24)
-        try PendingFlows(store: store).startFlow(.authorization, id: id, browserCookie: browserCookie, body: BrowserState.body(request),
-                                                 address: address, ttlSeconds: browser.transactionTTL,
-                                                 limiter: flowLimiter, writeLock: writeLock)
+        try writeLock.withLock {
+            try PendingFlows(store: store).start(.authorization, id: id, browserCookie: browserCookie, body: BrowserState.body(request),
+                                                 address: address, ttlSeconds: browser.transactionTTL)
+        }
         return AuthorizationTransaction(id: id, csrf: BrowserState.csrf(transaction: id, browserCookie: browserCookie),
                                         request: request, notice: nil)
     }

@@ -12,7 +12,16 @@ enum LocalRedirect {
         let safe = next.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\\" }
         // The sign-in page itself would send a signed-in browser round in circles.
         let path = next.prefix { $0 != "?" && $0 != "#" }
-        return safe && path != "/login" && path != "/logout" ? next : nil
+        return safe && path != "/login" && path != "/logout" && !leavesItsPrefix(path) ? next : nil
+    }
+
+    /// RFC 3986 §5.2.4: a browser removes `.` and `..` segments before it follows a path, so `/account/../x`
+    /// is `/x`; such a path (or one that spells a dot or a slash with %-encoding) would pass a check of its
+    /// prefix and land elsewhere.
+    private static func leavesItsPrefix(_ path: Substring) -> Bool {
+        if path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == "." || $0 == ".." }) { return true }
+        let lowered = path.lowercased()
+        return lowered.contains("%2e") || lowered.contains("%2f") || lowered.contains("%5c")
     }
 
     /// `next` when it is a local path, else the account page.

@@ -35,6 +35,12 @@ extension OAuthServer {
     /// GET /login/sso/NAME: 303 to the provider's authorization endpoint with a fresh state, nonce and
     /// PKCE challenge; the browser gets the cookie the callback must present.
     private func ssoStart(_ request: HTTPRequest, _ p: IdentityProvider) throws -> HTTPResponse {
+        if let wait = flowStartWait(clientAddress(request)) {
+            var r = SitePage.error(status: 429, title: "Too many requests",
+                                   message: "Too many sign-ins were started from your network. Try again in \(wait) second(s).")
+            r.headers["Retry-After"] = String(wait)
+            return r
+        }
         let next = try ssoNext(request)
         let secure = configuration.isSecure
         var binding = FormFields.cookies(request)[SSOFlows.cookie(secure: secure)] ?? ""
@@ -43,15 +49,7 @@ extension OAuthServer {
             binding = Base62.random(count: 32)
             cookies.append("\(SSOFlows.cookie(secure: secure))=\(binding); \(SSOFlows.cookieAttributes(secure: secure))")
         }
-        let state: String, flow: SSOFlow
-        do {
-            (state, flow) = try startSSOFlow(provider: p.name, next: next, browserCookie: binding, address: clientAddress(request))
-        } catch let tooSoon as PendingFlows.StartedTooSoon {
-            var r = SitePage.error(status: 429, title: "Too many requests",
-                                   message: "Too many sign-ins were started from your network. Try again in \(tooSoon.retryAfterSeconds) second(s).")
-            r.headers["Retry-After"] = String(tooSoon.retryAfterSeconds)
-            return r
-        }
+        let (state, flow) = try startSSOFlow(provider: p.name, next: next, browserCookie: binding, address: clientAddress(request))
         let metadata: OIDCMetadata
         do { metadata = try providers.metadata(p) } catch {
             try dropSSOFlow(state: state)

@@ -39,14 +39,14 @@ enum SSOFlows {
 }
 
 extension OAuthServer {
-    /// Starts a flow for the browser presenting `browserCookie`; returns its `state`. Throws
-    /// `PendingFlows.StartedTooSoon` (nothing written) when the visitor starts flows faster than allowed.
+    /// Starts a flow for the browser presenting `browserCookie` (its visitor was admitted by `flowStartWait`);
+    /// returns its `state`.
     func startSSOFlow(provider: String, next: String, browserCookie: String, address: String) throws -> (state: String, flow: SSOFlow) {
         let state = Base62.random(count: 32)
         let body = JSON.object([("provider", .string(provider)), ("next", .string(next))]).encoded()
-        try withStore { store in
-            try PendingFlows(store: store).startFlow(.sso, id: state, browserCookie: browserCookie, body: body, address: address,
-                                                     ttlSeconds: SSOFlows.ttlSeconds, limiter: flowLimiter, writeLock: writeLock)
+        try writing { store in
+            try PendingFlows(store: store).start(.sso, id: state, browserCookie: browserCookie, body: body, address: address,
+                                                 ttlSeconds: SSOFlows.ttlSeconds)
         }
         return (state, SSOFlows.flow(provider: provider, next: next, state: state, browserCookie: browserCookie))
     }

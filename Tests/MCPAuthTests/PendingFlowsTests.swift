@@ -115,7 +115,8 @@ import Testing
     @Test func startsBeyondAVisitorsAllowanceAreRefusedBeforeAnythingIsWritten() throws {
         let limiter = RateLimiter(burst: 2, perMinute: 1)
         func startFrom(_ address: String, _ id: String) throws {
-            try flows().startFlow(.authorization, id: id, browserCookie: "c", body: "{}", address: address, ttlSeconds: 60, limiter: limiter)
+            try PendingFlows.admitStart(address: address, limiter: limiter)
+            try flows().start(.authorization, id: id, browserCookie: "c", body: "{}", address: address, ttlSeconds: 60)
         }
         try startFrom("2001:db8:6:6::1", "a")
         try startFrom("2001:db8:6:6::2", "b")

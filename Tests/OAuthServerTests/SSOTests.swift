@@ -368,7 +368,8 @@ final class FakeProvider: @unchecked Sendable {
         let attackersTx = try beginAuthorization(SiteBrowser(h))
         for next in ["/oauth/authorize?tx=\(attackersTx)", "/oauth/authorize?tx=\(attackersTx)&client_id=x", "/oauth/authorize?tx=nope",
                      "//evil.example/phish", "https://evil.example/", "/\\evil.example", "/login/sso/corp?next=%2F%2Fevil.example",
-                     "/oauth/authorize?response_type=code&client_id=x"] {
+                     "/oauth/authorize?response_type=code&client_id=x", "/account/../oauth/authorize?response_type=code&client_id=x",
+                     "/account/%2e%2e/login", "/admin/./../oauth/authorize?tx=\(attackersTx)"] {
             #expect(try signedInLocation(SiteBrowser(h), next: next) == "/account", "next=\(next)")
         }
         let victim = SiteBrowser(h)

@@ -12,9 +12,9 @@ import Dispatch
 /// answers nothing after it until it is complete (RFC 9112 §9.3.2: responses go out in the order of requests).
 public final class HTTPDeferredResponse: @unchecked Sendable {
     private let lock = Guarded()
-    // Guarded by `lock`: the response once completed, and what the server does with it once it asks.
+    // Guarded by `lock`: the response once completed, and what its waiters do with it.
     private var response: HTTPResponse?
-    private var then: (@Sendable (HTTPResponse) -> Void)?
+    private var waiters: [@Sendable (HTTPResponse) -> Void] = []
     private var completed = false
 
     public init() {}
@@ -23,28 +23,21 @@ public final class HTTPDeferredResponse: @unchecked Sendable {
     /// it sends the response on the calling thread before this returns (without blocking on a slow client: what
     /// the socket does not take at once is sent by one of its worker threads).
     public func complete(_ response: HTTPResponse) {
-        let waiting = lock.withLock { () -> (@Sendable (HTTPResponse) -> Void)? in
-            guard !completed else { return nil }
+        let waiting = lock.withLock { () -> [@Sendable (HTTPResponse) -> Void] in
+            guard !completed else { return [] }
             completed = true
-            guard let then else {
-                self.response = response
-                return nil
-            }
-            self.then = nil
-            return then
+            self.response = response
+            defer { waiters = [] }
+            return waiters
         }
-        waiting?(response)
+        for waiter in waiting { waiter(response) }
     }
 
     /// The server's side: runs `then` with the response, at once on this thread when it is complete already,
     /// otherwise on the thread that completes it.
     func whenComplete(_ then: @escaping @Sendable (HTTPResponse) -> Void) {
         let ready = lock.withLock { () -> HTTPResponse? in
-            guard let response else {
-                self.then = then
-                return nil
-            }
-            self.response = nil
+            if response == nil { waiters.append(then) }
             return response
         }
         if let ready { then(ready) }

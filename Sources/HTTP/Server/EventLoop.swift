@@ -255,24 +255,20 @@ final class EventLoop: @unchecked Sendable {
     /// RFC 9110 §10.1.1: the client waits for `100 Continue` before sending the body. Sent from the loop when
     /// the socket takes it at once; otherwise a worker finishes the send, waiting up to the send timeout.
     private func sendContinue(_ connection: HTTPConnection) {
-        let bytes = HTTPConnection.continueResponse
-        let sent = bytes.withUnsafeBytes { send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-        if sent == bytes.count {
+        switch Socket.sendWithoutWaiting(connection.fd, HTTPConnection.continueResponse) {
+        case .sent:
             wait(connection, rearming: true)
-            return
-        }
-        guard sent >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
+        case .failed:
             disown(connection)
             end(connection)
-            return
-        }
-        let rest = Array(bytes[max(0, sent)...])
-        disown(connection)
-        dispatch(connection) { [self] in
-            if (try? Socket.sendAll(connection.fd, rest)) != nil {
-                giveBack(connection)
-            } else {
-                end(connection)
+        case .rest(let rest):
+            disown(connection)
+            dispatch(connection) { [self] in
+                if (try? Socket.sendAll(connection.fd, rest)) != nil {
+                    giveBack(connection)
+                } else {
+                    end(connection)
+                }
             }
         }
     }
@@ -453,26 +449,28 @@ final class EventLoop: @unchecked Sendable {
     /// small whole body without waiting on the client, then goes on. What the socket does not take at once,
     /// a large body and a stream, a worker sends.
     private func deliver(_ connection: HTTPConnection, _ response: HTTPResponse, _ exchange: HTTPConnection.Exchange) {
-        guard let (bytes, keepAlive) = connection.serialized(response, exchange) else {
+        guard let (bytes, keepAlive, held) = connection.serialized(response, exchange) else {
             dispatch(connection) { [self] in answer(connection, .response(response, exchange)) }
             return
         }
-        let sent = bytes.withUnsafeBytes { send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-        if sent == bytes.count {
+        // A held body stays charged to its budget until its last byte is out (or the send failed).
+        switch Socket.sendWithoutWaiting(connection.fd, bytes) {
+        case .sent:
+            held?.release()
             goOn(connection, keepAlive: keepAlive)
-            return
-        }
-        guard sent >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
+        case .failed:
+            held?.release()
             end(connection)
-            return
-        }
-        let rest = Array(bytes[max(0, sent)...])
-        dispatch(connection) { [self] in
-            guard (try? Socket.sendAll(connection.fd, rest)) != nil else {
-                end(connection)
-                return
+        case .rest(let rest):
+            dispatch(connection) { [self] in
+                let sent = (try? Socket.sendAll(connection.fd, rest)) != nil
+                held?.release()
+                guard sent else {
+                    end(connection)
+                    return
+                }
+                goOn(connection, keepAlive: keepAlive)
             }
-            goOn(connection, keepAlive: keepAlive)
         }
     }
 

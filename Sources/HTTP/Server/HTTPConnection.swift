@@ -211,7 +211,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// After a deferred response is complete: its bytes on the wire, and whether the connection may carry
     /// another request after it; nil when it is not a whole body (a worker sends it with `answer`).
-    func serialized(_ response: HTTPResponse, _ exchange: Exchange) -> (bytes: [UInt8], keepAlive: Bool)? {
+    func serialized(_ response: HTTPResponse, _ exchange: Exchange) -> (bytes: [UInt8], keepAlive: Bool, held: HeldBytes?)? {
         HTTPResponseWriter.serialized(response, for: exchange.request, keepAlive: exchange.keepAlive, date: date.now())
     }
 

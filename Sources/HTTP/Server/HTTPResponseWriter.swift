@@ -26,24 +26,27 @@ enum HTTPResponseWriter {
         return (bytes, request.method != "HEAD" && !forbidsBody && !body.isEmpty)
     }
 
-    /// A response with a whole body of up to `coalesceLimit` bytes (`.bytes` or `.held`, which is released
-    /// here) as the bytes that go on the wire, and whether the connection may carry another request after
-    /// it; nil for a larger body (not copied here) and for a streamed or deferred one.
+    /// A response with a whole body of up to `coalesceLimit` bytes (`.bytes` or `.held`, which the caller
+    /// releases once sent) as the bytes that go on the wire, and whether the connection may carry another
+    /// request after it; nil for a larger body (not copied here) and for a streamed or deferred one.
     static func serialized(_ response: HTTPResponse, for request: HTTPRequest, keepAlive: Bool,
-                           date: String) -> (bytes: [UInt8], keepAlive: Bool)? {
-        let body: [UInt8]
+                           date: String) -> (bytes: [UInt8], keepAlive: Bool, held: HeldBytes?)? {
+        let body: [UInt8], held: HeldBytes?
         switch response.body {
-        case .bytes(let bytes) where bytes.count <= coalesceLimit: body = bytes
-        case .held(let held) where held.bytes.count <= coalesceLimit:
-            body = held.bytes
-            held.release()
+        case .bytes(let bytes) where bytes.count <= coalesceLimit: (body, held) = (bytes, nil)
+        case .held(let whole) where whole.bytes.count <= coalesceLimit: (body, held) = (whole.bytes, whole)
         default: return nil
         }
-        let status = (100...999).contains(response.status) ? response.status : 500
-        let keepAlive = keepAlive && !closeRequested(response)
+        let (status, keepAlive) = effective(response, keepAlive: keepAlive)
         var (bytes, sendBody) = wholeHead(body, status: status, response: response, request: request, keepAlive: keepAlive, date: date)
         if sendBody { bytes.append(contentsOf: body) }
-        return (bytes, keepAlive)
+        return (bytes, keepAlive, held)
+    }
+
+    /// The status sent (an impossible one becomes 500) and whether the connection stays open after it (not
+    /// when the handler asked for `Connection: close`).
+    private static func effective(_ response: HTTPResponse, keepAlive: Bool) -> (status: Int, keepAlive: Bool) {
+        ((100...999).contains(response.status) ? response.status : 500, keepAlive && !closeRequested(response))
     }
 
     /// A whole body with `Content-Length`, in the same send(2) as the head when it is small.
@@ -64,9 +67,7 @@ enum HTTPResponseWriter {
     /// (`beginStream`, then `HTTPEventSource.pump` from its loop).
     static func write(_ response: HTTPResponse, for request: HTTPRequest, keepAlive: Bool, date: String,
                       fd: Int32) throws(SocketError) -> Bool {
-        let status = (100...999).contains(response.status) ? response.status : 500
-        let keepAlive = keepAlive && !closeRequested(response)
-
+        let (status, keepAlive) = effective(response, keepAlive: keepAlive)
         switch response.body {
         case .bytes(let body):
             try writeWhole(body, status: status, response: response, request: request, keepAlive: keepAlive, date: date, fd: fd)

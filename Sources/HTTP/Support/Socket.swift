@@ -111,6 +111,22 @@ enum Socket {
         }
     }
 
+    /// What a send that does not wait did.
+    enum Attempt {
+        case sent
+        /// The socket took only part (or none): these bytes are left to send.
+        case rest([UInt8])
+        case failed
+    }
+
+    /// Sends what the socket takes at once, without SIGPIPE.
+    static func sendWithoutWaiting(_ fd: Int32, _ bytes: [UInt8]) -> Attempt {
+        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        if sent == bytes.count { return .sent }
+        guard sent >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return .failed }
+        return .rest(Array(bytes[max(0, sent)...]))
+    }
+
     /// Sends all bytes, without SIGPIPE; throws when the peer is gone or the send timeout passed.
     static func sendAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SocketError) {
         var offset = 0

@@ -17,8 +17,9 @@ public enum AuditSync: String, Sendable, CaseIterable {
 /// Waking: the events of one transaction form a batch, and a batch's waiters sleep on the condition of
 /// its parity; the writer wakes them all with one broadcast, which wakes no one of the next batch (a
 /// semaphore per request cost the writer thread one futex call per request, and it is the one serial step).
-/// A caller that need not wait hands in a completion instead (`write(_:then:)`), which the writer thread
-/// runs after the commit: no thread sleeps for it.
+/// A caller that need not wait hands in a completion instead (`write(_:then:)`): no thread sleeps for it.
+/// Once a batch is committed, one job on a dispatch queue runs its completions, so the writer thread goes on
+/// to the next commit at once and never runs a caller's code (which may write to a log that blocks).
 public final class AuditWriter: @unchecked Sendable {
     private let store: Store
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -30,6 +31,9 @@ public final class AuditWriter: @unchecked Sendable {
     private var stopped = false
     private var thread: Thread?
     private let lastUsed: LastUsedRecorder?
+    /// Runs the completions of committed batches (a batch's in order, batches side by side).
+    private let completionQueue = DispatchQueue(label: "audit-completions", attributes: .concurrent)
+    private let completing = DispatchGroup()
     private var lastUsedFlush = Date()
     /// Set by the writer thread as it ends; until then only it may use `store`.
     private var finished = false
@@ -44,8 +48,8 @@ public final class AuditWriter: @unchecked Sendable {
     final class Batch: @unchecked Sendable {
         let number: UInt64
         var events: [AuditEvent] = []
-        /// Run by the writer thread once the batch is committed (or refused).
-        var completions: [@Sendable (Bool) -> Void] = []
+        /// Run once the batch is committed (or refused).
+        var completions: [@Sendable (Commit) -> Void] = []
         var ok = false
         var done = false
         init(number: UInt64) { self.number = number }
@@ -101,13 +105,21 @@ public final class AuditWriter: @unchecked Sendable {
         return batch.ok
     }
 
-    /// Appends the event and returns at once; the writer thread runs `then` once the event is committed (true)
-    /// or could not be (false). `then` should be short: the next commit waits for it.
-    public func write(_ event: AuditEvent, then: @escaping @Sendable (Bool) -> Void) {
+    /// What became of an event handed to `write(_:then:)`.
+    public struct Commit: Sendable {
+        /// Whether the event's row is committed.
+        public let written: Bool
+        /// When its transaction ended.
+        public let at: ContinuousClock.Instant
+    }
+
+    /// Appends the event and returns at once; `then` runs once the event is committed or could not be: on a
+    /// dispatch queue, or on the calling thread when the writer is closed already.
+    public func write(_ event: AuditEvent, then: @escaping @Sendable (Commit) -> Void) {
         pthread_mutex_lock(mutex)
         guard !stopped else {
             pthread_mutex_unlock(mutex)
-            then(false)
+            then(Commit(written: false, at: .now))
             return
         }
         let batch = filling
@@ -157,7 +169,11 @@ public final class AuditWriter: @unchecked Sendable {
             batch.done = true
             pthread_cond_broadcast(committedCondition + Int(batch.number & 1))
             pthread_mutex_unlock(mutex)
-            for completion in batch.completions { completion(ok) }
+            let completions = batch.completions
+            if !completions.isEmpty {
+                let commit = Commit(written: ok, at: .now)
+                completionQueue.async(group: completing) { for completion in completions { completion(commit) } }
+            }
         }
     }
 
@@ -192,6 +208,7 @@ public final class AuditWriter: @unchecked Sendable {
         pthread_cond_broadcast(work)
         while !finished { pthread_cond_wait(work, mutex) }
         pthread_mutex_unlock(mutex)
+        completing.wait()
         if first, (identity?.check() ?? .intact) == .intact { try? lastUsed?.flush(store.db) }
     }
 }

@@ -28,7 +28,7 @@ public struct PendingFlow: Sendable, Equatable {
 /// Unauthenticated visitors create flows, so their number is bounded twice: each visitor (an IPv4 address
 /// or an IPv6 /64) keeps at most `perAddress` live flows (its oldest make room, so one visitor flooding
 /// evicts only its own), and the store at most `total` (the oldest overall make room). How fast one visitor
-/// may start flows is limited too, before anything is written (`startFlow`).
+/// may start flows is limited too, before anything is written (`admitStart`).
 public struct PendingFlows: Sendable {
     public struct Limits: Sendable {
         public var perAddress = 64
@@ -68,18 +68,13 @@ public struct PendingFlows: Sendable {
         public let retryAfterSeconds: Int
     }
 
-    /// Starts a flow for a visitor: first takes one start from the visitor's allowance in `limiter`
-    /// (throwing `StartedTooSoon`, before anything is written, when there is none), then records the flow
-    /// as `start` does. `writeLock`, the process's writer lock if it has one, is held for the write only,
-    /// never while the limiter is asked (a shared limiter asks the store).
-    public func startFlow(_ kind: PendingFlow.Kind, id: String, browserCookie: String, body: String, address: String,
-                          ttlSeconds: Int64, limiter: RateLimiter, writeLock: Guarded<Void>? = nil,
-                          now: Int64 = Clock.nowMillis()) throws {
+    /// Takes one start from the visitor's allowance in `limiter`; throws `StartedTooSoon` when there is none.
+    /// Asked before a start takes a store connection of its own: a shared limiter takes one too, and waiting
+    /// for a second while holding the first would let a crowd of starts hold every connection.
+    public static func admitStart(address: String, limiter: RateLimiter) throws(StartedTooSoon) {
         if let wait = limiter.take("visitor:" + PendingFlows.visitor(address)) {
             throw StartedTooSoon(retryAfterSeconds: wait)
         }
-        let write = { try self.start(kind, id: id, browserCookie: browserCookie, body: body, address: address, ttlSeconds: ttlSeconds, now: now) }
-        if let writeLock { try writeLock.withLock { try write() } } else { try write() }
     }
 
     /// Records a new flow named `id` for the browser presenting `browserCookie`, from `address`, making
