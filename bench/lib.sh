@@ -23,11 +23,14 @@ mcpctl_bin() {
 # port_in_use PORT: true when something accepts connections on 127.0.0.1:PORT.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# free_port: prints a random port on 127.0.0.1 that nothing listens on.
+# free_port: prints a random port on 127.0.0.1 that nothing listens on, below the kernel's ephemeral range (a port
+# in it may be the local end of one of the many connections a run opens, and then cannot be bound).
 free_port() {
-    local p
+    local p low
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$low" -gt 12000 ] 2>/dev/null || low=32768
     for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((10000 + RANDOM % (low - 10000)))
         port_in_use "$p" || { echo "$p"; return 0; }
     done
     echo "no free port" >&2

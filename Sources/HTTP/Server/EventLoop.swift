@@ -25,6 +25,8 @@ final class EventLoop: @unchecked Sendable {
     /// How long a connection that was answered with an error is drained before it is closed.
     private static let lingerSeconds = 2.0
     private static let lingerList = 3
+    /// How long an otherwise idle worker waits for a deferred response before it leaves it to its completion.
+    private static let deferredWaitSeconds = 0.02
     /// Lists from here on hold parked event streams, one list per quiet interval (see `streamList(for:)`).
     private static let firstStreamList = 4
 
@@ -430,18 +432,28 @@ final class EventLoop: @unchecked Sendable {
     /// Worker: takes its turn with the connection (a request to answer, say), then closes the connection,
     /// hands it back to the loop, parks its event stream, or leaves it to the completion of its response.
     private func answer(_ connection: HTTPConnection, _ turn: HTTPConnection.Turn) {
-        switch connection.answer(turn, service) {
-        case .wait:
-            giveBack(connection)
-        case .close:
-            end(connection)
-        case .fail(let error, let line):
-            reject(connection, error, line)
-        case .park:
-            serveStream(connection, quiet: false)
-        case .deferred(let deferred, let exchange):
-            // From here on the connection belongs to whoever completes the response.
-            deferred.whenComplete { [self] response in deliver(connection, response, exchange) }
+        var turn = turn
+        while true {
+            switch connection.answer(turn, service) {
+            case .wait:
+                giveBack(connection)
+            case .close:
+                end(connection)
+            case .fail(let error, let line):
+                reject(connection, error, line)
+            case .park:
+                serveStream(connection, quiet: false)
+            case .deferred(let deferred, let exchange):
+                // With no other job waiting, this worker has nothing better to do than wait a moment for the
+                // response itself, which spares a quiet server the hand-over; under load it goes on at once.
+                if !workers.hasQueuedJobs, let response = deferred.wait(seconds: Self.deferredWaitSeconds) {
+                    turn = .response(response, exchange)
+                    continue
+                }
+                // From here on the connection belongs to whoever completes the response.
+                deferred.whenComplete { [self] response in deliver(connection, response, exchange) }
+            }
+            return
         }
     }
 

@@ -56,6 +56,13 @@ final class WorkerPool: @unchecked Sendable {
         mutex.deallocate()
     }
 
+    /// Whether jobs wait for a thread now (a hint: it may change at once).
+    var hasQueuedJobs: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return head < jobs.count
+    }
+
     /// Queues `job`; false (and the job dropped) only when no thread exists and none could be started.
     func submit(_ job: @escaping Job) -> Bool {
         guard startThreadIfAllBusy() else { return false }
