@@ -42,6 +42,27 @@ import Testing
         }
     }
 
+    /// A worker that waits for its deferred answer and goes on with the connection's next request must not
+    /// nest a call per request: thousands of requests on one connection would run it out of stack.
+    @Test func thousandsOfDeferredAnswersOnOneConnectionAreServedInTurn() throws {
+        let completer = DispatchQueue(label: "completer")
+        try withServer(handler: { request in
+            let deferred = HTTPDeferredResponse()
+            completer.async { deferred.complete(.text("done \(request.path)")) }
+            return .deferred(deferred)
+        }) { _, port in
+            let connection = try RawConnection(port: port)
+            for index in 0..<20_000 {
+                connection.send("GET /\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
+                let text = try connection.readResponse().text
+                guard text == "done /\(index)" else {
+                    Issue.record("request \(index): \(text)")
+                    return
+                }
+            }
+        }
+    }
+
     @Test func aResponseCompletedBeforeTheHandlerReturnsIsSentAtOnce() throws {
         try withServer(handler: { request in
             let deferred = HTTPDeferredResponse()
