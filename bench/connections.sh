@@ -202,6 +202,22 @@ EMAIL=bench@example.com
 TOKEN=$("$BIN" token create --email "$EMAIL" --name bench --scopes read,write --expires never 2>/dev/null)
 [ -n "$TOKEN" ] || die "token create printed nothing"
 
+# start_serve BINARY MAX_CONNECTIONS: starts `mcpctl serve` on a free port (three tries: a port found free may be
+# taken before the server binds it); sets SERVER_PID and SERVER_PORT.
+start_serve() {
+    for _ in 1 2 3; do
+        SERVER_PORT=$(free_port)
+        "$1" serve --listen "127.0.0.1:$SERVER_PORT" --log-level error --max-connections "$2" \
+            --max-connections-per-address 100000 --keep-alive-timeout 1h 2>"$WORK/serve.log" &
+        SERVER_PID=$!
+        wait_http "http://127.0.0.1:$SERVER_PORT/healthz" "$SERVER_PID" && return 0
+        kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    done
+    cat "$WORK/serve.log" >&2
+    die "mcpctl serve did not start"
+}
+
 # run BINARY MODE: one server, connections opened up to each level; prints "mode level threads rss failed" lines.
 run() {
     local bin=$1 mode=$2 port levels=$LEVELS
@@ -212,16 +228,8 @@ run() {
         levels=$kept
     fi
     [ -n "${levels// /}" ] || return 0
-    for _ in 1 2 3; do
-        port=$(free_port)
-        "$bin" serve --listen "127.0.0.1:$port" --log-level error --max-connections $((MAX_LEVEL + 100)) \
-            --max-connections-per-address 100000 --keep-alive-timeout 1h 2>"$WORK/serve.log" &
-        SERVER_PID=$!
-        wait_http "http://127.0.0.1:$port/healthz" "$SERVER_PID" && break
-        kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-    done
-    [ -n "$SERVER_PID" ] || { cat "$WORK/serve.log" >&2; die "mcpctl serve did not start"; }
+    start_serve "$bin" $((MAX_LEVEL + 100))
+    port=$SERVER_PORT
     python3 "$WORK/client.py" "$mode" "$port" "$SERVER_PID" "$TOKEN" /mcp/bench/prod "$levels" "$SETTLE" ||
         say "client failed ($bin $mode)"
     kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -261,16 +269,8 @@ run_load() {
     command -v wrk >/dev/null || { say "wrk is needed for the load mode"; return 0; }
     cap=$(( ($(ulimit -n) - 1024) / 2 ))
     [ "$streams" -le "$cap" ] || { say "open-file limit $(ulimit -n): $cap streams instead of $streams"; streams=$cap; }
-    for _ in 1 2 3; do
-        port=$(free_port)
-        "$bin" serve --listen "127.0.0.1:$port" --log-level error --max-connections $((streams + 1000)) \
-            --max-connections-per-address 100000 --keep-alive-timeout 1h 2>"$WORK/serve.log" &
-        SERVER_PID=$!
-        wait_http "http://127.0.0.1:$port/healthz" "$SERVER_PID" && break
-        kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-    done
-    [ -n "$SERVER_PID" ] || { cat "$WORK/serve.log" >&2; die "mcpctl serve did not start"; }
+    start_serve "$bin" $((streams + 1000))
+    port=$SERVER_PORT
     wrk_run "$port" 32 "$SERVER_PID" c32
     wrk_run "$port" 256 "$SERVER_PID" c256-busy
     rm -f "$WORK/held.txt"
