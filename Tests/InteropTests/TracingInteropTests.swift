@@ -25,6 +25,19 @@ import Testing
         throw InteropHarness.HarnessError("OTLP receiver did not start: \((try? String(contentsOf: stderr, encoding: .utf8)) ?? "")")
     }
 
+    /// A token of alice, a viewer of the built-in app (mcpctl/local).
+    func viewerOfTheBuiltInApp(_ h: InteropHarness) throws -> String {
+        try h.mcpctl(["user", "add", "alice@example.com"])
+        try h.mcpctl(["grant", "add", "alice@example.com", "--app", "mcpctl", "--env", "local", "--role", "viewer"])
+        return try h.mcpctl(["token", "create", "--email", "alice@example.com"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A collector, and a server that exports every span to it.
+    func tracedServer(_ h: InteropHarness) throws -> (collector: (port: Int, out: URL), server: (url: String, process: Process, log: URL)) {
+        let collector = try startCollector(h)
+        return (collector, try h.startServer(["--otlp-endpoint", "http://127.0.0.1:\(collector.port)/v1/traces"]))
+    }
+
     func spans(_ out: URL) -> [Span] {
         let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? Span }
@@ -146,11 +159,8 @@ import Testing
 
     @Test func aTraceparentInMetaWinsOverTheHeaderAnInvalidOneStartsANewTraceAndAnUnsampledOneIsNotExported() throws {
         let h = InteropHarness()
-        try h.mcpctl(["user", "add", "alice@example.com"])
-        try h.mcpctl(["grant", "add", "alice@example.com", "--app", "mcpctl", "--env", "local", "--role", "viewer"])
-        let token = try h.mcpctl(["token", "create", "--email", "alice@example.com"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let collector = try startCollector(h)
-        let server = try h.startServer(["--otlp-endpoint", "http://127.0.0.1:\(collector.port)/v1/traces"])
+        let token = try viewerOfTheBuiltInApp(h)
+        let (collector, server) = try tracedServer(h)
         let url = server.url + "/mcp/mcpctl/local"
         let (headerTrace, metaTrace, unsampledTrace) = (Self.hex(16), Self.hex(16), Self.hex(16))
         let (metaSpan, unsampledSpan) = (Self.hex(8), Self.hex(8))
@@ -175,11 +185,8 @@ import Testing
 
     @Test func textThatJSONMustEscapeAndALongTracestateReachTheCollectorExactlyAsSent() throws {
         let h = InteropHarness()
-        try h.mcpctl(["user", "add", "alice@example.com"])
-        try h.mcpctl(["grant", "add", "alice@example.com", "--app", "mcpctl", "--env", "local", "--role", "viewer"])
-        let token = try h.mcpctl(["token", "create", "--email", "alice@example.com"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let collector = try startCollector(h)
-        let server = try h.startServer(["--otlp-endpoint", "http://127.0.0.1:\(collector.port)/v1/traces"])
+        let token = try viewerOfTheBuiltInApp(h)
+        let (collector, server) = try tracedServer(h)
         // Quotation mark, reverse solidus, control characters (RFC 8259 §7 escapes them) and multi-byte UTF-8.
         let tool = "we\"ird\\tool\n\t\u{01}\u{1F}é😀"
         let body = try JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": 1, "method": "tools/call",
@@ -204,9 +211,7 @@ import Testing
 
     @Test func aRatioSamplerOfZeroExportsOnlyTracesTheCallerSampledAndABadRatioStopsServe() throws {
         let h = InteropHarness()
-        try h.mcpctl(["user", "add", "alice@example.com"])
-        try h.mcpctl(["grant", "add", "alice@example.com", "--app", "mcpctl", "--env", "local", "--role", "viewer"])
-        let token = try h.mcpctl(["token", "create", "--email", "alice@example.com"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try viewerOfTheBuiltInApp(h)
         h.environment["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio"
         h.environment["OTEL_TRACES_SAMPLER_ARG"] = "1.5"
         let bad = try h.run(InteropHarness.binary, ["serve", "--otlp-endpoint", "http://127.0.0.1:9"])
@@ -230,9 +235,7 @@ import Testing
     @Test(arguments: [false, true])
     func requestsAreAnsweredAndSpansCountedAsDroppedWhileTheCollectorIsDownOrNeverAnswers(collectorHangs: Bool) throws {
         let h = InteropHarness()
-        try h.mcpctl(["user", "add", "alice@example.com"])
-        try h.mcpctl(["grant", "add", "alice@example.com", "--app", "mcpctl", "--env", "local", "--role", "viewer"])
-        let token = try h.mcpctl(["token", "create", "--email", "alice@example.com"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try viewerOfTheBuiltInApp(h)
         let port = collectorHangs ? try startCollector(h, hang: true).port : InteropHarness.freePort()
         let metricsPort = InteropHarness.freePort()
         let server = try h.startServer(["--otlp-endpoint", "http://127.0.0.1:\(port)/v1/traces", "--metrics-listen", "127.0.0.1:\(metricsPort)"])
