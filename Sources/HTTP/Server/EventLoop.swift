@@ -177,8 +177,7 @@ final class EventLoop: @unchecked Sendable {
     private func refuse(_ fd: Int32, addressFull: Bool) {
         let message = addressFull ? "Service Unavailable: too many connections from your address"
                                   : "Service Unavailable: too many connections"
-        let response = HTTPResponseWriter.errorResponse(status: 503, message: message)
-        _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        _ = Socket.sendWithoutWaiting(fd, HTTPResponseWriter.errorResponse(status: 503, message: message))
         close(fd)
     }
 
