@@ -82,3 +82,21 @@ start_nginx_upstream() {
 
 # wrk_field LINE NAME: the value of NAME=… in the RESULT line printed by bench/wrk-mcp.lua's done().
 wrk_field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
+# perf_start PID OUT: samples process PID with `perf record -g` (cpu-clock, 999 Hz) into OUT/perf.data; sets PERF_PID.
+perf_start() {
+    command -v perf >/dev/null || { echo "perf is needed (Debian: linux-perf)" >&2; return 1; }
+    mkdir -p "$2"
+    perf record -e cpu-clock -F 999 -g -p "$1" -o "$2/perf.data" 2>"$2/perf-record.log" &
+    PERF_PID=$!
+    sleep 0.5
+}
+
+# perf_finish OUT: stops the sampling, prints the top symbols by self time, and writes OUT/stacks.folded and
+# OUT/flame.svg (bench/flamegraph.py).
+perf_finish() {
+    kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+    perf report -i "$1/perf.data" --no-children --stdio --percent-limit 0.7 -g none 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | head -n 45
+    perf script -i "$1/perf.data" 2>/dev/null | python3 "$ROOT/bench/flamegraph.py" --folded "$1/stacks.folded" >"$1/flame.svg"
+}

@@ -135,17 +135,11 @@ if [ -n "${PROFILE:-}" ]; then
         b) port=$ON_PORT; pid=$ON_PID ;;
         *) die "PROFILE must be a or b" ;;
     esac
-    command -v perf >/dev/null || die "perf is needed (Debian: linux-perf)"
-    OUT=${PROFILE_OUT:-/tmp/mcpctl-obsprofile-$PROFILE}; mkdir -p "$OUT"
-    perf record -e cpu-clock -F 999 -g -p "$pid" -o "$OUT/perf.data" 2>"$OUT/perf-record.log" &
-    PERF_PID=$!
-    sleep 0.5
+    OUT=${PROFILE_OUT:-/tmp/mcpctl-obsprofile-$PROFILE}
+    perf_start "$pid" "$OUT" || die "cannot profile"
     printf '%-30s %10s %9s %9s %8s %12s\n' run req/s p50_ms p99_ms non2xx server_cpu_us/req
     run "profile $PROFILE" "$port" "$pid" profile.txt
-    kill -INT "$PERF_PID"; wait "$PERF_PID" || true
-    perf report -i "$OUT/perf.data" --no-children --stdio --percent-limit 0.7 -g none 2>/dev/null \
-        | grep -v '^#' | grep -v '^$' | head -n 45
-    perf script -i "$OUT/perf.data" 2>/dev/null | python3 "$HERE/flamegraph.py" --folded "$OUT/stacks.folded" >"$OUT/flame.svg"
+    perf_finish "$OUT"
     say "profile $PROFILE: folded stacks and flame.svg in $OUT"
     exit 0
 fi

@@ -116,16 +116,10 @@ if [ -n "${PROFILE:-}" ]; then
         c) url="$GW/legacy"; lua="$HERE/wrk-mcp-2026.lua" ;;
         *) die "PROFILE must be a, b or c" ;;
     esac
-    command -v perf >/dev/null || die "perf is needed (Debian: linux-perf)"
-    OUT=${PROFILE_OUT:-/tmp/mcpctl-profile-$PROFILE}; mkdir -p "$OUT"
-    perf record -e cpu-clock -F 999 -g -p "$SERVER_PID" -o "$OUT/perf.data" 2>"$OUT/perf-record.log" &
-    PERF_PID=$!
-    sleep 0.5
+    OUT=${PROFILE_OUT:-/tmp/mcpctl-profile-$PROFILE}
+    perf_start "$SERVER_PID" "$OUT" || die "cannot profile"
     run "$PROFILE" "$url" "$lua"
-    kill -INT "$PERF_PID"; wait "$PERF_PID" || true
-    perf report -i "$OUT/perf.data" --no-children --stdio --percent-limit 0.7 -g none 2>/dev/null \
-        | grep -v '^#' | grep -v '^$' | head -n 45
-    perf script -i "$OUT/perf.data" 2>/dev/null | python3 "$HERE/flamegraph.py" --folded "$OUT/stacks.folded" >"$OUT/flame.svg"
+    perf_finish "$OUT"
     say "profile $PROFILE: $(awk -v c="${CPU[$PROFILE]}" -v n="${REQ[$PROFILE]}" 'BEGIN {printf "%.1f", c * 1e6 / n}') µs CPU/req; folded stacks and flame.svg in $OUT"
     exit 0
 fi
