@@ -334,7 +334,8 @@ enum ServeCommand {
         ServeCommand.returnLargeBuffersToTheSystem()
         let identity = pool.identity
         let reachability = StoreReachability(pool: pool, log: log)
-        let server = HTTPServer(configuration: hc, onRejection: { gateway.metrics.rejected($0); gateway.rejected($0) }) { request in
+        let server = HTTPServer(configuration: hc, onRejection: { gateway.metrics.rejected($0); gateway.rejected($0) },
+                                answersOnLoop: { gateway.answersOnLoop($0) }) { request in
             // Fail closed: with its store deleted or replaced the server can record nothing (every request
             // writes at least an audit row), and the file at the path is not the one whose revocations it knows.
             if let refusal = storeLostResponse(identity.state) { return refusal }

@@ -29,6 +29,8 @@ public final class Gateway: Sendable {
     let argumentKey: HMACSHA256Key
     public let metrics = Metrics()
     public let tracer = Tracer()
+    /// Whether the store is an embedded (SQLite) file, whose reads never wait on a network.
+    let embeddedStore: Bool
 
     public init(pool: StorePool, configuration: GatewayConfiguration, audit: AuditWriter, verifier: TokenVerifier, log: RequestLog) throws {
         self.pool = pool
@@ -36,6 +38,7 @@ public final class Gateway: Sendable {
         self.audit = audit
         self.verifier = verifier
         self.log = log
+        embeddedStore = !StoreLocation(pool.path).isPostgres
         check = AccessCheck(pool: pool, verifier: verifier, cache: access, log: log, outside: OutsideTokens(pool: pool, publicURL: configuration.publicURL, log: log))
         http = HTTPUpstream(client: HTTPClient(maxIdleConnectionsPerHost: 512), timeout: configuration.upstreamTimeout,
                             budget: AnswerBudget(limit: configuration.maxBufferedBytes), owners: SessionOwners(pool: pool),
@@ -169,28 +172,135 @@ public final class Gateway: Sendable {
                 throw GatewayRefusal.unauthorized(metadataURL: metadataURL, tokenPresented: false, reason: "no credentials")
             }
             try refuseOutsideTokenOverLimit(credentials, record, metadataURL: metadataURL)
-            var verdict = try verify(credentials, envelope: envelope, app: app, env: env)
+            let verdict = try verify(credentials, envelope: envelope, app: app, env: env)
             let principal = try authenticate(verdict, credentials: credentials, envelope: envelope, app: app, env: env,
                                              metadataURL: metadataURL, &record)
             record.spans?.begin(.policy)
-            let (environment, decision) = try authorize(&verdict, request: request, envelope: envelope, principal: principal,
-                                                         credentials: credentials, app: app, env: env, metadataURL: metadataURL)
-            try refuseHeldTool(envelope.message, environment: environment, app: app, env: env)
+            let authenticated = Authenticated(request: request, envelope: envelope, credentials: credentials, principal: principal,
+                                              app: app, env: env, metadataURL: metadataURL)
+            if LoopThread.isCurrent && mayWait(verdict, envelope: envelope, app: app, env: env) {
+                let (verdict, record) = (verdict, record)
+                return LoopThread.offload { [self] in proceed(authenticated, verdict, record) }
+            }
+            return proceed(authenticated, verdict, record)
+        } catch {
+            return refused(error, record)
+        }
+    }
+
+    /// A request whose sender is known, on its way to authorization.
+    struct Authenticated: Sendable {
+        let request: HTTPRequest
+        let envelope: Envelope
+        let credentials: PresentedCredentials
+        let principal: Principal
+        let app: String
+        let env: String
+        let metadataURL: String
+    }
+
+    /// Authorize → forward → audit, for an authenticated request. On the loop thread the upstream's answer is
+    /// waited for without holding it.
+    func proceed(_ a: Authenticated, _ verdict: AccessCheck.Verdict, _ record: Record) -> HTTPResponse {
+        var verdict = verdict, record = record
+        do {
+            let (environment, decision) = try authorize(&verdict, request: a.request, envelope: a.envelope, principal: a.principal,
+                                                         credentials: a.credentials, app: a.app, env: a.env, metadataURL: a.metadataURL)
+            try refuseHeldTool(a.envelope.message, environment: environment, app: a.app, env: a.env)
             record.event.decision = .allow
             record.event.reason = decision.reason
-            let call = upstreamCall(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
+            let call = upstreamCall(a.request, envelope: a.envelope, principal: a.principal, credentials: a.credentials, app: a.app, env: a.env,
                                     environment: environment, decision: decision, trace: record.spans?.upstreamContext)
             record.spans?.beginUpstream(environment)
-            let outcome = try metrics.upstream(app: app, env: env, seconds: &record.upstreamSeconds, status: { $0.response.status }) { try route(call) }
-            record.spans?.end()
-            if let reason = outcome.reason { record.event.reason = reason }
-            return finish(record, outcome.response)
-        } catch let refusal as GatewayRefusal {
-            return finish(record, refusal.response, deny: refusal.reason)
+            if LoopThread.isCurrent {
+                guard routesWithoutWaiting(call) else {
+                    let record = record
+                    return LoopThread.offload { [self] in forward(call, record) }
+                }
+                return forwardWithoutWaiting(call, record)
+            }
+            return forward(call, record)
         } catch {
-            log.error("store error in the gateway: \(error)")
-            return finish(record, GatewayRefusal.unavailable().response, deny: "store unavailable")
+            return refused(error, record)
         }
+    }
+
+    /// Forwards `call`, waiting for its upstream here.
+    func forward(_ call: UpstreamCall, _ record: Record) -> HTTPResponse {
+        var record = record
+        do {
+            let outcome = try metrics.upstream(app: call.app, env: call.env, seconds: &record.upstreamSeconds, status: { $0.response.status }) { try route(call) }
+            return answered(outcome, record)
+        } catch {
+            return refused(error, record)
+        }
+    }
+
+    /// Forwards `call` and returns at once: the answer is sent once the upstream's has arrived and its audit
+    /// row is committed, and no thread waits meanwhile.
+    func forwardWithoutWaiting(_ call: UpstreamCall, _ record: Record) -> HTTPResponse {
+        let deferred = HTTPDeferredResponse()
+        let started = ContinuousClock.now
+        route(call) { [self] result in
+            var record = record
+            var timed: Double?  // the wait is timed from `started`, not by this call
+            let response: HTTPResponse
+            do {
+                let outcome = try metrics.upstream(app: call.app, env: call.env, seconds: &timed, status: { $0.response.status }) { try result.get() }
+                record.upstreamSeconds = Metrics.seconds(since: started)
+                response = answered(outcome, record)
+            } catch {
+                record.upstreamSeconds = Metrics.seconds(since: started)
+                response = refused(error, record)
+            }
+            // Usually itself deferred until the audit commit: the server waits for that one in turn.
+            deferred.complete(response)
+        }
+        return .deferred(deferred)
+    }
+
+    /// The upstream answered: audited, then released.
+    func answered(_ outcome: UpstreamOutcome, _ record: Record) -> HTTPResponse {
+        var record = record
+        record.spans?.end()
+        if let reason = outcome.reason { record.event.reason = reason }
+        return finish(record, outcome.response)
+    }
+
+    /// A stage refused the request (or the store failed): audited as denied, and answered.
+    func refused(_ error: any Error, _ record: Record) -> HTTPResponse {
+        if let refusal = error as? GatewayRefusal { return finish(record, refusal.response, deny: refusal.reason) }
+        log.error("store error in the gateway: \(error)")
+        return finish(record, GatewayRefusal.unavailable().response, deny: "store unavailable")
+    }
+
+    /// Whether the server may answer `request` on its loop thread (see `LoopThread`): a POST of at most 16 KiB
+    /// to an MCP endpoint, with one of mcpctl's own tokens (no outside issuer is asked), on an embedded store
+    /// (whose reads wait on no network). What may wait later moves to a worker (`mayWait`).
+    public func answersOnLoop(_ request: HTTPRequest) -> Bool {
+        guard embeddedStore, request.method == "POST", request.body.count <= 16 * 1024, Gateway.endpoint(request.path) != nil,
+              let credentials = PresentedCredentials(request.headers) else { return false }
+        return TokenSecret.kind(of: credentials.secret) != nil
+    }
+
+    /// Whether authorizing and forwarding this request may wait, on the loop thread: a tool list to refresh
+    /// from the upstream, an upstream whose revision is to be probed or that the gateway holds a session with,
+    /// a child process, the built-in app, or an answer that writes to the store (a session opened, a tool list
+    /// remembered). A request refused before any of that never waits.
+    func mayWait(_ verdict: AccessCheck.Verdict, envelope: Envelope, app: String, env: String) -> Bool {
+        guard let environment = verdict.environment, let decision = verdict.decision, decision.hasAccess else { return false }
+        guard !environment.isBuiltIn, environment.command == nil, let url = environment.upstreamURL else { return true }
+        let message = envelope.message
+        if message?.method == "initialize" || message?.method == "tools/list" { return true }
+        if refreshesToolList(message, environment: environment, verdict: verdict, decision: decision, app: app, env: env) { return true }
+        return envelope.revision.isModern && eras.known(url) != true
+    }
+
+    /// A tool the gateway has not seen (or whose list the upstream said changed): the upstream is asked for its
+    /// list before the call is decided; only a tool it does not list needs delete.
+    func refreshesToolList(_ message: MCPMessage?, environment: AppEnvironment, verdict: AccessCheck.Verdict, decision: AccessDecision,
+                           app: String, env: String) -> Bool {
+        message?.toolName != nil && !environment.isBuiltIn && (staleTools.isStale(app: app, env: env) || (!verdict.toolKnown && !decision.allowed))
     }
 
     /// A token that is not mcpctl's own may be sent to an outside issuer (its keys fetched, or the token
@@ -306,9 +416,7 @@ public final class Gateway: Sendable {
         if !envelope.revision.isModern {
             try checkSession(request, upstream: upstream(for: found), principal: principal, message: message, app: app, env: env)
         }
-        // A tool the gateway has not seen (or whose list the upstream said changed): ask the upstream for
-        // its list first, then decide; only a tool it does not list needs delete.
-        if message?.toolName != nil, !found.isBuiltIn, staleTools.isStale(app: app, env: env) || (!verdict.toolKnown && !decision.allowed) {
+        if refreshesToolList(message, environment: found, verdict: verdict, decision: decision, app: app, env: env) {
             let asking = try refreshRequest(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
                                             environment: found, decision: decision)
             refreshToolList(asking, environment: found, principal: principal, app: app, env: env)
@@ -412,7 +520,13 @@ public final class Gateway: Sendable {
             }
             return .deferred(deferred)
         case .stream, .events, .deferred:
-            // A stream's head goes out only after its row is committed, from this thread.
+            // A stream's head goes out only after its row is committed, from this thread (a worker's: the
+            // loop thread does not wait for the commit).
+            if LoopThread.isCurrent {
+                return LoopThread.offload { [self, event, spans] in
+                    released(response, event, spans: spans, upstreamSeconds: upstreamSeconds, written: metrics.auditCommit { audit.write(event) })
+                }
+            }
             let written = metrics.auditCommit { audit.write(event) }
             return released(response, event, spans: spans, upstreamSeconds: upstreamSeconds, written: written)
         }
@@ -454,7 +568,15 @@ public final class Gateway: Sendable {
             event.decision = .deny
             event.status = 429
             event.reason = "rate limited: \(s.count) requests"
-            if !audit.write(event) { log.error("audit log unavailable; rate-limit summary for \(s.address) not recorded") }
+            let (log, address) = (log, s.address)
+            if LoopThread.isCurrent {
+                // The loop thread does not wait for the commit.
+                audit.write(event) { commit in
+                    if !commit.written { log.error("audit log unavailable; rate-limit summary for \(address) not recorded") }
+                }
+            } else if !audit.write(event) {
+                log.error("audit log unavailable; rate-limit summary for \(address) not recorded")
+            }
             log.write(.info, [("msg", "rate limited"), ("remote", s.address), ("count", String(s.count))])
         }
     }

@@ -44,6 +44,60 @@ struct HTTPUpstream {
     func forward(_ request: HTTPRequest, to url: String, timeout appTimeout: Double? = nil, filter: ToolListFilter.Apply?,
                  listsTools: Bool = false, stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {},
                  upstreamHeaders: [(name: String, value: String)] = [], trace: TraceContext? = nil) -> Outcome {
+        let reading = Reading(request: request, appTimeout: appTimeout, filter: filter, listsTools: listsTools,
+                              stillAllowed: stillAllowed, toolsChanged: toolsChanged)
+        switch outbound(request, to: url, timeout: appTimeout, upstreamHeaders: upstreamHeaders, trace: trace) {
+        case .answered(let outcome):
+            return outcome
+        case .send(let upstreamRequest):
+            do {
+                return outcome(of: try client.send(upstreamRequest), reading)
+            } catch {
+                return HTTPUpstream.failed(error, doing: "upstream unavailable")
+            }
+        }
+    }
+
+    /// `forward`, without holding this thread while the upstream works: `then` gets the outcome, on another
+    /// worker thread once the answer has arrived (see `HTTPClient.send(_:then:)`).
+    func forward(_ request: HTTPRequest, to url: String, timeout appTimeout: Double? = nil, filter: ToolListFilter.Apply?,
+                 listsTools: Bool = false, stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {},
+                 upstreamHeaders: [(name: String, value: String)] = [], trace: TraceContext? = nil,
+                 then: @escaping @Sendable (Outcome) -> Void) {
+        let reading = Reading(request: request, appTimeout: appTimeout, filter: filter, listsTools: listsTools,
+                              stillAllowed: stillAllowed, toolsChanged: toolsChanged)
+        switch outbound(request, to: url, timeout: appTimeout, upstreamHeaders: upstreamHeaders, trace: trace) {
+        case .answered(let outcome):
+            then(outcome)
+        case .send(let upstreamRequest):
+            client.send(upstreamRequest) { result in
+                switch result {
+                case .success(let upstream): then(outcome(of: upstream, reading))
+                case .failure(let error): then(HTTPUpstream.failed(error, doing: "upstream unavailable"))
+                }
+            }
+        }
+    }
+
+    /// What the answer to a forwarded request is read with.
+    struct Reading: Sendable {
+        let request: HTTPRequest
+        let appTimeout: Double?
+        let filter: ToolListFilter.Apply?
+        let listsTools: Bool
+        let stillAllowed: (@Sendable () -> Bool)?
+        let toolsChanged: @Sendable () -> Void
+    }
+
+    /// The request to send upstream, or the answer when none goes.
+    enum Outbound {
+        case answered(Outcome)
+        case send(HTTPClientRequest)
+    }
+
+    /// Only MCP headers go along, with the environment's own credentials and the gateway's span.
+    func outbound(_ request: HTTPRequest, to url: String, timeout appTimeout: Double?, upstreamHeaders: [(name: String, value: String)],
+                  trace: TraceContext?) -> Outbound {
         var headers = HTTPHeaders()
         for name in HTTPUpstream.forwardedRequestHeaders {
             for value in request.headers.values(for: name) { headers.add(name, value) }
@@ -56,8 +110,8 @@ struct HTTPUpstream {
         // The environment's own credentials (`--upstream-header`), sent only to this upstream.
         for h in upstreamHeaders { headers[h.name] = h.value }
         guard let parsed = urls.value(url, { URL(string: $0) }) else {
-            return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream URL is invalid"),
-                           status: 502, reason: "invalid upstream URL")
+            return .answered(Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603, message: "upstream URL is invalid"),
+                                     status: 502, reason: "invalid upstream URL"))
         }
         // An https answer is buffered whole (CurlTransport), so a standing GET event stream would never
         // deliver anything. MCP 2025-11-25 (transport, "Listening for Messages from the Server") lets a
@@ -65,19 +119,20 @@ struct HTTPUpstream {
         if request.method == "GET", parsed.scheme?.lowercased() == "https" {
             var h = HTTPHeaders()
             h["Allow"] = "POST, DELETE"
-            return Outcome(response: HTTPResponse(status: 405, headers: h), status: 405,
-                           reason: "no event stream from an https upstream (answers are buffered)")
+            return .answered(Outcome(response: HTTPResponse(status: 405, headers: h), status: 405,
+                                     reason: "no event stream from an https upstream (answers are buffered)"))
         }
         var upstreamRequest = HTTPClientRequest(method: request.method, url: parsed, headers: headers,
                                                 body: request.method == "POST" ? request.body : [], timeout: appTimeout ?? timeout)
         upstreamRequest.responseLimit = HTTPUpstream.maxAnswerBytes  // https answers are buffered whole: bound them
         if let trace { HTTPUpstream.send(trace, in: &upstreamRequest) }
-        let upstream: HTTPClientResponse
-        do {
-            upstream = try client.send(upstreamRequest)
-        } catch {
-            return HTTPUpstream.failed(error, doing: "upstream unavailable")
-        }
+        return .send(upstreamRequest)
+    }
+
+    /// The outcome of an upstream's answer: refused, relayed as a stream, or read whole (and narrowed).
+    func outcome(of upstream: HTTPClientResponse, _ reading: Reading) -> Outcome {
+        let (request, appTimeout, filter, listsTools, stillAllowed, toolsChanged) =
+            (reading.request, reading.appTimeout, reading.filter, reading.listsTools, reading.stillAllowed, reading.toolsChanged)
         // The client's credentials are never sent upstream, so an upstream 401/403 is about
         // the gateway, not the caller: passed on as-is it would send an OAuth client into re-authorization
         // against our server for nothing. RFC 9110 §15.6.3: 502, the upstream's answer was not usable.
@@ -244,15 +299,41 @@ extension HTTPUpstream: Upstream {
 
     /// Forwards to the environment's URL, then records who opened (or ended) the MCP session.
     func forward(_ call: UpstreamCall) throws -> UpstreamOutcome {
+        let (url, stillAllowed, upstreamHeaders) = try destination(call)
+        let outcome = forward(call.request, to: url, timeout: call.environment.timeoutSeconds, filter: call.filter,
+                              listsTools: call.listsTools, stillAllowed: stillAllowed, toolsChanged: call.toolsChanged, upstreamHeaders: upstreamHeaders,
+                              trace: call.trace)
+        return try recorded(call, outcome)
+    }
+
+    /// `forward(_:)` without holding this thread while the upstream works: `then` gets the outcome, or the
+    /// `GatewayRefusal` it would have thrown.
+    func forward(_ call: UpstreamCall, then: @escaping @Sendable (Result<UpstreamOutcome, any Error>) -> Void) {
+        let destination: (url: String, stillAllowed: @Sendable () -> Bool, headers: [(name: String, value: String)])
+        do {
+            destination = try self.destination(call)
+        } catch {
+            then(.failure(error))
+            return
+        }
+        forward(call.request, to: destination.url, timeout: call.environment.timeoutSeconds, filter: call.filter, listsTools: call.listsTools,
+                stillAllowed: destination.stillAllowed, toolsChanged: call.toolsChanged, upstreamHeaders: destination.headers, trace: call.trace) { outcome in
+            then(Result { try recorded(call, outcome) })
+        }
+    }
+
+    /// Where the call goes, what re-checks its credential during a stream, and the environment's own headers.
+    private func destination(_ call: UpstreamCall) throws -> (url: String, stillAllowed: @Sendable () -> Bool, headers: [(name: String, value: String)]) {
         guard let url = call.environment.upstreamURL else {
             throw GatewayRefusal.jsonRPC(502, id: call.message?.id, code: -32603, "app has no upstream", reason: "no upstream")
         }
         let stillAllowed = check.stillAllowed(call.credentials, principal: call.principal, app: call.app, env: call.env,
                                               needed: call.decision.needed ?? .read)
-        let upstreamHeaders = try credentials.require(call.environment, kind: .header, id: call.message?.id)
-        let outcome = forward(call.request, to: url, timeout: call.environment.timeoutSeconds, filter: call.filter,
-                              listsTools: call.listsTools, stillAllowed: stillAllowed, toolsChanged: call.toolsChanged, upstreamHeaders: upstreamHeaders,
-                              trace: call.trace)
+        return (url, stillAllowed, try credentials.require(call.environment, kind: .header, id: call.message?.id))
+    }
+
+    /// The outcome once the session it opened (or ended) is on record.
+    private func recorded(_ call: UpstreamCall, _ outcome: UpstreamOutcome) throws -> UpstreamOutcome {
         do {
             try recordSession(call, outcome)
         } catch {

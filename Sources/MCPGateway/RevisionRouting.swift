@@ -36,12 +36,26 @@ extension Gateway {
         if call.revision.isModern && standsIn {
             outcome = UpstreamOutcome(response: ResultTypeStamp.stamped(outcome.response), status: outcome.status, reason: outcome.reason)
         }
-        if call.listsTools, outcome.status < 300 {
-            var response = outcome.response
-            CacheHints.markPrivate(&response)
-            outcome = UpstreamOutcome(response: response, status: outcome.status, reason: outcome.reason)
-        }
-        return outcome
+        return Gateway.privateIfToolList(call, outcome)
+    }
+
+    /// Whether `call` can be routed without holding a thread while its upstream works: an HTTP upstream
+    /// that serves the call's revision itself (the gateway stands in for no one).
+    func routesWithoutWaiting(_ call: UpstreamCall) -> Bool {
+        !call.environment.isBuiltIn && call.environment.command == nil && call.environment.upstreamURL != nil && !bridges(call)
+    }
+
+    /// `route(_:)` for a call that `routesWithoutWaiting`: `then` gets the outcome or the refusal.
+    func route(_ call: UpstreamCall, then: @escaping @Sendable (Result<UpstreamOutcome, any Error>) -> Void) {
+        http.forward(call) { result in then(result.map { Gateway.privateIfToolList(call, $0) }) }
+    }
+
+    /// A narrowed tool list is marked private for caching.
+    static func privateIfToolList(_ call: UpstreamCall, _ outcome: UpstreamOutcome) -> UpstreamOutcome {
+        guard call.listsTools, outcome.status < 300 else { return outcome }
+        var response = outcome.response
+        CacheHints.markPrivate(&response)
+        return UpstreamOutcome(response: response, status: outcome.status, reason: outcome.reason)
     }
 
     /// Whether the gateway stands in for a 2026-07-28 server: the request is of that revision and the

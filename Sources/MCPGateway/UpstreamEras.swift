@@ -13,6 +13,12 @@ final class UpstreamEras: Sendable {
     /// More URLs than this and the memory starts afresh (each is probed again on its next request).
     private let limit = 10_000
 
+    /// What is remembered of the upstream at `url`, without asking it: nil when nothing (or only an expired answer) is.
+    func known(_ url: String) -> Bool? {
+        guard let k = known.withLock({ $0[url] }), k.until > Date() else { return nil }
+        return k.modern
+    }
+
     /// Whether the upstream at `url` answers 2026-07-28 requests; `probe` asks it (nil: it did not answer).
     func isModern(_ url: String, probe: () -> Bool?) -> Bool {
         let now = Date()

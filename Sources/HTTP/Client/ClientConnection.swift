@@ -34,6 +34,7 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     var available: Int { buffer.count - start }
+    var isOpen: Bool { !isClosed }
 
     func send(_ bytes: [UInt8]) throws(SocketError) {
         try Socket.sendAll(fd, bytes)

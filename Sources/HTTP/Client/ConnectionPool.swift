@@ -28,8 +28,9 @@ final class ConnectionPool: @unchecked Sendable {
     }
 
     /// Keeps a connection whose last response was read completely, unless the pool for its host is full.
+    /// Its socket is not polled here: `checkout` polls it before reuse, which also sees what came after.
     func checkin(_ connection: ClientConnection) {
-        guard connection.isReusable else {
+        guard connection.isOpen, connection.available == 0 else {
             connection.close()
             return
         }

@@ -38,6 +38,102 @@ public final class HTTPClient: Sendable {
 
     /// Sends the request and returns once the response head has arrived; the body is read from the response.
     public func send(_ request: HTTPClientRequest) throws -> HTTPClientResponse {
+        try send(request, fresh: false)
+    }
+
+    /// Sends the request and calls `then` with the response. On a server's loop thread (see `LoopThread`) the
+    /// thread is not held while the upstream works: the request is written on a pooled connection, the loop
+    /// watches the socket, and `then` runs there once an answer with a body of up to 64 KiB has arrived whole;
+    /// the answer to anything larger, streamed or chunked goes to `then` on a worker thread, whose reads of the
+    /// body may wait. What would wait before the answer (connecting, `https`, a retry on a fresh connection)
+    /// runs on a worker too. Anywhere else, this is `send` followed by `then`. The request's timeout bounds the
+    /// wait for the answer.
+    public func send(_ request: HTTPClientRequest, then: @escaping @Sendable (Result<HTTPClientResponse, HTTPClientError>) -> Void) {
+        guard let loop = EventLoop.current else {
+            then(Self.result { try send(request) })
+            return
+        }
+        let endpoint: Endpoint
+        do throws(HTTPClientError) {
+            endpoint = try endpoints.value(request.url.absoluteString) { (_) throws(HTTPClientError) in try Endpoint(request.url) }
+        } catch {
+            then(.failure(error))
+            return
+        }
+        guard !endpoint.isSecure, request.connectTo == nil, HTTPSyntax.isToken(request.method.utf8),
+              let pooled = pool.checkout(endpoint.key) else {
+            Self.offLoop(loop, then) { [self] in Self.result { try send(request) } }
+            return
+        }
+        do throws(ExchangeFailure) {
+            try write(serialize(request, endpoint), request: request, on: pooled)
+        } catch {
+            pooled.close()
+            if error.notSent {
+                Self.offLoop(loop, then) { [self] in Self.result { try send(request, fresh: true) } }
+            } else {
+                then(.failure(error.error))
+            }
+            return
+        }
+        let method = request.method
+        let found = Found()
+        let watched = loop.watch(pooled.fd, until: .after(seconds: request.timeout), check: {
+            found.ready = AnswerReadiness.readIsReady(pooled, method: method)
+            return found.ready != nil
+        }) { [self] timedOut in
+            if timedOut || found.ready == .whole {
+                then(answer(request, on: pooled, timedOut: timedOut))
+            } else {
+                Self.offLoop(loop, then) { [self] in answer(request, on: pooled, timedOut: false) }
+            }
+        }
+        if !watched { Self.offLoop(loop, then) { [self] in answer(request, on: pooled, timedOut: false) } }
+    }
+
+    /// What the loop's wait for an answer found (loop thread only).
+    private final class Found: @unchecked Sendable {
+        var ready: AnswerReadiness.Ready?
+    }
+
+    /// Runs `work` (which may wait) on one of the loop's workers and hands its result to `then` there; here,
+    /// when no worker can take it.
+    private static func offLoop(_ loop: EventLoop, _ then: @escaping @Sendable (Result<HTTPClientResponse, HTTPClientError>) -> Void,
+                                _ work: @escaping @Sendable () -> Result<HTTPClientResponse, HTTPClientError>) {
+        if !loop.submit({ then(work()) }) { then(.failure(.connectionFailed("no thread to wait for the upstream"))) }
+    }
+
+    /// The answer waited for, read from what is buffered; as `send` does, a request that failed on its reused
+    /// connection before any answer arrived goes once more on a fresh one when that is safe (RFC 9110 §9.2.2),
+    /// off the loop thread.
+    private func answer(_ request: HTTPClientRequest, on connection: ClientConnection, timedOut: Bool) -> Result<HTTPClientResponse, HTTPClientError> {
+        guard !timedOut else {
+            connection.close()
+            return .failure(.timedOut)
+        }
+        do throws(ExchangeFailure) {
+            return .success(try receive(request, on: connection))
+        } catch {
+            connection.close()
+            if error.unanswered && Self.isIdempotent(request.method) && !LoopThread.isCurrent {
+                return Self.result { try send(request, fresh: true) }
+            }
+            return .failure(error.error)
+        }
+    }
+
+    private static func result(_ body: () throws -> HTTPClientResponse) -> Result<HTTPClientResponse, HTTPClientError> {
+        do {
+            return .success(try body())
+        } catch let error as HTTPClientError {
+            return .failure(error)
+        } catch {
+            return .failure(.connectionFailed("\(error)"))
+        }
+    }
+
+    /// `send`, on a fresh connection (not a pooled one) when `fresh`.
+    private func send(_ request: HTTPClientRequest, fresh: Bool) throws -> HTTPClientResponse {
         let endpoint = try endpoints.value(request.url.absoluteString) { (_) throws(HTTPClientError) in try Endpoint(request.url) }
         guard HTTPSyntax.isToken(request.method.utf8) else { throw HTTPClientError.invalidRequest("invalid method") }
         if endpoint.isSecure {
@@ -45,7 +141,7 @@ public final class HTTPClient: Sendable {
             return HTTPClientResponse(status: status, headers: headers, reader: BodyReader(buffered: body))
         }
         let message = serialize(request, endpoint)
-        var retried = false
+        var retried = fresh
         while true {
             // A retry goes to a fresh connection: if the upstream restarted, every pooled one is dead.
             let pooled = retried || request.connectTo != nil ? nil : pool.checkout(endpoint.key)
@@ -109,6 +205,11 @@ public final class HTTPClient: Sendable {
 
     private func exchange(_ message: [UInt8], request: HTTPClientRequest,
                           on connection: ClientConnection) throws(ExchangeFailure) -> HTTPClientResponse {
+        try write(message, request: request, on: connection)
+        return try receive(request, on: connection)
+    }
+
+    private func write(_ message: [UInt8], request: HTTPClientRequest, on connection: ClientConnection) throws(ExchangeFailure) {
         connection.setSendTimeout(request.timeout)
         do throws(SocketError) {
             try connection.send(message)
@@ -120,7 +221,11 @@ public final class HTTPClient: Sendable {
             if error.code == EAGAIN || error.code == EWOULDBLOCK { throw ExchangeFailure(error: .timedOut) }
             throw ExchangeFailure(error: .connectionFailed(error.description), unanswered: true, notSent: true)
         }
-        var receivedAnything = false
+    }
+
+    /// Reads the response head (what is buffered first, then from the socket) and returns the response.
+    private func receive(_ request: HTTPClientRequest, on connection: ClientConnection) throws(ExchangeFailure) -> HTTPClientResponse {
+        var receivedAnything = connection.available > 0
         while true {
             let parsed: (head: HTTPResponseHead, end: Int)?
             do throws(HTTPClientError) {

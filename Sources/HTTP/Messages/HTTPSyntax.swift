@@ -59,6 +59,15 @@ enum HTTPSyntax {
         return true
     }
 
+    /// Whether `value` begins with `prefix` (lowercase ASCII), ignoring ASCII case, without allocating.
+    static func hasPrefixIgnoringCase(_ value: String, _ prefix: String) -> Bool {
+        var bytes = value.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = bytes.next(), lowercased(byte) == expected else { return false }
+        }
+        return true
+    }
+
     /// Splits a comma-separated field value into trimmed, non-empty elements (RFC 9110 §5.6.1).
     static func listElements(_ value: String) -> [Substring] {
         value.split(separator: ",").compactMap { element in

@@ -36,6 +36,8 @@ final class EventLoop: @unchecked Sendable {
     private let configuration: HTTPServerConfiguration
     private let service: HTTPConnection.Service
     private let onRejection: (@Sendable (HTTPRejection) -> Void)?
+    /// Which complete requests the loop answers itself (see `LoopThread`); nil: none, every one goes to a worker.
+    private let answersOnLoop: (@Sendable (HTTPRequest) -> Bool)?
     private let isStopping: @Sendable () -> Bool
     private let connections: Guarded<ConnectionTable>
     private let workers: WorkerPool
@@ -60,10 +62,19 @@ final class EventLoop: @unchecked Sendable {
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
     private var stopRequested = false
     private var acceptPausedUntil: Deadline?
+    /// Upstream sockets a handler run here waits on, by descriptor (see `watch(_:until:check:ready:)`).
+    private var watches: [Int32: Watch] = [:]
+    /// Upstream sockets left in the epoll set (disarmed) after a wait, so the next wait on the same pooled
+    /// connection re-arms instead of adding and removing it each time. A closed socket leaves the set by
+    /// itself, and its number may come back as another socket: re-arming that fails and it is added.
+    private var upstreamsInSet = Set<Int32>()
+    private var watchesLookedAt = Deadline.now
+    /// How often the deadlines of watched upstream sockets are looked at while there are any.
+    private static let watchTickMilliseconds: Int32 = 20
 
     init(listener: Int32, wakeFD: Int32, configuration: HTTPServerConfiguration,
          handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, onRejection: (@Sendable (HTTPRejection) -> Void)?,
-         isStopping: @escaping @Sendable () -> Bool, connections: Guarded<ConnectionTable>) throws(SocketError) {
+         answersOnLoop: (@Sendable (HTTPRequest) -> Bool)? = nil, isStopping: @escaping @Sendable () -> Bool, connections: Guarded<ConnectionTable>) throws(SocketError) {
         epoll = try Epoll()
         self.listener = listener
         self.wakeFD = wakeFD
@@ -71,6 +82,7 @@ final class EventLoop: @unchecked Sendable {
         service = HTTPConnection.Service(configuration: configuration, handler: handler, isStopping: isStopping, wakeFD: wakeFD,
                                          followUps: FollowUpSlots())
         self.onRejection = onRejection
+        self.answersOnLoop = answersOnLoop
         self.isStopping = isStopping
         self.connections = connections
         // Every request in progress may hold a worker (a handler may wait on its upstream), as each held a
@@ -87,6 +99,8 @@ final class EventLoop: @unchecked Sendable {
 
     /// Runs until shutdown has begun and the last connection is gone; closes the listener on the way.
     func run() {
+        pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
+        defer { pthread_setspecific(Self.currentKey, nil) }
         _ = epoll.add(listener, Epoll.readable)
         _ = epoll.add(wakeFD, Epoll.readable)
         while !(stopRequested && connections.withLock({ $0.count }) == 0) {
@@ -123,6 +137,8 @@ final class EventLoop: @unchecked Sendable {
             } else {
                 receive(connection)
             }
+        } else if let watch = watches[event.fd] {
+            readable(event.fd, watch)
         }
     }
 
@@ -217,7 +233,11 @@ final class EventLoop: @unchecked Sendable {
             request.remoteAddress = connection.remoteAddress
             disown(connection)
             let complete = request
-            dispatch(connection) { [self] in answer(connection, .request(complete)) }
+            if answersOnLoop?(complete) == true {
+                answerHere(connection, complete)
+            } else {
+                dispatch(connection) { [self] in answer(connection, .request(complete)) }
+            }
         case .error(let error):
             let line = connection.parser.currentRequestLine
             disown(connection)
@@ -339,11 +359,13 @@ final class EventLoop: @unchecked Sendable {
                 resume(connection, quiet: true)
             }
         }
+        expireWatches(now)
     }
 
     private func nextWakeMilliseconds() -> Int32 {
         var wake = Self.tickMilliseconds
         if let acceptPausedUntil { wake = min(wake, acceptPausedUntil.remainingMilliseconds) }
+        if !watches.isEmpty { wake = min(wake, Self.watchTickMilliseconds) }
         for list in waiting {
             guard let first = list.first else { continue }
             wake = min(wake, deadline(of: first).remainingMilliseconds)
@@ -400,6 +422,78 @@ final class EventLoop: @unchecked Sendable {
     private func resume(_ connection: HTTPConnection, quiet: Bool) {
         disown(connection)
         dispatch(connection) { [self] in serveStream(connection, quiet: quiet) }
+    }
+
+    // MARK: - Answering on the loop
+
+    /// The loop running on this thread, if it is a loop thread.
+    static var current: EventLoop? {
+        pthread_getspecific(currentKey).map { Unmanaged<EventLoop>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    private static let currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Runs the handler here, on the loop thread, for a request it may answer without waiting. Its response
+    /// goes out as a deferred one does: without waiting on the client, the rest (a large body, a stream) from
+    /// a worker.
+    private func answerHere(_ connection: HTTPConnection, _ request: HTTPRequest) {
+        let exchange = HTTPConnection.Exchange(request: request, keepAlive: request.wantsKeepAlive && !isStopping())
+        let response = service.handler(request)
+        if case .deferred(let deferred) = response.body {
+            deferred.whenComplete { [self] response in deliver(connection, response, exchange) }
+        } else {
+            deliver(connection, response, exchange)
+        }
+    }
+
+    /// Runs `job` on a worker; false when no thread could take it.
+    func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+        workers.submit(job)
+    }
+
+    /// An upstream socket a handler run here waits on.
+    private struct Watch {
+        let deadline: Deadline
+        /// Reads what arrived; true once the wait is over (the answer is there, or the socket failed).
+        let check: () -> Bool
+        /// Runs once the wait is over (true: at the deadline, without an answer).
+        let ready: (_ timedOut: Bool) -> Void
+    }
+
+    /// Loop thread: watches `fd` until `check` says what it waits for has arrived, then calls `ready` here;
+    /// at `deadline`, calls `ready(true)`. False when the socket cannot be watched (nothing is called then).
+    func watch(_ fd: Int32, until deadline: Deadline, check: @escaping () -> Bool, ready: @escaping (_ timedOut: Bool) -> Void) -> Bool {
+        guard watches[fd] == nil else { return false }
+        let armed = upstreamsInSet.contains(fd) && epoll.rearm(fd, Self.watchFlags)
+        guard armed || epoll.add(fd, Self.watchFlags) else { return false }
+        upstreamsInSet.insert(fd)
+        watches[fd] = Watch(deadline: deadline, check: check, ready: ready)
+        return true
+    }
+
+    /// A watched upstream socket is readable. Its one-shot registration stays disarmed when `ready` runs,
+    /// which may hand the socket on (to a pool other threads take from): no event of it reaches this loop
+    /// until a wait re-arms it.
+    private func readable(_ fd: Int32, _ watch: Watch) {
+        if !watch.check() && epoll.rearm(fd, Self.watchFlags) { return }
+        watches[fd] = nil
+        watch.ready(false)
+    }
+
+    /// Ends the waits whose deadline has passed, looked at every `watchTickMilliseconds`.
+    private func expireWatches(_ now: Deadline) {
+        guard !watches.isEmpty, now.nanoseconds &- watchesLookedAt.nanoseconds >= UInt64(Self.watchTickMilliseconds) * 1_000_000 else { return }
+        watchesLookedAt = now
+        for (fd, watch) in watches where watch.deadline <= now {
+            watches[fd] = nil
+            upstreamsInSet.remove(fd)
+            epoll.remove(fd)
+            watch.ready(true)
+        }
     }
 
     // MARK: - Shutdown
@@ -460,6 +554,11 @@ final class EventLoop: @unchecked Sendable {
     /// small whole body without waiting on the client, then goes on. What the socket does not take at once,
     /// a large body and a stream, a worker sends.
     private func deliver(_ connection: HTTPConnection, _ response: HTTPResponse, _ exchange: HTTPConnection.Exchange) {
+        if case .deferred(let next) = response.body {
+            // Completed with a response that is itself completed later: that one is waited for, still without a thread.
+            next.whenComplete { [self] response in deliver(connection, response, exchange) }
+            return
+        }
         guard let (bytes, keepAlive, held) = connection.serialized(response, exchange) else {
             dispatch(connection) { [self] in answer(connection, .response(response, exchange)) }
             return

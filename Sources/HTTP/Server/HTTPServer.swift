@@ -46,14 +46,18 @@ public final class HTTPServer: Sendable {
     private let stopped = DispatchGroup()
 
     private let onRejection: (@Sendable (HTTPRejection) -> Void)?
+    private let answersOnLoop: (@Sendable (HTTPRequest) -> Bool)?
 
     /// `onRejection` is called (on a worker thread, before the error response is sent) for every
-    /// request the server refuses itself; see `HTTPRejection`.
+    /// request the server refuses itself; see `HTTPRejection`. The handler of a request `answersOnLoop`
+    /// accepts runs on the loop thread itself and must not block there (see `LoopThread`).
     public init(configuration: HTTPServerConfiguration, onRejection: (@Sendable (HTTPRejection) -> Void)? = nil,
+                answersOnLoop: (@Sendable (HTTPRequest) -> Bool)? = nil,
                 handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
         self.configuration = configuration
         self.handler = handler
         self.onRejection = onRejection
+        self.answersOnLoop = answersOnLoop
     }
 
     /// Binds (with SO_REUSEADDR), listens and starts the event loop on a thread of its own; returns the bound port.
@@ -73,7 +77,7 @@ public final class HTTPServer: Sendable {
             }
             do {
                 loop = try EventLoop(listener: listener, wakeFD: wake.read, configuration: configuration, handler: handler,
-                                     onRejection: onRejection, isStopping: { [self] in stopping.load(ordering: .relaxed) },
+                                     onRejection: onRejection, answersOnLoop: answersOnLoop, isStopping: { [self] in stopping.load(ordering: .relaxed) },
                                      connections: connections)
             } catch {
                 close(listener)

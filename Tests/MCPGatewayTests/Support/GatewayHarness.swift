@@ -105,7 +105,7 @@ final class GatewayHarness: @unchecked Sendable {
         serverConfig(&hc)
         let gateway = self.gateway
         // Wired as `mcpctl serve` wires it (Sources/Commands/ServeCommand.swift).
-        server = HTTPServer(configuration: hc, onRejection: { gateway.rejected($0) }) { request in
+        server = HTTPServer(configuration: hc, onRejection: { gateway.rejected($0) }, answersOnLoop: { gateway.answersOnLoop($0) }) { request in
             gateway.handle(request) ?? HTTPResponse.json(Array(#"{"error":"not_found"}"#.utf8), status: 404)
         }
         port = try server.start()

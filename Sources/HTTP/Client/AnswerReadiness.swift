@@ -1,0 +1,74 @@
+/// When an upstream's answer can be read without waiting, for a request sent from a server's loop thread
+/// (`HTTPClient.send(_:then:)`): the loop reads what arrives into the connection's buffer until its reader
+/// needs nothing more from the socket, or until the reader would have to wait for a body the loop does not
+/// collect (large, streamed, chunked, or until the close), which a worker then reads.
+enum AnswerReadiness {
+    /// Bodies up to this size, framed by Content-Length, are collected whole before the answer is handed on.
+    static let wholeBodyLimit = 64 * 1024
+
+    /// What a wait for an answer found: nil while it goes on.
+    enum Ready {
+        /// The head and the whole of a small body are buffered: reading the answer waits for nothing.
+        case whole
+        /// The head of an answer whose body its reader reads on its own, or a head that cannot be parsed, or
+        /// the upstream closed or failed (which the reader is to see).
+        case other
+    }
+
+    /// Reads what has arrived, without waiting, until the answer is buffered or nothing more is there.
+    static func readIsReady(_ connection: ClientConnection, method: String) -> Ready? {
+        while true {
+            let received: Int?
+            do throws(HTTPClientError) {
+                received = try connection.fill(timeout: nil)
+            } catch {
+                return .other
+            }
+            guard let received else { return nil }
+            if received == 0 { return .other }
+            switch buffered(connection, method: method) {
+            case .incomplete: continue
+            case .whole: return .whole
+            case .headOnly, .unreadable: return .other
+            }
+        }
+    }
+
+    private enum Buffered {
+        /// Not even the head of the final answer yet (or part of a small body).
+        case incomplete
+        /// The head and the whole body of at most `wholeBodyLimit` bytes.
+        case whole
+        /// The head of an answer whose body a reader reads on its own.
+        case headOnly
+        /// A head that cannot be parsed: its reader reports it.
+        case unreadable
+    }
+
+    private static func buffered(_ connection: ClientConnection, method: String) -> Buffered {
+        var from = connection.start
+        while true {
+            let parsed: (head: HTTPResponseHead, end: Int)?
+            do throws(HTTPClientError) {
+                parsed = try HTTPResponseHead.parse(connection.buffer, from: from)
+            } catch {
+                return .unreadable
+            }
+            guard let (head, end) = parsed else { return .incomplete }
+            // RFC 9110 §15.2: interim 1xx responses precede the final one (101 is final).
+            if (100..<200).contains(head.status) && head.status != 101 {
+                from = end
+                continue
+            }
+            let length: Int
+            switch try? head.framing(requestMethod: method) {
+            case .none?: length = 0
+            case .length(let n)?: length = n
+            default: return .headOnly
+            }
+            guard length <= wholeBodyLimit,
+                  !HTTPSyntax.hasPrefixIgnoringCase(head.headers["Content-Type"] ?? "", "text/event-stream") else { return .headOnly }
+            return connection.buffer.count - end >= length ? .whole : .incomplete
+        }
+    }
+}
