@@ -65,15 +65,22 @@ public final class HTTPClient: Sendable {
             Self.offLoop(loop, then) { [self] in Self.result { try send(request) } }
             return
         }
-        do throws(ExchangeFailure) {
-            try write(serialize(request, endpoint), request: request, on: pooled)
-        } catch {
+        // Written without waiting: what the socket does not take at once (a large body, an upstream that
+        // reads slowly) a worker sends, then reads the answer.
+        guard Self.coalesces(request.body) else {
+            Self.offLoop(loop, then) { [self] in exchangeOrRetry(serialize(request, endpoint), request, on: pooled) }
+            return
+        }
+        switch Socket.sendWithoutWaiting(pooled.fd, serialize(request, endpoint)) {
+        case .sent:
+            break
+        case .failed:
+            // Nothing of it was sent: once more on a fresh connection (the upstream cannot have read it).
             pooled.close()
-            if error.notSent {
-                Self.offLoop(loop, then) { [self] in Self.result { try send(request, fresh: true) } }
-            } else {
-                then(.failure(error.error))
-            }
+            Self.offLoop(loop, then) { [self] in Self.result { try send(request, fresh: true) } }
+            return
+        case .rest(let rest):
+            Self.offLoop(loop, then) { [self] in exchangeOrRetry(rest, request, on: pooled, partlySent: true) }
             return
         }
         let method = request.method
@@ -89,6 +96,19 @@ public final class HTTPClient: Sendable {
             }
         }
         if !watched { Self.offLoop(loop, then) { [self] in answer(request, on: pooled, timedOut: false) } }
+    }
+
+    /// Worker: writes `message` (the request, or what of it the loop could not send) and reads the answer; as
+    /// `send` does, once more on a fresh connection when that is safe (never after part of it went out).
+    private func exchangeOrRetry(_ message: [UInt8], _ request: HTTPClientRequest, on connection: ClientConnection,
+                                 partlySent: Bool = false) -> Result<HTTPClientResponse, HTTPClientError> {
+        do throws(ExchangeFailure) {
+            return .success(try exchange(message, request: request, on: connection))
+        } catch {
+            connection.close()
+            let retry = !partlySent && (error.notSent || (error.unanswered && Self.isIdempotent(request.method)))
+            return retry ? Self.result { try send(request, fresh: true) } : .failure(error.error)
+        }
     }
 
     /// What the loop's wait for an answer found (loop thread only).

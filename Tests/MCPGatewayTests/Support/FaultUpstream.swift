@@ -3,7 +3,8 @@ import Foundation
 /// A real upstream process that misbehaves on purpose (plain python3, no packages), to inject faults.
 /// HTTP modes: `hang` (reads the request, never answers), `big N` (answers with a JSON body of about N
 /// bytes), `sse N` (the same as one Server-Sent Event), `idle S` (answers at once; closes a keep-alive
-/// connection idle for S seconds). Stdio modes: `stdio-hang` (never answers), `stdio-noline N` (answers
+/// connection idle for S seconds), `drop` (reads the request, closes without answering), `chunked N` (the
+/// `big` answer framed in chunks). Stdio modes: `stdio-hang` (never answers), `stdio-noline N` (answers
 /// initialize with N bytes and no newline), `stdio-stderr S` (floods stderr for S seconds, answers
 /// initialize).
 final class FaultUpstream: @unchecked Sendable {
@@ -55,12 +56,25 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "hang":
             time.sleep(3600)
             return
+        if mode == "drop":
+            self.close_connection = True
+            return
         ctype = "application/json"
-        payload = answer(rid, arg if mode in ("big", "sse") else 0)
+        payload = answer(rid, arg if mode in ("big", "sse", "chunked") else 0)
         if mode == "sse":
             ctype = "text/event-stream"
             payload = "event: message\ndata: " + payload + "\n\n"
         data = payload.encode()
+        if mode == "chunked":
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(data), 4096):
+                part = data[i:i + 4096]
+                self.wfile.write(b"%x\r\n" % len(part) + part + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))

@@ -1,0 +1,99 @@
+import Foundation
+import HTTP
+import MCPAuth
+import MCPGateway
+import Testing
+
+/// On an embedded store, a call to an HTTP upstream with one of mcpctl's tokens is answered by the server's
+/// event loop itself: no thread waits for the upstream, and a slow upstream holds up no other call. Whatever
+/// would wait there (a large or streamed answer, a connection to open) moves to a worker and is answered
+/// as before.
+@Suite struct LoopPathTests {
+    static let ping = #"{"jsonrpc":"2.0","id":7,"method":"ping"}"#
+
+    func addEnvironment(_ h: GatewayHarness, _ name: String, upstream: String, timeout: Double? = nil) throws {
+        try Apps(store: h.admin).add(app: h.app, env: name, upstream: upstream, command: nil, timeoutSeconds: timeout)
+    }
+
+    @Test func callsToAnHTTPUpstreamAreAnsweredWithoutAWorkerThreadOnAnEmbeddedStoreOnly() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let token = try h.token()
+        // The first call opens the connection to the upstream, on a worker; it ends once idle for a while.
+        #expect(try h.rpc("json", token: token, Self.ping).status == 200)
+        if GatewayHarness.isSQLite { #expect(eventually { h.server.workerThreadCount == 0 }) }
+        for _ in 0..<30 {
+            let reply = try h.rpc("json", token: token, Self.ping)
+            #expect(reply.status == 200)
+            #expect(reply.messages.first?["id"] == .int(7))
+        }
+        #expect(try h.mcpRows().count == 31, "every call is audited")
+        if GatewayHarness.isSQLite {
+            #expect(h.server.workerThreadCount == 0, "no worker thread was started for 30 calls over the pooled connection")
+        } else {
+            // PostgreSQL reads wait on the network: those requests go to workers.
+            #expect(h.server.workerThreadCount > 0)
+        }
+    }
+
+    @Test func aHungUpstreamHoldsUpNoOtherCallAndIsAnswered504AtItsTimeout() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let hang = try FaultUpstream("hang", dir: h.dir)
+        try addEnvironment(h, "hang", upstream: hang.url, timeout: 5)
+        let token = try h.token()
+        let hung = Locked<Int?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let status = (try? h.rpc("hang", token: token, Self.ping).status) ?? -1
+            hung.withLock { $0 = status }
+            done.signal()
+        }
+        // The hung call is waiting on the loop (its row is not written before its answer).
+        Thread.sleep(forTimeInterval: 0.3)
+        for _ in 0..<20 {
+            #expect(try h.rpc("json", token: token, Self.ping).status == 200)
+        }
+        #expect(hung.value == nil, "twenty calls to another upstream were answered while the hung one waited")
+        done.wait()
+        #expect(hung.value == 504)
+        let row = try h.mcpRows().first { $0.string("env") == "hang" }
+        #expect(row?.string("reason") == "upstream_timeout")
+    }
+
+    @Test func largeChunkedAndStreamedAnswersAreReadOffTheLoopAndArriveWhole() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let big = try FaultUpstream("big", 300_000, dir: h.dir)
+        let chunked = try FaultUpstream("chunked", 200_000, dir: h.dir)
+        let sse = try FaultUpstream("sse", 100_000, dir: h.dir)
+        try addEnvironment(h, "big", upstream: big.url)
+        try addEnvironment(h, "chunked", upstream: chunked.url)
+        try addEnvironment(h, "sse", upstream: sse.url)
+        let token = try h.token()
+        for (env, size) in [("big", 300_000), ("chunked", 200_000), ("sse", 100_000)] {
+            for _ in 0..<3 {  // the second and third go over a pooled connection
+                let reply = try h.rpc(env, token: token, Self.ping)
+                #expect(reply.status == 200, "\(env)")
+                #expect(reply.messages.first?["result"]?["blob"]?.stringValue?.count == size, "\(env)")
+            }
+        }
+        #expect(eventually { h.gateway.bufferedBytes == 0 })
+        #expect(try h.mcpRows().filter { $0.int("status") == 200 }.count == 9)
+    }
+
+    @Test func anUpstreamThatClosesWithoutAnsweringIs502() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let drop = try FaultUpstream("drop", dir: h.dir)
+        try addEnvironment(h, "drop", upstream: drop.url)
+        let token = try h.token()
+        for _ in 0..<3 {
+            let reply = try h.rpc("drop", token: token, Self.ping)
+            #expect(reply.status == 502)
+        }
+        #expect(try h.mcpRows().allSatisfy { $0.int("status") == 502 && ($0.string("reason") ?? "").hasPrefix("upstream unavailable") })
+        // The gateway still answers other calls.
+        #expect(try h.rpc("json", token: token, Self.ping).status == 200)
+    }
+}
