@@ -43,8 +43,8 @@ struct RequestSpans: Sendable {
     /// 0: no caller span (a new trace).
     var parentSpanID: UInt64 = 0
     var traceState: String?
-    /// Trace flags (W3C Trace Context §3.2.2.5); only sampled traces are exported.
-    var flags = "01"
+    /// Trace flags (W3C Trace Context §3.2.2.5) as their byte; only sampled traces are exported.
+    var flags: UInt8 = 1
     var upstreamURL: String?
     var upstreamIsCommand = false
     /// By stage (`Stage.rawValue`).
@@ -61,7 +61,7 @@ struct RequestSpans: Sendable {
         method = Gateway.capped(request.method, 16)
         path = Gateway.capped(request.path, 256)
         protocolVersion = request.headers["MCP-Protocol-Version"].map { Gateway.capped($0, 32) }
-        if sampleBelow != .max, trace.low >= sampleBelow { flags = "00" }
+        if sampleBelow != .max, trace.low >= sampleBelow { flags = 0 }
         if let parent = request.headers["traceparent"] { adopt(parent, state: { request.headers["tracestate"] }) }
     }
 
@@ -82,13 +82,8 @@ struct RequestSpans: Sendable {
         traceState = state().map { Gateway.capped($0, 512) }
     }
 
-    /// W3C Trace Context §3.2.2.5: the sampled flag is the flags' lowest bit, the last of their two lowercase
-    /// hex digits ("0"–"9" are 0x30–0x39 and "a"–"f" 0x61–0x66: a digit is odd when its byte is, except
-    /// "a"–"f", where it is even).
-    var sampled: Bool {
-        guard let last = flags.utf8.last else { return false }
-        return (last & 1 == 1) == (last <= UInt8(ascii: "9"))
-    }
+    /// W3C Trace Context §3.2.2.5: the sampled flag is the flags' lowest bit.
+    var sampled: Bool { flags & 1 == 1 }
 
     /// The context the upstream receives: this trace, under the upstream call's span.
     var upstreamContext: TraceContext {
