@@ -60,9 +60,35 @@ struct RequestSpans: Sendable {
         trace = TraceID(high: ids.id(0), low: ids.id(1))
         method = Gateway.capped(request.method, 16)
         path = Gateway.capped(request.path, 256)
-        protocolVersion = request.headers["MCP-Protocol-Version"].map { Gateway.capped($0, 32) }
+        let (version, parent) = Self.versionAndParent(request.headers)
+        protocolVersion = version.map { Gateway.capped($0, 32) }
         if sampleBelow != .max, trace.low >= sampleBelow { flags = 0 }
-        if let parent = request.headers["traceparent"] { adopt(parent, state: { request.headers["tracestate"] }) }
+        if let parent { adopt(parent, state: { request.headers["tracestate"] }) }
+    }
+
+    /// The first `MCP-Protocol-Version` and `traceparent` fields' values, found in one pass over the fields
+    /// (names compared without regard to case, RFC 9110 §5.1; only names of the right length are compared).
+    static func versionAndParent(_ headers: HTTPHeaders) -> (version: String?, parent: String?) {
+        var version: String?, parent: String?
+        for field in headers {
+            switch field.name.utf8.count {
+            case 20 where version == nil && named(field.name, "mcp-protocol-version"): version = field.value
+            case 11 where parent == nil && named(field.name, "traceparent"): parent = field.value
+            default: continue
+            }
+        }
+        return (version, parent)
+    }
+
+    /// Whether `name` is `lowercase` (of the same length) with any of its ASCII letters in either case.
+    private static func named(_ name: String, _ lowercase: StaticString) -> Bool {
+        var i = 0
+        for b in name.utf8 {
+            let folded = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
+            guard folded == lowercase.utf8Start[i] else { return false }
+            i += 1
+        }
+        return true
     }
 
     var serverSpanID: UInt64 { ids.id(2) }
