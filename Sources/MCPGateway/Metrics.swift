@@ -22,12 +22,10 @@ public final class Metrics: Sendable {
         }
     }
 
-    struct RequestKey: Hashable, Sendable {
-        let app: String, env: String, decision: String, status: Int
-    }
-
     struct EnvironmentKey: Hashable, Sendable {
         let app: String, env: String
+
+        static let unknown = EnvironmentKey(app: "unknown", env: "unknown")
     }
 
     struct SignInKey: Hashable, Sendable {
@@ -42,20 +40,55 @@ public final class Metrics: Sendable {
         case exportFailed = "export_failed"
     }
 
-    /// What is counted by app and environment (one lock for all of it, taken once per request).
+    /// What one app/environment label pair counted.
+    struct EnvironmentCounts: Sendable {
+        let key: EnvironmentKey
+        /// Whether the store knows the pair now (label values name only those; others count as "unknown").
+        var known: Bool
+        /// Requests by HTTP status and decision: `status * 2`, plus 1 for a denial.
+        var requests: [Int: UInt64] = [:]
+        var upstream: Histogram?
+        var upstreamErrors: [String: UInt64] = [:]
+
+        init(_ key: EnvironmentKey, known: Bool) {
+            self.key = key
+            self.known = known
+        }
+
+        mutating func observeUpstream(_ seconds: Double) {
+            if upstream == nil { upstream = Histogram() }
+            upstream!.observe(seconds)
+        }
+    }
+
+    /// What is counted by app and environment (one lock for all of it, taken once per request). Each label
+    /// pair has a slot, found with one lookup (none when the request names the pair the one before it did).
     struct State: Sendable {
-        /// The app/environment pairs label values may name.
-        var known = Set<EnvironmentKey>()
-        var requests: [RequestKey: UInt64] = [:]
+        /// Slot 0 is "unknown"; a pair keeps its slot (and counts) when the store stops knowing it.
+        var environments = [EnvironmentCounts(.unknown, known: true)]
+        var slots: [EnvironmentKey: Int] = [.unknown: 0]
+        /// The pair looked up last and its slot.
+        var last = (app: "", env: "", slot: 0)
         var overhead = Histogram()
-        var upstream: [EnvironmentKey: Histogram] = [:]
-        var upstreamErrors: [EnvironmentKey: [String: UInt64]] = [:]
         var signIns: [SignInKey: UInt64] = [:]
 
-        /// The label pair for `app`/`env`: themselves when the store knows them, else "unknown".
-        func label(_ app: String?, _ env: String?) -> EnvironmentKey {
-            let key = EnvironmentKey(app: app ?? "", env: env ?? "")
-            return known.contains(key) ? key : EnvironmentKey(app: "unknown", env: "unknown")
+        /// The slot of the label pair for `app`/`env`: their own when the store knows them, else "unknown"'s.
+        mutating func slot(_ app: String?, _ env: String?) -> Int {
+            guard let app, let env else { return 0 }
+            if app == last.app, env == last.env { return last.slot }
+            let found = slots[EnvironmentKey(app: app, env: env)].flatMap { environments[$0].known ? $0 : nil } ?? 0
+            last = (app, env, found)
+            return found
+        }
+
+        /// Only `pairs` are known from now on.
+        mutating func setKnown(_ pairs: Set<EnvironmentKey>) {
+            for i in environments.indices.dropFirst() { environments[i].known = pairs.contains(environments[i].key) }
+            for key in pairs where slots[key] == nil {
+                slots[key] = environments.count
+                environments.append(EnvironmentCounts(key, known: true))
+            }
+            last = ("", "", 0)
         }
     }
 
@@ -81,7 +114,7 @@ public final class Metrics: Sendable {
     /// The app/environment pairs the store holds: only these names appear as label values.
     public func setKnownEnvironments(_ pairs: [(app: String, env: String)]) {
         let set = Set(pairs.map { EnvironmentKey(app: $0.app, env: $0.env) })
-        state.withLock { $0.known = set }
+        state.withLock { $0.setKnown(set) }
     }
 
     /// Reads the known app/environment pairs from the store.
@@ -95,13 +128,13 @@ public final class Metrics: Sendable {
     /// One answered MCP request: its audit event, the status sent, and the seconds spent waiting on the upstream.
     public func request(_ event: AuditEvent, status: Int, upstreamSeconds: Double?) {
         guard isEnabled else { return }
-        let decision = event.decision == .allow ? "allow" : "deny"
+        let outcome = status * 2 + (event.decision == .allow ? 0 : 1)
         let total = (event.durationMs ?? 0) / 1000
         state.withLock { s in
-            let where_ = s.label(event.app, event.env)
-            s.requests[RequestKey(app: where_.app, env: where_.env, decision: decision, status: status), default: 0] += 1
+            let slot = s.slot(event.app, event.env)
+            s.environments[slot].requests[outcome, default: 0] += 1
             s.overhead.observe(total - (upstreamSeconds ?? 0))
-            if let upstreamSeconds { s.upstream[where_, default: Histogram()].observe(upstreamSeconds) }
+            if let upstreamSeconds { s.environments[slot].observeUpstream(upstreamSeconds) }
         }
     }
 
@@ -123,8 +156,8 @@ public final class Metrics: Sendable {
 
     func upstreamError(_ app: String, _ env: String, kind: String) {
         state.withLock { s in
-            let where_ = s.label(app, env)
-            s.upstreamErrors[where_, default: [:]][kind, default: 0] += 1
+            let slot = s.slot(app, env)
+            s.environments[slot].upstreamErrors[kind, default: 0] += 1
         }
     }
 
@@ -176,8 +209,8 @@ public final class Metrics: Sendable {
             endpoint = found
         }
         state.withLock { s in
-            let where_ = endpoint.map { s.label($0.app, $0.env) } ?? EnvironmentKey(app: "unknown", env: "unknown")
-            s.requests[RequestKey(app: where_.app, env: where_.env, decision: "deny", status: rejection.status), default: 0] += 1
+            let slot = s.slot(endpoint?.app, endpoint?.env)
+            s.environments[slot].requests[rejection.status * 2 + 1, default: 0] += 1
         }
     }
 
@@ -208,19 +241,25 @@ public final class Metrics: Sendable {
     /// The Prometheus text exposition (format 0.0.4) of every metric.
     public func render() -> String {
         let s = state.withLock { $0 }
+        let environments = s.environments.sorted { ($0.key.app, $0.key.env) < ($1.key.app, $1.key.env) }
         var out = MetricsText()
         out.family("mcpctl_requests_total", "counter", "MCP requests answered, by app, environment, decision and HTTP status (those the HTTP layer refused too: 400, 408, 413, 431).")
-        for (k, v) in s.requests.sorted(by: { "\($0.key)" < "\($1.key)" }) {
-            out.sample("mcpctl_requests_total", [("app", k.app), ("env", k.env), ("decision", k.decision), ("status", String(k.status))], Double(v))
+        for e in environments {
+            for (outcome, v) in e.requests.sorted(by: { ($0.key & 1, $0.key) < ($1.key & 1, $1.key) }) {
+                let labels = [("app", e.key.app), ("env", e.key.env), ("decision", outcome & 1 == 0 ? "allow" : "deny"), ("status", String(outcome / 2))]
+                out.sample("mcpctl_requests_total", labels, Double(v))
+            }
         }
         out.family("mcpctl_gateway_overhead_seconds", "histogram", "Time the gateway spent on a request outside the upstream call (authentication, policy, audit).")
         out.histogram("mcpctl_gateway_overhead_seconds", [], s.overhead)
         out.family("mcpctl_upstream_duration_seconds", "histogram", "Time spent waiting for the upstream MCP server's answer, by app and environment.")
-        for (k, h) in s.upstream.sorted(by: { "\($0.key)" < "\($1.key)" }) { out.histogram("mcpctl_upstream_duration_seconds", [("app", k.app), ("env", k.env)], h) }
+        for e in environments {
+            if let h = e.upstream { out.histogram("mcpctl_upstream_duration_seconds", [("app", e.key.app), ("env", e.key.env)], h) }
+        }
         out.family("mcpctl_upstream_errors_total", "counter", "Upstream calls that failed: a 5xx status, or \"refused\" (unreachable, timed out, invalid answer).")
-        for (k, kinds) in s.upstreamErrors.sorted(by: { "\($0.key)" < "\($1.key)" }) {
-            for (kind, v) in kinds.sorted(by: { $0.key < $1.key }) {
-                out.sample("mcpctl_upstream_errors_total", [("app", k.app), ("env", k.env), ("kind", kind)], Double(v))
+        for e in environments {
+            for (kind, v) in e.upstreamErrors.sorted(by: { $0.key < $1.key }) {
+                out.sample("mcpctl_upstream_errors_total", [("app", e.key.app), ("env", e.key.env), ("kind", kind)], Double(v))
             }
         }
         out.family("mcpctl_audit_queue_depth", "gauge", "Requests waiting for their audit row to be committed.")

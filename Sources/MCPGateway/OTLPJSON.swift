@@ -114,7 +114,7 @@ package struct OTLPJSON {
             let stage = RequestSpans.Stage(rawValue: stage)!
             let i = s[stage]
             guard i.start != 0 else { continue }
-            raw(",")
+            byte(UInt8(ascii: ","))
             let end = max(i.start, i.end == 0 ? r.end : i.end)
             if stage == .upstream {
                 span(r, id: s.upstreamSpanID, parent: s.serverSpanID, kind: .client, start: i.start, end: end, failed: i.failed || r.status >= 500,
@@ -138,7 +138,7 @@ package struct OTLPJSON {
             raw(#"","parentSpanId":""#)
             hex(parent)
         }
-        raw("\"")
+        byte(UInt8(ascii: "\""))
         if let state = r.spans.traceState {
             raw(#","traceState":"#)
             quote(state)
@@ -149,7 +149,7 @@ package struct OTLPJSON {
         decimal(start)
         raw(#"","endTimeUnixNano":""#)
         decimal(end)
-        raw("\"")
+        byte(UInt8(ascii: "\""))
         if failed { raw(#","status":{"code":2}"#) }
         raw(#","name":"#)
         name(&self)
@@ -162,33 +162,34 @@ package struct OTLPJSON {
     /// A `KeyValue` whose `AnyValue` is a string.
     mutating func attribute(_ key: StaticString, _ value: String) {
         attributeKey(key)
-        raw(#"{"stringValue":"#)
-        quote(value)
-        raw("}}")
+        raw(#"","value":{"stringValue":""#)
+        escaped(value)
+        raw(#""}}"#)
     }
 
     /// A `KeyValue` whose `AnyValue` is a string known when the program is built (no escaping needed).
     mutating func attribute(_ key: StaticString, constant value: StaticString) {
         attributeKey(key)
-        raw(#"{"stringValue":"#)
-        quoted(value)
-        raw("}}")
+        raw(#"","value":{"stringValue":""#)
+        raw(value)
+        raw(#""}}"#)
     }
 
     /// A `KeyValue` whose `AnyValue` is an int (int64: a decimal string).
     mutating func attribute(_ key: StaticString, int value: Int64) {
         attributeKey(key)
-        raw(#"{"intValue":""#)
-        if value < 0 { raw("-") }
+        raw(#"","value":{"intValue":""#)
+        if value < 0 { byte(UInt8(ascii: "-")) }
         decimal(value.magnitude)
-        raw("\"}}")
+        raw(#""}}"#)
     }
 
+    /// `{"key":"` and the key, after a comma unless it is the span's first attribute.
     private mutating func attributeKey(_ key: StaticString) {
-        raw(firstAttribute ? #"{"key":""# : #",{"key":""#)
+        if !firstAttribute { byte(UInt8(ascii: ",")) }
         firstAttribute = false
+        raw(#"{"key":""#)
         raw(key)
-        raw(#"","value":"#)
     }
 
     mutating func raw(_ s: StaticString) {
@@ -222,15 +223,12 @@ package struct OTLPJSON {
     private static let digitPairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
 
     mutating func decimal(_ value: UInt64) {
+        // Every time in nanoseconds from 2001-09-09 to 2286 has 19 digits: 3, then two runs of 8.
+        guard value < 1_000_000_000_000_000_000 || value >= 10_000_000_000_000_000_000 else { return time(value) }
         var digits = 1, v = value
-        if value >= 1_000_000_000_000_000_000 {
-            // Every time in nanoseconds since 2001-09-09 (until 2286): no need to count.
-            digits = value >= 10_000_000_000_000_000_000 ? 20 : 19
-        } else {
-            while v >= 10 {
-                v /= 10
-                digits += 1
-            }
+        while v >= 10 {
+            v /= 10
+            digits += 1
         }
         guard fits(digits) else { return }
         var end = count + digits
@@ -251,6 +249,37 @@ package struct OTLPJSON {
                 out[end - 1] = UInt8(ascii: "0") + UInt8(v)
             }
         }
+    }
+
+    /// A 19-digit number (10^18 ≤ value < 10^19) in decimal, with 32-bit divisions only after the first two.
+    private mutating func time(_ value: UInt64) {
+        guard fits(19) else { return }
+        let top = Int(value / 10_000_000_000_000_000)  // 100…999
+        let rest = value % 10_000_000_000_000_000
+        let at = out + count
+        Self.digitPairs.withUnsafeBufferPointer { pairs in
+            at[0] = UInt8(ascii: "0") + UInt8(top / 100)
+            at[1] = pairs[top % 100 * 2]
+            at[2] = pairs[top % 100 * 2 + 1]
+            Self.eight(UInt32(truncatingIfNeeded: rest / 100_000_000), at + 3, pairs)
+            Self.eight(UInt32(truncatingIfNeeded: rest % 100_000_000), at + 11, pairs)
+        }
+        count += 19
+    }
+
+    /// The 8 decimal digits of `v` (< 10^8, leading zeros included) at `at`.
+    private static func eight(_ v: UInt32, _ at: UnsafeMutablePointer<UInt8>, _ pairs: UnsafeBufferPointer<UInt8>) {
+        four(v / 10_000, at, pairs)
+        four(v % 10_000, at + 4, pairs)
+    }
+
+    /// The 4 decimal digits of `v` (< 10^4, leading zeros included) at `at`.
+    private static func four(_ v: UInt32, _ at: UnsafeMutablePointer<UInt8>, _ pairs: UnsafeBufferPointer<UInt8>) {
+        let a = Int(v / 100) * 2, b = Int(v % 100) * 2
+        at[0] = pairs[a]
+        at[1] = pairs[a + 1]
+        at[2] = pairs[b]
+        at[3] = pairs[b + 1]
     }
 
     /// A JSON string (RFC 8259 §7).

@@ -43,8 +43,8 @@ struct RequestSpans: Sendable {
     /// 0: no caller span (a new trace).
     var parentSpanID: UInt64 = 0
     var traceState: String?
-    /// Trace flags (W3C Trace Context §3.2.2.5); only sampled traces are exported.
-    var flags = "01"
+    /// Trace flags (W3C Trace Context §3.2.2.5) as their byte; only sampled traces are exported.
+    var flags: UInt8 = 1
     var upstreamURL: String?
     var upstreamIsCommand = false
     /// By stage (`Stage.rawValue`).
@@ -60,9 +60,35 @@ struct RequestSpans: Sendable {
         trace = TraceID(high: ids.id(0), low: ids.id(1))
         method = Gateway.capped(request.method, 16)
         path = Gateway.capped(request.path, 256)
-        protocolVersion = request.headers["MCP-Protocol-Version"].map { Gateway.capped($0, 32) }
-        if sampleBelow != .max, trace.low >= sampleBelow { flags = "00" }
-        if let parent = request.headers["traceparent"] { adopt(parent, state: { request.headers["tracestate"] }) }
+        let (version, parent) = Self.versionAndParent(request.headers)
+        protocolVersion = version.map { Gateway.capped($0, 32) }
+        if sampleBelow != .max, trace.low >= sampleBelow { flags = 0 }
+        if let parent { adopt(parent, state: { request.headers["tracestate"] }) }
+    }
+
+    /// The first `MCP-Protocol-Version` and `traceparent` fields' values, found in one pass over the fields
+    /// (names compared without regard to case, RFC 9110 §5.1; only names of the right length are compared).
+    static func versionAndParent(_ headers: HTTPHeaders) -> (version: String?, parent: String?) {
+        var version: String?, parent: String?
+        for field in headers {
+            switch field.name.utf8.count {
+            case 20 where version == nil && named(field.name, "mcp-protocol-version"): version = field.value
+            case 11 where parent == nil && named(field.name, "traceparent"): parent = field.value
+            default: continue
+            }
+        }
+        return (version, parent)
+    }
+
+    /// Whether `name` is `lowercase` (of the same length) with any of its ASCII letters in either case.
+    private static func named(_ name: String, _ lowercase: StaticString) -> Bool {
+        var i = 0
+        for b in name.utf8 {
+            let folded = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
+            guard folded == lowercase.utf8Start[i] else { return false }
+            i += 1
+        }
+        return true
     }
 
     var serverSpanID: UInt64 { ids.id(2) }
@@ -82,13 +108,8 @@ struct RequestSpans: Sendable {
         traceState = state().map { Gateway.capped($0, 512) }
     }
 
-    /// W3C Trace Context §3.2.2.5: the sampled flag is the flags' lowest bit, the last of their two lowercase
-    /// hex digits ("0"–"9" are 0x30–0x39 and "a"–"f" 0x61–0x66: a digit is odd when its byte is, except
-    /// "a"–"f", where it is even).
-    var sampled: Bool {
-        guard let last = flags.utf8.last else { return false }
-        return (last & 1 == 1) == (last <= UInt8(ascii: "9"))
-    }
+    /// W3C Trace Context §3.2.2.5: the sampled flag is the flags' lowest bit.
+    var sampled: Bool { flags & 1 == 1 }
 
     /// The context the upstream receives: this trace, under the upstream call's span.
     var upstreamContext: TraceContext {

@@ -65,8 +65,17 @@ enum SpanAttributes {
 /// The host and port of each upstream URL, parsed once (on the exporter's thread only).
 struct UpstreamServers {
     private var known: [String: (host: String, port: Int?)?] = [:]
+    /// The URL asked for last and its answer: requests come in runs to one upstream.
+    private var last: (url: String, server: (host: String, port: Int?)?)?
 
     mutating func server(of url: String) -> (host: String, port: Int?)? {
+        if let last, last.url == url { return last.server }
+        let server = lookUp(url)
+        last = (url, server)
+        return server
+    }
+
+    private mutating func lookUp(_ url: String) -> (host: String, port: Int?)? {
         if let found = known[url] { return found }
         var parsed: (host: String, port: Int?)?
         if let c = URLComponents(string: url), let host = c.host {

@@ -11,7 +11,7 @@ struct TraceContext: Equatable, Sendable {
     let state: String?
 
     /// The gateway's span `spanID` in `trace`, written in one allocation.
-    init(trace: TraceID, spanID: UInt64, flags: String, state: String?) {
+    init(trace: TraceID, spanID: UInt64, flags: UInt8, state: String?) {
         traceparent = String(unsafeUninitializedCapacity: 55) { out in
             let p = UnsafeMutableRawPointer(out.baseAddress!)
             out[0] = UInt8(ascii: "0"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "-")
@@ -20,12 +20,8 @@ struct TraceContext: Equatable, Sendable {
             out[35] = UInt8(ascii: "-")
             Hex16.write(spanID, to: p + 36)
             out[52] = UInt8(ascii: "-")
-            var n = 53
-            for b in flags.utf8.prefix(2) {
-                out[n] = b
-                n += 1
-            }
-            return n
+            p.storeBytes(of: Hex16.pairs[Int(flags)].littleEndian, toByteOffset: 53, as: UInt16.self)
+            return 55
         }
         self.state = state
     }
@@ -43,7 +39,7 @@ struct TraceContext: Equatable, Sendable {
     struct Parent: Equatable {
         let trace: TraceID
         let spanID: UInt64
-        let flags: String
+        let flags: UInt8
     }
 
     /// W3C Trace Context §3.2.2: `version-traceid-parentid-flags`, lowercase hex, ids not all zero,
@@ -54,10 +50,10 @@ struct TraceContext: Equatable, Sendable {
             // version(2) - trace-id(32) - parent-id(16) - flags(2): 55 bytes.
             guard b.count >= 55, b[2] == dash, b[35] == dash, b[52] == dash else { return nil }
             guard let version = hex(b, 0, 2), version != 0xFF, let high = hex(b, 3, 16), let low = hex(b, 19, 16),
-                  let parent = hex(b, 36, 16), hex(b, 53, 2) != nil, high | low != 0, parent != 0 else { return nil }
+                  let parent = hex(b, 36, 16), let flags = hex(b, 53, 2), high | low != 0, parent != 0 else { return nil }
             // Version 00 has exactly four fields; a later one may have more, after a dash.
             guard b.count == 55 || (version != 0 && b[55] == dash) else { return nil }
-            return Parent(trace: TraceID(high: high, low: low), spanID: parent, flags: String(decoding: b[53..<55], as: UTF8.self))
+            return Parent(trace: TraceID(high: high, low: low), spanID: parent, flags: UInt8(flags))
         }
     }
 

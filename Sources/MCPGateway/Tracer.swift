@@ -39,13 +39,11 @@ public final class Tracer: Sendable {
         return RequestSpans(request, sampleBelow: sampleBelow.load(ordering: .relaxed))
     }
 
-    /// Ends the request: the stage still running and the server span end now (one clock read), and a
-    /// sampled trace is queued for export (never waiting on the collector).
+    /// Ends the request: the stage still running and the server span end now (one clock read; the running
+    /// stage's end is left 0, which the exporter reads as the request's end), and a sampled trace is queued
+    /// for export (never waiting on the collector). Nothing else: this runs where answers are released.
     func finish(_ spans: RequestSpans, _ event: AuditEvent, status: Int) {
         guard spans.sampled, let exporter else { return }
-        var spans = spans
-        let now = SpanClock.now()
-        spans.end(at: now)
-        exporter.enqueue(TracedRequest(spans, event, status: status, end: now))
+        exporter.enqueue(TracedRequest(spans, event, status: status, end: SpanClock.now()))
     }
 }

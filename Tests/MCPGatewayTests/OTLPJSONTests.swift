@@ -56,4 +56,25 @@ import Testing
         #expect(spans.first?["name"] as? String == "tools/call \(tool)")
         #expect(spans.first?["traceState"] as? String == headers["tracestate"])
     }
+
+    @Test func traceparentAndProtocolVersionHeadersAreFoundWhateverTheCaseOfTheirNames() throws {
+        let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+        var headers = HTTPHeaders()
+        headers["Traceparent-X"] = "00-\(String(repeating: "1", count: 32))-0123456789abcdef-01"  // a longer name: not it
+        headers["TRACEPARENT"] = "00-\(traceID)-00f067aa0ba902b7-01"
+        headers["mcp-PROTOCOL-version"] = "2025-11-25"
+        headers.add("traceparent", "00-\(String(repeating: "2", count: 32))-0123456789abcdef-01")  // a second field: the first wins
+        let request = HTTPRequest(method: "POST", target: "/mcp/app/prod", headers: headers)
+        let event = AuditEvent(source: .mcp, action: "mcp.post", app: "app", env: "prod", method: "tools/list", decision: .allow)
+        let body = try #require(OTLPJSON.exportBodies(of: request, event, status: 200, startingRooms: [nil]).first)
+
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        let scope = try #require(((json["resourceSpans"] as? [[String: Any]])?.first?["scopeSpans"] as? [[String: Any]])?.first)
+        let spans = try #require(scope["spans"] as? [[String: Any]])
+        #expect(spans.allSatisfy { $0["traceId"] as? String == traceID })
+        #expect(spans.first?["parentSpanId"] as? String == "00f067aa0ba902b7")
+        let attributes = try #require(spans.first?["attributes"] as? [[String: Any]])
+        let version = attributes.first { $0["key"] as? String == "mcp.protocol.version" }?["value"] as? [String: Any]
+        #expect(version?["stringValue"] as? String == "2025-11-25")
+    }
 }
