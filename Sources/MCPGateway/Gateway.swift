@@ -83,6 +83,25 @@ public final class Gateway: Sendable {
         return (String(parts[2]), String(parts[3]))
     }
 
+    /// Whether `path` is an MCP endpoint path, as `endpoint` reads it, without taking it apart.
+    static func isEndpoint(_ path: String) -> Bool {
+        let bytes = path.utf8
+        guard bytes.starts(with: "/mcp/".utf8) else { return false }
+        // After "/mcp/": the app (segment 0), the environment (1), and at most an empty one (a trailing slash).
+        var segment = 0, length = 0
+        for byte in bytes.dropFirst(5) {
+            if byte == UInt8(ascii: "/") {
+                guard length > 0, segment < 2 else { return false }
+                segment += 1
+                length = 0
+            } else {
+                guard segment < 2 else { return false }
+                length += 1
+            }
+        }
+        return segment == 1 ? length > 0 : segment == 2
+    }
+
     /// Audits a request to an MCP endpoint that the HTTP layer refused before the gateway saw it (body
     /// too large, head too large, too slow, malformed): every request to an MCP endpoint has its row.
     public func rejected(_ rejection: HTTPRejection) {
@@ -278,7 +297,7 @@ public final class Gateway: Sendable {
     /// to an MCP endpoint, with one of mcpctl's own tokens (no outside issuer is asked), on an embedded store
     /// (whose reads wait on no network). What may wait later moves to a worker (`mayWait`).
     public func answersOnLoop(_ request: HTTPRequest) -> Bool {
-        guard embeddedStore, request.method == "POST", request.body.count <= 16 * 1024, Gateway.endpoint(request.path) != nil,
+        guard embeddedStore, request.method == "POST", request.body.count <= 16 * 1024, Gateway.isEndpoint(request.path),
               let credentials = PresentedCredentials(request.headers) else { return false }
         return TokenSecret.kind(of: credentials.secret) != nil
     }

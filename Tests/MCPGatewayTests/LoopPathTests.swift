@@ -36,6 +36,35 @@ import Testing
         }
     }
 
+    @Test func onlyPostsOfAtMost16KiBToAnEndpointWithAnMcpctlTokenAreAnsweredOnTheLoop() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let token = try h.token()
+        func request(_ method: String = "POST", target: String = "/mcp/notes/prod", bearer: String? = nil, body: Int = 40) -> HTTPRequest {
+            var headers = HTTPHeaders()
+            headers["Authorization"] = "Bearer " + (bearer ?? token)
+            return HTTPRequest(method: method, target: target, headers: headers, body: Array(repeating: UInt8(ascii: " "), count: body))
+        }
+        let onLoop = GatewayHarness.isSQLite  // PostgreSQL reads wait on the network: never on the loop
+        for target in ["/mcp/notes/prod", "/mcp/notes/prod/", "/mcp/n/p?x=1"] {
+            #expect(h.gateway.answersOnLoop(request(target: target)) == onLoop, "\(target)")
+        }
+        for target in ["/mcp/notes", "/mcp/notes/", "/mcp//prod", "/mcp/notes//", "/mcp/notes/prod/x", "/mcp/notes/prod//",
+                       "/mcpx/notes/prod", "/oauth/token", "/"] {
+            #expect(!h.gateway.answersOnLoop(request(target: target)), "\(target)")
+        }
+        #expect(!h.gateway.answersOnLoop(request("GET")))
+        #expect(!h.gateway.answersOnLoop(request("DELETE")))
+        #expect(!h.gateway.answersOnLoop(request(body: 16 * 1024 + 1)))
+        #expect(h.gateway.answersOnLoop(request(body: 16 * 1024)) == onLoop)
+        // Anything that is not one of mcpctl's tokens may be an outside issuer's, which is asked over the network.
+        #expect(!h.gateway.answersOnLoop(request(bearer: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln")))
+        #expect(!h.gateway.answersOnLoop(request(bearer: String(token.dropLast()) + (token.hasSuffix("A") ? "B" : "A"))), "a bad checksum")
+        var none = request()
+        none.headers.remove("Authorization")
+        #expect(!h.gateway.answersOnLoop(none))
+    }
+
     @Test func aHungUpstreamHoldsUpNoOtherCallAndIsAnswered504AtItsTimeout() throws {
         let h = try GatewayHarness()
         defer { h.close() }

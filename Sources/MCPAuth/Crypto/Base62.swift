@@ -31,9 +31,14 @@ public enum Base62 {
     /// Returns `nil` for an empty string, any character outside the
     /// alphabet, or a value that does not fit in `UInt64`.
     public static func decode<S: StringProtocol>(_ string: S) -> UInt64? {
-        guard !string.utf8.isEmpty else { return nil }
+        decode(bytes: string.utf8)
+    }
+
+    /// `decode`, of the characters' UTF-8 bytes.
+    public static func decode<C: Collection>(bytes: C) -> UInt64? where C.Element == UInt8 {
+        guard !bytes.isEmpty else { return nil }
         var value: UInt64 = 0
-        for character in string.utf8 {
+        for character in bytes {
             guard let digit = digitValue(character) else { return nil }
             let (shifted, overflowMultiply) = value.multipliedReportingOverflow(by: 62)
             let (sum, overflowAdd) = shifted.addingReportingOverflow(UInt64(digit))
@@ -70,7 +75,7 @@ public enum Base62 {
         !string.utf8.isEmpty && string.utf8.allSatisfy { digitValue($0) != nil }
     }
 
-    private static func digitValue(_ character: UInt8) -> UInt8? {
+    static func digitValue(_ character: UInt8) -> UInt8? {
         switch character {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): character &- UInt8(ascii: "0")
         case UInt8(ascii: "A")...UInt8(ascii: "Z"): character &- UInt8(ascii: "A") &+ 10

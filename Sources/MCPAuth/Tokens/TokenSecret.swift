@@ -11,19 +11,21 @@ public enum TokenSecret {
         return body + Base62.encode(UInt64(CRC32.checksum(Array(body.utf8))), width: checksumLength)
     }
 
-    /// The kind of a well-formed secret with a valid checksum, else nil.
+    /// The kind of a well-formed secret with a valid checksum, else nil. Read from the secret's bytes in
+    /// place (every request to the gateway asks it).
     public static func kind(of secret: String) -> String? {
-        let bytes = Array(secret.utf8)
-        guard bytes.count > 4 + randomLength + checksumLength, secret.hasPrefix("mcp_") else { return nil }
-        let rest = bytes[4...]
-        guard let underscore = rest.firstIndex(of: UInt8(ascii: "_")) else { return nil }
-        let kind = String(decoding: bytes[4..<underscore], as: UTF8.self)
-        guard kinds.contains(kind), bytes.count == underscore + 1 + randomLength + checksumLength else { return nil }
-        let body = bytes[..<(bytes.count - checksumLength)]
-        let check = String(decoding: bytes[(bytes.count - checksumLength)...], as: UTF8.self)
-        guard Base62.isBase62(String(decoding: bytes[(underscore + 1)...], as: UTF8.self)),
-              let value = Base62.decode(check), value == UInt64(CRC32.checksum(body)) else { return nil }
-        return kind
+        var text = secret
+        return text.withUTF8 { bytes -> String? in
+            guard bytes.count > 4 + randomLength + checksumLength, bytes.starts(with: "mcp_".utf8) else { return nil }
+            guard let underscore = bytes[4...].firstIndex(of: UInt8(ascii: "_")),
+                  bytes.count == underscore + 1 + randomLength + checksumLength,
+                  let kind = kinds.first(where: { $0.utf8.elementsEqual(bytes[4..<underscore]) }) else { return nil }
+            let checksumStart = bytes.count - checksumLength
+            guard bytes[(underscore + 1)..<checksumStart].allSatisfy({ Base62.digitValue($0) != nil }),
+                  let value = Base62.decode(bytes: bytes[checksumStart...]),
+                  value == UInt64(CRC32.checksum(bytes[..<checksumStart])) else { return nil }
+            return kind
+        }
     }
 
     /// The SHA-256 the store keeps instead of the secret.
