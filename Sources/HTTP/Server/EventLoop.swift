@@ -30,7 +30,8 @@ final class EventLoop: @unchecked Sendable {
     /// Lists from here on hold parked event streams, one list per quiet interval (see `streamList(for:)`).
     private static let firstStreamList = 4
 
-    private let listener: Int32
+    /// The listening socket, on the loop that accepts (the others have none).
+    private let listener: Int32?
     private let wakeFD: Int32
     private let epoll: Epoll
     private let configuration: HTTPServerConfiguration
@@ -41,8 +42,10 @@ final class EventLoop: @unchecked Sendable {
     private let isStopping: @Sendable () -> Bool
     private let connections: Guarded<ConnectionTable>
     private let workers: WorkerPool
-    /// The worker threads alive now.
-    var workerThreadCount: Int { workers.threadCount }
+    /// The other loops of the server, which the accepting loop shares new connections with in turn (set
+    /// before the loops run).
+    var peers: [EventLoop] = []
+    private var nextPeer = 0
 
     /// Signalled once the listener is closed (shutdown started) and once the loop has ended.
     let listenerClosed = DispatchSemaphore(value: 0)
@@ -72,9 +75,10 @@ final class EventLoop: @unchecked Sendable {
     /// How often the deadlines of watched upstream sockets are looked at while there are any.
     private static let watchTickMilliseconds: Int32 = 20
 
-    init(listener: Int32, wakeFD: Int32, configuration: HTTPServerConfiguration,
+    init(listener: Int32?, wakeFD: Int32, configuration: HTTPServerConfiguration,
          handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, onRejection: (@Sendable (HTTPRejection) -> Void)?,
-         answersOnLoop: (@Sendable (HTTPRequest) -> Bool)? = nil, isStopping: @escaping @Sendable () -> Bool, connections: Guarded<ConnectionTable>) throws(SocketError) {
+         answersOnLoop: (@Sendable (HTTPRequest) -> Bool)? = nil, isStopping: @escaping @Sendable () -> Bool, connections: Guarded<ConnectionTable>,
+         workers: WorkerPool) throws(SocketError) {
         epoll = try Epoll()
         self.listener = listener
         self.wakeFD = wakeFD
@@ -85,12 +89,8 @@ final class EventLoop: @unchecked Sendable {
         self.answersOnLoop = answersOnLoop
         self.isStopping = isStopping
         self.connections = connections
-        // Every request in progress may hold a worker (a handler may wait on its upstream), as each held a
-        // thread of its own before; a smaller cap would let a few slow requests stall all the others. An event
-        // stream holds one only while it delivers.
-        workers = WorkerPool(maxThreads: configuration.maxConnections, stackSize: configuration.threadStackSize,
-                             jobSources: { connections.withLock { $0.count } })
-        Socket.setNonBlocking(listener)
+        self.workers = workers
+        if let listener { Socket.setNonBlocking(listener) }
     }
 
     deinit {
@@ -101,7 +101,7 @@ final class EventLoop: @unchecked Sendable {
     func run() {
         pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
         defer { pthread_setspecific(Self.currentKey, nil) }
-        _ = epoll.add(listener, Epoll.readable)
+        if let listener { _ = epoll.add(listener, Epoll.readable) }
         _ = epoll.add(wakeFD, Epoll.readable)
         while !(stopRequested && connections.withLock({ $0.count }) == 0) {
             let count = epoll.wait(into: events, timeoutMilliseconds: nextWakeMilliseconds())
@@ -121,7 +121,7 @@ final class EventLoop: @unchecked Sendable {
     /// Releases the listener and the epoll instance of a loop that never ran.
     func abandon() {
         epoll.close()
-        close(listener)
+        if let listener { close(listener) }
     }
 
     private func handle(_ event: Epoll.Event) {
@@ -145,6 +145,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Accepting
 
     private func acceptReady() {
+        guard let listener else { return }
         for _ in 0..<Self.acceptBatch {
             guard let (fd, address) = Socket.accept(listener) else {
                 switch errno {
@@ -162,7 +163,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func resumeAcceptingIfDue() {
-        guard let until = acceptPausedUntil, until.hasPassed, !stopRequested else { return }
+        guard let until = acceptPausedUntil, until.hasPassed, !stopRequested, let listener else { return }
         acceptPausedUntil = nil
         _ = epoll.add(listener, Epoll.readable)
     }
@@ -179,6 +180,10 @@ final class EventLoop: @unchecked Sendable {
         Socket.setNoDelay(fd)
         Socket.setSendTimeout(fd, seconds: configuration.writeTimeout)
         let connection = HTTPConnection(fd: fd, remoteAddress: address, configuration: configuration)
+        if let peer = nextLoop(), peer !== self {
+            if !peer.adopt(connection) { end(connection) }
+            return
+        }
         own(connection)
         schedule(connection)
         guard epoll.add(fd, Self.watchFlags) else {
@@ -190,6 +195,24 @@ final class EventLoop: @unchecked Sendable {
 
     /// Answers 503 without waiting (a send that would block is skipped) and closes: a refusal costs the
     /// loop one non-blocking write and never a thread.
+    /// The loop the next connection goes to: this one and its peers in turn.
+    private func nextLoop() -> EventLoop? {
+        guard !peers.isEmpty else { return nil }
+        nextPeer = (nextPeer + 1) % (peers.count + 1)
+        return nextPeer == 0 ? self : peers[nextPeer - 1]
+    }
+
+    /// Accepting loop's thread: hands a new connection to this loop, which takes it (and times its idle
+    /// phase) as it takes connections workers hand back. Armed under the same lock, so this loop never sees
+    /// bytes before it can find the connection.
+    func adopt(_ connection: HTTPConnection) -> Bool {
+        returned.withLock { list in
+            guard epoll.add(connection.fd, Self.watchFlags) else { return false }
+            list.append(connection)
+            return true
+        }
+    }
+
     private func refuse(_ fd: Int32, addressFull: Bool) {
         let message = addressFull ? "Service Unavailable: too many connections from your address"
                                   : "Service Unavailable: too many connections"
@@ -502,8 +525,10 @@ final class EventLoop: @unchecked Sendable {
     private func beginStopping() {
         stopRequested = true
         epoll.remove(wakeFD)
-        epoll.remove(listener)
-        close(listener)
+        if let listener {
+            epoll.remove(listener)
+            close(listener)
+        }
         listenerClosed.signal()
         while let connection = waiting[0].first {
             disown(connection)

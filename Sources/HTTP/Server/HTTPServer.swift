@@ -31,7 +31,8 @@ public final class HTTPServer: Sendable {
 
     private enum Lifecycle {
         case idle
-        case running(loop: EventLoop, wake: (read: Int32, write: Int32))
+        /// The first loop accepts; all of them serve connections.
+        case running(loops: [EventLoop], wake: (read: Int32, write: Int32))
         case stopping
         case stopped
     }
@@ -44,6 +45,10 @@ public final class HTTPServer: Sendable {
     private let connections = Guarded(ConnectionTable())
     private let stopping = Atomic(false)
     private let stopped = DispatchGroup()
+    /// Runs handlers for every loop of the server. Every request in progress may hold a worker (a handler may
+    /// wait on its upstream), as each held a thread of its own before; a smaller cap would let a few slow
+    /// requests stall all the others. An event stream holds one only while it delivers.
+    private let workers: WorkerPool
 
     private let onRejection: (@Sendable (HTTPRejection) -> Void)?
     private let answersOnLoop: (@Sendable (HTTPRequest) -> Bool)?
@@ -58,62 +63,83 @@ public final class HTTPServer: Sendable {
         self.handler = handler
         self.onRejection = onRejection
         self.answersOnLoop = answersOnLoop
+        let connections = self.connections
+        workers = WorkerPool(maxThreads: configuration.maxConnections, stackSize: configuration.threadStackSize,
+                             jobSources: { connections.withLock { $0.count } })
     }
 
     /// Binds (with SO_REUSEADDR), listens and starts the event loop on a thread of its own; returns the bound port.
     @discardableResult
     public func start() throws -> Int {
         SignalWatcher.ignoreBrokenPipe()
-        let (loop, port) = try lifecycle.withLock { state throws -> (EventLoop, Int) in
+        let (loops, port) = try lifecycle.withLock { state throws -> ([EventLoop], Int) in
             guard case .idle = state else { throw StartError.alreadyStarted }
             let (listener, port) = try Socket.makeListener(host: configuration.host, port: configuration.port)
             let wake: (read: Int32, write: Int32)
-            let loop: EventLoop
             do {
                 wake = try Socket.makeWakePipe()
             } catch {
                 close(listener)
                 throw error
             }
+            var loops: [EventLoop] = []
             do {
-                loop = try EventLoop(listener: listener, wakeFD: wake.read, configuration: configuration, handler: handler,
-                                     onRejection: onRejection, answersOnLoop: answersOnLoop, isStopping: { [self] in stopping.load(ordering: .relaxed) },
-                                     connections: connections)
+                for index in 0..<max(1, configuration.eventLoops) {
+                    loops.append(try EventLoop(listener: index == 0 ? listener : nil, wakeFD: wake.read, configuration: configuration,
+                                               handler: handler, onRejection: onRejection, answersOnLoop: answersOnLoop,
+                                               isStopping: { [self] in stopping.load(ordering: .relaxed) }, connections: connections,
+                                               workers: workers))
+                }
             } catch {
-                close(listener)
+                for loop in loops { loop.abandon() }
+                if loops.isEmpty { close(listener) }
                 close(wake.read)
                 close(wake.write)
                 throw error
             }
-            state = .running(loop: loop, wake: wake)
-            return (loop, port)
+            loops[0].peers = Array(loops.dropFirst())
+            state = .running(loops: loops, wake: wake)
+            return (loops, port)
         }
         stopped.enter()
-        let started = DetachedThread.start(stackSize: 512 * 1024) { loop.run() }
-        guard started else {
-            lifecycle.withLock { state in
-                if case .running(_, let wake) = state {
-                    close(wake.read)
-                    close(wake.write)
-                }
-                state = .stopped
-            }
-            loop.abandon()
-            stopped.leave()
+        // The loops that serve start first, so the accepting one never hands a connection to a loop not running.
+        for loop in loops.reversed() where !DetachedThread.start(stackSize: 512 * 1024, { loop.run() }) {
+            abandonStart(loops, startedAfter: loop)
             throw StartError.threadCreationFailed
         }
         return port
+    }
+
+    /// A loop thread could not be started: the loops started before it (later in the list) stop, the others
+    /// are released, and the server counts as stopped.
+    private func abandonStart(_ loops: [EventLoop], startedAfter failed: EventLoop) {
+        let wake = lifecycle.withLock { state -> (read: Int32, write: Int32)? in
+            defer { state = .stopped }
+            if case .running(_, let wake) = state { return wake }
+            return nil
+        }
+        let index = loops.firstIndex { $0 === failed } ?? 0
+        if let wake {
+            stopping.store(true, ordering: .sequentiallyConsistent)
+            var byte: UInt8 = 1
+            _ = write(wake.write, &byte, 1)
+            for loop in loops[(index + 1)...] { loop.ended.wait() }
+            close(wake.read)
+            close(wake.write)
+        }
+        for loop in loops[...index] { loop.abandon() }
+        stopped.leave()
     }
 
     /// Stops accepting, closes idle keep-alive connections, lets requests in progress finish
     /// (their responses say `Connection: close`) for up to `gracePeriod` seconds, then cuts the
     /// connections that remain and returns. Safe to call more than once and from any thread.
     public func shutdown(gracePeriod: Double = 10) {
-        let running = lifecycle.withLock { state -> (loop: EventLoop, wake: (read: Int32, write: Int32))? in
+        let running = lifecycle.withLock { state -> (loops: [EventLoop], wake: (read: Int32, write: Int32))? in
             switch state {
-            case .running(let loop, let wake):
+            case .running(let loops, let wake):
                 state = .stopping
-                return (loop, wake)
+                return (loops, wake)
             case .idle:
                 state = .stopped
                 return nil
@@ -128,7 +154,7 @@ public final class HTTPServer: Sendable {
         stopping.store(true, ordering: .sequentiallyConsistent)
         var byte: UInt8 = 1
         _ = write(running.wake.write, &byte, 1)
-        running.loop.listenerClosed.wait()
+        running.loops[0].listenerClosed.wait()
 
         let graceDeadline = Deadline.after(seconds: gracePeriod)
         waitForConnections(until: graceDeadline)
@@ -138,8 +164,9 @@ public final class HTTPServer: Sendable {
             }
             waitForConnections(until: .after(seconds: 2))
         }
-        // The loop polls the wake pipe until it ends, which it does once no connection is left.
-        if activeConnectionCount == 0 && running.loop.ended.wait(timeout: .now() + 2) == .success {
+        // The loops poll the wake pipe until they end, which they do once no connection is left.
+        let deadline = DispatchTime.now() + 2
+        if activeConnectionCount == 0 && running.loops.allSatisfy({ $0.ended.wait(timeout: deadline) == .success }) {
             close(running.wake.read)
             close(running.wake.write)
         }
@@ -155,7 +182,7 @@ public final class HTTPServer: Sendable {
     /// The worker threads this server runs requests on now (0 when it is not running).
     public var workerThreadCount: Int {
         lifecycle.withLock { state in
-            if case .running(let loop, _) = state { return loop.workerThreadCount }
+            if case .running = state { return workers.threadCount }
             return 0
         }
     }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where an `HTTPServer` listens and the limits it enforces on clients.
 public struct HTTPServerConfiguration: Sendable {
     /// An IPv4 or IPv6 literal (`127.0.0.1`, `::1`, `0.0.0.0`, `::`), or `localhost`.
@@ -27,6 +31,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnectionsPerAddress: Int
     /// Stack size of each worker thread; handlers run on it.
     public var threadStackSize: Int
+    /// Event-loop threads: one accepts, and connections are shared out among all of them in turn. By default
+    /// one per CPU core, at most four.
+    public var eventLoops: Int = HTTPServerConfiguration.defaultEventLoops
+
+    public static var defaultEventLoops: Int { max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
 
     public init(host: String = "127.0.0.1", port: Int = 8000,
                 maxHeadBytes: Int = 16 * 1024, maxBodyBytes: Int = 4 * 1024 * 1024, maxHeaderCount: Int = 100,
