@@ -239,10 +239,16 @@ public final class Gateway: Sendable {
                 return forwardWithoutWaiting(call, record)
             }
             return forward(call, record)
+        } catch is OffTheLoop {
+            let (verdict, record) = (verdict, record)
+            return LoopThread.offload { [self] in proceed(a, verdict, record) }
         } catch {
             return refused(error, record)
         }
     }
+
+    /// Thrown on the loop thread where the request must wait for something: it goes on on a worker.
+    struct OffTheLoop: Error {}
 
     /// Forwards `call`, waiting for its upstream here.
     func forward(_ call: UpstreamCall, _ record: Record) -> HTTPResponse {
@@ -436,6 +442,8 @@ public final class Gateway: Sendable {
             try checkSession(request, upstream: upstream(for: found), principal: principal, message: message, app: app, env: env)
         }
         if refreshesToolList(message, environment: found, verdict: verdict, decision: decision, app: app, env: env) {
+            // Decided here, not before: the list may have gone stale since. Nothing was changed so far.
+            if LoopThread.isCurrent { throw OffTheLoop() }
             let asking = try refreshRequest(request, envelope: envelope, principal: principal, credentials: credentials, app: app, env: env,
                                             environment: found, decision: decision)
             refreshToolList(asking, environment: found, principal: principal, app: app, env: env)

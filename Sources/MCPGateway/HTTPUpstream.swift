@@ -72,7 +72,12 @@ struct HTTPUpstream {
         case .send(let upstreamRequest):
             client.send(upstreamRequest) { result in
                 switch result {
-                case .success(let upstream): then(outcome(of: upstream, reading))
+                case .success(let upstream):
+                    switch read(upstream, reading) {
+                    case .done(let outcome): then(outcome)
+                    // Narrowing reads and writes the store: not on the loop thread.
+                    case .toNarrow(let answer): LoopThread.elsewhere { then(narrowed(answer, reading)) }
+                    }
                 case .failure(let error): then(HTTPUpstream.failed(error, doing: "upstream unavailable"))
                 }
             }
@@ -131,6 +136,28 @@ struct HTTPUpstream {
 
     /// The outcome of an upstream's answer: refused, relayed as a stream, or read whole (and narrowed).
     func outcome(of upstream: HTTPClientResponse, _ reading: Reading) -> Outcome {
+        switch read(upstream, reading) {
+        case .done(let outcome): return outcome
+        case .toNarrow(let answer): return narrowed(answer, reading)
+        }
+    }
+
+    /// An answer read whole that may hold a tool list: it is narrowed before it goes on.
+    struct ToNarrow: Sendable {
+        let body: [UInt8]
+        let held: HTTPResponse.Body
+        let status: Int
+        let headers: HTTPHeaders
+    }
+
+    enum Read: Sendable {
+        case done(Outcome)
+        case toNarrow(ToNarrow)
+    }
+
+    /// The answer's outcome, or, when it may hold a tool list, the answer to narrow (which reads and writes
+    /// the store).
+    func read(_ upstream: HTTPClientResponse, _ reading: Reading) -> Read {
         let (request, appTimeout, filter, listsTools, stillAllowed, toolsChanged) =
             (reading.request, reading.appTimeout, reading.filter, reading.listsTools, reading.stillAllowed, reading.toolsChanged)
         // The client's credentials are never sent upstream, so an upstream 401/403 is about
@@ -138,9 +165,9 @@ struct HTTPUpstream {
         // against our server for nothing. RFC 9110 §15.6.3: 502, the upstream's answer was not usable.
         if upstream.status == 401 || upstream.status == 403 {
             upstream.close()
-            return Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603,
-                                                          message: "upstream refused the gateway (HTTP \(upstream.status))"),
-                           status: 502, reason: "upstream answered \(upstream.status)")
+            return .done(Outcome(response: Gateway.jsonRPCError(status: 502, id: nil, code: -32603,
+                                                                message: "upstream refused the gateway (HTTP \(upstream.status))"),
+                                 status: 502, reason: "upstream answered \(upstream.status)"))
         }
         var out = HTTPHeaders()
         for name in HTTPUpstream.forwardedResponseHeaders {
@@ -151,7 +178,7 @@ struct HTTPUpstream {
             if let filter, listsTools {
                 // A tools/list answer is read whole before anything is sent, so that one the gateway cannot
                 // read or narrow is refused with 502 instead of reaching the client unfiltered.
-                return HTTPUpstream.filteredStream(upstream, headers: out, filter: filter, budget: budget, toolsChanged: toolsChanged)
+                return .done(HTTPUpstream.filteredStream(upstream, headers: out, filter: filter, budget: budget, toolsChanged: toolsChanged))
             }
             let stream = RelayedEventStream(upstream, filter: filter, quietInterval: appTimeout ?? timeout,
                                             allowed: stillAllowed ?? { true }, toolsChanged: toolsChanged)
@@ -160,31 +187,40 @@ struct HTTPUpstream {
             let body: HTTPResponse.Body = request.method == "GET" && stream.watchable()
                 ? .events(stream) : .stream { writer in try stream.relayBlocking(writer) }
             let response = HTTPResponse(status: upstream.status, headers: out, body: body)
-            return Outcome(response: response, status: upstream.status, reason: nil)
+            return .done(Outcome(response: response, status: upstream.status, reason: nil))
         }
         let body: [UInt8]
         do { body = try upstream.readAll(limit: HTTPUpstream.maxAnswerBytes, budget: budget.bytes) } catch {
             upstream.close()
-            return HTTPUpstream.failed(error, doing: "upstream answer unreadable")
+            return .done(HTTPUpstream.failed(error, doing: "upstream answer unreadable"))
         }
         // The answer stays charged until it has been written to the client (or dropped unsent).
         let held: HTTPResponse.Body = body.isEmpty ? .bytes([]) : budget.heldBody(body)
-        var finalBody = body
-        var narrowed = false
         // Whatever the label (an upstream may send JSON as text/plain or without a type), an answer to
-        // tools/list, or any answer that may hold a tool list, is narrowed, and one that cannot be parsed
-        // (NaN included) or narrowed is refused: an unfiltered list would show tools the caller may not call.
-        if let filter, !body.isEmpty, listsTools || ToolListRelay.mayHoldToolList(body) {
-            do {
-                guard let json = try? JSON.parse(body) else { throw ToolListFilter.Unusable.unparseable }
-                finalBody = try filter(json).bytes
-                narrowed = true
-            } catch {
-                return HTTPUpstream.unusableToolList(error)
-            }
+        // tools/list, or any answer that may hold a tool list, is narrowed.
+        if filter != nil, !body.isEmpty, listsTools || ToolListRelay.mayHoldToolList(body) {
+            return .toNarrow(ToNarrow(body: body, held: held, status: upstream.status, headers: out))
         }
-        return Outcome(response: HTTPResponse(status: upstream.status, headers: out, body: narrowed ? .bytes(finalBody) : held),
-                       status: upstream.status, reason: upstream.status >= 400 ? "upstream answered \(upstream.status)" : nil)
+        return .done(Outcome(response: HTTPResponse(status: upstream.status, headers: out, body: held),
+                             status: upstream.status, reason: upstream.status >= 400 ? "upstream answered \(upstream.status)" : nil))
+    }
+
+    /// Narrows an answer that may hold a tool list; one that cannot be parsed (NaN included) or narrowed is
+    /// refused: an unfiltered list would show tools the caller may not call.
+    func narrowed(_ answer: ToNarrow, _ reading: Reading) -> Outcome {
+        guard let filter = reading.filter else {
+            return Outcome(response: HTTPResponse(status: answer.status, headers: answer.headers, body: answer.held), status: answer.status,
+                           reason: answer.status >= 400 ? "upstream answered \(answer.status)" : nil)
+        }
+        let finalBody: [UInt8]
+        do {
+            guard let json = try? JSON.parse(answer.body) else { throw ToolListFilter.Unusable.unparseable }
+            finalBody = try filter(json).bytes
+        } catch {
+            return HTTPUpstream.unusableToolList(error)
+        }
+        return Outcome(response: HTTPResponse(status: answer.status, headers: answer.headers, body: .bytes(finalBody)),
+                       status: answer.status, reason: answer.status >= 400 ? "upstream answered \(answer.status)" : nil)
     }
 
     /// W3C Trace Context §3: the gateway's span goes as `traceparent`, with the caller's `tracestate`; both

@@ -40,9 +40,11 @@ extension Gateway {
     }
 
     /// Whether `call` can be routed without holding a thread while its upstream works: an HTTP upstream
-    /// that serves the call's revision itself (the gateway stands in for no one).
+    /// known to serve the call's revision itself (the gateway stands in for no one). Asks nothing upstream:
+    /// an upstream whose revision is not known now is probed by `route(_:)`, off the loop.
     func routesWithoutWaiting(_ call: UpstreamCall) -> Bool {
-        !call.environment.isBuiltIn && call.environment.command == nil && call.environment.upstreamURL != nil && !bridges(call)
+        guard !call.environment.isBuiltIn, call.environment.command == nil, let url = call.environment.upstreamURL else { return false }
+        return !call.revision.isModern || eras.known(url) == true
     }
 
     /// `route(_:)` for a call that `routesWithoutWaiting`: `then` gets the outcome or the refusal.

@@ -90,6 +90,48 @@ import Testing
         #expect(row?.string("reason") == "upstream_timeout")
     }
 
+    @Test func anEventStreamOverAnUpstreamConnectionTheLoopWaitedOnBeforeDeliversItsEvents() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let token = try h.token()
+        for _ in 0..<3 { #expect(try h.rpc("json", token: token, Self.ping).status == 200) }
+        var headers = HTTPHeaders()
+        headers["Authorization"] = "Bearer \(token)"
+        headers["Accept"] = "text/event-stream"
+        let stream = try h.client.send(HTTPClientRequest(method: "GET", url: "http://127.0.0.1:\(h.port)\(h.path("json"))",
+                                                         headers: headers, timeout: 10)!)
+        defer { stream.close() }
+        #expect(stream.status == 200)
+        var received: [UInt8] = []
+        while !ByteSearch.contains(received, Array("notifications/first".utf8)), let chunk = try stream.readChunk() { received += chunk }
+        h.upstream.releaseStream()
+        while !ByteSearch.contains(received, Array("notifications/second".utf8)), let chunk = try stream.readChunk() { received += chunk }
+        #expect(ByteSearch.contains(received, Array("notifications/second".utf8)), "the stream was parked and went on")
+    }
+
+    @Test func anUpstreamFloodingInterimAnswersHoldsUpNoOtherCall() throws {
+        let h = try GatewayHarness()
+        defer { h.close() }
+        let flood = try FaultUpstream("interim", 4, dir: h.dir)
+        try addEnvironment(h, "flood", upstream: flood.url, timeout: 3)
+        let token = try h.token()
+        #expect(try h.rpc("json", token: token, Self.ping).status == 200)
+        let flooded = Locked<Int?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let status = (try? h.rpc("flood", token: token, Self.ping).status) ?? -1
+            flooded.withLock { $0 = status }
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        for _ in 0..<20 {
+            #expect(try h.rpc("json", token: token, Self.ping).status == 200)
+        }
+        #expect(flooded.value == nil, "answered while the flood went on")
+        done.wait()
+        #expect([502, 504].contains(flooded.value ?? 0))
+    }
+
     @Test func largeChunkedAndStreamedAnswersAreReadOffTheLoopAndArriveWhole() throws {
         let h = try GatewayHarness()
         defer { h.close() }

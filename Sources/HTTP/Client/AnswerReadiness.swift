@@ -15,9 +15,15 @@ enum AnswerReadiness {
         case other
     }
 
-    /// Reads what has arrived, without waiting, until the answer is buffered or nothing more is there.
+    /// Reads per readiness event at most: the loop goes back to its other sockets in between.
+    static let readsPerEvent = 4
+    /// Interim (1xx) answers taken before the final one; past this a reader on a worker sees the rest.
+    static let maxInterimAnswers = 8
+
+    /// Reads what has arrived, without waiting, until the answer is buffered or nothing more is there (or
+    /// `readsPerEvent` reads were made: nil then too, and the loop comes back when it is its turn).
     static func readIsReady(_ connection: ClientConnection, method: String) -> Ready? {
-        while true {
+        for _ in 0..<readsPerEvent {
             let received: Int?
             do throws(HTTPClientError) {
                 received = try connection.fill(timeout: nil)
@@ -32,6 +38,7 @@ enum AnswerReadiness {
             case .headOnly, .unreadable: return .other
             }
         }
+        return nil
     }
 
     private enum Buffered {
@@ -45,19 +52,22 @@ enum AnswerReadiness {
         case unreadable
     }
 
+    /// What the buffered bytes hold. Interim answers are consumed as they are read (their reader would skip
+    /// them), so that what is buffered stays bounded; more than `maxInterimAnswers` are left to a reader.
     private static func buffered(_ connection: ClientConnection, method: String) -> Buffered {
-        var from = connection.start
         while true {
             let parsed: (head: HTTPResponseHead, end: Int)?
             do throws(HTTPClientError) {
-                parsed = try HTTPResponseHead.parse(connection.buffer, from: from)
+                parsed = try HTTPResponseHead.parse(connection.buffer, from: connection.start)
             } catch {
                 return .unreadable
             }
             guard let (head, end) = parsed else { return .incomplete }
             // RFC 9110 §15.2: interim 1xx responses precede the final one (101 is final).
             if (100..<200).contains(head.status) && head.status != 101 {
-                from = end
+                connection.interimAnswers += 1
+                guard connection.interimAnswers <= maxInterimAnswers else { return .headOnly }
+                connection.consume(end - connection.start)
                 continue
             }
             let length: Int

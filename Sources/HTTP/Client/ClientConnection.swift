@@ -17,6 +17,8 @@ final class ClientConnection: @unchecked Sendable {
     /// Seconds this connection may stay idle and still be reused, when the server announced how long it
     /// keeps idle connections (`Keep-Alive: timeout=N`); nil leaves it to the pool's own idle timeout.
     var reuseWindow: Double?
+    /// Interim (1xx) answers taken while the loop waited for the final one (see `AnswerReadiness`).
+    var interimAnswers = 0
     private var isClosed = false
     /// The SO_SNDTIMEO and SO_RCVTIMEO last set, so that a request with the same timeout as the previous
     /// one on this connection costs no setsockopt(2).

@@ -84,6 +84,7 @@ public final class HTTPClient: Sendable {
             return
         }
         let method = request.method
+        pooled.interimAnswers = 0
         let found = Found()
         let watched = loop.watch(pooled.fd, until: .after(seconds: request.timeout), check: {
             found.ready = AnswerReadiness.readIsReady(pooled, method: method)

@@ -656,7 +656,9 @@ final class EventLoop: @unchecked Sendable {
     private func park(_ connection: HTTPConnection, _ stream: ParkedStream) {
         connection.phaseStart = .now
         let armed = returned.withLock { list -> Bool in
-            let armed = stream.watched ? epoll.rearm(stream.descriptor, Self.watchFlags) : epoll.add(stream.descriptor, Self.watchFlags)
+            // An upstream socket may still be in the set, disarmed, from an answer this loop waited for.
+            let armed = stream.watched ? epoll.rearm(stream.descriptor, Self.watchFlags)
+                                       : epoll.add(stream.descriptor, Self.watchFlags) || epoll.rearm(stream.descriptor, Self.watchFlags)
             guard armed else { return false }
             stream.watched = true
             list.append(connection)

@@ -103,7 +103,8 @@ public final class HTTPServer: Sendable {
         }
         stopped.enter()
         // The loops that serve start first, so the accepting one never hands a connection to a loop not running.
-        for loop in loops.reversed() where !DetachedThread.start(stackSize: 512 * 1024, { loop.run() }) {
+        // A loop runs handlers too (see `LoopThread`): it gets a worker's stack.
+        for loop in loops.reversed() where !DetachedThread.start(stackSize: configuration.threadStackSize, { loop.run() }) {
             abandonStart(loops, startedAfter: loop)
             throw StartError.threadCreationFailed
         }

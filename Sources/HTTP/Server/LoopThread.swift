@@ -10,6 +10,15 @@ public enum LoopThread {
     /// Whether this thread is a server's loop thread (so the handler running here must not block).
     public static var isCurrent: Bool { EventLoop.current != nil }
 
+    /// Runs `work` on one of the server's worker threads when called on its loop thread (here, when no worker
+    /// can take it); anywhere else, runs it here.
+    public static func elsewhere(_ work: @escaping @Sendable () -> Void) {
+        guard let loop = EventLoop.current, loop.submit(work) else {
+            work()
+            return
+        }
+    }
+
     /// Runs `work` on one of the server's worker threads when called on its loop thread, and returns at once
     /// a response completed with what `work` gives; anywhere else, runs `work` here and returns its response.
     public static func offload(_ work: @escaping @Sendable () -> HTTPResponse) -> HTTPResponse {

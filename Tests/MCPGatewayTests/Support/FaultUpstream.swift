@@ -4,7 +4,8 @@ import Foundation
 /// HTTP modes: `hang` (reads the request, never answers), `big N` (answers with a JSON body of about N
 /// bytes), `sse N` (the same as one Server-Sent Event), `idle S` (answers at once; closes a keep-alive
 /// connection idle for S seconds), `drop` (reads the request, closes without answering), `chunked N` (the
-/// `big` answer framed in chunks). Stdio modes: `stdio-hang` (never answers), `stdio-noline N` (answers
+/// `big` answer framed in chunks), `interim S` (sends `100 Continue` heads without end for S seconds, then
+/// closes). Stdio modes: `stdio-hang` (never answers), `stdio-noline N` (answers
 /// initialize with N bytes and no newline), `stdio-stderr S` (floods stderr for S seconds, answers
 /// initialize).
 final class FaultUpstream: @unchecked Sendable {
@@ -57,6 +58,15 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(3600)
             return
         if mode == "drop":
+            self.close_connection = True
+            return
+        if mode == "interim":
+            end = time.time() + arg
+            try:
+                while time.time() < end:
+                    self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n" * 256)
+            except OSError:
+                pass
             self.close_connection = True
             return
         ctype = "application/json"
