@@ -454,6 +454,15 @@ final class EventLoop: @unchecked Sendable {
         pthread_getspecific(currentKey).map { Unmanaged<EventLoop>.fromOpaque($0).takeUnretainedValue() }
     }
 
+    /// Runs `work` on this thread as a worker would run it: code in it that asks `LoopThread.isCurrent` is
+    /// told no, and waits where it has to (so it never hands itself to a worker again).
+    static func asWorker(_ work: () -> Void) {
+        let loop = pthread_getspecific(currentKey)
+        pthread_setspecific(currentKey, nil)
+        defer { pthread_setspecific(currentKey, loop) }
+        work()
+    }
+
     private static let currentKey: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)

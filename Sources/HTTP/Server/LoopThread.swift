@@ -10,13 +10,11 @@ public enum LoopThread {
     /// Whether this thread is a server's loop thread (so the handler running here must not block).
     public static var isCurrent: Bool { EventLoop.current != nil }
 
-    /// Runs `work` on one of the server's worker threads when called on its loop thread (here, when no worker
-    /// can take it); anywhere else, runs it here.
+    /// Runs `work` on one of the server's worker threads when called on its loop thread (here, as a worker
+    /// would, when no worker can take it); anywhere else, runs it here.
     public static func elsewhere(_ work: @escaping @Sendable () -> Void) {
-        guard let loop = EventLoop.current, loop.submit(work) else {
-            work()
-            return
-        }
+        guard let loop = EventLoop.current else { return work() }
+        if !loop.submit(work) { EventLoop.asWorker(work) }
     }
 
     /// Runs `work` on one of the server's worker threads when called on its loop thread, and returns at once
@@ -24,9 +22,10 @@ public enum LoopThread {
     public static func offload(_ work: @escaping @Sendable () -> HTTPResponse) -> HTTPResponse {
         guard let loop = EventLoop.current else { return work() }
         let deferred = HTTPDeferredResponse()
-        // A response that is itself deferred is waited for by the server in turn.
-        let submitted = loop.submit { deferred.complete(work()) }
-        if !submitted { deferred.complete(HTTPResponse(status: 503)) }
+        // A response that is itself deferred is waited for by the server in turn. When no worker can be
+        // started, the work runs here after all: the loop waits, but the request is answered (and audited)
+        // as it would have been.
+        if !loop.submit({ deferred.complete(work()) }) { EventLoop.asWorker { deferred.complete(work()) } }
         return .deferred(deferred)
     }
 }
