@@ -193,8 +193,6 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Answers 503 without waiting (a send that would block is skipped) and closes: a refusal costs the
-    /// loop one non-blocking write and never a thread.
     /// The loop the next connection goes to: this one and its peers in turn.
     private func nextLoop() -> EventLoop? {
         guard !peers.isEmpty else { return nil }
@@ -213,6 +211,8 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Answers 503 without waiting (a send that would block is skipped) and closes: a refusal costs the
+    /// loop one non-blocking write and never a thread.
     private func refuse(_ fd: Int32, addressFull: Bool) {
         let message = addressFull ? "Service Unavailable: too many connections from your address"
                                   : "Service Unavailable: too many connections"
