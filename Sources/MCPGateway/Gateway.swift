@@ -195,13 +195,8 @@ public final class Gateway: Sendable {
             let principal = try authenticate(verdict, credentials: credentials, envelope: envelope, app: app, env: env,
                                              metadataURL: metadataURL, &record)
             record.spans?.begin(.policy)
-            let authenticated = Authenticated(request: request, envelope: envelope, credentials: credentials, principal: principal,
-                                              app: app, env: env, metadataURL: metadataURL)
-            if LoopThread.isCurrent && mayWait(verdict, envelope: envelope, app: app, env: env) {
-                let (verdict, record) = (verdict, record)
-                return LoopThread.offload { [self] in proceed(authenticated, verdict, record) }
-            }
-            return proceed(authenticated, verdict, record)
+            return proceed(Authenticated(request: request, envelope: envelope, credentials: credentials, principal: principal,
+                                         app: app, env: env, metadataURL: metadataURL), verdict, record)
         } catch {
             return refused(error, record)
         }
@@ -219,7 +214,9 @@ public final class Gateway: Sendable {
     }
 
     /// Authorize → forward → audit, for an authenticated request. On the loop thread the upstream's answer is
-    /// waited for without holding it.
+    /// waited for without holding it; whatever would wait there is decided where it arises and moves to a
+    /// worker: a tool list to refresh (`OffTheLoop`), a route other than an HTTP upstream known to serve the
+    /// request's revision, and (in `HTTPUpstream`) an answer to narrow or a session to record.
     func proceed(_ a: Authenticated, _ verdict: AccessCheck.Verdict, _ record: Record) -> HTTPResponse {
         var verdict = verdict, record = record
         do {
@@ -301,24 +298,11 @@ public final class Gateway: Sendable {
 
     /// Whether the server may answer `request` on its loop thread (see `LoopThread`): a POST of at most 16 KiB
     /// to an MCP endpoint, with one of mcpctl's own tokens (no outside issuer is asked), on an embedded store
-    /// (whose reads wait on no network). What may wait later moves to a worker (`mayWait`).
+    /// (whose reads wait on no network). What may wait later moves to a worker (see `proceed`).
     public func answersOnLoop(_ request: HTTPRequest) -> Bool {
         guard embeddedStore, request.method == "POST", request.body.count <= 16 * 1024, Gateway.isEndpoint(request.path),
               let credentials = PresentedCredentials(request.headers) else { return false }
         return TokenSecret.kind(of: credentials.secret) != nil
-    }
-
-    /// Whether authorizing and forwarding this request may wait, on the loop thread: a tool list to refresh
-    /// from the upstream, an upstream whose revision is to be probed or that the gateway holds a session with,
-    /// a child process, the built-in app, or an answer that writes to the store (a session opened, a tool list
-    /// remembered). A request refused before any of that never waits.
-    func mayWait(_ verdict: AccessCheck.Verdict, envelope: Envelope, app: String, env: String) -> Bool {
-        guard let environment = verdict.environment, let decision = verdict.decision, decision.hasAccess else { return false }
-        guard !environment.isBuiltIn, environment.command == nil, let url = environment.upstreamURL else { return true }
-        let message = envelope.message
-        if message?.method == "initialize" || message?.method == "tools/list" { return true }
-        if refreshesToolList(message, environment: environment, verdict: verdict, decision: decision, app: app, env: env) { return true }
-        return envelope.revision.isModern && eras.known(url) != true
     }
 
     /// A tool the gateway has not seen (or whose list the upstream said changed): the upstream is asked for its

@@ -354,7 +354,12 @@ extension HTTPUpstream: Upstream {
         }
         forward(call.request, to: destination.url, timeout: call.environment.timeoutSeconds, filter: call.filter, listsTools: call.listsTools,
                 stillAllowed: destination.stillAllowed, toolsChanged: call.toolsChanged, upstreamHeaders: destination.headers, trace: call.trace) { outcome in
-            then(Result { try recorded(call, outcome) })
+            // Recording a session writes the store: not on the loop thread.
+            if HTTPUpstream.recordsSession(call) {
+                LoopThread.elsewhere { then(Result { try recorded(call, outcome) }) }
+            } else {
+                then(Result { try recorded(call, outcome) })
+            }
         }
     }
 
@@ -380,7 +385,13 @@ extension HTTPUpstream: Upstream {
         return outcome
     }
 
+    /// Whether the answer to `call` may open or end an MCP session to be recorded.
+    static func recordsSession(_ call: UpstreamCall) -> Bool {
+        call.message?.method == "initialize" || call.request.method == "DELETE"
+    }
+
     private func recordSession(_ call: UpstreamCall, _ outcome: UpstreamOutcome) throws {
+        guard HTTPUpstream.recordsSession(call) else { return }
         if call.message?.method == "initialize", let session = outcome.response.headers["Mcp-Session-Id"] {
             try owners.register(session, user: call.principal.userID, app: call.app, env: call.env)
         }
