@@ -53,8 +53,6 @@ public final class AuditWriter: @unchecked Sendable {
     }
 
     private let identity: StoreIdentity?
-    /// Copies the log into the database off this thread (SQLite only): a commit never stalls for it.
-    private let checkpointer: WALCheckpointer?
 
     /// Opens its own connection to the existing store at `path` (never creating one). With `identity`, each
     /// batch is committed only while the path still names the file the server opened.
@@ -64,12 +62,6 @@ public final class AuditWriter: @unchecked Sendable {
         // In WAL mode FULL syncs the log at every commit, and one commit carries a whole batch (group
         // commit), so durability costs one sync per batch, not one per request.
         try store.db.execute(sync == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
-        if store.db.dialect == .sqlite {
-            try WALCheckpointer.takeCheckpointsFrom(store.db)
-            checkpointer = try WALCheckpointer(path: path)
-        } else {
-            checkpointer = nil
-        }
         self.identity = identity
         self.lastUsed = lastUsed
         pthread_mutex_init(mutex, nil)
@@ -177,11 +169,6 @@ public final class AuditWriter: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
             let commit = Commit(written: ok, at: .now)
             for completion in batch.completions { completion(commit) }
-            if let checkpointer, !lost {
-                checkpointer.committed()
-                // Only when the log has outgrown what the checkpoint thread can copy beside this one.
-                if checkpointer.writerMustCheckpoint { WALCheckpointer.checkpointHere(store.db) }
-            }
         }
     }
 
@@ -217,6 +204,5 @@ public final class AuditWriter: @unchecked Sendable {
         while !finished { pthread_cond_wait(work, mutex) }
         pthread_mutex_unlock(mutex)
         if first, (identity?.check() ?? .intact) == .intact { try? lastUsed?.flush(store.db) }
-        checkpointer?.stop()
     }
 }
