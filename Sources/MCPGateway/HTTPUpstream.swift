@@ -130,6 +130,7 @@ struct HTTPUpstream {
         var upstreamRequest = HTTPClientRequest(method: request.method, url: parsed, headers: headers,
                                                 body: request.method == "POST" ? request.body : [], timeout: appTimeout ?? timeout)
         upstreamRequest.responseLimit = HTTPUpstream.maxAnswerBytes  // https answers are buffered whole: bound them
+        upstreamRequest.budget = budget.bytes
         if let trace { HTTPUpstream.send(trace, in: &upstreamRequest) }
         return .send(upstreamRequest)
     }

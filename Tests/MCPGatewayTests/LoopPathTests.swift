@@ -144,6 +144,40 @@ import Testing
         #expect(try h.mcpRows().filter { $0.int("status") == 200 }.count == 9)
     }
 
+    @Test func aBodyTheLoopCollectsIsChargedToTheBufferBudgetWhileItArrives() throws {
+        let h = try GatewayHarness(gatewayConfig: { $0.maxBufferedBytes = 1024 * 1024 })
+        defer { h.close() }
+        let stall = try FaultUpstream("stall", 50_000, dir: h.dir)
+        try addEnvironment(h, "stall", upstream: stall.url)
+        let token = try h.token()
+        #expect(try h.rpc("stall", token: token, Self.ping).status == 200)  // a connection to pool
+        let reply = Locked<(status: Int, blob: Int)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let r = try? h.rpc("stall", token: token, Self.ping)
+            reply.withLock { $0 = r.map { ($0.status, $0.messages.first?["result"]?["blob"]?.stringValue?.count ?? -1) } }
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.7)
+        // Head and 100 bytes are in; the whole declared body is charged while the loop waits for the rest.
+        #expect(h.gateway.bufferedBytes >= 50_000)
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(reply.withLock { $0?.status } == 200)
+        #expect(reply.withLock { $0?.blob } == 50_000)
+        #expect(eventually { h.gateway.bufferedBytes == 0 })
+    }
+
+    @Test func aBodyPastTheBufferBudgetIsLeftToAWorkerAndRefused() throws {
+        let h = try GatewayHarness(gatewayConfig: { $0.maxBufferedBytes = 40_000 })
+        defer { h.close() }
+        let big = try FaultUpstream("big", 50_000, dir: h.dir)
+        try addEnvironment(h, "big", upstream: big.url)
+        let token = try h.token()
+        for _ in 0..<3 { #expect(try h.rpc("big", token: token, Self.ping).status == 503) }
+        #expect(eventually { h.gateway.bufferedBytes == 0 })
+        #expect(try h.rpc("json", token: token, Self.ping).status == 200)
+    }
+
     @Test func anUpstreamThatClosesWithoutAnsweringIs502() throws {
         let h = try GatewayHarness()
         defer { h.close() }

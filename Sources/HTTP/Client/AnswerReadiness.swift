@@ -21,8 +21,10 @@ enum AnswerReadiness {
     static let maxInterimAnswers = 8
 
     /// Reads what has arrived, without waiting, until the answer is buffered or nothing more is there (or
-    /// `readsPerEvent` reads were made: nil then too, and the loop comes back when it is its turn).
-    static func readIsReady(_ connection: ClientConnection, method: String) -> Ready? {
+    /// `readsPerEvent` reads were made: nil then too, and the loop comes back when it is its turn). A body
+    /// collected here is charged to `budget` in full once its head is read (in `charged`, which the caller
+    /// releases when it hands the answer on); one that does not fit is left to a reader.
+    static func readIsReady(_ connection: ClientConnection, method: String, budget: ByteBudget?, charged: inout Int) -> Ready? {
         for _ in 0..<readsPerEvent {
             let received: Int?
             do throws(HTTPClientError) {
@@ -32,7 +34,7 @@ enum AnswerReadiness {
             }
             guard let received else { return nil }
             if received == 0 { return .other }
-            switch buffered(connection, method: method) {
+            switch buffered(connection, method: method, budget: budget, charged: &charged) {
             case .incomplete: continue
             case .whole: return .whole
             case .headOnly, .unreadable: return .other
@@ -54,7 +56,7 @@ enum AnswerReadiness {
 
     /// What the buffered bytes hold. Interim answers are consumed as they are read (their reader would skip
     /// them), so that what is buffered stays bounded; more than `maxInterimAnswers` are left to a reader.
-    private static func buffered(_ connection: ClientConnection, method: String) -> Buffered {
+    private static func buffered(_ connection: ClientConnection, method: String, budget: ByteBudget?, charged: inout Int) -> Buffered {
         while true {
             let parsed: (head: HTTPResponseHead, end: Int)?
             do throws(HTTPClientError) {
@@ -78,6 +80,10 @@ enum AnswerReadiness {
             }
             guard length <= wholeBodyLimit,
                   !HTTPSyntax.hasPrefixIgnoringCase(head.headers["Content-Type"] ?? "", "text/event-stream") else { return .headOnly }
+            if charged == 0, let budget {
+                guard budget.tryCharge(length) else { return .headOnly }
+                charged = length
+            }
             return connection.buffer.count - end >= length ? .whole : .incomplete
         }
     }

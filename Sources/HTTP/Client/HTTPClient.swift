@@ -86,10 +86,14 @@ public final class HTTPClient: Sendable {
         let method = request.method
         pooled.interimAnswers = 0
         let found = Found()
+        let budget = request.budget
         let watched = loop.watch(pooled.fd, until: .after(seconds: request.timeout), check: {
-            found.ready = AnswerReadiness.readIsReady(pooled, method: method)
+            found.ready = AnswerReadiness.readIsReady(pooled, method: method, budget: budget, charged: &found.charged)
             return found.ready != nil
         }) { [self] timedOut in
+            // The reader charges what it keeps of the body itself.
+            budget?.release(found.charged)
+            found.charged = 0
             if timedOut || found.ready == .whole {
                 then(answer(request, on: pooled, timedOut: timedOut))
             } else {
@@ -115,6 +119,8 @@ public final class HTTPClient: Sendable {
     /// What the loop's wait for an answer found (loop thread only).
     private final class Found: @unchecked Sendable {
         var ready: AnswerReadiness.Ready?
+        /// Bytes of the body being collected, charged to the request's budget until the answer is handed on.
+        var charged = 0
     }
 
     /// Runs `work` (which may wait) on one of the loop's workers and hands its result to `then` there; here,

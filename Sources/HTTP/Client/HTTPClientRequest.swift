@@ -20,6 +20,10 @@ public struct HTTPClientRequest: Sendable {
     /// Connect to this IP address instead of resolving the URL's host (the host still names the server
     /// for TLS and `Host`): pins a request to an address that was checked, against DNS rebinding.
     public var connectTo: String?
+    /// Where the body of an answer a server's loop thread collects before handing it on
+    /// (`HTTPClient.send(_:then:)`) is charged while the loop waits for it; an answer that does not fit is
+    /// left to a worker, whose reader charges the same budget as it reads.
+    public var budget: ByteBudget?
 
     public init(method: String = "GET", url: URL, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
                 timeout: Double = 30) {
