@@ -103,13 +103,7 @@ struct HTTPUpstream {
     /// Only MCP headers go along, with the environment's own credentials and the gateway's span.
     func outbound(_ request: HTTPRequest, to url: String, timeout appTimeout: Double?, upstreamHeaders: [(name: String, value: String)],
                   trace: TraceContext?) -> Outbound {
-        var headers = HTTPHeaders()
-        for name in HTTPUpstream.forwardedRequestHeaders {
-            for value in request.headers.values(for: name) { headers.add(name, value) }
-        }
-        for field in request.headers where field.name.lowercased().hasPrefix(HTTPUpstream.forwardedRequestHeaderPrefix) {
-            headers.add(field.name, field.value)
-        }
+        var headers = request.headers.selecting(HTTPUpstream.forwardedRequestHeaders, orPrefix: HTTPUpstream.forwardedRequestHeaderPrefix)
         if request.method == "POST", headers["Accept"] == nil { headers["Accept"] = "application/json, text/event-stream" }
         headers["User-Agent"] = "mcpctl-gateway"
         // The environment's own credentials (`--upstream-header`), sent only to this upstream.
@@ -170,10 +164,7 @@ struct HTTPUpstream {
                                                                 message: "upstream refused the gateway (HTTP \(upstream.status))"),
                                  status: 502, reason: "upstream answered \(upstream.status)"))
         }
-        var out = HTTPHeaders()
-        for name in HTTPUpstream.forwardedResponseHeaders {
-            for value in upstream.headers.values(for: name) { out.add(name, value) }
-        }
+        let out = upstream.headers.selecting(HTTPUpstream.forwardedResponseHeaders)
         let contentType = (upstream.headers["Content-Type"] ?? "").lowercased()
         if contentType.hasPrefix("text/event-stream") {
             if let filter, listsTools {

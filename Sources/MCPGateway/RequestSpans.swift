@@ -72,23 +72,12 @@ struct RequestSpans: Sendable {
         var version: String?, parent: String?
         for field in headers {
             switch field.name.utf8.count {
-            case 20 where version == nil && named(field.name, "mcp-protocol-version"): version = field.value
-            case 11 where parent == nil && named(field.name, "traceparent"): parent = field.value
+            case 20 where version == nil && HTTPHeaders.sameName(field.name, "mcp-protocol-version"): version = field.value
+            case 11 where parent == nil && HTTPHeaders.sameName(field.name, "traceparent"): parent = field.value
             default: continue
             }
         }
         return (version, parent)
-    }
-
-    /// Whether `name` is `lowercase` (of the same length) with any of its ASCII letters in either case.
-    private static func named(_ name: String, _ lowercase: StaticString) -> Bool {
-        var i = 0
-        for b in name.utf8 {
-            let folded = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
-            guard folded == lowercase.utf8Start[i] else { return false }
-            i += 1
-        }
-        return true
     }
 
     var serverSpanID: UInt64 { ids.id(2) }

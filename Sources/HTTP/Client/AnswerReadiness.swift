@@ -60,7 +60,7 @@ enum AnswerReadiness {
         while true {
             let parsed: (head: HTTPResponseHead, end: Int)?
             do throws(HTTPClientError) {
-                parsed = try HTTPResponseHead.parse(connection.buffer, from: connection.start)
+                parsed = try connection.head()
             } catch {
                 return .unreadable
             }
@@ -72,6 +72,7 @@ enum AnswerReadiness {
                 connection.consume(end - connection.start)
                 continue
             }
+            connection.parsedHead = (head, end - connection.start)
             let length: Int
             switch try? head.framing(requestMethod: method) {
             case .none?: length = 0

@@ -19,6 +19,9 @@ final class ClientConnection: @unchecked Sendable {
     var reuseWindow: Double?
     /// Interim (1xx) answers taken while the loop waited for the final one (see `AnswerReadiness`).
     var interimAnswers = 0
+    /// The final answer's head as the loop parsed it while it waited (`AnswerReadiness`), and its length from
+    /// `start`: its reader takes it instead of parsing the head again. Gone once any byte is consumed.
+    var parsedHead: (head: HTTPResponseHead, length: Int)?
     private var isClosed = false
     /// The SO_SNDTIMEO and SO_RCVTIMEO last set, so that a request with the same timeout as the previous
     /// one on this connection costs no setsockopt(2).
@@ -93,11 +96,19 @@ final class ClientConnection: @unchecked Sendable {
         let taken = min(count, available)
         let bytes = Array(buffer[start..<(start + taken)])
         start += taken
+        parsedHead = nil
         return bytes
     }
 
     func consume(_ count: Int) {
         start += count
+        parsedHead = nil
+    }
+
+    /// The head at `start`: the one the loop parsed, or parsed now; nil while it is incomplete.
+    func head() throws(HTTPClientError) -> (head: HTTPResponseHead, end: Int)? {
+        if let parsedHead { return (parsedHead.head, start + parsedHead.length) }
+        return try HTTPResponseHead.parse(buffer, from: start)
     }
 
     /// Gives back the read buffer's memory before the connection waits in the pool: the buffer grows to
@@ -105,6 +116,7 @@ final class ClientConnection: @unchecked Sendable {
     func releaseBuffer() {
         if buffer.capacity > 64 * 1024 { buffer = [] } else { buffer.removeAll(keepingCapacity: true) }
         start = 0
+        parsedHead = nil
     }
 
     /// True if the connection looks usable: nothing to read (a close or stray bytes would be readable).

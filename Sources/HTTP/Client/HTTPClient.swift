@@ -256,7 +256,7 @@ public final class HTTPClient: Sendable {
         while true {
             let parsed: (head: HTTPResponseHead, end: Int)?
             do throws(HTTPClientError) {
-                parsed = try HTTPResponseHead.parse(connection.buffer, from: connection.start)
+                parsed = try connection.head()
             } catch {
                 throw ExchangeFailure(error: error)
             }

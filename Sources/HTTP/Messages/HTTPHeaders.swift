@@ -60,6 +60,22 @@ public struct HTTPHeaders: Sendable, Sequence, CustomStringConvertible {
         fields.contains { HTTPSyntax.equalsIgnoringCase($0.name, name) }
     }
 
+    /// The fields named one of `names`, or whose name starts with `prefix` (lowercase), ignoring case, in
+    /// their order: one pass over the fields, whatever the number of names.
+    public func selecting(_ names: [String], orPrefix prefix: String? = nil) -> HTTPHeaders {
+        var selected = HTTPHeaders()
+        for field in fields where names.contains(where: { HTTPSyntax.equalsIgnoringCase(field.name, $0) })
+            || prefix.map({ HTTPSyntax.hasPrefixIgnoringCase(field.name, $0) }) == true {
+            selected.fields.append(field)  // already valid: it is a field of these headers
+        }
+        return selected
+    }
+
+    /// Whether two field names are the same name: field names are case-insensitive (RFC 9110 §5.1).
+    public static func sameName(_ name: String, _ other: String) -> Bool {
+        HTTPSyntax.equalsIgnoringCase(name, other)
+    }
+
     /// Appends a field, keeping any existing ones with the same name.
     public mutating func add(_ name: String, _ value: String) {
         guard Self.isValidName(name), Self.isValidValue(value) else { return }
