@@ -18,7 +18,13 @@ public final class RequestLog: Sendable {
     }
 
     public let level: Level
-    public init(level: Level) { self.level = level }
+    private let sink: LogSink
+
+    /// Lines at `level` and above go to `sink`, stderr by default (written by a thread of its own).
+    public init(level: Level, sink: LogSink = .standardError) {
+        self.level = level
+        self.sink = sink
+    }
 
     static func quote(_ v: String) -> String {
         if !v.isEmpty, !v.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.asciiValue.map { $0 < 0x20 } ?? false }) { return v }
@@ -38,7 +44,7 @@ public final class RequestLog: Sendable {
         guard level <= self.level else { return }
         var line = "time=\(Self.now()) level=\(level)"
         for (k, v) in fields { if let v { line += " \(k)=\(Self.quote(v))" } }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        sink.write(line)
     }
 
     public func info(_ message: String) { write(.info, [("msg", message)]) }

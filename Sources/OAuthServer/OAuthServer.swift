@@ -80,7 +80,7 @@ public final class OAuthServer: Sendable {
         } catch let refusal as OAuthError {
             return path == "/oauth/authorize" ? AuthorizePages.refusal(refusal) : OAuthResponse.error(refusal)
         } catch {
-            FileHandle.standardError.write(Data("mcpctl serve: oauth: \(request.method) \(path) failed: \(error)\n".utf8))
+            LogSink.standardError.write("mcpctl serve: oauth: \(request.method) \(path) failed: \(error)")
             return path == "/oauth/authorize" ? Pages.response(Pages.error(title: "Something went wrong",
                 message: "The authorization server failed. The error is in the server log."), status: 500)
                 : OAuthResponse.error(.serverError("the authorization server failed; the error is logged"))
@@ -117,7 +117,7 @@ public final class OAuthServer: Sendable {
     /// A page for an unexpected failure: the error goes to the server log, not to the browser.
     func failed(_ request: HTTPRequest, _ error: Error) -> HTTPResponse {
         if let refusal = error as? DomainError { return SitePage.refusal(refusal, header: nil) }
-        FileHandle.standardError.write(Data("mcpctl serve: \(request.method) \(request.path) failed: \(error)\n".utf8))
+        LogSink.standardError.write("mcpctl serve: \(request.method) \(request.path) failed: \(error)")
         return SitePage.error(status: 500, title: "Something went wrong", message: "The server failed. The error is in the server log.")
     }
 

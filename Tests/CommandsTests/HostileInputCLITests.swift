@@ -1,6 +1,9 @@
 import Foundation
 import MCPAuth
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Text from outside through the real binary: it never reaches a terminal raw, bad names and addresses
 /// are refused with the store unchanged, and JSON output stays valid with the same characters escaped.
@@ -147,5 +150,54 @@ import Testing
             seen = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         }
         #expect(seen.contains("listening"), "serve --listen 127.0.0.1:0 did not start: \(seen)")
+    }
+
+    /// The status line of a request sent to 127.0.0.1:`port` over a plain socket ("" when none came).
+    static func statusLine(port: Int, _ request: String) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0, send(fd, request, request.utf8.count, 0) == request.utf8.count else { return "" }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        guard n > 0 else { return "" }
+        return String(decoding: buffer[0..<n], as: UTF8.self).components(separatedBy: "\r\n").first ?? ""
+    }
+
+    @Test func serveKeepsAnsweringWhenWhatReadsItsStderrIsGone() throws {
+        let h = CLIHarness()
+        try h.ok(["init"])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLIHarness.binary)
+        p.arguments = ["serve", "--listen", "127.0.0.1:0", "--log-level", "info"]
+        p.environment = h.environment
+        let stderr = Pipe()
+        p.standardError = stderr
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() }; p.waitUntilExit() }
+        // Read up to the "listening" line, then close the only read end of the pipe.
+        var seen = ""
+        while !seen.contains("msg=listening"), !seen.contains("public_url"), p.isRunning {
+            let chunk = stderr.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        let port = try #require(seen.firstMatch(of: /address=127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) }, "no listening line: \(seen)")
+        try stderr.fileHandleForReading.close()
+        // Every request below logs a line at info level into a pipe nobody reads any more (EPIPE).
+        for _ in 0..<5 {
+            #expect(Self.statusLine(port: port, "POST /mcp/x/y HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").hasPrefix("HTTP/1.1 401"))
+            usleep(100_000)
+        }
+        #expect(Self.statusLine(port: port, "GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n") == "HTTP/1.1 200 OK")
+        #expect(p.isRunning)
     }
 }

@@ -177,7 +177,7 @@ public final class AuditWriter: @unchecked Sendable {
     private func commit(_ events: [AuditEvent]) -> (ok: Bool, lost: Bool) {
         if identity.map({ $0.check() != .intact }) ?? false {
             if !events.isEmpty {
-                FileHandle.standardError.write(Data("audit: store \(store.path) was deleted or replaced; \(events.count) rows refused\n".utf8))
+                LogSink.standardError.write("audit: store \(store.path) was deleted or replaced; \(events.count) rows refused")
             }
             return (false, true)
         }
@@ -186,7 +186,7 @@ public final class AuditWriter: @unchecked Sendable {
             try AuditLog.append(events, to: store.db)
             return (true, false)
         } catch {
-            FileHandle.standardError.write(Data("audit: cannot write \(events.count) rows: \(error)\n".utf8))
+            LogSink.standardError.write("audit: cannot write \(events.count) rows: \(error)")
             return (false, false)
         }
     }
