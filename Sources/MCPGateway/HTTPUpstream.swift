@@ -58,8 +58,9 @@ struct HTTPUpstream {
         }
     }
 
-    /// `forward`, without holding this thread while the upstream works: `then` gets the outcome, on another
-    /// worker thread once the answer has arrived (see `HTTPClient.send(_:then:)`).
+    /// `forward`, without holding this thread while the upstream works: `then` gets the outcome once the
+    /// answer has arrived, on the event loop that waited for it or on a worker that read it (see
+    /// `HTTPClient.send(_:then:)`); an answer to narrow is narrowed off the loop.
     func forward(_ request: HTTPRequest, to url: String, timeout appTimeout: Double? = nil, filter: ToolListFilter.Apply?,
                  listsTools: Bool = false, stillAllowed: (@Sendable () -> Bool)? = nil, toolsChanged: @escaping @Sendable () -> Void = {},
                  upstreamHeaders: [(name: String, value: String)] = [], trace: TraceContext? = nil,
