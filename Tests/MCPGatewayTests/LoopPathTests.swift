@@ -158,22 +158,26 @@ import Testing
             reply.withLock { $0 = r.map { ($0.status, $0.messages.first?["result"]?["blob"]?.stringValue?.count ?? -1) } }
             done.signal()
         }
-        Thread.sleep(forTimeInterval: 0.7)
         // Head and 100 bytes are in; the whole declared body is charged while the loop waits for the rest.
-        #expect(h.gateway.bufferedBytes >= 50_000)
+        #expect(eventually(within: 1.4) { h.gateway.bufferedBytes >= 50_000 })
         #expect(done.wait(timeout: .now() + 10) == .success)
         #expect(reply.withLock { $0?.status } == 200)
         #expect(reply.withLock { $0?.blob } == 50_000)
         #expect(eventually { h.gateway.bufferedBytes == 0 })
     }
 
-    @Test func aBodyPastTheBufferBudgetIsLeftToAWorkerAndRefused() throws {
+    @Test func aBodyPastTheBufferBudgetIsRefusedAsSoonAsItsHeadArrives() throws {
         let h = try GatewayHarness(gatewayConfig: { $0.maxBufferedBytes = 40_000 })
         defer { h.close() }
-        let big = try FaultUpstream("big", 50_000, dir: h.dir)
-        try addEnvironment(h, "big", upstream: big.url)
+        let stall = try FaultUpstream("stall", 50_000, dir: h.dir)
+        // Waiting for the stalled body (1.5 s) would end in 504 after this timeout.
+        try addEnvironment(h, "stall", upstream: stall.url, timeout: 1)
         let token = try h.token()
-        for _ in 0..<3 { #expect(try h.rpc("big", token: token, Self.ping).status == 503) }
+        #expect(try h.rpc("stall", token: token, Self.ping).status == 200)  // a connection to pool
+        let refused = try h.rpc("stall", token: token, Self.ping)
+        #expect(refused.status == 503)
+        #expect(refused.header("Retry-After") == "1")
+        #expect(try h.lastRow()?.string("reason")?.contains("--max-buffered-bytes") == true)
         #expect(eventually { h.gateway.bufferedBytes == 0 })
         #expect(try h.rpc("json", token: token, Self.ping).status == 200)
     }

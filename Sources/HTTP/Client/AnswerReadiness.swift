@@ -3,16 +3,20 @@
 /// needs nothing more from the socket, or until the reader would have to wait for a body the loop does not
 /// collect (large, streamed, chunked, or until the close), which a worker then reads.
 enum AnswerReadiness {
-    /// Bodies up to this size, framed by Content-Length, are collected whole before the answer is handed on.
+    /// Bodies up to this size, framed by Content-Length, are collected whole before the answer is handed on
+    /// (when they fit in the request's budget).
     static let wholeBodyLimit = 64 * 1024
 
     /// What a wait for an answer found: nil while it goes on.
-    enum Ready {
+    enum Ready: Equatable {
         /// The head and the whole of a small body are buffered: reading the answer waits for nothing.
         case whole
         /// The head of an answer whose body its reader reads on its own, or a head that cannot be parsed, or
         /// the upstream closed or failed (which the reader is to see).
         case other
+        /// The head of a body that does not fit in what is left of the budget (of `limit` bytes): refused
+        /// at once, rather than left to a worker that would wait for the whole body before refusing it.
+        case overBudget(limit: Int)
     }
 
     /// Reads per readiness event at most: the loop goes back to its other sockets in between.
@@ -23,7 +27,7 @@ enum AnswerReadiness {
     /// Reads what has arrived, without waiting, until the answer is buffered or nothing more is there (or
     /// `readsPerEvent` reads were made: nil then too, and the loop comes back when it is its turn). A body
     /// collected here is charged to `budget` in full once its head is read (in `charged`, which the caller
-    /// releases when it hands the answer on); one that does not fit is left to a reader.
+    /// releases when it hands the answer on); one that does not fit is `overBudget`.
     static func readIsReady(_ connection: ClientConnection, method: String, budget: ByteBudget?, charged: inout Int) -> Ready? {
         for _ in 0..<readsPerEvent {
             let received: Int?
@@ -38,6 +42,7 @@ enum AnswerReadiness {
             case .incomplete: continue
             case .whole: return .whole
             case .headOnly, .unreadable: return .other
+            case .overBudget(let limit): return .overBudget(limit: limit)
             }
         }
         return nil
@@ -52,6 +57,8 @@ enum AnswerReadiness {
         case headOnly
         /// A head that cannot be parsed: its reader reports it.
         case unreadable
+        /// The head of a small body that does not fit in the budget.
+        case overBudget(limit: Int)
     }
 
     /// What the buffered bytes hold. Interim answers are consumed as they are read (their reader would skip
@@ -82,7 +89,7 @@ enum AnswerReadiness {
             guard length <= wholeBodyLimit,
                   !HTTPSyntax.hasPrefixIgnoringCase(head.headers["Content-Type"] ?? "", "text/event-stream") else { return .headOnly }
             if charged == 0, let budget {
-                guard budget.tryCharge(length) else { return .headOnly }
+                guard budget.tryCharge(length) else { return .overBudget(limit: budget.limit) }
                 charged = length
             }
             return connection.buffer.count - end >= length ? .whole : .incomplete

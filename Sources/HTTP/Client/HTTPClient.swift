@@ -46,8 +46,9 @@ public final class HTTPClient: Sendable {
     /// watches the socket, and `then` runs there once an answer with a body of up to 64 KiB has arrived whole;
     /// the answer to anything larger, streamed or chunked goes to `then` on a worker thread, whose reads of the
     /// body may wait. What would wait before the answer (connecting, `https`, a retry on a fresh connection)
-    /// runs on a worker too. Anywhere else, this is `send` followed by `then`. The request's timeout bounds the
-    /// wait for the answer.
+    /// runs on a worker too. A body the loop collects is charged to the request's `budget` while it arrives;
+    /// one that does not fit fails with `budgetExceeded` once its head is read. Anywhere else, this is `send`
+    /// followed by `then`. The request's timeout bounds the wait for the answer.
     public func send(_ request: HTTPClientRequest, then: @escaping @Sendable (Result<HTTPClientResponse, HTTPClientError>) -> Void) {
         guard let loop = EventLoop.current else {
             then(Self.result { try send(request) })
@@ -94,7 +95,10 @@ public final class HTTPClient: Sendable {
             // The reader charges what it keeps of the body itself.
             budget?.release(found.charged)
             found.charged = 0
-            if timedOut || found.ready == .whole {
+            if !timedOut, case .overBudget(let limit) = found.ready {
+                pooled.close()  // its body is left unread
+                then(.failure(.budgetExceeded(limit: limit)))
+            } else if timedOut || found.ready == .whole {
                 then(answer(request, on: pooled, timedOut: timedOut))
             } else {
                 Self.offLoop(loop, then) { [self] in answer(request, on: pooled, timedOut: false) }

@@ -21,8 +21,9 @@ public struct HTTPClientRequest: Sendable {
     /// for TLS and `Host`): pins a request to an address that was checked, against DNS rebinding.
     public var connectTo: String?
     /// Where the body of an answer a server's loop thread collects before handing it on
-    /// (`HTTPClient.send(_:then:)`) is charged while the loop waits for it; an answer that does not fit is
-    /// left to a worker, whose reader charges the same budget as it reads.
+    /// (`HTTPClient.send(_:then:)`) is charged while the loop waits for it; an answer whose body does not
+    /// fit fails with `budgetExceeded` as soon as its head is read. (What the caller then keeps of a body it
+    /// reads is its own to charge.)
     public var budget: ByteBudget?
 
     public init(method: String = "GET", url: URL, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],

@@ -5,7 +5,8 @@ import Foundation
 /// bytes), `sse N` (the same as one Server-Sent Event), `idle S` (answers at once; closes a keep-alive
 /// connection idle for S seconds), `drop` (reads the request, closes without answering), `chunked N` (the
 /// `big` answer framed in chunks), `interim S` (sends `100 Continue` heads without end for S seconds, then
-/// closes), `stall N` (the `big` answer: its head and first 100 bytes, then the rest 1.5 s later). Stdio modes: `stdio-hang` (never answers), `stdio-noline N` (answers
+/// closes), `stall N` (a connection's first request gets a small answer; each later one the `big` answer's
+/// head and first 100 bytes, then the rest 1.5 s later). Stdio modes: `stdio-hang` (never answers), `stdio-noline N` (answers
 /// initialize with N bytes and no newline), `stdio-stderr S` (floods stderr for S seconds, answers
 /// initialize).
 final class FaultUpstream: @unchecked Sendable {
@@ -70,7 +71,10 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         ctype = "application/json"
-        payload = answer(rid, arg if mode in ("big", "sse", "chunked", "stall") else 0)
+        served = getattr(self, "served", 0)
+        self.served = served + 1
+        stalls = mode == "stall" and served > 0
+        payload = answer(rid, arg if mode in ("big", "sse", "chunked") or stalls else 0)
         if mode == "sse":
             ctype = "text/event-stream"
             payload = "event: message\ndata: " + payload + "\n\n"
@@ -89,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        if mode == "stall":
+        if stalls:
             self.wfile.write(data[:100])
             self.wfile.flush()
             time.sleep(1.5)
