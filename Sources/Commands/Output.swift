@@ -36,6 +36,7 @@ struct Output {
     func say(_ s: String) { if !json { line(s) } }
 
     static func error(_ message: String) {
+        LogSink.flushStandardError()  // a server's log lines first, in order
         let label = colour ? "\u{1B}[1;31mError:\u{1B}[0m" : "Error:"
         write("\(label) \(TerminalText.escape(message))\n", to: STDERR_FILENO)
     }

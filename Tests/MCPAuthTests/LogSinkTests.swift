@@ -57,6 +57,17 @@ import Glibc
         #expect(sink.droppedLines == 0, "reported once, then counted afresh")
     }
 
+    @Test func aLineLongerThanTheBoundIsDroppedAndReportedWithoutWaitingForAnother() throws {
+        let (r, w) = try Self.pipe()
+        defer { close(r); close(w) }
+        let sink = LogSink(fd: w, limit: 100)
+        sink.write(String(repeating: "y", count: 200))
+        sink.flush()
+        let text = Self.drain(r)
+        #expect(text.hasSuffix("msg=\"log lines dropped: stderr did not keep up\" count=1\n"))
+        #expect(!text.contains("yyy"))
+    }
+
     @Test func aReaderThatIsGoneCostsLinesNotTheProcess() throws {
         signal(SIGPIPE, SIG_IGN)  // as `serve` does: a write to a pipe without a reader fails with EPIPE
         let (r, w) = try Self.pipe()

@@ -9,15 +9,25 @@ import Glibc
 /// writer; and a stderr that was closed costs lines, not the process (a write to a pipe without a reader
 /// fails with EPIPE, write(2), which `FileHandle.write` turns into a crash).
 ///
-/// At most `limit` bytes wait; lines past that are dropped and counted, and the next line written says how
-/// many. `flush()` (also run at exit) waits, within a bound, until what is queued is written.
+/// At most `limit` bytes are held (waiting, or taken by the thread and not yet written); lines past that
+/// are dropped and counted, and a line says how many before the next ones. `flush()` (also run at exit)
+/// waits, within a bound, until what is held is written. (`serve` ignores SIGPIPE, so a write to a stderr
+/// without a reader fails with EPIPE instead of ending the process.)
 public final class LogSink: Sendable {
     /// The process's stderr.
     public static let standardError: LogSink = {
         let sink = LogSink(fd: 2)
         atexit { LogSink.standardError.flush() }
+        standardErrorStarted.store(true, ordering: .releasing)
         return sink
     }()
+    private static let standardErrorStarted = Atomic<Bool>(false)
+
+    /// Writes what stderr's sink holds (if it was ever used) before something else writes to stderr
+    /// directly, so that lines keep their order.
+    public static func flushStandardError() {
+        if standardErrorStarted.load(ordering: .acquiring) { standardError.flush() }
+    }
 
     private struct State {
         var pending: [UInt8] = []
@@ -25,7 +35,7 @@ public final class LogSink: Sendable {
         /// The writer thread is waiting for lines (and must be woken for the next one).
         var idle = true
         /// Bytes taken by the writer thread and not yet written.
-        var writing = false
+        var writing = 0
     }
 
     private let fd: Int32
@@ -45,12 +55,12 @@ public final class LogSink: Sendable {
     /// Queues `line` (a newline is added); never waits for the writer.
     public func write(_ line: String) {
         let wakeWriter: Bool = state.withLock { s in
-            guard s.pending.count + line.utf8.count + 1 <= limit else {
-                s.dropped += 1
-                return false
+            if s.pending.count + s.writing + line.utf8.count + 1 <= limit {
+                s.pending.append(contentsOf: line.utf8)
+                s.pending.append(0x0A)
+            } else {
+                s.dropped += 1  // counted now, reported by the writer
             }
-            s.pending.append(contentsOf: line.utf8)
-            s.pending.append(0x0A)
             defer { s.idle = false }
             return s.idle
         }
@@ -63,7 +73,7 @@ public final class LogSink: Sendable {
     /// Waits until everything queued has been written, or `timeout` seconds have passed.
     public func flush(timeout: Double = 2) {
         let deadline = Date().addingTimeInterval(timeout)
-        while state.withLock({ !$0.pending.isEmpty || $0.writing }), Date() < deadline {
+        while state.withLock({ !$0.pending.isEmpty || $0.writing > 0 || $0.dropped > 0 }), Date() < deadline {
             usleep(1_000)
         }
     }
@@ -71,33 +81,36 @@ public final class LogSink: Sendable {
     private func run() {
         while true {
             wake.wait()
-            while let bytes = take() {
+            while let (report, bytes) = take() {
+                if let report { writeAll(Array(report.utf8)) }
                 writeAll(bytes)
-                state.withLock { $0.writing = false }
+                state.withLock { $0.writing = 0 }
             }
         }
     }
 
-    /// What is waiting (after a line saying how many were dropped, if any); nil, and idle, when nothing is.
-    private func take() -> [UInt8]? {
+    /// What is waiting, and before it a line saying how many were dropped, if any; nil, and idle, when
+    /// nothing is. The bytes are taken whole, not copied.
+    private func take() -> (report: String?, bytes: [UInt8])? {
         state.withLock { s in
             guard !s.pending.isEmpty || s.dropped > 0 else {
                 s.idle = true
                 return nil
             }
-            var bytes: [UInt8] = []
+            var report: String?
             if s.dropped > 0 {
-                bytes = Array("time=\(Clock.rfc3339Millis(Clock.nowMillis())) level=warn msg=\"log lines dropped: stderr did not keep up\" count=\(s.dropped)\n".utf8)
+                report = "time=\(Clock.rfc3339Millis(Clock.nowMillis())) level=warn msg=\"log lines dropped: stderr did not keep up\" count=\(s.dropped)\n"
                 s.dropped = 0
             }
-            bytes += s.pending
+            let bytes = s.pending
             s.pending = []
-            s.writing = true
-            return bytes
+            s.writing = bytes.count
+            return (report, bytes)
         }
     }
 
-    /// write(2) until all is written; bytes that cannot be written (EPIPE, a full disk) are let go.
+    /// write(2) until all is written, waiting on a descriptor that is non-blocking (poll(2)); bytes that
+    /// cannot be written (EPIPE, a full disk) are let go.
     private func writeAll(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in
             var offset = 0
@@ -107,6 +120,9 @@ public final class LogSink: Sendable {
                     offset += n
                 } else if n < 0 && errno == EINTR {
                     continue
+                } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&p, 1, 1_000)
                 } else {
                     return
                 }
