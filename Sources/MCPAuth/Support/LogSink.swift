@@ -40,7 +40,7 @@ public final class LogSink: Sendable {
 
     private let fd: Int32
     private let limit: Int
-    private let state = Mutex(State())
+    private let state = Guarded(State())
     private let wake = DispatchSemaphore(value: 0)
 
     /// Writes to `fd`, keeping at most `limit` bytes waiting.
