@@ -77,9 +77,20 @@ final class Context {
 
 /// The entry point: parse, dispatch, map errors to messages and exit codes.
 public enum CLI {
+    /// Standard input, output and error that were closed (`2>&-`) are opened on /dev/null: otherwise the
+    /// next file or socket opened would take their number, and log lines or output would be written into
+    /// the store or a client's connection. open(2) returns the lowest free descriptor.
+    static func openStandardDescriptors() {
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 {
+            let opened = open("/dev/null", O_RDWR)
+            if opened >= 0 && opened != fd { close(opened) }  // only fills the gap it was opened for
+        }
+    }
+
     public static func main(_ arguments: [String] = Array(CommandLine.arguments.dropFirst()),
                             environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        openStandardDescriptors()
         let parser = CommandTable.parser
         let outcome: ParseOutcome
         do {

@@ -157,6 +157,8 @@ import Glibc
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return "" }
         defer { close(fd) }
+        var wait = timeval(tv_sec: 10, tv_usec: 0)  // a server that hangs fails the test instead of hanging it
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -179,16 +181,23 @@ import Glibc
         p.arguments = ["serve", "--listen", "127.0.0.1:0", "--log-level", "info"]
         p.environment = h.environment
         let stderr = Pipe()
+        // No other child started meanwhile by a test running beside this one keeps a copy of the read end
+        // (serve gets its write end as fd 2, a dup without the flag).
+        for end in [stderr.fileHandleForReading, stderr.fileHandleForWriting] { _ = fcntl(end.fileDescriptor, F_SETFD, FD_CLOEXEC) }
         p.standardError = stderr
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         defer { if p.isRunning { p.terminate() }; p.waitUntilExit() }
-        // Read up to the "listening" line, then close the only read end of the pipe.
+        // Read up to the "listening" line (for at most 30 s), then close the only read end of the pipe.
         var seen = ""
-        while !seen.contains("msg=listening"), !seen.contains("public_url"), p.isRunning {
-            let chunk = stderr.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
+        let deadline = Date().addingTimeInterval(30)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !seen.contains("public_url"), Date() < deadline {
+            var ready = pollfd(fd: stderr.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 200) == 1 else { continue }
+            let n = read(stderr.fileHandleForReading.fileDescriptor, &buffer, buffer.count)
+            if n <= 0 { break }
+            seen += String(decoding: buffer[0..<n], as: UTF8.self)
         }
         let port = try #require(seen.firstMatch(of: /address=127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) }, "no listening line: \(seen)")
         try stderr.fileHandleForReading.close()

@@ -36,6 +36,12 @@ public final class LogSink: Sendable {
         var idle = true
         /// Bytes taken by the writer thread and not yet written.
         var writing = 0
+        /// Lines offered so far (kept or dropped), and how many of them the writer has dealt with (written,
+        /// or reported as dropped): `flush` waits for the lines offered before it was called.
+        var offered = 0
+        var handled = 0
+        /// `offered` when the writer last took the queue.
+        var taken = 0
     }
 
     private let fd: Int32
@@ -61,6 +67,7 @@ public final class LogSink: Sendable {
             } else {
                 s.dropped += 1  // counted now, reported by the writer
             }
+            s.offered += 1
             defer { s.idle = false }
             return s.idle
         }
@@ -70,10 +77,12 @@ public final class LogSink: Sendable {
     /// Lines dropped because too much was waiting, and not yet reported in the log.
     public var droppedLines: Int { state.withLock { $0.dropped } }
 
-    /// Waits until everything queued has been written, or `timeout` seconds have passed.
+    /// Waits until every line offered before this call has been written (or reported as dropped), or
+    /// `timeout` seconds have passed.
     public func flush(timeout: Double = 2) {
         let deadline = Date().addingTimeInterval(timeout)
-        while state.withLock({ !$0.pending.isEmpty || $0.writing > 0 || $0.dropped > 0 }), Date() < deadline {
+        let target = state.withLock { $0.offered }
+        while state.withLock({ $0.handled < target }), Date() < deadline {
             usleep(1_000)
         }
     }
@@ -84,7 +93,10 @@ public final class LogSink: Sendable {
             while let (report, bytes) = take() {
                 if let report { writeAll(Array(report.utf8)) }
                 writeAll(bytes)
-                state.withLock { $0.writing = 0 }
+                state.withLock { s in
+                    s.writing = 0
+                    s.handled = s.taken
+                }
             }
         }
     }
@@ -105,6 +117,7 @@ public final class LogSink: Sendable {
             let bytes = s.pending
             s.pending = []
             s.writing = bytes.count
+            s.taken = s.offered
             return (report, bytes)
         }
     }
