@@ -99,6 +99,44 @@ import Testing
         #expect(down.status == 1 && down.stdout.contains("FAIL  public url"))
     }
 
+    /// A metadata server whose clock is `offset` seconds off: the check warns past 5 s and fails past 60 s.
+    @Test func aServerClockFarFromThisHostsWarnsThenFails() throws {
+        let h = CLIHarness()
+        try h.ok(["init"])
+        let script = #"""
+        import email.utils, http.server, json, sys, time
+        offset = float(sys.argv[1])
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a): pass
+            def date_time_string(self, timestamp=None): return email.utils.formatdate(time.time() + offset, usegmt=True)
+            def do_GET(self):
+                body = json.dumps({"issuer": "http://127.0.0.1:%d" % self.server.server_address[1]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+        http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), H).serve_forever()
+        """#
+        for (offset, status) in [(0, "ok"), (-30, "warn"), (600, "fail")] {
+            let port = Self.freePort()
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3", "-c", script, String(offset), String(port)]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+            var waited = 0.0
+            while (try? Data(contentsOf: URL(string: "http://127.0.0.1:\(port)/")!)) == nil && waited < 30 { Thread.sleep(forTimeInterval: 0.1); waited += 0.1 }
+            let r = try h.run(["doctor", "--json", "--public-url", "http://127.0.0.1:\(port)"])
+            let c = try checks(r)
+            #expect(c["public url"]?["status"] as? String == "ok", "offset \(offset): \(r.stdout)")
+            #expect(c["clock skew"]?["status"] as? String == status, "offset \(offset): \(r.stdout)")
+            if status == "fail" { #expect(r.status == 1) }
+        }
+    }
+
     /// The MCP Python SDK's FastMCP server from Tests/Interop, over stdio and over Streamable HTTP (SSE answers).
     @Test func upstreamsThatAnswerListTheirTools() throws {
         let python = CLIHarness.packageRoot.appendingPathComponent(".venv-mcp1/bin/python").path
