@@ -18,13 +18,9 @@ public final class RequestLog: Sendable {
     }
 
     public let level: Level
-    private let sink: LogSink
 
-    /// Lines at `level` and above go to `sink`, stderr by default (written by a thread of its own).
-    public init(level: Level, sink: LogSink = .standardError) {
-        self.level = level
-        self.sink = sink
-    }
+    /// Lines at `level` and above go to stderr, written by a thread of its own (`LogSink`).
+    public init(level: Level) { self.level = level }
 
     static func quote(_ v: String) -> String {
         if !v.isEmpty, !v.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.asciiValue.map { $0 < 0x20 } ?? false }) { return v }
@@ -44,7 +40,7 @@ public final class RequestLog: Sendable {
         guard level <= self.level else { return }
         var line = "time=\(Self.now()) level=\(level)"
         for (k, v) in fields { if let v { line += " \(k)=\(Self.quote(v))" } }
-        sink.write(line)
+        LogSink.standardError.write(line)
     }
 
     public func info(_ message: String) { write(.info, [("msg", message)]) }

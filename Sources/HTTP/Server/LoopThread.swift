@@ -19,13 +19,11 @@ public enum LoopThread {
 
     /// Runs `work` on one of the server's worker threads when called on its loop thread, and returns at once
     /// a response completed with what `work` gives; anywhere else, runs `work` here and returns its response.
+    /// (A response that is itself deferred is waited for by the server in turn.)
     public static func offload(_ work: @escaping @Sendable () -> HTTPResponse) -> HTTPResponse {
-        guard let loop = EventLoop.current else { return work() }
+        guard isCurrent else { return work() }
         let deferred = HTTPDeferredResponse()
-        // A response that is itself deferred is waited for by the server in turn. When no worker can be
-        // started, the work runs here after all: the loop waits, but the request is answered (and audited)
-        // as it would have been.
-        if !loop.submit({ deferred.complete(work()) }) { EventLoop.asWorker { deferred.complete(work()) } }
+        elsewhere { deferred.complete(work()) }
         return .deferred(deferred)
     }
 }

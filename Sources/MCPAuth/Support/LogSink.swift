@@ -40,8 +40,6 @@ public final class LogSink: Sendable {
         /// or reported as dropped): `flush` waits for the lines offered before it was called.
         var offered = 0
         var handled = 0
-        /// `offered` when the writer last took the queue.
-        var taken = 0
     }
 
     private let fd: Int32
@@ -90,20 +88,21 @@ public final class LogSink: Sendable {
     private func run() {
         while true {
             wake.wait()
-            while let (report, bytes) = take() {
+            while let (report, bytes, lines) = take() {
                 if let report { writeAll(Array(report.utf8)) }
                 writeAll(bytes)
                 state.withLock { s in
                     s.writing = 0
-                    s.handled = s.taken
+                    s.handled = lines
                 }
             }
         }
     }
 
     /// What is waiting, and before it a line saying how many were dropped, if any; nil, and idle, when
-    /// nothing is. The bytes are taken whole, not copied.
-    private func take() -> (report: String?, bytes: [UInt8])? {
+    /// nothing is; and the lines offered up to now, which this batch deals with. The bytes are taken whole,
+    /// not copied.
+    private func take() -> (report: String?, bytes: [UInt8], lines: Int)? {
         state.withLock { s in
             guard !s.pending.isEmpty || s.dropped > 0 else {
                 s.idle = true
@@ -117,8 +116,7 @@ public final class LogSink: Sendable {
             let bytes = s.pending
             s.pending = []
             s.writing = bytes.count
-            s.taken = s.offered
-            return (report, bytes)
+            return (report, bytes, s.offered)
         }
     }
 
